@@ -1,0 +1,158 @@
+//! `Client`: one connection's state, after Redis's `client` struct
+//! (server.h) and its lifecycle in networking.c: the socket, the query
+//! buffer with its parse state, the current argv, the reply buffer, the
+//! selected db, and the flags CLIENT LIST shows.
+
+use crate::resp::parse::QueryBuf;
+use crate::resp::reply::ReplyBuf;
+use mio::net::TcpStream;
+use std::io::{self, Read, Write};
+
+/// Redis's NET_MAX_WRITES_PER_EVENT: stop writing one client after this
+/// many bytes so others get a turn (unless it is the only work left).
+pub const MAX_WRITE_PER_EVENT: usize = 64 * 1024;
+/// Redis's PROTO_IOBUF_LEN: bytes asked of the kernel per read.
+pub const IOBUF_LEN: usize = 16 * 1024;
+
+pub struct Client {
+    pub id: u64,
+    pub sock: Option<TcpStream>,
+    pub addr: String,
+    pub laddr: String,
+    pub query: QueryBuf,
+    pub reply: ReplyBuf,
+    pub argv: Vec<Vec<u8>>,
+    pub db: usize,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    /// Creation and last interaction times, Unix ms.
+    pub ctime: i64,
+    pub last_interaction: i64,
+    /// Full name of the last command run, for CLIENT LIST's cmd=.
+    pub last_cmd: &'static str,
+    /// Close once the reply is written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    /// Close at the next chance (CLIENT KILL, errors).
+    pub close_asap: bool,
+    /// Writable interest registered with the poller.
+    pub want_write: bool,
+    pub bytes_read_total: u64,
+    pub bytes_written_total: u64,
+    /// Passed AUTH (or no password is set).
+    pub authenticated: bool,
+}
+
+impl Client {
+    pub fn new(id: u64, sock: Option<TcpStream>, now: i64) -> Client {
+        let (addr, laddr) = match &sock {
+            Some(s) => (
+                s.peer_addr().map(|a| a.to_string()).unwrap_or_default(),
+                s.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            ),
+            None => (String::new(), String::new()),
+        };
+        Client {
+            id,
+            sock,
+            addr,
+            laddr,
+            query: QueryBuf::default(),
+            reply: ReplyBuf::new(),
+            argv: Vec::new(),
+            db: 0,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            ctime: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            close_after_reply: false,
+            close_asap: false,
+            want_write: false,
+            bytes_read_total: 0,
+            bytes_written_total: 0,
+            authenticated: false,
+        }
+    }
+
+    /// Read what the socket has, up to `limit` bytes. Returns bytes read,
+    /// or Err on EOF (as `UnexpectedEof`) and socket errors.
+    pub fn read_from_socket(&mut self, limit: usize) -> io::Result<usize> {
+        let Some(sock) = self.sock.as_mut() else {
+            return Ok(0);
+        };
+        let mut total = 0;
+        while total < limit {
+            let want = self.query.wanted().max(IOBUF_LEN);
+            let buf = &mut self.query.buf;
+            buf.reserve(want);
+            let start = buf.len();
+            let spare = &mut buf.spare_capacity_mut()[..want];
+            // SAFETY: `read` on a socket only writes into the slice (the
+            // kernel fills it); we expose exactly the `n` bytes it reports.
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr() as *mut u8, want) };
+            match sock.read(dst) {
+                Ok(0) => {
+                    if total > 0 {
+                        break;
+                    }
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                Ok(n) => {
+                    // SAFETY: the kernel initialised these `n` bytes.
+                    unsafe { buf.set_len(start + n) };
+                    total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.bytes_read_total += total as u64;
+        Ok(total)
+    }
+
+    /// Write pending reply bytes until done, WouldBlock, or `limit`.
+    /// Returns true when everything pending was written.
+    pub fn write_to_socket(&mut self, limit: usize) -> io::Result<bool> {
+        let Some(sock) = self.sock.as_mut() else {
+            self.reply.buf.clear();
+            self.reply.sent = 0;
+            return Ok(true);
+        };
+        let mut written = 0;
+        while self.reply.sent < self.reply.buf.len() {
+            if written >= limit {
+                return Ok(false);
+            }
+            match sock.write(&self.reply.buf[self.reply.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.reply.sent += n;
+                    written += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        self.bytes_written_total += written as u64;
+        if self.reply.sent == self.reply.buf.len() {
+            self.reply.buf.clear();
+            self.reply.sent = 0;
+            // Give memory back after a huge reply.
+            if self.reply.buf.capacity() > 1024 * 1024 {
+                self.reply.buf.shrink_to(16 * 1024);
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    pub fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.sock.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1)
+    }
+}

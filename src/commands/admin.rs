@@ -1,0 +1,881 @@
+//! Group `server`: DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, INFO, CONFIG, TIME,
+//! LASTSAVE, SHUTDOWN, DEBUG and COMMAND (Redis's server.c, config.c and
+//! debug.c commands).
+
+use super::args::{is, parse_f64, parse_i64};
+use super::keys::reply_help;
+use super::{
+    BeginSearch, CmdResult, CommandSpec, DB_INDEX_ERR, FindKeys, ReplyError, SYNTAX_ERR,
+    container_command,
+};
+use crate::client::Client;
+use crate::config;
+use crate::server::{Server, Shutdown, Stats};
+use crate::util::glob::string_match;
+
+pub fn dbsize_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(s.dbs[c.db].len() as i64);
+    Ok(())
+}
+
+/// FLUSHDB/FLUSHALL's optional SYNC|ASYNC.
+fn parse_flush_flags(c: &Client) -> CmdResult {
+    match c.argv.len() {
+        1 => Ok(()),
+        2 if is(&c.argv[1], "sync") || is(&c.argv[1], "async") => Ok(()),
+        _ => Err(SYNTAX_ERR),
+    }
+}
+
+pub fn flushdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    parse_flush_flags(c)?;
+    s.dirty += s.dbs[c.db].flush() as u64;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn flushall_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    parse_flush_flags(c)?;
+    let removed: usize = s.dbs.iter_mut().map(|d| d.flush()).sum();
+    s.dirty += removed as u64 + 1;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let parse = |arg: &[u8], msg: &'static str| -> Result<i64, ReplyError> {
+        let v = parse_i64(arg).map_err(|_| ReplyError::new(msg))?;
+        if v < i32::MIN as i64 || v > i32::MAX as i64 {
+            return Err(ReplyError::new(msg));
+        }
+        Ok(v)
+    };
+    let a = parse(&c.argv[1], "ERR invalid first DB index")?;
+    let b = parse(&c.argv[2], "ERR invalid second DB index")?;
+    let n = s.dbs.len() as i64;
+    if a < 0 || a >= n || b < 0 || b >= n {
+        return Err(DB_INDEX_ERR);
+    }
+    s.dbs.swap(a as usize, b as usize);
+    s.dirty += 1;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn info_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let sections = crate::info::sections_for(&c.argv[1..]);
+    let text = crate::info::gen_info(s, &sections, s.connected_clients() + 1);
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+pub fn time_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let us = crate::util::time::ustime();
+    c.reply.array_len(2);
+    c.reply.bulk(format!("{}", us / 1_000_000).as_bytes());
+    c.reply.bulk(format!("{}", us % 1_000_000).as_bytes());
+    Ok(())
+}
+
+pub fn lastsave_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(s.lastsave);
+    Ok(())
+}
+
+pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (mut nosave, mut save, mut abort, mut other) = (false, false, false, false);
+    for a in &c.argv[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") || is(a, "force") {
+            other = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+    }
+    if (abort && (nosave || save || other)) || (nosave && save) {
+        return Err(SYNTAX_ERR);
+    }
+    if abort {
+        return Err(ReplyError::new("ERR No shutdown in progress."));
+    }
+    s.shutdown = Some(if nosave {
+        Shutdown::Nosave
+    } else if save {
+        Shutdown::Save
+    } else {
+        Shutdown::Default
+    });
+    // Redis closes the connection without a reply when the shutdown goes ahead.
+    c.close_asap = true;
+    Ok(())
+}
+
+pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let sub = &c.argv[1];
+    if is(sub, "sleep") && c.argv.len() == 3 {
+        let secs = parse_f64(&c.argv[2])?;
+        if secs > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+        }
+        c.reply.ok();
+    } else if is(sub, "set-active-expire") && c.argv.len() == 3 {
+        s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
+        c.reply.ok();
+    } else if is(sub, "help") {
+        reply_help(
+            c,
+            "DEBUG",
+            &[
+                "SLEEP <seconds>",
+                "    Stop the server for <seconds> (a float).",
+                "SET-ACTIVE-EXPIRE <0|1>",
+                "    Turn the active expiry cycle off or on (lazy expiry always runs).",
+            ],
+        );
+    } else {
+        return Err(ReplyError::bytes(
+            [
+                b"ERR unknown subcommand '".as_slice(),
+                &c.argv[1],
+                b"'. Try DEBUG HELP.",
+            ]
+            .concat(),
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// CONFIG
+// ---------------------------------------------------------------------
+
+pub fn config_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let found = s.config.matching(&c.argv[2..]);
+    c.reply.map_len(found.len());
+    for (name, value) in found {
+        c.reply.bulk_str(name);
+        c.reply.bulk_str(&value);
+    }
+    Ok(())
+}
+
+pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if !c.argv.len().is_multiple_of(2) {
+        return Err(SYNTAX_ERR);
+    }
+    let mut seen: Vec<&'static str> = Vec::new();
+    let mut plan = Vec::new();
+    let mut failure: Option<(String, &str)> = None;
+    for pair in c.argv[2..].chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).into_owned();
+        let Some(entry) = config::find(&name) else {
+            return Err(ReplyError::owned(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            )));
+        };
+        if failure.is_some() {
+            continue;
+        }
+        if !entry.mutable {
+            failure = Some((name, "can't set immutable config"));
+        } else if seen.contains(&entry.name) {
+            failure = Some((name, "duplicate parameter"));
+        } else {
+            seen.push(entry.name);
+            plan.push((entry, String::from_utf8_lossy(&pair[1]).into_owned()));
+        }
+    }
+    if let Some((name, why)) = failure {
+        return Err(ReplyError::owned(format!(
+            "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+        )));
+    }
+    // Apply all or nothing.
+    let mut next = s.config.clone();
+    for (entry, value) in plan {
+        (entry.set)(&mut next, &[value]).map_err(|why| {
+            ReplyError::owned(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
+                entry.name
+            ))
+        })?;
+    }
+    s.config = next;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn config_resetstat_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.stats = Stats::default();
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn config_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    reply_help(
+        c,
+        "CONFIG",
+        &[
+            "GET <pattern>",
+            "    Every parameter whose name matches the glob <pattern>, with its value.",
+            "SET <directive> <value> [<directive> <value> ...]",
+            "    Change parameters at run time; all or none are applied.",
+            "RESETSTAT",
+            "    Zero the counters INFO reports.",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// COMMAND
+// ---------------------------------------------------------------------
+
+fn reply_status_set(c: &mut Client, words: &str) {
+    let items: Vec<&str> = words.split(' ').filter(|w| !w.is_empty()).collect();
+    c.reply.set_len(items.len());
+    for w in items {
+        c.reply.status(w);
+    }
+}
+
+fn reply_key_specs(c: &mut Client, spec: &CommandSpec) {
+    c.reply.array_len(spec.key_specs.len());
+    for ks in spec.key_specs {
+        let has_notes = !ks.notes.is_empty();
+        c.reply.map_len(3 + has_notes as usize);
+        if has_notes {
+            c.reply.bulk_str("notes");
+            c.reply.bulk_str(ks.notes);
+        }
+        c.reply.bulk_str("flags");
+        reply_status_set(c, ks.flags);
+        c.reply.bulk_str("begin_search");
+        c.reply.map_len(2);
+        c.reply.bulk_str("type");
+        match &ks.begin {
+            BeginSearch::Index(i) => {
+                c.reply.bulk_str("index");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(1);
+                c.reply.bulk_str("index");
+                c.reply.int(*i as i64);
+            }
+            BeginSearch::Keyword(kw, from) => {
+                c.reply.bulk_str("keyword");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(2);
+                c.reply.bulk_str("keyword");
+                c.reply.bulk_str(kw);
+                c.reply.bulk_str("startfrom");
+                c.reply.int(*from as i64);
+            }
+        }
+        c.reply.bulk_str("find_keys");
+        c.reply.map_len(2);
+        c.reply.bulk_str("type");
+        match &ks.find {
+            FindKeys::Range(last, step, limit) => {
+                c.reply.bulk_str("range");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(3);
+                c.reply.bulk_str("lastkey");
+                c.reply.int(*last as i64);
+                c.reply.bulk_str("keystep");
+                c.reply.int(*step as i64);
+                c.reply.bulk_str("limit");
+                c.reply.int(*limit as i64);
+            }
+            FindKeys::Keynum(idx, first, step) => {
+                c.reply.bulk_str("keynum");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(3);
+                c.reply.bulk_str("keynumidx");
+                c.reply.int(*idx as i64);
+                c.reply.bulk_str("firstkey");
+                c.reply.int(*first as i64);
+                c.reply.bulk_str("keystep");
+                c.reply.int(*step as i64);
+            }
+        }
+    }
+}
+
+/// One COMMAND INFO entry (Redis's addReplyCommandInfo).
+fn reply_command_info(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
+    c.reply.array_len(10);
+    c.reply.bulk_str(s.commands.full_name_static(spec));
+    c.reply.int(spec.arity as i64);
+    reply_status_set(c, spec.flags);
+    c.reply.int(spec.first_key as i64);
+    c.reply.int(spec.last_key as i64);
+    c.reply.int(spec.key_step as i64);
+    reply_status_set(c, spec.acl);
+    let tips: Vec<&str> = spec.tips.split(' ').filter(|w| !w.is_empty()).collect();
+    c.reply.array_len(tips.len());
+    for t in tips {
+        c.reply.bulk_str(t);
+    }
+    reply_key_specs(c, spec);
+    c.reply.array_len(spec.subcommands.len());
+    for sub in spec.subcommands {
+        reply_command_info(s, c, sub);
+    }
+}
+
+/// One COMMAND DOCS entry: our summary with Redis's since/group/complexity.
+fn reply_command_docs(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
+    let has_complexity = !spec.complexity.is_empty();
+    let has_subs = !spec.subcommands.is_empty();
+    c.reply
+        .map_len(3 + has_complexity as usize + has_subs as usize);
+    c.reply.bulk_str("summary");
+    c.reply.bulk_str(spec.summary);
+    c.reply.bulk_str("since");
+    c.reply.bulk_str(spec.since);
+    c.reply.bulk_str("group");
+    c.reply.bulk_str(spec.group);
+    if has_complexity {
+        c.reply.bulk_str("complexity");
+        c.reply.bulk_str(spec.complexity);
+    }
+    if has_subs {
+        c.reply.bulk_str("subcommands");
+        c.reply.map_len(spec.subcommands.len());
+        for sub in spec.subcommands {
+            c.reply.bulk_str(s.commands.full_name_static(sub));
+            reply_command_docs(s, c, sub);
+        }
+    }
+}
+
+/// Find a row by "name" or "container|sub".
+fn lookup_by_full_name(s: &Server, name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut parts = name.splitn(2, |&b| b == b'|');
+    let first = parts.next()?;
+    let spec = s.commands.get(first)?;
+    match parts.next() {
+        None => Some(spec),
+        Some(sub) => spec
+            .subcommands
+            .iter()
+            .find(|x| x.name.as_bytes().eq_ignore_ascii_case(sub)),
+    }
+}
+
+fn sorted_specs(s: &Server) -> Vec<&'static CommandSpec> {
+    let mut all: Vec<_> = s.commands.iter().collect();
+    all.sort_by_key(|c| c.name);
+    all
+}
+
+/// COMMAND with no arguments: every command's info.
+pub fn command_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let all = sorted_specs(s);
+    c.reply.array_len(all.len());
+    for spec in all {
+        reply_command_info(s, c, spec);
+    }
+    Ok(())
+}
+
+pub fn command_count_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(s.commands.len() as i64);
+    Ok(())
+}
+
+pub fn command_info_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() == 2 {
+        return command_command(s, c);
+    }
+    c.reply.array_len(c.argv.len() - 2);
+    for i in 2..c.argv.len() {
+        match lookup_by_full_name(s, &c.argv[i]) {
+            Some(spec) => reply_command_info(s, c, spec),
+            None => c.reply.null(),
+        }
+    }
+    Ok(())
+}
+
+pub fn command_docs_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let specs: Vec<&'static CommandSpec> = if c.argv.len() == 2 {
+        sorted_specs(s)
+    } else {
+        c.argv[2..]
+            .iter()
+            .filter_map(|n| lookup_by_full_name(s, n))
+            .collect()
+    };
+    c.reply.map_len(specs.len());
+    for spec in specs {
+        c.reply.bulk_str(s.commands.full_name_static(spec));
+        reply_command_docs(s, c, spec);
+    }
+    Ok(())
+}
+
+pub fn command_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut filter: Option<(Vec<u8>, Vec<u8>)> = None;
+    if c.argv.len() == 5 && is(&c.argv[2], "filterby") {
+        filter = Some((c.argv[3].to_ascii_lowercase(), c.argv[4].clone()));
+    } else if c.argv.len() != 2 {
+        return Err(SYNTAX_ERR);
+    }
+    let mut names: Vec<&'static str> = Vec::new();
+    for spec in sorted_specs(s) {
+        let rows = std::iter::once(spec).chain(spec.subcommands.iter());
+        for r in rows {
+            let full = s.commands.full_name_static(r);
+            let keep = match &filter {
+                None => true,
+                Some((kind, arg)) => match kind.as_slice() {
+                    b"pattern" => string_match(arg, full.as_bytes(), true),
+                    b"aclcat" => {
+                        let cat = format!("@{}", String::from_utf8_lossy(arg).to_ascii_lowercase());
+                        r.acl.split(' ').any(|a| a == cat)
+                    }
+                    b"module" => false,
+                    _ => return Err(SYNTAX_ERR),
+                },
+            };
+            if keep {
+                names.push(full);
+            }
+        }
+    }
+    c.reply.array_len(names.len());
+    for n in names {
+        c.reply.bulk_str(n);
+    }
+    Ok(())
+}
+
+pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let args = &c.argv[2..];
+    let spec = match s.commands.lookup(args) {
+        crate::commands::Lookup::Found(spec) => spec,
+        _ => return Err(ReplyError::new("ERR Invalid command specified")),
+    };
+    if !spec.arity_ok(args.len()) {
+        return Err(ReplyError::new(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let keys = key_positions(spec, args.len());
+    if keys.is_empty() {
+        return Err(ReplyError::new("ERR The command has no key arguments"));
+    }
+    c.reply.array_len(keys.len());
+    for i in keys {
+        c.reply.bulk(&args[i]);
+    }
+    Ok(())
+}
+
+/// Key argument positions from first/last/step (negative last counts from
+/// the end), as Redis's getKeysUsingLegacyRangeSpec.
+pub fn key_positions(spec: &CommandSpec, argc: usize) -> Vec<usize> {
+    if spec.first_key <= 0 {
+        return Vec::new();
+    }
+    let last = if spec.last_key < 0 {
+        argc as i32 + spec.last_key
+    } else {
+        spec.last_key
+    };
+    let step = spec.key_step.max(1) as usize;
+    (spec.first_key as usize..=last.max(0) as usize)
+        .step_by(step)
+        .filter(|&i| i < argc)
+        .collect()
+}
+
+pub fn command_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    reply_help(
+        c,
+        "COMMAND",
+        &[
+            "(no subcommand)",
+            "    Every command's details.",
+            "COUNT",
+            "    How many commands there are.",
+            "DOCS [<command-name> ...]",
+            "    Documentation of the given commands, or of all.",
+            "GETKEYS <full-command>",
+            "    The key arguments of a full command line.",
+            "INFO [<command-name> ...]",
+            "    Details of the given commands, or of all.",
+            "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+            "    Command names, optionally filtered.",
+        ],
+    );
+    Ok(())
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "request_policy:all_shards response_policy:agg_sum",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Count the keys in the current database.",
+        handler: dbsize_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: "write",
+        acl: "@keyspace @write @slow @dangerous",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        summary: "Empty the current database.",
+        handler: flushdb_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: "write",
+        acl: "@keyspace @write @slow @dangerous",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Empty every database.",
+        handler: flushall_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "swapdb",
+        arity: 3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "4.0.0",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        summary: "Exchange the contents of two databases.",
+        handler: swapdb_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: "loading stale",
+        acl: "@slow @dangerous",
+        tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report server state and statistics as text sections.",
+        handler: info_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "2.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Read or change server settings.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "get",
+                arity: -3,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                summary: "Read the settings matching one or more patterns.",
+                handler: config_get_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "set",
+                arity: -4,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "request_policy:all_nodes response_policy:all_succeeded",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.0.0",
+                complexity: "O(N) when N is the number of configuration parameters provided",
+                summary: "Change one or more settings at run time.",
+                handler: config_set_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "resetstat",
+                arity: 2,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.0.0",
+                complexity: "O(1)",
+                summary: "Zero the server's statistics counters.",
+                handler: config_resetstat_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "5.0.0",
+                complexity: "O(1)",
+                summary: "List the CONFIG subcommands.",
+                handler: config_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: "loading stale fast",
+        acl: "@fast",
+        tips: "nondeterministic_output",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "2.6.0",
+        complexity: "O(1)",
+        summary: "Report the server clock as seconds and microseconds.",
+        handler: time_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: "loading stale fast",
+        acl: "@admin @fast @dangerous",
+        tips: "nondeterministic_output",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report when data was last written to disk.",
+        handler: lastsave_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: "admin noscript loading stale no_multi allow_busy",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        summary: "Stop the server, optionally saving first.",
+        handler: shutdown_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: "admin noscript loading stale",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Run internal diagnostic and testing actions.",
+        handler: debug_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "command",
+        arity: -1,
+        flags: "loading stale",
+        acl: "@slow @connection",
+        tips: "nondeterministic_output_order",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "2.8.13",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Describe the commands this server understands.",
+        handler: command_command,
+        subcommands: &[
+            CommandSpec {
+                name: "count",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(1)",
+                summary: "Report how many commands exist.",
+                handler: command_count_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "info",
+                arity: -2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "nondeterministic_output_order",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(N) where N is the number of commands to look up",
+                summary: "Describe the named commands, or all of them.",
+                handler: command_info_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "docs",
+                arity: -2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "nondeterministic_output_order",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "7.0.0",
+                complexity: "O(N) where N is the number of commands to look up",
+                summary: "Give documentation details for commands.",
+                handler: command_docs_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "list",
+                arity: -2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "nondeterministic_output_order",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "7.0.0",
+                complexity: "O(N) where N is the total number of Redis commands",
+                summary: "List command names, optionally filtered.",
+                handler: command_list_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "getkeys",
+                arity: -4,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(N) where N is the number of arguments to the command",
+                summary: "Work out which arguments of a command are keys.",
+                handler: command_getkeys_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "5.0.0",
+                complexity: "O(1)",
+                summary: "List the COMMAND subcommands.",
+                handler: command_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+];

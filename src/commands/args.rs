@@ -1,0 +1,63 @@
+//! Argument parsers that fail with Redis's exact errors (object.c's
+//! get*FromObjectOrReply family).
+
+use super::{NOT_FLOAT_ERR, NOT_INTEGER_ERR, ReplyError};
+use crate::util::num::{string2d, string2ll};
+
+/// An integer argument ("value is not an integer or out of range").
+pub fn parse_i64(arg: &[u8]) -> Result<i64, ReplyError> {
+    string2ll(arg).ok_or(NOT_INTEGER_ERR)
+}
+
+/// An integer argument with a caller-chosen error text.
+pub fn parse_i64_or(arg: &[u8], err: ReplyError) -> Result<i64, ReplyError> {
+    string2ll(arg).ok_or(err)
+}
+
+/// A float argument ("value is not a valid float").
+pub fn parse_f64(arg: &[u8]) -> Result<f64, ReplyError> {
+    string2d(arg).ok_or(NOT_FLOAT_ERR)
+}
+
+/// An integer in `[min, max]`, Redis's getRangeLongFromObjectOrReply.
+pub fn parse_range(
+    arg: &[u8],
+    min: i64,
+    max: i64,
+    msg: Option<&'static str>,
+) -> Result<i64, ReplyError> {
+    let v = parse_i64(arg)?;
+    if v < min || v > max {
+        return Err(match msg {
+            Some(m) => ReplyError::new(m),
+            None => ReplyError::owned(format!(
+                "ERR value is out of range, must be between {min} and {max}"
+            )),
+        });
+    }
+    Ok(v)
+}
+
+/// A non-negative integer: "value is out of range, must be positive".
+pub fn parse_positive(arg: &[u8]) -> Result<i64, ReplyError> {
+    parse_range(
+        arg,
+        0,
+        i64::MAX,
+        Some("ERR value is out of range, must be positive"),
+    )
+}
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+#[inline]
+pub fn is(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// A C `int` argument (Redis's getIntFromObjectOrReply).
+pub fn parse_i32(arg: &[u8]) -> Result<i32, ReplyError> {
+    let v = parse_i64(arg)?;
+    i32::try_from(v).map_err(|_| {
+        ReplyError::new("ERR value is out of range, value must between -2147483648 and 2147483647")
+    })
+}

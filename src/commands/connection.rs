@@ -1,0 +1,681 @@
+//! Group `connection`: PING, ECHO, QUIT, RESET, SELECT, HELLO, AUTH and
+//! CLIENT (Redis's networking.c and acl.c commands).
+
+use super::args::{is, parse_i64};
+use super::keys::reply_help;
+use super::{CmdResult, CommandSpec, DB_INDEX_ERR, ReplyError, SYNTAX_ERR, container_command};
+use crate::client::Client;
+use crate::server::Server;
+
+pub fn ping_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    match c.argv.len() {
+        1 => c.reply.status("PONG"),
+        2 => {
+            let msg = std::mem::take(&mut c.argv[1]);
+            c.reply.bulk(&msg);
+        }
+        _ => {
+            return Err(ReplyError::new(
+                "ERR wrong number of arguments for 'ping' command",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn echo_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let msg = std::mem::take(&mut c.argv[1]);
+    c.reply.bulk(&msg);
+    Ok(())
+}
+
+pub fn quit_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.ok();
+    c.close_after_reply = true;
+    Ok(())
+}
+
+pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.db = 0;
+    c.reply.resp = 2;
+    c.name = None;
+    if !s.config.requirepass.is_empty() {
+        c.authenticated = false;
+    }
+    c.reply.status("RESET");
+    Ok(())
+}
+
+pub fn select_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let id = super::args::parse_i32(&c.argv[1])?;
+    if id < 0 || id as usize >= s.dbs.len() {
+        return Err(DB_INDEX_ERR);
+    }
+    c.db = id as usize;
+    c.reply.ok();
+    Ok(())
+}
+
+const WRONGPASS: ReplyError =
+    ReplyError::new("WRONGPASS invalid username-password pair or user is disabled.");
+
+/// Check credentials for the `default` user (the only user there is).
+fn authenticate(s: &Server, user: &[u8], pass: &[u8]) -> bool {
+    user == b"default"
+        && (s.config.requirepass.is_empty() || s.config.requirepass.as_bytes() == pass)
+}
+
+pub fn auth_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() > 3 {
+        return Err(SYNTAX_ERR);
+    }
+    let (user, pass): (&[u8], &[u8]) = if c.argv.len() == 2 {
+        if s.config.requirepass.is_empty() {
+            return Err(ReplyError::new(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        (b"default", &c.argv[1])
+    } else {
+        (&c.argv[1], &c.argv[2])
+    };
+    if !authenticate(s, user, pass) {
+        return Err(WRONGPASS);
+    }
+    c.authenticated = true;
+    c.reply.ok();
+    Ok(())
+}
+
+/// Redis's validateClientName.
+fn validate_client_name(name: &[u8]) -> CmdResult {
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(ReplyError::new(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut ver = 0;
+    let mut next = 1;
+    if c.argv.len() >= 2 {
+        ver = parse_i64(&c.argv[1]).map_err(|_| {
+            ReplyError::new("ERR Protocol version is not an integer or out of range")
+        })?;
+        next = 2;
+        if !(2..=3).contains(&ver) {
+            return Err(ReplyError::new("NOPROTO unsupported protocol version"));
+        }
+    }
+    let mut creds: Option<(usize, usize)> = None;
+    let mut setname: Option<usize> = None;
+    let mut j = next;
+    while j < c.argv.len() {
+        let more = c.argv.len() - 1 - j;
+        if is(&c.argv[j], "auth") && more >= 2 {
+            creds = Some((j + 1, j + 2));
+            j += 2;
+        } else if is(&c.argv[j], "setname") && more >= 1 {
+            validate_client_name(&c.argv[j + 1])?;
+            setname = Some(j + 1);
+            j += 1;
+        } else {
+            return Err(ReplyError::bytes(
+                [
+                    b"ERR Syntax error in HELLO option '".as_slice(),
+                    &c.argv[j],
+                    b"'",
+                ]
+                .concat(),
+            ));
+        }
+        j += 1;
+    }
+    if let Some((u, p)) = creds {
+        if !authenticate(s, &c.argv[u], &c.argv[p]) {
+            return Err(WRONGPASS);
+        }
+        c.authenticated = true;
+    }
+    if !c.authenticated {
+        return Err(ReplyError::new(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    if let Some(n) = setname {
+        let name = c.argv[n].clone();
+        c.name = if name.is_empty() { None } else { Some(name) };
+    }
+    if ver != 0 {
+        c.reply.resp = ver as u8;
+    }
+    c.reply.map_len(7);
+    c.reply.bulk_str("server");
+    c.reply.bulk_str("redis");
+    c.reply.bulk_str("version");
+    c.reply.bulk_str("7.0.15");
+    c.reply.bulk_str("proto");
+    c.reply.int(c.reply.resp as i64);
+    c.reply.bulk_str("id");
+    c.reply.int(c.id as i64);
+    c.reply.bulk_str("mode");
+    c.reply.bulk_str("standalone");
+    c.reply.bulk_str("role");
+    c.reply.bulk_str("master");
+    c.reply.bulk_str("modules");
+    c.reply.array_len(0);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// CLIENT
+// ---------------------------------------------------------------------
+
+/// One CLIENT LIST line, in Redis 7.0's field order.
+pub fn client_info_string(s: &Server, c: &Client) -> String {
+    let now = s.now_ms;
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd(),
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
+        (now - c.ctime) / 1000,
+        (now - c.last_interaction) / 1000,
+        c.db,
+        c.query.buf.len() - c.query.pos,
+        c.query.buf.capacity() - c.query.buf.len(),
+        c.argv.iter().map(|a| a.len()).sum::<usize>(),
+        c.reply.buf.capacity(),
+        c.reply.pending(),
+        c.query.buf.capacity() + c.reply.buf.capacity(),
+        c.last_cmd,
+        c.reply.resp
+    )
+}
+
+pub fn client_id_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(c.id as i64);
+    Ok(())
+}
+
+pub fn client_setname_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let name = c.argv[2].clone();
+    validate_client_name(&name)?;
+    c.name = if name.is_empty() { None } else { Some(name) };
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn client_getname_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    match c.name.clone() {
+        Some(n) => c.reply.bulk(&n),
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+pub fn client_setinfo_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let value = c.argv[3].clone();
+    if is(&c.argv[2], "lib-name") {
+        validate_client_name(&value)?;
+        c.lib_name = Some(value);
+    } else if is(&c.argv[2], "lib-ver") {
+        validate_client_name(&value)?;
+        c.lib_ver = Some(value);
+    } else {
+        return Err(ReplyError::bytes(
+            [b"ERR Unrecognized option '".as_slice(), &c.argv[2], b"'"].concat(),
+        ));
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn client_info_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.last_cmd = "client|info";
+    let mut line = client_info_string(s, c);
+    line.push('\n');
+    c.reply.verbatim(line.as_bytes());
+    Ok(())
+}
+
+pub fn client_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.last_cmd = "client|list";
+    let mut ids: Option<Vec<u64>> = None;
+    if c.argv.len() > 2 {
+        if is(&c.argv[2], "type") && c.argv.len() == 4 {
+            let t = &c.argv[3];
+            if !(is(t, "normal")
+                || is(t, "master")
+                || is(t, "replica")
+                || is(t, "slave")
+                || is(t, "pubsub"))
+            {
+                return Err(ReplyError::bytes(
+                    [b"ERR Unknown client type '".as_slice(), t, b"'"].concat(),
+                ));
+            }
+            if !is(t, "normal") {
+                ids = Some(Vec::new());
+            }
+        } else if is(&c.argv[2], "id") && c.argv.len() >= 4 {
+            let mut v = Vec::new();
+            for a in &c.argv[3..] {
+                let id = parse_i64(a)
+                    .ok()
+                    .filter(|&i| i > 0)
+                    .ok_or(ReplyError::new("ERR Invalid client ID"))?;
+                v.push(id as u64);
+            }
+            ids = Some(v);
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+    }
+    let mut out = String::new();
+    for cl in s.client_ids_sorted(c) {
+        if ids.as_ref().is_some_and(|ids| !ids.contains(&cl.id)) {
+            continue;
+        }
+        out.push_str(&client_info_string(s, cl));
+        out.push('\n');
+    }
+    c.reply.verbatim(out.as_bytes());
+    Ok(())
+}
+
+pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    // Old form: CLIENT KILL addr:port.
+    if c.argv.len() == 3 {
+        let addr = String::from_utf8_lossy(&c.argv[2]).into_owned();
+        if c.addr == addr {
+            c.close_after_reply = true;
+            c.reply.ok();
+            return Ok(());
+        }
+        for (slot, other) in s.clients.iter_mut().enumerate() {
+            if let Some(o) = other
+                && o.addr == addr
+            {
+                o.close_asap = true;
+                s.pending_writes.push(slot);
+                c.reply.ok();
+                return Ok(());
+            }
+        }
+        return Err(ReplyError::new("ERR No such client"));
+    }
+    if !c.argv.len().is_multiple_of(2) {
+        return Err(SYNTAX_ERR);
+    }
+    let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let mut type_normal: Option<bool> = None;
+    for pair in c.argv[2..].chunks(2) {
+        let (k, v) = (&pair[0], &pair[1]);
+        if is(k, "id") {
+            let n = parse_i64(v)
+                .ok()
+                .filter(|&i| i > 0)
+                .ok_or(ReplyError::new("ERR client-id should be greater than 0"))?;
+            id = Some(n as u64);
+        } else if is(k, "addr") {
+            addr = Some(String::from_utf8_lossy(v).into_owned());
+        } else if is(k, "laddr") {
+            laddr = Some(String::from_utf8_lossy(v).into_owned());
+        } else if is(k, "type") {
+            if !(is(v, "normal")
+                || is(v, "master")
+                || is(v, "replica")
+                || is(v, "slave")
+                || is(v, "pubsub"))
+            {
+                return Err(ReplyError::bytes(
+                    [b"ERR Unknown client type '".as_slice(), v, b"'"].concat(),
+                ));
+            }
+            type_normal = Some(is(v, "normal"));
+        } else if is(k, "user") {
+            if v.as_slice() != b"default" {
+                return Err(ReplyError::bytes(
+                    [b"ERR No such user '".as_slice(), v, b"'"].concat(),
+                ));
+            }
+        } else if is(k, "skipme") {
+            skipme = if is(v, "yes") {
+                true
+            } else if is(v, "no") {
+                false
+            } else {
+                return Err(SYNTAX_ERR);
+            };
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+    }
+    let matches = |cl: &Client| {
+        id.is_none_or(|i| cl.id == i)
+            && addr.as_ref().is_none_or(|a| &cl.addr == a)
+            && laddr.as_ref().is_none_or(|a| &cl.laddr == a)
+            && type_normal != Some(false)
+    };
+    let mut killed = 0;
+    for (slot, other) in s.clients.iter_mut().enumerate() {
+        if let Some(o) = other
+            && matches(o)
+        {
+            o.close_asap = true;
+            s.pending_writes.push(slot);
+            killed += 1;
+        }
+    }
+    if !skipme && matches(c) {
+        c.close_after_reply = true;
+        killed += 1;
+    }
+    c.reply.int(killed);
+    Ok(())
+}
+
+pub fn client_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    reply_help(
+        c,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    This connection's name, or null.",
+            "ID",
+            "    This connection's id.",
+            "INFO",
+            "    This connection's CLIENT LIST line.",
+            "KILL <ip:port> | <filter> <value> ...",
+            "    Close connections by address, or by ID, ADDR, LADDR, TYPE, USER, SKIPME filters.",
+            "LIST [TYPE <type>] [ID <id> ...]",
+            "    One line per connection.",
+            "SETINFO <LIB-NAME|LIB-VER> <value>",
+            "    Record the client library's name or version.",
+            "SETNAME <name>",
+            "    Name this connection.",
+        ],
+    );
+    Ok(())
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "ping",
+        arity: -1,
+        flags: "fast",
+        acl: "@fast @connection",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Check the connection is alive, optionally echoing a message.",
+        handler: ping_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "echo",
+        arity: 2,
+        flags: "loading stale fast",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Send the given message straight back.",
+        handler: echo_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "quit",
+        arity: -1,
+        flags: "noscript loading stale fast no_auth allow_busy",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Close this connection.",
+        handler: quit_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "reset",
+        arity: 1,
+        flags: "noscript loading stale fast no_auth allow_busy",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "6.2.0",
+        complexity: "O(1)",
+        summary: "Return this connection to its initial state.",
+        handler: reset_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "select",
+        arity: 2,
+        flags: "loading stale fast",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Switch this connection to another numbered database.",
+        handler: select_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "hello",
+        arity: -1,
+        flags: "noscript loading stale fast no_auth allow_busy",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "6.0.0",
+        complexity: "O(1)",
+        summary: "Negotiate protocol version and describe the connection.",
+        handler: hello_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "auth",
+        arity: -2,
+        flags: "noscript loading stale fast no_auth allow_busy",
+        acl: "@fast @connection",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        summary: "Log this connection in with a password.",
+        handler: auth_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "client",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "connection",
+        since: "2.4.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect and manage client connections.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "id",
+                arity: 2,
+                flags: "noscript loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "5.0.0",
+                complexity: "O(1)",
+                summary: "Report this connection's numeric id.",
+                handler: client_id_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "setname",
+                arity: 3,
+                flags: "noscript loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "2.6.9",
+                complexity: "O(1)",
+                summary: "Attach a name to this connection.",
+                handler: client_setname_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "getname",
+                arity: 2,
+                flags: "noscript loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "2.6.9",
+                complexity: "O(1)",
+                summary: "Report the name attached to this connection.",
+                handler: client_getname_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "list",
+                arity: -2,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous @connection",
+                tips: "nondeterministic_output",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "2.4.0",
+                complexity: "O(N) where N is the number of client connections",
+                summary: "Describe every open connection.",
+                handler: client_list_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "info",
+                arity: 2,
+                flags: "noscript loading stale",
+                acl: "@slow @connection",
+                tips: "nondeterministic_output",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "6.2.0",
+                complexity: "O(1)",
+                summary: "Describe this connection.",
+                handler: client_info_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "setinfo",
+                arity: 4,
+                flags: "noscript loading stale",
+                acl: "@slow @connection",
+                tips: "request_policy:all_nodes response_policy:all_succeeded",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "7.2.0",
+                complexity: "O(1)",
+                summary: "Record the name or version of the client library on this connection.",
+                handler: client_setinfo_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "kill",
+                arity: -3,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "2.4.0",
+                complexity: "O(N) where N is the number of client connections",
+                summary: "Close other connections chosen by address or filter.",
+                handler: client_kill_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "5.0.0",
+                complexity: "O(1)",
+                summary: "List the CLIENT subcommands.",
+                handler: client_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+];

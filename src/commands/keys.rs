@@ -1,0 +1,1163 @@
+//! Group `generic`: DEL, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME*,
+//! COPY, MOVE, TOUCH, the EXPIRE/TTL family and OBJECT (Redis's db.c,
+//! expire.c and object.c commands).
+
+use super::args::{is, parse_i64};
+use super::{
+    BeginSearch, CmdResult, CommandSpec, DB_INDEX_ERR, FindKeys, KeySpec, NO_SUCH_KEY_ERR,
+    ReplyError, SYNTAX_ERR,
+};
+use crate::client::Client;
+use crate::server::Server;
+use crate::types::Value;
+use crate::util::glob::string_match;
+
+const SAME_OBJECT_ERR: ReplyError =
+    ReplyError::new("ERR source and destination objects are the same");
+
+pub fn del_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut n = 0;
+    for i in 1..c.argv.len() {
+        if s.delete_key(c.db, &c.argv[i]) {
+            n += 1;
+        }
+    }
+    s.dirty += n as u64;
+    c.reply.int(n);
+    Ok(())
+}
+
+pub fn unlink_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    del_command(s, c)
+}
+
+pub fn exists_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let n = (1..c.argv.len())
+        .filter(|&i| s.lookup_notouch(c.db, &c.argv[i]).is_some())
+        .count();
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+pub fn touch_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let n = (1..c.argv.len())
+        .filter(|&i| s.lookup_read(c.db, &c.argv[i]).is_some())
+        .count();
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+pub fn type_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let t = s
+        .lookup_notouch(c.db, &c.argv[1])
+        .map(|o| o.value.type_name())
+        .unwrap_or("none");
+    c.reply.status(t);
+    Ok(())
+}
+
+pub fn keys_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let pattern = &c.argv[1];
+    let all = pattern.as_slice() == b"*";
+    let db = &s.dbs[c.db];
+    let now = s.now_ms;
+    let d = c.reply.deferred();
+    let mut n = 0;
+    for e in db.dict.iter() {
+        if (all || string_match(pattern, &e.key, false)) && !db.key_is_expired(&e.key, now) {
+            c.reply.bulk(&e.key);
+            n += 1;
+        }
+    }
+    c.reply.set_deferred_array_len(d, n);
+    Ok(())
+}
+
+/// Redis's parseScanCursorOrReply: strtoul rules (a leading '-' wraps).
+pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, ReplyError> {
+    const INVALID: ReplyError = ReplyError::new("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul parses nothing and leaves eptr at the start.
+        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(INVALID);
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or(INVALID)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// SCAN's options, shared later by HSCAN/SSCAN/ZSCAN.
+pub struct ScanOpts {
+    pub count: usize,
+    pub pattern: Option<Vec<u8>>,
+    pub type_name: Option<Vec<u8>>,
+}
+
+pub fn parse_scan_opts(
+    argv: &[Vec<u8>],
+    from: usize,
+    allow_type: bool,
+) -> Result<ScanOpts, ReplyError> {
+    let mut o = ScanOpts {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut i = from;
+    while i < argv.len() {
+        let left = argv.len() - i;
+        if is(&argv[i], "count") && left >= 2 {
+            let n = parse_i64(&argv[i + 1])?;
+            if n < 1 {
+                return Err(SYNTAX_ERR);
+            }
+            o.count = n as usize;
+        } else if is(&argv[i], "match") && left >= 2 {
+            let p = &argv[i + 1];
+            o.pattern = if p.as_slice() == b"*" {
+                None
+            } else {
+                Some(p.clone())
+            };
+        } else if is(&argv[i], "type") && allow_type && left >= 2 {
+            o.type_name = Some(argv[i + 1].clone());
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+pub fn scan_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut cursor = parse_scan_cursor(&c.argv[1])?;
+    let opts = parse_scan_opts(&c.argv, 2, true)?;
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let dict = &s.dbs[c.db].dict;
+    let mut maxiter = opts.count.saturating_mul(10);
+    loop {
+        cursor = dict.scan(cursor, |e| keys.push(e.key.to_vec()));
+        if cursor == 0 || maxiter == 0 || keys.len() >= opts.count {
+            break;
+        }
+        maxiter -= 1;
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    for k in keys {
+        if let Some(p) = &opts.pattern
+            && !string_match(p, &k, false)
+        {
+            continue;
+        }
+        if let Some(t) = &opts.type_name {
+            let ty = s
+                .lookup_notouch(c.db, &k)
+                .map(|o| o.value.type_name())
+                .unwrap_or("none");
+            if !t.eq_ignore_ascii_case(ty.as_bytes()) {
+                continue;
+            }
+        }
+        if s.expire_if_needed(c.db, &k) {
+            continue;
+        }
+        out.push(k);
+    }
+    c.reply.array_len(2);
+    c.reply.bulk(cursor.to_string().as_bytes());
+    c.reply.array_len(out.len());
+    for k in out {
+        c.reply.bulk(&k);
+    }
+    Ok(())
+}
+
+pub fn randomkey_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut tries = 0;
+    loop {
+        match s.dbs[c.db].random_key(s.now_ms) {
+            None => {
+                c.reply.null();
+                return Ok(());
+            }
+            Some((key, expired)) => {
+                // If every key is volatile and expired, give up and return
+                // one rather than loop (Redis does the same after 100 tries).
+                if expired && tries < 100 {
+                    tries += 1;
+                    s.expire_if_needed(c.db, &key);
+                    continue;
+                }
+                c.reply.bulk(&key);
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn rename_generic(s: &mut Server, c: &mut Client, nx: bool) -> CmdResult {
+    let (src, dst) = (&c.argv[1], &c.argv[2]);
+    if s.lookup_write(c.db, src).is_none() {
+        return Err(NO_SUCH_KEY_ERR);
+    }
+    if src == dst {
+        if nx {
+            c.reply.int(0)
+        } else {
+            c.reply.ok()
+        }
+        return Ok(());
+    }
+    if s.lookup_write(c.db, dst).is_some() {
+        if nx {
+            c.reply.int(0);
+            return Ok(());
+        }
+        s.dbs[c.db].delete(dst);
+    }
+    let db = &mut s.dbs[c.db];
+    if let Some((obj, ttl)) = db.take(src) {
+        db.dict.insert_new(crate::sds::Sds::new(dst), obj);
+        if let Some(t) = ttl {
+            db.set_expire(dst, t);
+        }
+    }
+    s.dirty += 1;
+    if nx {
+        c.reply.int(1)
+    } else {
+        c.reply.ok()
+    }
+    Ok(())
+}
+
+pub fn rename_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    rename_generic(s, c, false)
+}
+
+pub fn renamenx_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    rename_generic(s, c, true)
+}
+
+/// A database number argument: an int, then in range.
+fn parse_db_index(s: &Server, arg: &[u8]) -> Result<usize, ReplyError> {
+    let id = super::args::parse_i32(arg)?;
+    if id < 0 || id as usize >= s.dbs.len() {
+        return Err(DB_INDEX_ERR);
+    }
+    Ok(id as usize)
+}
+
+pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut dst_db = c.db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < c.argv.len() {
+        let more = c.argv.len() - j - 1;
+        if is(&c.argv[j], "replace") {
+            replace = true;
+        } else if is(&c.argv[j], "db") && more >= 1 {
+            dst_db = parse_db_index(s, &c.argv[j + 1])?;
+            j += 1;
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    let (src, dst) = (&c.argv[1], &c.argv[2]);
+    if dst_db == c.db && src == dst {
+        return Err(SAME_OBJECT_ERR);
+    }
+    let Some(obj) = s.lookup_read(c.db, src).cloned() else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    let ttl = s.dbs[c.db].get_expire(src);
+    if s.lookup_write(dst_db, dst).is_some() {
+        if !replace {
+            c.reply.int(0);
+            return Ok(());
+        }
+        s.dbs[dst_db].delete(dst);
+    }
+    s.dbs[dst_db].add(dst, obj.value, s.now_ms);
+    if let Some(o) = s.dbs[dst_db].get_mut(dst) {
+        o.unshared = true;
+    }
+    if let Some(t) = ttl {
+        s.dbs[dst_db].set_expire(dst, t);
+    }
+    s.dirty += 1;
+    c.reply.int(1);
+    Ok(())
+}
+
+pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let dst_db = parse_db_index(s, &c.argv[2])?;
+    if dst_db == c.db {
+        return Err(SAME_OBJECT_ERR);
+    }
+    let key = &c.argv[1];
+    if s.lookup_write(c.db, key).is_none() || s.lookup_write(dst_db, key).is_some() {
+        c.reply.int(0);
+        return Ok(());
+    }
+    if let Some((obj, ttl)) = s.dbs[c.db].take(key) {
+        let d = &mut s.dbs[dst_db];
+        d.dict.insert_new(crate::sds::Sds::new(key), obj);
+        if let Some(t) = ttl {
+            d.set_expire(key, t);
+        }
+    }
+    s.dirty += 1;
+    c.reply.int(1);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Expiry
+// ---------------------------------------------------------------------
+
+fn expire_generic(
+    s: &mut Server,
+    c: &mut Client,
+    basetime: i64,
+    seconds: bool,
+    name: &str,
+) -> CmdResult {
+    let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+    for opt in &c.argv[3..] {
+        if is(opt, "nx") {
+            nx = true;
+        } else if is(opt, "xx") {
+            xx = true;
+        } else if is(opt, "gt") {
+            gt = true;
+        } else if is(opt, "lt") {
+            lt = true;
+        } else {
+            let shown = opt.split(|&b| b == 0).next().unwrap_or(&[]);
+            return Err(ReplyError::bytes(
+                [b"ERR Unsupported option ".as_slice(), shown].concat(),
+            ));
+        }
+    }
+    if nx && (xx || gt || lt) {
+        return Err(ReplyError::new(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
+    }
+    if gt && lt {
+        return Err(ReplyError::new(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
+    }
+    let invalid = || ReplyError::owned(format!("ERR invalid expire time in '{name}' command"));
+    let mut when = parse_i64(&c.argv[2])?;
+    if seconds {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
+            return Err(invalid());
+        }
+        when *= 1000;
+    }
+    if when > i64::MAX - basetime {
+        return Err(invalid());
+    }
+    when += basetime;
+    let key = &c.argv[1];
+    if s.lookup_write(c.db, key).is_none() {
+        c.reply.int(0);
+        return Ok(());
+    }
+    let current = s.dbs[c.db].get_expire(key);
+    let refuse = (nx && current.is_some())
+        || (xx && current.is_none())
+        || (gt && current.is_none_or(|cur| when <= cur))
+        || (lt && current.is_some_and(|cur| when >= cur));
+    if refuse {
+        c.reply.int(0);
+        return Ok(());
+    }
+    if when <= s.now_ms {
+        s.dbs[c.db].delete(key);
+    } else {
+        s.dbs[c.db].set_expire(key, when);
+    }
+    s.dirty += 1;
+    c.reply.int(1);
+    Ok(())
+}
+
+pub fn expire_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let now = s.now_ms;
+    expire_generic(s, c, now, true, "expire")
+}
+
+pub fn pexpire_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let now = s.now_ms;
+    expire_generic(s, c, now, false, "pexpire")
+}
+
+pub fn expireat_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    expire_generic(s, c, 0, true, "expireat")
+}
+
+pub fn pexpireat_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    expire_generic(s, c, 0, false, "pexpireat")
+}
+
+fn ttl_generic(s: &mut Server, c: &mut Client, ms: bool, absolute: bool) -> CmdResult {
+    let key = &c.argv[1];
+    if s.lookup_notouch(c.db, key).is_none() {
+        c.reply.int(-2);
+        return Ok(());
+    }
+    match s.dbs[c.db].get_expire(key) {
+        None => c.reply.int(-1),
+        Some(when) => {
+            let ttl = if absolute {
+                when
+            } else {
+                (when - s.now_ms).max(0)
+            };
+            c.reply.int(if ms { ttl } else { (ttl + 500) / 1000 });
+        }
+    }
+    Ok(())
+}
+
+pub fn ttl_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    ttl_generic(s, c, false, false)
+}
+
+pub fn pttl_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    ttl_generic(s, c, true, false)
+}
+
+pub fn expiretime_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    ttl_generic(s, c, false, true)
+}
+
+pub fn pexpiretime_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    ttl_generic(s, c, true, true)
+}
+
+pub fn persist_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let key = &c.argv[1];
+    if s.lookup_write(c.db, key).is_none() {
+        c.reply.int(0);
+        return Ok(());
+    }
+    let removed = s.dbs[c.db].remove_expire(key);
+    if removed {
+        s.dirty += 1;
+    }
+    c.reply.int(removed as i64);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// OBJECT
+// ---------------------------------------------------------------------
+
+/// Redis's OBJ_SHARED_REFCOUNT, reported for shared small integers.
+const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+pub fn object_encoding_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    match s.lookup_notouch(c.db, &c.argv[2]) {
+        Some(o) => c.reply.bulk_str(o.value.encoding()),
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+pub fn object_refcount_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    match s.lookup_notouch(c.db, &c.argv[2]) {
+        Some(o) => {
+            let shared = !o.unshared && matches!(o.value, Value::Int(i) if (0..10000).contains(&i));
+            c.reply.int(if shared { OBJ_SHARED_REFCOUNT } else { 1 });
+        }
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+fn lfu_policy(s: &Server) -> bool {
+    s.config.maxmemory_policy.contains("lfu")
+}
+
+pub fn object_idletime_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let now_lru = crate::db::lru_clock(s.now_ms);
+    let lfu = lfu_policy(s);
+    match s.lookup_notouch(c.db, &c.argv[2]) {
+        Some(_) if lfu => Err(ReplyError::new(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        )),
+        Some(o) => {
+            c.reply.int(now_lru.saturating_sub(o.lru) as i64);
+            Ok(())
+        }
+        None => {
+            c.reply.null();
+            Ok(())
+        }
+    }
+}
+
+pub fn object_freq_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let lfu = lfu_policy(s);
+    match s.lookup_notouch(c.db, &c.argv[2]) {
+        Some(_) if !lfu => Err(ReplyError::new(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        )),
+        Some(_) => {
+            c.reply.int(0);
+            Ok(())
+        }
+        None => {
+            c.reply.null();
+            Ok(())
+        }
+    }
+}
+
+/// Reply with a HELP listing for a container command.
+pub fn reply_help(c: &mut Client, cmd: &str, lines: &[&str]) {
+    c.reply.array_len(lines.len() + 3);
+    c.reply.status(&format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for l in lines {
+        c.reply.status(l);
+    }
+    c.reply.status("HELP");
+    c.reply.status("    Print this help.");
+}
+
+pub fn object_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    reply_help(
+        c,
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    The internal encoding of the value at <key> (int, embstr, raw, ...).",
+            "FREQ <key>",
+            "    The logarithmic access counter of <key> (LFU policies only).",
+            "IDLETIME <key>",
+            "    Seconds since <key> was last read or written.",
+            "REFCOUNT <key>",
+            "    How many references the value at <key> has.",
+        ],
+    );
+    Ok(())
+}
+
+use super::container_command;
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "del",
+        arity: -2,
+        flags: "write",
+        acl: "@keyspace @write @slow",
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RM delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+        summary: "Remove one or more keys.",
+        handler: del_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "unlink",
+        arity: -2,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RM delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "generic",
+        since: "4.0.0",
+        complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
+        summary: "Remove keys, freeing their memory in the background.",
+        handler: unlink_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "exists",
+        arity: -2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys to check.",
+        summary: "Count how many of the named keys are present.",
+        handler: exists_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "type",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report what kind of value a key holds.",
+        handler: type_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "keys",
+        arity: 2,
+        flags: "readonly",
+        acl: "@keyspace @read @slow @dangerous",
+        tips: "request_policy:all_shards nondeterministic_output_order",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
+        summary: "List every key whose name matches a glob pattern.",
+        handler: keys_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "scan",
+        arity: -2,
+        flags: "readonly",
+        acl: "@keyspace @read @slow",
+        tips: "nondeterministic_output request_policy:special",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "generic",
+        since: "2.8.0",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+        summary: "Walk the keyspace a batch at a time with a cursor.",
+        handler: scan_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "randomkey",
+        arity: 1,
+        flags: "readonly",
+        acl: "@keyspace @read @slow",
+        tips: "request_policy:all_shards nondeterministic_output",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Pick any key from the current database.",
+        handler: randomkey_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "rename",
+        arity: 3,
+        flags: "write",
+        acl: "@keyspace @write @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "OW update",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Give a key a new name, replacing any key already there.",
+        handler: rename_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "renamenx",
+        arity: 3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "OW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Give a key a new name only when that name is free.",
+        handler: renamenx_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "copy",
+        arity: -3,
+        flags: "write denyoom",
+        acl: "@keyspace @write @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RO access",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "OW update",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "generic",
+        since: "6.2.0",
+        complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+        summary: "Duplicate a key's value under another name.",
+        handler: copy_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "touch",
+        arity: -2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "request_policy:multi_shard response_policy:agg_sum",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "generic",
+        since: "3.2.1",
+        complexity: "O(N) where N is the number of keys that will be touched.",
+        summary: "Mark keys as recently used and count the ones found.",
+        handler: touch_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "expire",
+        arity: -3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Give a key a lifetime in seconds.",
+        handler: expire_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "pexpire",
+        arity: -3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "2.6.0",
+        complexity: "O(1)",
+        summary: "Give a key a lifetime in milliseconds.",
+        handler: pexpire_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "expireat",
+        arity: -3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "1.2.0",
+        complexity: "O(1)",
+        summary: "Make a key vanish at a Unix time in seconds.",
+        handler: expireat_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "pexpireat",
+        arity: -3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "2.6.0",
+        complexity: "O(1)",
+        summary: "Make a key vanish at a Unix time in milliseconds.",
+        handler: pexpireat_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "ttl",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "nondeterministic_output",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report a key's remaining lifetime in seconds.",
+        handler: ttl_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "pttl",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "nondeterministic_output",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "2.6.0",
+        complexity: "O(1)",
+        summary: "Report a key's remaining lifetime in milliseconds.",
+        handler: pttl_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "expiretime",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "7.0.0",
+        complexity: "O(1)",
+        summary: "Report the Unix time in seconds when a key will vanish.",
+        handler: expiretime_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "pexpiretime",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@keyspace @read @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "7.0.0",
+        complexity: "O(1)",
+        summary: "Report the Unix time in milliseconds when a key will vanish.",
+        handler: pexpiretime_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "persist",
+        arity: 2,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "2.2.0",
+        complexity: "O(1)",
+        summary: "Drop a key's expiry so it lives forever.",
+        handler: persist_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "move",
+        arity: 3,
+        flags: "write fast",
+        acl: "@keyspace @write @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "generic",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Shift a key into another numbered database.",
+        handler: move_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "object",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "generic",
+        since: "2.2.3",
+        complexity: "Depends on subcommand.",
+        summary: "Look at the internals of a stored value.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "encoding",
+                arity: 3,
+                flags: "readonly",
+                acl: "@keyspace @read @slow",
+                tips: "nondeterministic_output",
+                first_key: 2,
+                last_key: 2,
+                key_step: 1,
+                key_specs: &[KeySpec {
+                    notes: "",
+                    flags: "RO",
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Range(0, 1, 0),
+                }],
+                group: "generic",
+                since: "2.2.3",
+                complexity: "O(1)",
+                summary: "Report the internal representation a value uses.",
+                handler: object_encoding_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "refcount",
+                arity: 3,
+                flags: "readonly",
+                acl: "@keyspace @read @slow",
+                tips: "nondeterministic_output",
+                first_key: 2,
+                last_key: 2,
+                key_step: 1,
+                key_specs: &[KeySpec {
+                    notes: "",
+                    flags: "RO",
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Range(0, 1, 0),
+                }],
+                group: "generic",
+                since: "2.2.3",
+                complexity: "O(1)",
+                summary: "Report how many references a value has.",
+                handler: object_refcount_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "idletime",
+                arity: 3,
+                flags: "readonly",
+                acl: "@keyspace @read @slow",
+                tips: "nondeterministic_output",
+                first_key: 2,
+                last_key: 2,
+                key_step: 1,
+                key_specs: &[KeySpec {
+                    notes: "",
+                    flags: "RO",
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Range(0, 1, 0),
+                }],
+                group: "generic",
+                since: "2.2.3",
+                complexity: "O(1)",
+                summary: "Report how long since a key was last touched.",
+                handler: object_idletime_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "freq",
+                arity: 3,
+                flags: "readonly",
+                acl: "@keyspace @read @slow",
+                tips: "nondeterministic_output",
+                first_key: 2,
+                last_key: 2,
+                key_step: 1,
+                key_specs: &[KeySpec {
+                    notes: "",
+                    flags: "RO",
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Range(0, 1, 0),
+                }],
+                group: "generic",
+                since: "4.0.0",
+                complexity: "O(1)",
+                summary: "Report a key's access-frequency counter.",
+                handler: object_freq_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@keyspace @slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "generic",
+                since: "6.2.0",
+                complexity: "O(1)",
+                summary: "List the OBJECT subcommands.",
+                handler: object_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+];

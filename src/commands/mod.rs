@@ -1,0 +1,232 @@
+//! The command table, after Redis's commands.c: one `CommandSpec` row per
+//! command, declared in the module of its Redis command group and gathered
+//! here. `COMMAND`, arity checks and key positions all read these rows.
+//!
+//! A handler has one shape: `fn(&mut Server, &mut Client) -> CmdResult`.
+//! It reads `client.argv`, writes its reply into `client.reply`, and returns
+//! `Err(ReplyError)` to answer with an error instead (nothing written yet).
+
+pub mod admin;
+pub mod args;
+pub mod connection;
+pub mod keys;
+pub mod strings;
+
+use crate::client::Client;
+use crate::server::Server;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// An error reply: Redis's full text without the leading `-`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyError(pub Cow<'static, [u8]>);
+
+impl ReplyError {
+    pub const fn new(s: &'static str) -> ReplyError {
+        ReplyError(Cow::Borrowed(s.as_bytes()))
+    }
+    pub fn owned(s: String) -> ReplyError {
+        ReplyError(Cow::Owned(s.into_bytes()))
+    }
+    pub fn bytes(b: Vec<u8>) -> ReplyError {
+        ReplyError(Cow::Owned(b))
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+pub type CmdResult = Result<(), ReplyError>;
+pub type Handler = fn(&mut Server, &mut Client) -> CmdResult;
+
+// Redis's shared error replies (server.c createSharedObjects).
+pub const SYNTAX_ERR: ReplyError = ReplyError::new("ERR syntax error");
+pub const WRONGTYPE_ERR: ReplyError =
+    ReplyError::new("WRONGTYPE Operation against a key holding the wrong kind of value");
+pub const NOT_INTEGER_ERR: ReplyError =
+    ReplyError::new("ERR value is not an integer or out of range");
+pub const NOT_FLOAT_ERR: ReplyError = ReplyError::new("ERR value is not a valid float");
+pub const NO_SUCH_KEY_ERR: ReplyError = ReplyError::new("ERR no such key");
+pub const OUT_OF_RANGE_ERR: ReplyError = ReplyError::new("ERR index out of range");
+pub const DB_INDEX_ERR: ReplyError = ReplyError::new("ERR DB index is out of range");
+pub const OVERFLOW_ERR: ReplyError = ReplyError::new("ERR increment or decrement would overflow");
+
+/// Where COMMAND GETKEYS and clients find keys (Redis 7 key specs).
+pub struct KeySpec {
+    pub notes: &'static str,
+    pub flags: &'static str,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+pub enum BeginSearch {
+    Index(i32),
+    /// keyword, startfrom
+    Keyword(&'static str, i32),
+}
+
+pub enum FindKeys {
+    /// lastkey, keystep, limit
+    Range(i32, i32, i32),
+    /// keynumidx, firstkey, keystep
+    Keynum(i32, i32, i32),
+}
+
+/// One row of the command table.
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Redis's convention: N exact, -N at least N (the name counts).
+    pub arity: i32,
+    pub flags: &'static str,
+    pub acl: &'static str,
+    pub tips: &'static str,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    pub key_specs: &'static [KeySpec],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub summary: &'static str,
+    pub handler: Handler,
+    pub subcommands: &'static [CommandSpec],
+}
+
+impl CommandSpec {
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.split(' ').any(|f| f == flag)
+    }
+    pub fn is_write(&self) -> bool {
+        self.has_flag("write")
+    }
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a > 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+}
+
+/// The handler a container row (CONFIG, CLIENT, ...) carries; never called
+/// for a known subcommand, and dispatch answers unknown ones itself.
+pub fn container_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    Err(ReplyError::owned(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(c.argv.get(1).map(|a| &a[..]).unwrap_or(b"")),
+        String::from_utf8_lossy(&c.argv[0]).to_uppercase()
+    )))
+}
+
+/// All command families' rows.
+pub fn all_tables() -> [&'static [CommandSpec]; 4] {
+    [
+        strings::COMMANDS,
+        keys::COMMANDS,
+        admin::COMMANDS,
+        connection::COMMANDS,
+    ]
+}
+
+/// Name → row lookup, built once at startup.
+pub struct CommandTable {
+    by_name: HashMap<Vec<u8>, &'static CommandSpec>,
+    /// "config|get" style names, keyed by row address.
+    full_names: HashMap<usize, &'static str>,
+}
+
+/// What a lookup found for an argv.
+pub enum Lookup {
+    Found(&'static CommandSpec),
+    UnknownCommand,
+    /// argv[0] is a container, argv[1] is none of its subcommands.
+    UnknownSubcommand,
+}
+
+impl Default for CommandTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommandTable {
+    pub fn new() -> CommandTable {
+        let mut by_name = HashMap::new();
+        let mut full_names = HashMap::new();
+        for table in all_tables() {
+            for spec in table {
+                by_name.insert(spec.name.as_bytes().to_vec(), spec);
+                full_names.insert(spec as *const _ as usize, spec.name);
+                for sub in spec.subcommands {
+                    let full: &'static str =
+                        Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
+                    full_names.insert(sub as *const _ as usize, full);
+                }
+            }
+        }
+        CommandTable {
+            by_name,
+            full_names,
+        }
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&lower[..]).copied()
+    }
+
+    /// Resolve argv to a row, descending into subcommands (Redis's
+    /// lookupCommand with the container rule).
+    pub fn lookup(&self, argv: &[Vec<u8>]) -> Lookup {
+        let Some(spec) = argv.first().and_then(|n| self.get(n)) else {
+            return Lookup::UnknownCommand;
+        };
+        if spec.subcommands.is_empty() || argv.len() == 1 {
+            return Lookup::Found(spec);
+        }
+        let sub = &argv[1];
+        match spec
+            .subcommands
+            .iter()
+            .find(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+        {
+            Some(s) => Lookup::Found(s),
+            None => Lookup::UnknownSubcommand,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        self.by_name.values().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// The container row a subcommand row belongs to.
+    pub fn parent_of(&self, sub: &'static CommandSpec) -> Option<&'static CommandSpec> {
+        self.by_name
+            .values()
+            .copied()
+            .find(|p| p.subcommands.iter().any(|s| std::ptr::eq(s, sub)))
+    }
+
+    /// "config|get" for a subcommand, "get" for a command.
+    pub fn full_name(&self, spec: &'static CommandSpec) -> String {
+        self.full_name_static(spec).to_string()
+    }
+
+    pub fn full_name_static(&self, spec: &'static CommandSpec) -> &'static str {
+        self.full_names
+            .get(&(spec as *const _ as usize))
+            .copied()
+            .unwrap_or(spec.name)
+    }
+}

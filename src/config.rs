@@ -1,0 +1,541 @@
+//! Configuration, after Redis's config.c: one table of parameters with
+//! Redis's names, defaults, types and mutability. The same table serves the
+//! config file, `--name value` flags, CONFIG GET and CONFIG SET.
+
+use crate::util::glob::string_match;
+use crate::util::num::string2ll;
+
+/// Values as typed fields; the table below maps names onto them.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub databases: usize,
+    pub dir: String,
+    pub loglevel: String,
+    pub logfile: String,
+    pub hz: u32,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub tcp_backlog: u64,
+    pub maxclients: u64,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub save: String,
+    pub appendonly: bool,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    pub appendfsync: String,
+    pub dbfilename: String,
+    pub requirepass: String,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    pub active_expire_effort: u64,
+    pub protected_mode: bool,
+    pub daemonize: bool,
+    pub databases_set: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    pub auto_aof_rewrite_percentage: u64,
+    pub auto_aof_rewrite_min_size: u64,
+    pub hash_max_listpack_entries: u64,
+    pub hash_max_listpack_value: u64,
+    pub set_max_intset_entries: u64,
+    pub zset_max_listpack_entries: u64,
+    pub zset_max_listpack_value: u64,
+    pub list_max_listpack_size: i64,
+    pub list_compress_depth: u64,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
+    pub stop_writes_on_bgsave_error: bool,
+    pub aof_use_rdb_preamble: bool,
+    pub aof_load_truncated: bool,
+    pub appendfsync_no_rewrite: bool,
+    pub pidfile: String,
+    pub supervised: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            // Redis binds every interface; we bind loopback unless told.
+            bind: vec!["127.0.0.1".into()],
+            port: 6379,
+            databases: 16,
+            dir: String::new(),
+            loglevel: "notice".into(),
+            logfile: String::new(),
+            hz: 10,
+            timeout: 0,
+            tcp_keepalive: 300,
+            tcp_backlog: 511,
+            maxclients: 10000,
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            save: "3600 1 300 100 60 10000".into(),
+            appendonly: false,
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfsync: "everysec".into(),
+            dbfilename: "dump.rdb".into(),
+            requirepass: String::new(),
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            active_expire_effort: 1,
+            protected_mode: true,
+            daemonize: false,
+            databases_set: false,
+            lazyfree_lazy_user_del: false,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+            list_max_listpack_size: -2,
+            list_compress_depth: 0,
+            rdbcompression: true,
+            rdbchecksum: true,
+            stop_writes_on_bgsave_error: true,
+            aof_use_rdb_preamble: true,
+            aof_load_truncated: true,
+            appendfsync_no_rewrite: false,
+            pidfile: String::new(),
+            supervised: "no".into(),
+        }
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &[String]) -> Result<(), String>;
+
+/// One configuration parameter.
+pub struct ConfigEntry {
+    pub name: &'static str,
+    pub mutable: bool,
+    pub get: Getter,
+    pub set: Setter,
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes".into() } else { "no".into() }
+}
+
+fn one(v: &[String]) -> Result<&str, String> {
+    match v {
+        [x] => Ok(x),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn parse_bool(v: &[String]) -> Result<bool, String> {
+    match one(v)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn parse_int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let s = one(v)?;
+    let n = string2ll(s.as_bytes()).ok_or("argument couldn't be parsed into an integer")?;
+    if n < min || n > max {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
+}
+
+/// Redis's memtoull: "1gb", "100mb", "64k", plain bytes.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let (num, mul) = [
+        ("gb", 1u64 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suf, mul)| lower.strip_suffix(suf).map(|n| (n.to_string(), *mul)))
+    .unwrap_or((lower.clone(), 1));
+    let n: u64 = num.parse().ok()?;
+    n.checked_mul(mul)
+}
+
+fn parse_mem(v: &[String], max: u64) -> Result<u64, String> {
+    let n = parse_memory(one(v)?).ok_or("argument must be a memory value")?;
+    if n > max {
+        return Err(format!("argument must be between 0 and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+fn parse_enum(v: &[String], choices: &[&str]) -> Result<String, String> {
+    let s = one(v)?.to_ascii_lowercase();
+    if choices.contains(&s.as_str()) {
+        Ok(s)
+    } else {
+        Err(format!(
+            "argument(s) must be one of the following: {}",
+            choices.join(", ")
+        ))
+    }
+}
+
+fn parse_save(v: &[String]) -> Result<String, String> {
+    let joined = v.join(" ");
+    let parts: Vec<&str> = joined.split_whitespace().collect();
+    if !parts.len().is_multiple_of(2) {
+        return Err("Invalid save parameters".into());
+    }
+    for p in &parts {
+        if string2ll(p.as_bytes()).is_none_or(|n| n < 0) {
+            return Err("Invalid save parameters".into());
+        }
+    }
+    Ok(parts.join(" "))
+}
+
+macro_rules! entry {
+    ($name:literal, $mutable:expr, |$c:ident| $get:expr, |$cs:ident, $v:ident| $set:expr) => {
+        ConfigEntry {
+            name: $name,
+            mutable: $mutable,
+            get: |$c: &Config| $get,
+            set: |$cs: &mut Config, $v: &[String]| {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every parameter, in Redis's names.
+pub static CONFIG_TABLE: &[ConfigEntry] = &[
+    entry!("bind", true, |c| c.bind.join(" "), |c, v| c.bind =
+        v.join(" ").split_whitespace().map(String::from).collect()),
+    entry!("port", false, |c| c.port.to_string(), |c, v| c.port =
+        parse_int(v, 0, 65535)? as u16),
+    entry!("databases", false, |c| c.databases.to_string(), |c, v| c
+        .databases =
+        parse_int(v, 1, i32::MAX as i64)? as usize),
+    entry!("dir", true, |c| c.dir.clone(), |c, v| c.dir =
+        one(v)?.to_string()),
+    entry!("loglevel", true, |c| c.loglevel.clone(), |c, v| c
+        .loglevel =
+        parse_enum(
+            v,
+            &["debug", "verbose", "notice", "warning", "nothing"]
+        )?),
+    entry!("logfile", false, |c| c.logfile.clone(), |c, v| c.logfile =
+        one(v)?.to_string()),
+    entry!("hz", true, |c| c.hz.to_string(), |c, v| c.hz =
+        parse_int(v, 0, i32::MAX as i64)?.clamp(1, 500) as u32),
+    entry!("timeout", true, |c| c.timeout.to_string(), |c, v| c
+        .timeout =
+        parse_int(v, 0, i32::MAX as i64)? as u64),
+    entry!(
+        "tcp-keepalive",
+        true,
+        |c| c.tcp_keepalive.to_string(),
+        |c, v| c.tcp_keepalive = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "tcp-backlog",
+        false,
+        |c| c.tcp_backlog.to_string(),
+        |c, v| c.tcp_backlog = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!("maxclients", true, |c| c.maxclients.to_string(), |c, v| c
+        .maxclients =
+        parse_int(v, 1, u32::MAX as i64)? as u64),
+    entry!("maxmemory", true, |c| c.maxmemory.to_string(), |c, v| c
+        .maxmemory =
+        parse_mem(v, u64::MAX)?),
+    entry!(
+        "maxmemory-policy",
+        true,
+        |c| c.maxmemory_policy.clone(),
+        |c, v| c.maxmemory_policy = parse_enum(
+            v,
+            &[
+                "volatile-lru",
+                "volatile-lfu",
+                "volatile-random",
+                "volatile-ttl",
+                "allkeys-lru",
+                "allkeys-lfu",
+                "allkeys-random",
+                "noeviction"
+            ]
+        )?
+    ),
+    entry!("save", true, |c| c.save.clone(), |c, v| c.save =
+        parse_save(v)?),
+    entry!("appendonly", true, |c| yes_no(c.appendonly), |c, v| c
+        .appendonly =
+        parse_bool(v)?),
+    entry!(
+        "appendfilename",
+        false,
+        |c| c.appendfilename.clone(),
+        |c, v| c.appendfilename = one(v)?.to_string()
+    ),
+    entry!(
+        "appenddirname",
+        false,
+        |c| c.appenddirname.clone(),
+        |c, v| c.appenddirname = one(v)?.to_string()
+    ),
+    entry!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c
+        .appendfsync =
+        parse_enum(v, &["everysec", "always", "no"])?),
+    entry!("dbfilename", true, |c| c.dbfilename.clone(), |c, v| c
+        .dbfilename =
+        one(v)?.to_string()),
+    entry!("requirepass", true, |c| c.requirepass.clone(), |c, v| c
+        .requirepass =
+        one(v)?.to_string()),
+    entry!(
+        "proto-max-bulk-len",
+        true,
+        |c| c.proto_max_bulk_len.to_string(),
+        |c, v| c.proto_max_bulk_len = parse_mem(v, i64::MAX as u64)?.max(1024 * 1024)
+    ),
+    entry!(
+        "client-query-buffer-limit",
+        true,
+        |c| c.client_query_buffer_limit.to_string(),
+        |c, v| c.client_query_buffer_limit = parse_mem(v, i64::MAX as u64)?.max(1024 * 1024)
+    ),
+    entry!(
+        "active-expire-effort",
+        true,
+        |c| c.active_expire_effort.to_string(),
+        |c, v| c.active_expire_effort = parse_int(v, 1, 10)? as u64
+    ),
+    entry!(
+        "protected-mode",
+        true,
+        |c| yes_no(c.protected_mode),
+        |c, v| c.protected_mode = parse_bool(v)?
+    ),
+    entry!("daemonize", false, |c| yes_no(c.daemonize), |c, v| c
+        .daemonize =
+        parse_bool(v)?),
+    entry!(
+        "lazyfree-lazy-user-del",
+        true,
+        |c| yes_no(c.lazyfree_lazy_user_del),
+        |c, v| c.lazyfree_lazy_user_del = parse_bool(v)?
+    ),
+    entry!(
+        "slowlog-log-slower-than",
+        true,
+        |c| c.slowlog_log_slower_than.to_string(),
+        |c, v| c.slowlog_log_slower_than = parse_int(v, -1, i64::MAX)?
+    ),
+    entry!(
+        "slowlog-max-len",
+        true,
+        |c| c.slowlog_max_len.to_string(),
+        |c, v| c.slowlog_max_len = parse_int(v, 0, i64::MAX)? as u64
+    ),
+    entry!(
+        "auto-aof-rewrite-percentage",
+        true,
+        |c| c.auto_aof_rewrite_percentage.to_string(),
+        |c, v| c.auto_aof_rewrite_percentage = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "auto-aof-rewrite-min-size",
+        true,
+        |c| c.auto_aof_rewrite_min_size.to_string(),
+        |c, v| c.auto_aof_rewrite_min_size = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "hash-max-listpack-entries",
+        true,
+        |c| c.hash_max_listpack_entries.to_string(),
+        |c, v| c.hash_max_listpack_entries = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "hash-max-listpack-value",
+        true,
+        |c| c.hash_max_listpack_value.to_string(),
+        |c, v| c.hash_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "set-max-intset-entries",
+        true,
+        |c| c.set_max_intset_entries.to_string(),
+        |c, v| c.set_max_intset_entries = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "zset-max-listpack-entries",
+        true,
+        |c| c.zset_max_listpack_entries.to_string(),
+        |c, v| c.zset_max_listpack_entries = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "zset-max-listpack-value",
+        true,
+        |c| c.zset_max_listpack_value.to_string(),
+        |c, v| c.zset_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "list-max-listpack-size",
+        true,
+        |c| c.list_max_listpack_size.to_string(),
+        |c, v| c.list_max_listpack_size = parse_int(v, i32::MIN as i64, i32::MAX as i64)?
+    ),
+    entry!(
+        "list-compress-depth",
+        true,
+        |c| c.list_compress_depth.to_string(),
+        |c, v| c.list_compress_depth = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "rdbcompression",
+        true,
+        |c| yes_no(c.rdbcompression),
+        |c, v| c.rdbcompression = parse_bool(v)?
+    ),
+    entry!("rdbchecksum", false, |c| yes_no(c.rdbchecksum), |c, v| c
+        .rdbchecksum =
+        parse_bool(v)?),
+    entry!(
+        "stop-writes-on-bgsave-error",
+        true,
+        |c| yes_no(c.stop_writes_on_bgsave_error),
+        |c, v| c.stop_writes_on_bgsave_error = parse_bool(v)?
+    ),
+    entry!(
+        "aof-use-rdb-preamble",
+        true,
+        |c| yes_no(c.aof_use_rdb_preamble),
+        |c, v| c.aof_use_rdb_preamble = parse_bool(v)?
+    ),
+    entry!(
+        "aof-load-truncated",
+        true,
+        |c| yes_no(c.aof_load_truncated),
+        |c, v| c.aof_load_truncated = parse_bool(v)?
+    ),
+    entry!(
+        "no-appendfsync-on-rewrite",
+        true,
+        |c| yes_no(c.appendfsync_no_rewrite),
+        |c, v| c.appendfsync_no_rewrite = parse_bool(v)?
+    ),
+    entry!("pidfile", false, |c| c.pidfile.clone(), |c, v| c.pidfile =
+        one(v)?.to_string()),
+    entry!("supervised", false, |c| c.supervised.clone(), |c, v| c
+        .supervised =
+        parse_enum(v, &["upstart", "systemd", "auto", "no"])?),
+];
+
+/// Redis's aliases: old names still accepted, and listed by CONFIG GET.
+const ALIASES: &[(&str, &str)] = &[
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+];
+
+fn canonical(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    ALIASES
+        .iter()
+        .find(|(a, _)| *a == lower)
+        .map(|(_, c)| c.to_string())
+        .unwrap_or(lower)
+}
+
+pub fn find(name: &str) -> Option<&'static ConfigEntry> {
+    let name = canonical(name);
+    CONFIG_TABLE.iter().find(|e| e.name == name)
+}
+
+impl Config {
+    /// Apply one directive (config file line or `--name value` flag).
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let e =
+            find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        (e.set)(self, args)?;
+        if e.name == "databases" {
+            self.databases_set = true;
+        }
+        Ok(())
+    }
+
+    /// Parameters whose name matches any pattern, as (name, value) pairs.
+    pub fn matching(&self, patterns: &[Vec<u8>]) -> Vec<(&'static str, String)> {
+        let names = CONFIG_TABLE.iter().map(|e| (e.name, e)).chain(
+            ALIASES
+                .iter()
+                .filter_map(|(alias, canon)| find(canon).map(|e| (*alias, e))),
+        );
+        names
+            .filter(|(name, _)| {
+                patterns
+                    .iter()
+                    .any(|p| string_match(p, name.as_bytes(), true))
+            })
+            .map(|(name, e)| (name, (e.get)(self)))
+            .collect()
+    }
+
+    /// Parse a redis.conf-style file's text.
+    pub fn load_text(&mut self, text: &str) -> Result<(), String> {
+        for (n, line) in text.lines().enumerate() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let args = crate::resp::parse::split_args(trimmed.as_bytes()).ok_or_else(|| {
+                format!("line {}: unbalanced quotes in configuration line", n + 1)
+            })?;
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect();
+            let Some((name, rest)) = args.split_first() else {
+                continue;
+            };
+            if name.eq_ignore_ascii_case("include") {
+                continue;
+            }
+            self.apply(name, rest)
+                .map_err(|e| format!("line {}: '{}': {}", n + 1, trimmed, e))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn file_and_flags_share_the_table() {
+        let mut c = Config::default();
+        c.load_text("# comment\nport 7000\nsave \"\"\nappendonly no\nappendfsync always\nhash-max-ziplist-entries 64\n").unwrap();
+        assert_eq!(c.port, 7000);
+        assert_eq!(c.save, "");
+        assert_eq!(c.appendfsync, "always");
+        assert_eq!(c.hash_max_listpack_entries, 64);
+        assert!(c.load_text("port 70000").is_err());
+        assert!(c.load_text("nosuch 1").is_err());
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("64mb"), Some(64 << 20));
+    }
+}

@@ -1,0 +1,45 @@
+//! The server cron, after Redis's serverCron: runs `hz` times a second in
+//! the event loop. Slow duties run inside it every so many milliseconds.
+
+use crate::db::expire::{CycleKind, active_expire_cycle};
+use crate::server::Server;
+use crate::util::time::mstime;
+use std::time::{Duration, Instant};
+
+pub fn server_cron(server: &mut Server) {
+    server.now_ms = mstime();
+    let (now, n) = (server.now_ms, server.stats.numcommands);
+    server.ops_sampler.sample(now, n);
+    client_timeouts(server);
+    databases_cron(server);
+    server.cronloops += 1;
+}
+
+/// Active expiry, then table resizing and a millisecond of rehashing.
+fn databases_cron(server: &mut Server) {
+    active_expire_cycle(server, CycleKind::Slow);
+    let start = Instant::now();
+    let budget = Duration::from_millis(1);
+    for db in server.dbs.iter_mut() {
+        db.dict.shrink_if_needed();
+        db.expires.shrink_if_needed();
+        while start.elapsed() < budget && (db.dict.rehash(100) | db.expires.rehash(100)) {}
+    }
+}
+
+/// Close clients idle longer than `timeout` seconds (0 = never).
+fn client_timeouts(server: &mut Server) {
+    let timeout = server.config.timeout as i64 * 1000;
+    if timeout == 0 {
+        return;
+    }
+    let now = server.now_ms;
+    for (slot, c) in server.clients.iter_mut().enumerate() {
+        if let Some(c) = c
+            && now - c.last_interaction > timeout
+        {
+            c.close_asap = true;
+            server.pending_writes.push(slot);
+        }
+    }
+}

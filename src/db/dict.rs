@@ -1,0 +1,568 @@
+//! `Dict`: the keyspace hash table, after Redis's dict.c.
+//!
+//! * Chained buckets in a power-of-two table, so every key lives in the
+//!   bucket its hash bits name. That is what makes SCAN's reverse-binary
+//!   cursor return every key present for a whole iteration, even while the
+//!   table grows or shrinks in between calls.
+//! * Incremental rehashing between two tables (`ht[0]` → `ht[1]`): every
+//!   write moves one bucket and the cron moves more, so no single command
+//!   pays for a whole resize.
+//! * The bucket array is cut into chunks of 64 buckets, each under an `Arc`.
+//!   Cloning a `Dict` (a snapshot for BGSAVE / AOF rewrite) copies only the
+//!   chunk pointers: O(keys / 64) pointer bumps, no entries. A write to a
+//!   chunk that a snapshot still shares copies that one chunk (64 short
+//!   chains) and nothing else; a serializer that drops each chunk once it has
+//!   written it keeps those copies short-lived.
+
+use crate::sds::Sds;
+use crate::util::hash::hash_bytes;
+use crate::util::rand;
+use std::sync::Arc;
+
+const CHUNK_BITS: u32 = 6;
+const CHUNK_LEN: usize = 1 << CHUNK_BITS;
+const CHUNK_MASK: usize = CHUNK_LEN - 1;
+/// Redis's DICT_HT_INITIAL_SIZE.
+const INITIAL_SIZE: usize = 4;
+
+type Link<V> = Option<Box<Entry<V>>>;
+
+/// One key and its value; `next` chains entries of the same bucket.
+#[derive(Clone)]
+pub struct Entry<V> {
+    next: Link<V>,
+    pub key: Sds,
+    pub value: V,
+}
+
+#[derive(Clone)]
+struct Table<V> {
+    chunks: Vec<Arc<[Link<V>]>>,
+    size: usize,
+    used: usize,
+}
+
+impl<V: Clone> Table<V> {
+    fn empty() -> Self {
+        Table {
+            chunks: Vec::new(),
+            size: 0,
+            used: 0,
+        }
+    }
+
+    fn with_size(size: usize) -> Self {
+        let per_chunk = size.min(CHUNK_LEN);
+        let chunks = (0..size.div_ceil(per_chunk))
+            .map(|_| {
+                (0..per_chunk)
+                    .map(|_| None)
+                    .collect::<Vec<Link<V>>>()
+                    .into()
+            })
+            .collect();
+        Table {
+            chunks,
+            size,
+            used: 0,
+        }
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.size.wrapping_sub(1)
+    }
+
+    #[inline]
+    fn bucket(&self, i: usize) -> &Link<V> {
+        &self.chunks[i >> CHUNK_BITS][i & CHUNK_MASK]
+    }
+
+    /// Mutable access to a bucket; copies its chunk first if a snapshot
+    /// shares it.
+    #[inline]
+    fn bucket_mut(&mut self, i: usize) -> &mut Link<V> {
+        &mut Arc::make_mut(&mut self.chunks[i >> CHUNK_BITS])[i & CHUNK_MASK]
+    }
+
+    fn find(&self, h: u64, key: &[u8]) -> Option<&Entry<V>> {
+        if self.size == 0 {
+            return None;
+        }
+        let mut cur = self.bucket(h as usize & self.mask()).as_deref();
+        while let Some(e) = cur {
+            if e.key.as_bytes() == key {
+                return Some(e);
+            }
+            cur = e.next.as_deref();
+        }
+        None
+    }
+
+    /// A mutable walk copies a shared chunk, so when a snapshot shares it
+    /// look first and copy only if the key is really there.
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Entry<V>> {
+        if self.size == 0 {
+            return None;
+        }
+        let idx = h as usize & self.mask();
+        if Arc::get_mut(&mut self.chunks[idx >> CHUNK_BITS]).is_none()
+            && self.find(h, key).is_none()
+        {
+            return None;
+        }
+        let mut cur = self.bucket_mut(idx).as_deref_mut();
+        while let Some(e) = cur {
+            if e.key.as_bytes() == key {
+                return Some(e);
+            }
+            cur = e.next.as_deref_mut();
+        }
+        None
+    }
+
+    fn push_front(&mut self, h: u64, mut e: Box<Entry<V>>) {
+        let idx = h as usize & self.mask();
+        let head = self.bucket_mut(idx);
+        e.next = head.take();
+        *head = Some(e);
+        self.used += 1;
+    }
+
+    fn remove(&mut self, h: u64, key: &[u8]) -> Option<Box<Entry<V>>> {
+        if self.size == 0 || self.find(h, key).is_none() {
+            return None;
+        }
+        let idx = h as usize & self.mask();
+        let mut link = self.bucket_mut(idx);
+        while link.as_ref().is_some_and(|e| e.key.as_bytes() != key) {
+            link = &mut link.as_mut()?.next;
+        }
+        let mut e = link.take()?;
+        *link = e.next.take();
+        self.used -= 1;
+        Some(e)
+    }
+}
+
+/// A hash table from byte-string keys to `V`; see the module docs.
+#[derive(Clone)]
+pub struct Dict<V> {
+    ht: [Table<V>; 2],
+    /// Next `ht[0]` bucket to move while rehashing.
+    rehash_idx: Option<usize>,
+}
+
+impl<V: Clone> Default for Dict<V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V: Clone> Dict<V> {
+    pub fn new() -> Self {
+        Dict {
+            ht: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ht[0].used + self.ht[1].used
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bucket slots in both tables (Redis's dictSlots).
+    pub fn slots(&self) -> usize {
+        self.ht[0].size + self.ht[1].size
+    }
+
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.find(key).map(|e| &e.value)
+    }
+
+    pub fn find(&self, key: &[u8]) -> Option<&Entry<V>> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = hash_bytes(key);
+        self.ht[0].find(h, key).or_else(|| self.ht[1].find(h, key))
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.find(key).is_some()
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.find_entry_mut(key).map(|e| &mut e.value)
+    }
+
+    pub fn find_entry_mut(&mut self, key: &[u8]) -> Option<&mut Entry<V>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        let t = if self.is_rehashing() && self.ht[0].find(h, key).is_none() {
+            1
+        } else {
+            0
+        };
+        self.ht[t].find_mut(h, key)
+    }
+
+    /// Insert or replace; returns the old value when the key existed.
+    pub fn insert(&mut self, key: Sds, value: V) -> Option<V> {
+        self.rehash_step();
+        let h = hash_bytes(&key);
+        let t = if self.is_rehashing() && self.ht[0].find(h, &key).is_none() {
+            1
+        } else {
+            0
+        };
+        if let Some(e) = self.ht[t].find_mut(h, &key) {
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        self.insert_new_hashed(h, key, value);
+        None
+    }
+
+    /// Insert a key the caller knows is absent.
+    pub fn insert_new(&mut self, key: Sds, value: V) {
+        self.rehash_step();
+        let h = hash_bytes(&key);
+        self.insert_new_hashed(h, key, value);
+    }
+
+    fn insert_new_hashed(&mut self, h: u64, key: Sds, value: V) {
+        self.expand_if_needed();
+        let t = if self.is_rehashing() { 1 } else { 0 };
+        self.ht[t].push_front(
+            h,
+            Box::new(Entry {
+                next: None,
+                key,
+                value,
+            }),
+        );
+    }
+
+    /// Remove a key, returning it with its value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Sds, V)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        let e = match self.ht[0].remove(h, key) {
+            Some(e) => e,
+            None => self.ht[1].remove(h, key)?,
+        };
+        let Entry { key, value, .. } = *e;
+        Some((key, value))
+    }
+
+    /// Drop every entry.
+    pub fn clear(&mut self) {
+        *self = Dict::new();
+    }
+
+    fn expand_if_needed(&mut self) {
+        if self.is_rehashing() {
+            return;
+        }
+        if self.ht[0].size == 0 {
+            self.ht[0] = Table::with_size(INITIAL_SIZE);
+        } else if self.ht[0].used >= self.ht[0].size {
+            self.resize_to(self.ht[0].used + 1);
+        }
+    }
+
+    /// Start rehashing into a table sized for `n` entries.
+    fn resize_to(&mut self, n: usize) {
+        let size = n.max(INITIAL_SIZE).next_power_of_two();
+        if self.is_rehashing() || size == self.ht[0].size {
+            return;
+        }
+        self.ht[1] = Table::with_size(size);
+        self.rehash_idx = Some(0);
+    }
+
+    /// Shrink when under 10% full, as Redis's cron does (htNeedsResize).
+    pub fn shrink_if_needed(&mut self) {
+        let size = self.ht[0].size;
+        if !self.is_rehashing() && size > INITIAL_SIZE && self.ht[0].used * 100 / size < 10 {
+            self.resize_to(self.ht[0].used);
+        }
+    }
+
+    #[inline]
+    fn rehash_step(&mut self) {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+    }
+
+    /// Move up to `n` buckets from `ht[0]` to `ht[1]`, visiting at most
+    /// `n * 10` empty buckets. Returns true while more work remains.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
+        let mut empty_visits = n * 10;
+        let mut n = n;
+        while n > 0 && self.ht[0].used != 0 {
+            n -= 1;
+            while idx < self.ht[0].size && self.ht[0].bucket(idx).is_none() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return true;
+                }
+            }
+            if idx >= self.ht[0].size {
+                break;
+            }
+            let mut chain = self.ht[0].bucket_mut(idx).take();
+            while let Some(mut e) = chain {
+                chain = e.next.take();
+                self.ht[0].used -= 1;
+                let h = hash_bytes(&e.key);
+                self.ht[1].push_front(h, e);
+            }
+            idx += 1;
+        }
+        if self.ht[0].used == 0 {
+            self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
+            self.rehash_idx = None;
+            return false;
+        }
+        self.rehash_idx = Some(idx);
+        true
+    }
+
+    /// A random entry (Redis's dictGetRandomKey): a random non-empty bucket,
+    /// then a random element of its chain.
+    pub fn random_entry(&self) -> Option<&Entry<V>> {
+        if self.is_empty() {
+            return None;
+        }
+        let head = loop {
+            let link = match self.rehash_idx {
+                Some(ri) => {
+                    let s0 = self.ht[0].size;
+                    let h = ri + rand::below(self.slots() - ri);
+                    if h >= s0 {
+                        self.ht[1].bucket(h - s0)
+                    } else {
+                        self.ht[0].bucket(h)
+                    }
+                }
+                None => self.ht[0].bucket(rand::below(self.ht[0].size)),
+            };
+            if let Some(e) = link.as_deref() {
+                break e;
+            }
+        };
+        let mut len = 0;
+        let mut cur = Some(head);
+        while let Some(e) = cur {
+            len += 1;
+            cur = e.next.as_deref();
+        }
+        let mut pick = rand::below(len);
+        let mut e = head;
+        while pick > 0 {
+            e = e.next.as_deref()?;
+            pick -= 1;
+        }
+        Some(e)
+    }
+
+    /// One SCAN step (Redis's dictScan): visit the bucket(s) the cursor
+    /// names, call `f` for each entry, return the next cursor (0 = done).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Entry<V>)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        let visit = |t: &Table<V>, i: usize, f: &mut dyn FnMut(&Entry<V>)| {
+            let mut cur = t.bucket(i).as_deref();
+            while let Some(e) = cur {
+                f(e);
+                cur = e.next.as_deref();
+            }
+        };
+        if !self.is_rehashing() {
+            let t0 = &self.ht[0];
+            let m0 = t0.mask() as u64;
+            visit(t0, (v & m0) as usize, &mut f);
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (t0, t1) = if self.ht[0].size <= self.ht[1].size {
+                (&self.ht[0], &self.ht[1])
+            } else {
+                (&self.ht[1], &self.ht[0])
+            };
+            let m0 = t0.mask() as u64;
+            let m1 = t1.mask() as u64;
+            visit(t0, (v & m0) as usize, &mut f);
+            loop {
+                visit(t1, (v & m1) as usize, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// Every entry, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry<V>> {
+        self.ht
+            .iter()
+            .flat_map(|t| t.chunks.iter().flat_map(|c| c.iter()))
+            .flat_map(|link| Chain {
+                cur: link.as_deref(),
+            })
+    }
+}
+
+struct Chain<'a, V> {
+    cur: Option<&'a Entry<V>>,
+}
+
+impl<'a, V> Iterator for Chain<'a, V> {
+    type Item = &'a Entry<V>;
+    fn next(&mut self) -> Option<&'a Entry<V>> {
+        let e = self.cur?;
+        self.cur = e.next.as_deref();
+        Some(e)
+    }
+}
+
+impl<V> Drop for Table<V> {
+    // Unlink chains iteratively so a long chain cannot overflow the stack.
+    fn drop(&mut self) {
+        for c in self.chunks.iter_mut() {
+            if let Some(chunk) = Arc::get_mut(c) {
+                for link in chunk.iter_mut() {
+                    let mut cur = link.take();
+                    while let Some(mut e) = cur {
+                        cur = e.next.take();
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn k(i: usize) -> Sds {
+        Sds::new(format!("key:{i}").as_bytes())
+    }
+
+    #[test]
+    fn insert_get_remove_through_resizes() {
+        let mut d: Dict<usize> = Dict::new();
+        for i in 0..10_000 {
+            assert!(d.insert(k(i), i).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        assert_eq!(d.insert(k(7), 70), Some(7));
+        for i in 0..10_000 {
+            assert!(d.get(&k(i)).is_some());
+        }
+        for i in 0..9_990 {
+            assert!(d.remove(&k(i)).is_some());
+        }
+        assert!(d.remove(&k(0)).is_none());
+        assert_eq!(d.len(), 10);
+        d.shrink_if_needed();
+        while d.rehash(100) {}
+        assert!(d.slots() <= 16);
+        assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn scan_returns_every_key_present_throughout_while_table_changes() {
+        let mut d: Dict<()> = Dict::new();
+        for i in 0..1000 {
+            d.insert(k(i), ());
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |e| {
+                seen.insert(e.key.as_bytes().to_vec());
+            });
+            // Churn: grow a lot, then delete the extra keys, between calls.
+            step += 1;
+            if step < 50 {
+                for j in 0..200 {
+                    d.insert(k(100_000 + step * 1000 + j), ());
+                }
+            } else if step < 100 {
+                for j in 0..200 {
+                    d.remove(&k(100_000 + (step - 50) * 1000 + j));
+                }
+                d.shrink_if_needed();
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            assert!(seen.contains(k(i).as_bytes()), "key {i} missed");
+        }
+    }
+
+    #[test]
+    fn snapshot_clone_is_isolated_from_later_writes() {
+        let mut d: Dict<usize> = Dict::new();
+        for i in 0..1000 {
+            d.insert(k(i), i);
+        }
+        let snap = d.clone();
+        for i in 0..1000 {
+            *d.get_mut(&k(i)).unwrap() += 1;
+        }
+        d.remove(&k(5));
+        d.insert(k(5000), 1);
+        assert_eq!(snap.len(), 1000);
+        for i in 0..1000 {
+            assert_eq!(snap.get(&k(i)), Some(&i));
+        }
+        assert!(snap.get(&k(5000)).is_none());
+        assert_eq!(d.get(&k(6)), Some(&7));
+    }
+
+    #[test]
+    fn random_entry_reaches_every_key() {
+        let mut d: Dict<usize> = Dict::new();
+        for i in 0..8 {
+            d.insert(k(i), i);
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            seen.insert(d.random_entry().unwrap().value);
+        }
+        assert_eq!(seen.len(), 8);
+    }
+}

@@ -1,0 +1,140 @@
+//! The keyspace: `Db` (one numbered database) and its API, after Redis's
+//! db.c. Every key lives in `dict`; keys with a TTL also live in `expires`
+//! with their absolute expiry time in Unix milliseconds, as in Redis, so
+//! sampling for active expiry visits only keys that can expire and a key
+//! without a TTL pays nothing for the possibility.
+
+pub mod dict;
+pub mod expire;
+
+use crate::sds::Sds;
+use crate::types::{Object, Value};
+use dict::Dict;
+
+#[derive(Clone, Default)]
+pub struct Db {
+    pub dict: Dict<Object>,
+    pub expires: Dict<i64>,
+    /// Where the slow active-expiry cycle resumes in `expires` (Redis 7's
+    /// expires_cursor).
+    pub expires_cursor: u64,
+    /// Running average TTL of sampled keys, for INFO keyspace.
+    pub avg_ttl: i64,
+}
+
+/// The LRU clock: seconds, wrapping like Redis's 24-bit clock does not need to.
+pub fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    /// The key's expiry time, if it has one.
+    pub fn get_expire(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    pub fn key_is_expired(&self, key: &[u8], now: i64) -> bool {
+        matches!(self.get_expire(key), Some(when) if when <= now)
+    }
+
+    /// Find a live key without touching its LRU.
+    pub fn peek(&self, key: &[u8], now: i64) -> Option<&Object> {
+        let o = self.dict.get(key)?;
+        if self.key_is_expired(key, now) {
+            None
+        } else {
+            Some(o)
+        }
+    }
+
+    /// Find a key for writing; the caller removed expired keys first.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Object> {
+        self.dict.get_mut(key)
+    }
+
+    /// Add a key that does not exist (Redis's dbAdd).
+    pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
+        self.dict
+            .insert_new(Sds::new(key), Object::new(value, lru_clock(now)));
+    }
+
+    /// Set a key to a value, creating or overwriting; drops its TTL unless
+    /// `keep_ttl` (Redis's setKey).
+    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
+        let obj = Object::new(value, lru_clock(now));
+        if let Some(o) = self.dict.get_mut(key) {
+            *o = obj;
+        } else {
+            self.dict.insert_new(Sds::new(key), obj);
+        }
+        if !keep_ttl {
+            self.remove_expire(key);
+        }
+    }
+
+    /// Delete a key and its TTL; true if it existed.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        if self.dict.remove(key).is_some() {
+            self.remove_expire(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Delete and return a key's object.
+    pub fn take(&mut self, key: &[u8]) -> Option<(Object, Option<i64>)> {
+        let (_, o) = self.dict.remove(key)?;
+        let ttl = if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.remove(key).map(|(_, t)| t)
+        };
+        Some((o, ttl))
+    }
+
+    pub fn set_expire(&mut self, key: &[u8], when: i64) {
+        if let Some(t) = self.expires.get_mut(key) {
+            *t = when;
+        } else {
+            self.expires.insert_new(Sds::new(key), when);
+        }
+    }
+
+    pub fn remove_expire(&mut self, key: &[u8]) -> bool {
+        !self.expires.is_empty() && self.expires.remove(key).is_some()
+    }
+
+    /// Remove every key.
+    pub fn flush(&mut self) -> usize {
+        let n = self.dict.len();
+        self.dict.clear();
+        self.expires.clear();
+        self.expires_cursor = 0;
+        self.avg_ttl = 0;
+        n
+    }
+
+    /// A random live key (Redis's dbRandomKey): expired picks are skipped;
+    /// the caller deletes them lazily.
+    pub fn random_key(&self, now: i64) -> Option<(Sds, bool)> {
+        let e = self.dict.random_entry()?;
+        let expired = self.key_is_expired(&e.key, now);
+        Some((e.key.clone(), expired))
+    }
+}

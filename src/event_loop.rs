@@ -1,0 +1,309 @@
+//! The event loop, after Redis's ae.c and networking.c: one mio `Poll`
+//! owns the listeners and every client socket. Each turn: wait for
+//! readiness (or the next cron tick), read and run every complete command a
+//! client sent (pipelining), run the cron when due, then `before_sleep`
+//! writes pending replies straight to the sockets. Only what the kernel
+//! will not take waits for a writable event.
+
+use crate::client::Client;
+use crate::cron;
+use crate::resp::parse::Parsed;
+use crate::server::{Server, Shutdown};
+use log::{debug, info, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Tokens below this are listeners; a client in slot i has token i + this.
+const CLIENT_TOKEN_BASE: usize = 64;
+/// Most bytes read from one client per turn before others get theirs.
+const MAX_READ_PER_TURN: usize = 1024 * 1024;
+
+/// Set by SIGINT/SIGTERM.
+pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+pub struct EventLoop {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    free_slots: Vec<usize>,
+    /// Clients that hit the per-turn read cap and still have bytes waiting.
+    pending_reads: Vec<usize>,
+}
+
+impl EventLoop {
+    pub fn new(mut listeners: Vec<TcpListener>) -> io::Result<EventLoop> {
+        let poll = Poll::new()?;
+        for (i, l) in listeners.iter_mut().enumerate() {
+            poll.registry().register(l, Token(i), Interest::READABLE)?;
+        }
+        Ok(EventLoop {
+            poll,
+            listeners,
+            free_slots: Vec::new(),
+            pending_reads: Vec::new(),
+        })
+    }
+
+    /// Serve until shutdown.
+    pub fn run(&mut self, server: &mut Server) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = Instant::now();
+        loop {
+            let now = Instant::now();
+            let timeout = if self.pending_reads.is_empty() {
+                next_cron.saturating_duration_since(now)
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                return Err(e);
+            }
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t < CLIENT_TOKEN_BASE {
+                    self.accept(server, t);
+                    continue;
+                }
+                let slot = t - CLIENT_TOKEN_BASE;
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.handle_read(server, slot);
+                }
+                if ev.is_writable() {
+                    self.handle_write(server, slot);
+                }
+            }
+            for slot in std::mem::take(&mut self.pending_reads) {
+                self.handle_read(server, slot);
+            }
+            if Instant::now() >= next_cron {
+                cron::server_cron(server);
+                let period = Duration::from_millis(1000 / server.config.hz.max(1) as u64);
+                next_cron += period;
+                if next_cron < Instant::now() {
+                    next_cron = Instant::now() + period;
+                }
+            }
+            if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) && server.shutdown.is_none() {
+                info!("Received shutdown signal, scheduling shutdown...");
+                server.shutdown = Some(Shutdown::Default);
+            }
+            self.before_sleep(server);
+            if server.shutdown.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn accept(&mut self, server: &mut Server, li: usize) {
+        loop {
+            let Some(listener) = self.listeners.get(li) else {
+                return;
+            };
+            match listener.accept() {
+                Ok((sock, addr)) => {
+                    debug!("Accepted {addr}");
+                    self.add_client(server, sock);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_client(&mut self, server: &mut Server, mut sock: TcpStream) {
+        let _ = sock.set_nodelay(true);
+        if server.connected_clients() as u64 >= server.config.maxclients {
+            use std::io::Write;
+            let _ = sock.write(b"-ERR max number of clients reached\r\n");
+            server.stats.rejected_conn += 1;
+            return;
+        }
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            server.clients.push(None);
+            server.clients.len() - 1
+        });
+        if let Err(e) = self.poll.registry().register(
+            &mut sock,
+            Token(slot + CLIENT_TOKEN_BASE),
+            Interest::READABLE,
+        ) {
+            warn!("Registering client: {e}");
+            self.free_slots.push(slot);
+            return;
+        }
+        let id = server.next_client_id;
+        server.next_client_id += 1;
+        let mut c = Client::new(id, Some(sock), server.now_ms);
+        c.authenticated = server.config.requirepass.is_empty();
+        server.clients[slot] = Some(c);
+        server.stats.numconnections += 1;
+    }
+
+    fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Client) {
+        if let Some(sock) = c.sock.as_mut() {
+            let _ = self.poll.registry().deregister(sock);
+        }
+        debug!("Client closed connection id={} addr={}", c.id, c.addr);
+        server.clients[slot] = None;
+        self.free_slots.push(slot);
+    }
+
+    fn handle_read(&mut self, server: &mut Server, slot: usize) {
+        let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        match c.read_from_socket(MAX_READ_PER_TURN) {
+            Ok(n) => {
+                server.stats.net_input_bytes += n as u64;
+                if n >= MAX_READ_PER_TURN {
+                    self.pending_reads.push(slot);
+                }
+            }
+            Err(_) => {
+                self.free_client(server, slot, c);
+                return;
+            }
+        }
+        process_input_buffer(server, &mut c);
+        if c.query.buf.len() as u64 > server.config.client_query_buffer_limit {
+            warn!(
+                "Closing client that reached max query buffer length: id={} addr={}",
+                c.id, c.addr
+            );
+            self.free_client(server, slot, c);
+            return;
+        }
+        if c.reply.pending() > 0 || c.close_asap || c.close_after_reply {
+            server.pending_writes.push(slot);
+        }
+        server.clients[slot] = Some(c);
+    }
+
+    fn handle_write(&mut self, server: &mut Server, slot: usize) {
+        if let Some(c) = server.clients.get(slot).and_then(Option::as_ref)
+            && c.reply.pending() > 0
+        {
+            server.pending_writes.push(slot);
+        }
+        self.flush_client(server, slot);
+    }
+
+    /// Write what a client has pending; adjust writable interest; close it
+    /// when it asked to be closed and everything is out.
+    fn flush_client(&mut self, server: &mut Server, slot: usize) {
+        let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        if c.close_asap {
+            self.free_client(server, slot, c);
+            return;
+        }
+        let before = c.bytes_written_total;
+        let done = match c.write_to_socket(usize::MAX) {
+            Ok(done) => done,
+            Err(_) => {
+                self.free_client(server, slot, c);
+                return;
+            }
+        };
+        server.stats.net_output_bytes += c.bytes_written_total - before;
+        if done && c.close_after_reply {
+            self.free_client(server, slot, c);
+            return;
+        }
+        if done == c.want_write {
+            let interest = if done {
+                Interest::READABLE
+            } else {
+                Interest::READABLE | Interest::WRITABLE
+            };
+            if let Some(sock) = c.sock.as_mut()
+                && self
+                    .poll
+                    .registry()
+                    .reregister(sock, Token(slot + CLIENT_TOKEN_BASE), interest)
+                    .is_err()
+            {
+                self.free_client(server, slot, c);
+                return;
+            }
+            c.want_write = !done;
+        }
+        server.clients[slot] = Some(c);
+    }
+
+    /// Redis's beforeSleep: the fast expire cycle, then every pending reply
+    /// written straight to its socket.
+    fn before_sleep(&mut self, server: &mut Server) {
+        crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
+        let pending = std::mem::take(&mut server.pending_writes);
+        for slot in pending {
+            self.flush_client(server, slot);
+        }
+    }
+}
+
+/// Run every complete request in the client's query buffer (Redis's
+/// processInputBuffer).
+pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
+    let max_bulk = server.config.proto_max_bulk_len as usize;
+    loop {
+        if c.close_after_reply || c.close_asap || server.shutdown.is_some() {
+            break;
+        }
+        match c.query.parse(max_bulk) {
+            Parsed::Incomplete => break,
+            Parsed::Command => {
+                std::mem::swap(&mut c.argv, &mut c.query.argv);
+                server.process_command(c);
+                c.argv.clear();
+            }
+            Parsed::Error(msg) => {
+                debug!(
+                    "Protocol error ({msg}) from client id={} addr={}",
+                    c.id, c.addr
+                );
+                server
+                    .add_reply_error(c, &crate::commands::ReplyError::owned(format!("ERR {msg}")));
+                c.close_after_reply = true;
+                break;
+            }
+        }
+    }
+    c.query.compact();
+}
+
+// ---------------------------------------------------------------------
+// Signals: the handler only sets a flag; the loop notices within a tick.
+// ---------------------------------------------------------------------
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+const SIGPIPE: i32 = 13;
+const SIG_IGN: usize = 1;
+
+unsafe extern "C" {
+    fn signal(signum: i32, handler: usize) -> usize;
+}
+
+extern "C" fn on_shutdown_signal(_: i32) {
+    SHUTDOWN_SIGNAL.store(true, Ordering::SeqCst);
+}
+
+/// Install SIGINT/SIGTERM handlers and ignore SIGPIPE.
+pub fn install_signal_handlers() {
+    // SAFETY: the handler only stores to an atomic, which is signal-safe.
+    unsafe {
+        signal(SIGINT, on_shutdown_signal as *const () as usize);
+        signal(SIGTERM, on_shutdown_signal as *const () as usize);
+        signal(SIGPIPE, SIG_IGN);
+    }
+}

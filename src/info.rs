@@ -1,0 +1,373 @@
+//! INFO, after Redis's genRedisInfoString: the same sections and field
+//! names, so tools that read Redis's INFO read ours. `miniredis_version`
+//! leads the Server section.
+
+use crate::alloc;
+use crate::server::Server;
+use crate::util::time::ustime;
+use std::fmt::Write;
+
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
+
+/// Which sections an INFO argument list asks for, in Redis's order.
+pub fn sections_for(args: &[Vec<u8>]) -> Vec<&'static str> {
+    if args.is_empty() {
+        return DEFAULT_SECTIONS.to_vec();
+    }
+    let mut want: Vec<&'static str> = Vec::new();
+    for a in args {
+        let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match a.as_str() {
+            "default" => want.extend(DEFAULT_SECTIONS),
+            "all" | "everything" => want.extend(ALL_SECTIONS),
+            other => {
+                if let Some(s) = ALL_SECTIONS.iter().find(|s| **s == other) {
+                    want.push(s);
+                }
+            }
+        }
+    }
+    ALL_SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| want.contains(s))
+        .collect()
+}
+
+fn human(bytes: usize) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{}B", bytes)
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", b / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// User and system CPU seconds of this process, from /proc.
+fn cpu_times() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (tick(11), tick(12))
+}
+
+pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) -> String {
+    let mut out = String::new();
+    for (n, section) in sections.iter().enumerate() {
+        if n > 0 {
+            out.push_str("\r\n");
+        }
+        let s = &mut out;
+        macro_rules! f {
+            ($($arg:tt)*) => {{ let _ = write!(s, $($arg)*); s.push_str("\r\n"); }};
+        }
+        let uptime = server.start_instant.elapsed().as_secs();
+        match *section {
+            "server" => {
+                f!("# Server");
+                f!("miniredis_version:{}", env!("CARGO_PKG_VERSION"));
+                f!("redis_version:7.0.15");
+                f!("redis_git_sha1:00000000");
+                f!("redis_git_dirty:0");
+                f!("redis_build_id:0");
+                f!("redis_mode:standalone");
+                f!("os:{} {}", std::env::consts::OS, std::env::consts::ARCH);
+                f!("arch_bits:64");
+                f!("monotonic_clock:POSIX clock_gettime");
+                f!("multiplexing_api:epoll");
+                f!("atomicvar_api:c11-builtin");
+                f!("process_id:{}", std::process::id());
+                f!("process_supervised:no");
+                f!("run_id:{}", server.run_id);
+                f!("tcp_port:{}", server.config.port);
+                f!("server_time_usec:{}", ustime());
+                f!("uptime_in_seconds:{}", uptime);
+                f!("uptime_in_days:{}", uptime / 86400);
+                f!("hz:{}", server.config.hz);
+                f!("configured_hz:{}", server.config.hz);
+                f!(
+                    "lru_clock:{}",
+                    (server.now_ms / 1000) as u64 & ((1 << 24) - 1)
+                );
+                f!("executable:{}", server.executable);
+                f!(
+                    "config_file:{}",
+                    server.config_file.clone().unwrap_or_default()
+                );
+                f!("io_threads_active:0");
+            }
+            "clients" => {
+                f!("# Clients");
+                f!("connected_clients:{}", connected_clients);
+                f!("cluster_connections:0");
+                f!("maxclients:{}", server.config.maxclients);
+                f!("client_recent_max_input_buffer:0");
+                f!("client_recent_max_output_buffer:0");
+                f!("blocked_clients:0");
+                f!("tracking_clients:0");
+                f!("clients_in_timeout_table:0");
+            }
+            "memory" => {
+                let used = alloc::used_memory();
+                let rss = alloc::rss_memory();
+                let peak = alloc::peak_memory();
+                f!("# Memory");
+                f!("used_memory:{}", used);
+                f!("used_memory_human:{}", human(used));
+                f!("used_memory_rss:{}", rss);
+                f!("used_memory_rss_human:{}", human(rss));
+                f!("used_memory_peak:{}", peak);
+                f!("used_memory_peak_human:{}", human(peak));
+                f!(
+                    "used_memory_peak_perc:{:.2}%",
+                    used as f64 * 100.0 / peak.max(1) as f64
+                );
+                f!("used_memory_startup:0");
+                f!("used_memory_lua:0");
+                f!("used_memory_scripts:0");
+                f!("maxmemory:{}", server.config.maxmemory);
+                f!(
+                    "maxmemory_human:{}",
+                    human(server.config.maxmemory as usize)
+                );
+                f!("maxmemory_policy:{}", server.config.maxmemory_policy);
+                f!(
+                    "mem_fragmentation_ratio:{:.2}",
+                    rss as f64 / used.max(1) as f64
+                );
+                f!("mem_allocator:libc");
+                f!("lazyfree_pending_objects:0");
+            }
+            "persistence" => {
+                f!("# Persistence");
+                f!("loading:0");
+                f!("async_loading:0");
+                f!("current_cow_peak:0");
+                f!("current_cow_size:0");
+                f!("current_cow_size_age:0");
+                f!("current_fork_perc:0.00");
+                f!("current_save_keys_processed:0");
+                f!("current_save_keys_total:0");
+                f!("rdb_changes_since_last_save:{}", server.dirty);
+                f!("rdb_bgsave_in_progress:0");
+                f!("rdb_last_save_time:{}", server.lastsave);
+                f!("rdb_last_bgsave_status:ok");
+                f!("rdb_last_bgsave_time_sec:-1");
+                f!("rdb_current_bgsave_time_sec:-1");
+                f!("rdb_saves:0");
+                f!("rdb_last_cow_size:0");
+                f!("rdb_last_load_keys_expired:0");
+                f!("rdb_last_load_keys_loaded:0");
+                f!("aof_enabled:{}", server.config.appendonly as u8);
+                f!("aof_rewrite_in_progress:0");
+                f!("aof_rewrite_scheduled:0");
+                f!("aof_last_rewrite_time_sec:-1");
+                f!("aof_current_rewrite_time_sec:-1");
+                f!("aof_last_bgrewrite_status:ok");
+                f!("aof_rewrites:0");
+                f!("aof_rewrites_consecutive_failures:0");
+                f!("aof_last_write_status:ok");
+                f!("aof_last_cow_size:0");
+                f!("module_fork_in_progress:0");
+                f!("module_fork_last_cow_size:0");
+            }
+            "stats" => {
+                let st = &server.stats;
+                f!("# Stats");
+                f!("total_connections_received:{}", st.numconnections);
+                f!("total_commands_processed:{}", st.numcommands);
+                f!(
+                    "instantaneous_ops_per_sec:{}",
+                    server.ops_sampler.ops_per_sec()
+                );
+                f!("total_net_input_bytes:{}", st.net_input_bytes);
+                f!("total_net_output_bytes:{}", st.net_output_bytes);
+                f!("instantaneous_input_kbps:0.00");
+                f!("instantaneous_output_kbps:0.00");
+                f!("rejected_connections:{}", st.rejected_conn);
+                f!("sync_full:0");
+                f!("sync_partial_ok:0");
+                f!("sync_partial_err:0");
+                f!("expired_keys:{}", st.expired_keys);
+                f!("expired_stale_perc:{:.2}", st.expired_stale_perc);
+                f!(
+                    "expired_time_cap_reached_count:{}",
+                    st.expired_time_cap_reached_count
+                );
+                f!(
+                    "expire_cycle_cpu_milliseconds:{}",
+                    st.expire_cycle_time_used / 1000
+                );
+                f!("evicted_keys:{}", st.evicted_keys);
+                f!("evicted_clients:0");
+                f!("total_eviction_exceeded_time:0");
+                f!("current_eviction_exceeded_time:0");
+                f!("keyspace_hits:{}", st.keyspace_hits);
+                f!("keyspace_misses:{}", st.keyspace_misses);
+                f!("pubsub_channels:0");
+                f!("pubsub_patterns:0");
+                f!("pubsubshard_channels:0");
+                f!("latest_fork_usec:0");
+                f!("total_forks:0");
+                f!("migrate_cached_sockets:0");
+                f!("slave_expires_tracked_keys:0");
+                f!("active_defrag_hits:0");
+                f!("active_defrag_misses:0");
+                f!("active_defrag_key_hits:0");
+                f!("active_defrag_key_misses:0");
+                f!("total_active_defrag_time:0");
+                f!("current_active_defrag_time:0");
+                f!("tracking_total_keys:0");
+                f!("tracking_total_items:0");
+                f!("tracking_total_prefixes:0");
+                f!("unexpected_error_replies:{}", st.unexpected_error_replies);
+                f!("total_error_replies:{}", st.total_error_replies);
+                f!("dump_payload_sanitizations:0");
+                f!("total_reads_processed:{}", st.io_reads);
+                f!("total_writes_processed:{}", st.io_writes);
+                f!("io_threaded_reads_processed:0");
+                f!("io_threaded_writes_processed:0");
+                f!("reply_buffer_shrinks:0");
+                f!("reply_buffer_expands:0");
+            }
+            "replication" => {
+                f!("# Replication");
+                f!("role:master");
+                f!("connected_slaves:0");
+                f!("master_failover_state:no-failover");
+                f!("master_replid:{}", server.run_id);
+                f!("master_replid2:0000000000000000000000000000000000000000");
+                f!("master_repl_offset:0");
+                f!("second_repl_offset:-1");
+                f!("repl_backlog_active:0");
+                f!("repl_backlog_size:1048576");
+                f!("repl_backlog_first_byte_offset:0");
+                f!("repl_backlog_histlen:0");
+            }
+            "cpu" => {
+                let (user, sys) = cpu_times();
+                f!("# CPU");
+                f!("used_cpu_sys:{:.6}", sys);
+                f!("used_cpu_user:{:.6}", user);
+                f!("used_cpu_sys_children:0.000000");
+                f!("used_cpu_user_children:0.000000");
+                f!("used_cpu_sys_main_thread:{:.6}", sys);
+                f!("used_cpu_user_main_thread:{:.6}", user);
+            }
+            "modules" => f!("# Modules"),
+            "commandstats" => {
+                f!("# Commandstats");
+                let mut names: Vec<_> = server.stats.commands.iter().collect();
+                names.sort_by_key(|(n, _)| **n);
+                for (name, st) in names {
+                    f!(
+                        "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}",
+                        name,
+                        st.calls,
+                        st.usec,
+                        if st.calls > 0 {
+                            st.usec as f64 / st.calls as f64
+                        } else {
+                            0.0
+                        },
+                        st.rejected_calls,
+                        st.failed_calls
+                    );
+                }
+            }
+            "errorstats" => {
+                f!("# Errorstats");
+                let mut errs: Vec<_> = server.stats.errors.iter().collect();
+                errs.sort();
+                for (code, n) in errs {
+                    f!("errorstat_{}:count={}", code, n);
+                }
+            }
+            "latencystats" => f!("# Latencystats"),
+            "cluster" => {
+                f!("# Cluster");
+                f!("cluster_enabled:0");
+            }
+            "keyspace" => {
+                f!("# Keyspace");
+                for (i, db) in server.dbs.iter().enumerate() {
+                    if !db.is_empty() {
+                        f!(
+                            "db{}:keys={},expires={},avg_ttl={}",
+                            i,
+                            db.len(),
+                            db.expires.len(),
+                            db.avg_ttl
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// instantaneous_ops_per_sec: commands per second over the last 16 samples
+/// taken by the cron every 100 ms (Redis's trackInstantaneousMetric).
+#[derive(Default)]
+pub struct OpsSampler {
+    samples: [u64; 16],
+    idx: usize,
+    last_ms: i64,
+    last_count: u64,
+}
+
+impl OpsSampler {
+    pub fn sample(&mut self, now_ms: i64, count: u64) {
+        if self.last_ms == 0 {
+            self.last_ms = now_ms;
+            self.last_count = count;
+            return;
+        }
+        let dt = now_ms - self.last_ms;
+        if dt < 100 {
+            return;
+        }
+        self.samples[self.idx % 16] = (count - self.last_count) * 1000 / dt as u64;
+        self.idx += 1;
+        self.last_ms = now_ms;
+        self.last_count = count;
+    }
+
+    pub fn ops_per_sec(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / 16
+    }
+}

@@ -1,0 +1,197 @@
+//! The `miniredis` binary: parse flags and the config file, print the
+//! banner, bind, and run the event loop until shutdown.
+
+use log::{error, info};
+use miniredis::config::Config;
+use miniredis::event_loop::{EventLoop, install_signal_handlers};
+use miniredis::server::Server;
+use std::io::Write;
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: miniredis::alloc::CountingAlloc = miniredis::alloc::CountingAlloc;
+
+const USAGE: &str = "Usage: miniredis [/path/to/redis.conf] [options]
+       miniredis --port 6379 [--bind ADDR ...] [--aof PATH]
+       miniredis -v | --version
+       miniredis -h | --help
+
+Options (any redis.conf directive also works as --directive value):
+  --port N            TCP port (default 6379; 0 picks a free port)
+  --bind ADDR ...     addresses to listen on (default 127.0.0.1)
+  --databases N       number of databases (default 16)
+  --dir DIR           working directory for data files
+  --loglevel LEVEL    debug | verbose | notice | warning | nothing
+  --aof PATH          append-only file to log writes to
+  --save \"SECS CHANGES ...\"  snapshot points ('' turns them off)
+  --appendonly yes|no, --appendfsync always|everysec|no
+
+Examples:
+  miniredis --port 6380
+  miniredis /etc/redis/redis.conf --loglevel verbose";
+
+/// Startup failures: 2 for bad usage, 1 for the environment.
+enum StartError {
+    Usage(String),
+    Env(String),
+}
+
+fn parse_args() -> Result<Option<(Config, Option<String>)>, StartError> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_env();
+    let mut config_file: Option<String> = None;
+    // Directives from flags, applied after the file, in order.
+    let mut directives: Vec<(String, Vec<String>)> = Vec::new();
+    let mut first = true;
+    while let Some(arg) = parser
+        .next()
+        .map_err(|e| StartError::Usage(e.to_string()))?
+    {
+        match arg {
+            Short('h') | Long("help") => {
+                println!("{USAGE}");
+                return Ok(None);
+            }
+            Short('v') | Long("version") => {
+                println!(
+                    "miniredis v={} (Redis 7.0.15 protocol)",
+                    env!("CARGO_PKG_VERSION")
+                );
+                return Ok(None);
+            }
+            Long(name) => {
+                let name = name.to_string();
+                let value = parser
+                    .value()
+                    .map_err(|_| StartError::Usage(format!("option '--{name}' requires a value")))?
+                    .string()
+                    .map_err(|_| {
+                        StartError::Usage(format!(
+                            "option '--{name}' has a value that is not UTF-8"
+                        ))
+                    })?;
+                directives.push((name, vec![value]));
+            }
+            Value(v) => {
+                let v = v
+                    .string()
+                    .map_err(|_| StartError::Usage("argument is not UTF-8".into()))?;
+                if first && config_file.is_none() {
+                    config_file = Some(v);
+                } else if let Some((_, args)) = directives.last_mut() {
+                    // `--save 3600 1 300 100`: extra words belong to the last flag.
+                    args.push(v);
+                } else {
+                    return Err(StartError::Usage(format!("unexpected argument '{v}'")));
+                }
+            }
+            Short(c) => return Err(StartError::Usage(format!("unknown option '-{c}'"))),
+        }
+        first = false;
+    }
+    let mut config = Config::default();
+    if let Some(path) = &config_file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            StartError::Env(format!("Fatal error, can't open config file '{path}': {e}"))
+        })?;
+        config
+            .load_text(&text)
+            .map_err(|e| StartError::Usage(format!("Bad config file '{path}': {e}")))?;
+    }
+    for (name, args) in directives {
+        if name == "aof" {
+            let path = args.join(" ");
+            config.appendonly = true;
+            config.appendfilename = path;
+            continue;
+        }
+        config.apply(&name, &args).map_err(|e| {
+            StartError::Usage(format!("Bad option '--{name} {}': {e}", args.join(" ")))
+        })?;
+    }
+    Ok(Some((config, config_file)))
+}
+
+fn init_logging(level: &str) {
+    let filter = match level {
+        "debug" => "debug",
+        "verbose" => "info",
+        "notice" => "info",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    };
+    let env = env_logger::Env::default().default_filter_or(filter);
+    let _ = env_logger::Builder::from_env(env)
+        .target(env_logger::Target::Stderr)
+        .try_init();
+}
+
+fn bind_listeners(config: &Config) -> Result<(Vec<mio::net::TcpListener>, u16), String> {
+    let mut out = Vec::new();
+    let mut port = config.port;
+    for addr in &config.bind {
+        let addr = addr.trim_start_matches('-');
+        let sock = std::net::TcpListener::bind((addr, port)).map_err(|e| {
+            format!("Could not create server TCP listening socket {addr}:{port}: {e}")
+        })?;
+        if port == 0 {
+            port = sock.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        sock.set_nonblocking(true).map_err(|e| e.to_string())?;
+        out.push(mio::net::TcpListener::from_std(sock));
+    }
+    Ok((out, port))
+}
+
+fn main() -> ExitCode {
+    let (mut config, config_file) = match parse_args() {
+        Ok(Some(c)) => c,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(StartError::Usage(msg)) => {
+            eprintln!("miniredis: {msg} (try --help)");
+            return ExitCode::from(2);
+        }
+        Err(StartError::Env(msg)) => {
+            eprintln!("miniredis: {msg}");
+            return ExitCode::from(1);
+        }
+    };
+    init_logging(&config.loglevel);
+    if !config.dir.is_empty()
+        && let Err(e) = std::env::set_current_dir(&config.dir)
+    {
+        eprintln!("miniredis: can't chdir to '{}': {e}", config.dir);
+        return ExitCode::from(1);
+    }
+    println!("MiniRedis server starting...");
+    let (listeners, port) = match bind_listeners(&config) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("miniredis: {msg}");
+            return ExitCode::from(1);
+        }
+    };
+    config.port = port;
+    println!("Port: {port}");
+    install_signal_handlers();
+    let mut server = Server::new(config);
+    server.config_file = config_file;
+    let mut el = match EventLoop::new(listeners) {
+        Ok(el) => el,
+        Err(e) => {
+            eprintln!("miniredis: can't start the event loop: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("Ready to accept connections");
+    let _ = std::io::stdout().flush();
+    info!("Server initialized, pid {}", std::process::id());
+    if let Err(e) = el.run(&mut server) {
+        error!("Event loop failed: {e}");
+        return ExitCode::from(1);
+    }
+    info!("User requested shutdown...");
+    info!("miniredis is now ready to exit, bye bye...");
+    ExitCode::SUCCESS
+}

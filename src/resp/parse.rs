@@ -1,0 +1,399 @@
+//! Incremental request parser, after Redis's processInlineBuffer and
+//! processMultibulkBuffer (networking.c). State survives between reads, so a
+//! request may arrive split at any byte. Protocol errors carry Redis's exact
+//! texts; after one, the caller replies, flushes and closes the connection.
+
+use crate::util::num::string2ll;
+use memchr::memchr;
+
+/// Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or count line.
+pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
+/// Redis's PROTO_MBULK_BIG_ARG: from this size a bulk argument gets a
+/// buffer of its own, so a large value is copied once, not once per read.
+pub const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
+
+/// Outcome of one parse attempt.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    /// Not a whole request yet.
+    Incomplete,
+    /// `argv` holds a whole request (possibly empty: nothing to run).
+    Command,
+    /// A protocol error: reply with this text, then close.
+    Error(String),
+}
+
+/// What a client has read and how far parsing got.
+#[derive(Default)]
+pub struct QueryBuf {
+    pub buf: Vec<u8>,
+    pub pos: usize,
+    /// Remaining arguments of the multibulk request being read (0 = none).
+    multibulk_len: usize,
+    /// Length of the bulk being read, if its header was read.
+    bulk_len: Option<usize>,
+    /// True while a multibulk request is being read.
+    in_multibulk: bool,
+    pub argv: Vec<Vec<u8>>,
+}
+
+impl QueryBuf {
+    pub fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Bytes the next read should make room for: the rest of a big bulk
+    /// argument when one is being read, so it lands in one allocation.
+    pub fn wanted(&self) -> usize {
+        match self.bulk_len {
+            Some(n) if n >= PROTO_MBULK_BIG_ARG => {
+                (n + 2).saturating_sub(self.buf.len() - self.pos)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Drop consumed bytes once in a while (Redis trims querybuf the same way).
+    pub fn compact(&mut self) {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > 0 && (self.pos >= 16 * 1024 || self.pos * 2 >= self.buf.len()) {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    /// Parse the next request into `argv`.
+    pub fn parse(&mut self, max_bulk_len: usize) -> Parsed {
+        if !self.in_multibulk {
+            self.argv.clear();
+            match self.buf.get(self.pos) {
+                None => return Parsed::Incomplete,
+                Some(b'*') => self.in_multibulk = true,
+                Some(_) => return self.parse_inline(),
+            }
+        }
+        self.parse_multibulk(max_bulk_len)
+    }
+
+    fn parse_inline(&mut self) -> Parsed {
+        let pending = &self.buf[self.pos..];
+        let Some(nl) = memchr(b'\n', pending) else {
+            if pending.len() > PROTO_INLINE_MAX_SIZE {
+                return Parsed::Error("Protocol error: too big inline request".into());
+            }
+            return Parsed::Incomplete;
+        };
+        let line_end = if nl > 0 && pending[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        let args = split_args(&pending[..line_end]);
+        self.pos += nl + 1;
+        match args {
+            Some(a) => {
+                self.argv = a;
+                Parsed::Command
+            }
+            None => Parsed::Error("Protocol error: unbalanced quotes in request".into()),
+        }
+    }
+
+    fn parse_multibulk(&mut self, max_bulk_len: usize) -> Parsed {
+        if self.multibulk_len == 0 {
+            let pending = &self.buf[self.pos..];
+            let Some(cr) = memchr(b'\r', pending) else {
+                if pending.len() > PROTO_INLINE_MAX_SIZE {
+                    return Parsed::Error("Protocol error: too big mbulk count string".into());
+                }
+                return Parsed::Incomplete;
+            };
+            if cr + 2 > pending.len() {
+                return Parsed::Incomplete;
+            }
+            let n = match string2ll(&pending[1..cr]) {
+                Some(n) if n <= i32::MAX as i64 => n,
+                _ => return Parsed::Error("Protocol error: invalid multibulk length".into()),
+            };
+            self.pos += cr + 2;
+            if n <= 0 {
+                self.in_multibulk = false;
+                return Parsed::Command;
+            }
+            self.multibulk_len = n as usize;
+            self.argv.reserve(self.multibulk_len.min(1024));
+        }
+        while self.multibulk_len > 0 {
+            let len = match self.bulk_len {
+                Some(len) => len,
+                None => {
+                    let pending = &self.buf[self.pos..];
+                    let Some(cr) = memchr(b'\r', pending) else {
+                        if pending.len() > PROTO_INLINE_MAX_SIZE {
+                            return Parsed::Error(
+                                "Protocol error: too big bulk count string".into(),
+                            );
+                        }
+                        return Parsed::Incomplete;
+                    };
+                    if cr + 2 > pending.len() {
+                        return Parsed::Incomplete;
+                    }
+                    if pending[0] != b'$' {
+                        return Parsed::Error(format!(
+                            "Protocol error: expected '$', got '{}'",
+                            pending[0] as char
+                        ));
+                    }
+                    let len = match string2ll(&pending[1..cr]) {
+                        Some(n) if n >= 0 && n as u64 <= max_bulk_len as u64 => n as usize,
+                        _ => return Parsed::Error("Protocol error: invalid bulk length".into()),
+                    };
+                    self.pos += cr + 2;
+                    if len >= PROTO_MBULK_BIG_ARG {
+                        // Make the buffer start at this argument and hold
+                        // all of it, so reads append without reallocating.
+                        self.buf.drain(..self.pos);
+                        self.pos = 0;
+                        self.buf.reserve((len + 2).saturating_sub(self.buf.len()));
+                    }
+                    self.bulk_len = Some(len);
+                    len
+                }
+            };
+            if self.buf.len() - self.pos < len + 2 {
+                return Parsed::Incomplete;
+            }
+            let arg = if self.pos == 0 && len >= PROTO_MBULK_BIG_ARG && self.buf.len() == len + 2 {
+                // The buffer is exactly this argument: take it, no copy.
+                let mut b = std::mem::take(&mut self.buf);
+                b.truncate(len);
+                self.pos = 0;
+                b
+            } else {
+                let a = self.buf[self.pos..self.pos + len].to_vec();
+                self.pos += len + 2;
+                a
+            };
+            self.argv.push(arg);
+            self.bulk_len = None;
+            self.multibulk_len -= 1;
+        }
+        self.in_multibulk = false;
+        Parsed::Command
+    }
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Split an inline request line like Redis's sdssplitargs: blanks separate
+/// arguments; "double quotes" take \n \r \t \b \a \xHH escapes; 'single
+/// quotes' take only \'. A closing quote must be followed by a blank.
+/// Returns None for unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
+    let mut out = Vec::new();
+    let mut p = 0;
+    loop {
+        while p < line.len() && is_space(line[p]) {
+            p += 1;
+        }
+        if p >= line.len() {
+            return Some(out);
+        }
+        let (mut inq, mut insq) = (false, false);
+        let mut cur = Vec::new();
+        loop {
+            let c = at(p);
+            if inq {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && hex_val(at(p + 2)).is_some()
+                    && hex_val(at(p + 3)).is_some()
+                {
+                    cur.push(hex_val(at(p + 2))? * 16 + hex_val(at(p + 3))?);
+                    p += 3;
+                } else if c == b'\\' && p + 1 < line.len() {
+                    p += 1;
+                    cur.push(match line[p] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if p + 1 < line.len() && !is_space(line[p + 1]) {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if p >= line.len() {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else if insq {
+                if c == b'\\' && at(p + 1) == b'\'' {
+                    p += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if p + 1 < line.len() && !is_space(line[p + 1]) {
+                        return None;
+                    }
+                    p += 1;
+                    break;
+                } else if p >= line.len() {
+                    return None;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                match c {
+                    b' ' | b'\n' | b'\r' | b'\t' => break,
+                    0 if p >= line.len() => break,
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    _ => cur.push(c),
+                }
+            }
+            p += 1;
+        }
+        out.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse_all(input: &[u8]) -> (Vec<Vec<Vec<u8>>>, Option<String>) {
+        let mut q = QueryBuf::default();
+        q.buf.extend_from_slice(input);
+        let mut cmds = Vec::new();
+        loop {
+            match q.parse(512 * 1024 * 1024) {
+                Parsed::Incomplete => return (cmds, None),
+                Parsed::Command => {
+                    if !q.argv.is_empty() {
+                        cmds.push(std::mem::take(&mut q.argv));
+                    }
+                }
+                Parsed::Error(e) => return (cmds, Some(e)),
+            }
+        }
+    }
+
+    fn v(args: &[&str]) -> Vec<Vec<u8>> {
+        args.iter().map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn multibulk_and_inline() {
+        let (c, e) = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\na\r\nPING\r\nSET k \"a b\"\r\n\r\n");
+        assert_eq!(e, None);
+        assert_eq!(
+            c,
+            vec![v(&["GET", "a"]), v(&["PING"]), v(&["SET", "k", "a b"])]
+        );
+    }
+
+    #[test]
+    fn split_args_like_sdssplitargs() {
+        assert_eq!(
+            split_args(b"set a \"x\\x41\\n\""),
+            Some(v(&["set", "a", "xA\n"]))
+        );
+        assert_eq!(split_args(b"'it\\'s'"), Some(v(&["it's"])));
+        assert_eq!(split_args(b"\"abc"), None);
+        assert_eq!(split_args(b"\"abc\"def"), None);
+        assert_eq!(split_args(b"'abc"), None);
+        assert_eq!(split_args(b"   "), Some(vec![]));
+        assert_eq!(split_args(b"\"\""), Some(v(&[""])));
+    }
+
+    #[test]
+    fn protocol_errors_have_redis_texts() {
+        assert_eq!(
+            parse_all(b"*x\r\n").1.as_deref(),
+            Some("Protocol error: invalid multibulk length")
+        );
+        assert_eq!(
+            parse_all(b"*1\r\nx\r\n").1.as_deref(),
+            Some("Protocol error: expected '$', got 'x'")
+        );
+        assert_eq!(
+            parse_all(b"*1\r\n$-1\r\n").1.as_deref(),
+            Some("Protocol error: invalid bulk length")
+        );
+        assert_eq!(
+            parse_all(b"\"x\r\n").1.as_deref(),
+            Some("Protocol error: unbalanced quotes in request")
+        );
+        let big = vec![b'a'; 70_000];
+        assert_eq!(
+            parse_all(&big).1.as_deref(),
+            Some("Protocol error: too big inline request")
+        );
+        let mut big = b"*".to_vec();
+        big.extend(vec![b'1'; 70_000]);
+        assert_eq!(
+            parse_all(&big).1.as_deref(),
+            Some("Protocol error: too big mbulk count string")
+        );
+    }
+
+    #[test]
+    fn zero_and_negative_counts_are_ignored() {
+        let (c, e) = parse_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n");
+        assert_eq!(e, None);
+        assert_eq!(c, vec![v(&["PING"])]);
+    }
+
+    #[test]
+    fn big_argument_arrives_in_pieces() {
+        let val = vec![b'z'; 100_000];
+        let mut req = format!("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n", val.len()).into_bytes();
+        req.extend_from_slice(&val);
+        req.extend_from_slice(b"\r\n");
+        let mut q = QueryBuf::default();
+        for chunk in req.chunks(4096) {
+            assert_eq!(q.parse(usize::MAX), Parsed::Incomplete);
+            q.buf.extend_from_slice(chunk);
+        }
+        assert_eq!(q.parse(usize::MAX), Parsed::Command);
+        assert_eq!(q.argv[2], val);
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_point_gives_the_same_commands(split in 0usize..60) {
+            let input = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\nGET key\r\n*1\r\n$4\r\nPING\r\n";
+            let split = split.min(input.len());
+            let mut q = QueryBuf::default();
+            let mut cmds = Vec::new();
+            for part in [&input[..split], &input[split..]] {
+                q.buf.extend_from_slice(part);
+                while let Parsed::Command = q.parse(1 << 29) {
+                    cmds.push(std::mem::take(&mut q.argv));
+                }
+            }
+            prop_assert_eq!(cmds, vec![v(&["SET", "key", "value"]), v(&["GET", "key"]), v(&["PING"])]);
+        }
+
+        #[test]
+        fn garbage_never_panics(input in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_all(&input);
+        }
+    }
+}

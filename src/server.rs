@@ -1,0 +1,316 @@
+//! `Server`: everything the event loop owns apart from the sockets'
+//! readiness — databases, clients, config, stats — and the command path
+//! `process_command` → `call`, after Redis's server.c.
+
+use crate::client::Client;
+use crate::commands::{CmdResult, CommandSpec, CommandTable, Lookup, ReplyError, WRONGTYPE_ERR};
+use crate::config::Config;
+use crate::db::{Db, lru_clock};
+use crate::types::{Object, Value};
+use crate::util::time::mstime;
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Per-command counters for INFO commandstats.
+#[derive(Default, Clone, Copy)]
+pub struct CommandStats {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub numcommands: u64,
+    pub numconnections: u64,
+    pub rejected_conn: u64,
+    pub expired_keys: u64,
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached_count: u64,
+    pub expire_cycle_time_used: u64,
+    pub evicted_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub errors: HashMap<String, u64>,
+    pub commands: HashMap<&'static str, CommandStats>,
+    pub io_reads: u64,
+    pub io_writes: u64,
+}
+
+/// Why and how the server is stopping.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Shutdown {
+    Nosave,
+    Save,
+    Default,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub config_file: Option<String>,
+    pub dbs: Vec<Db>,
+    /// Clients by poll token; the one being served is taken out meanwhile.
+    pub clients: Vec<Option<Client>>,
+    pub commands: CommandTable,
+    pub stats: Stats,
+    /// Time of the command being run (Redis caches it the same way).
+    pub now_ms: i64,
+    pub start_ms: i64,
+    pub start_instant: Instant,
+    /// Changes since the last save (Redis's server.dirty).
+    pub dirty: u64,
+    pub lastsave: i64,
+    pub next_client_id: u64,
+    pub shutdown: Option<Shutdown>,
+    pub run_id: String,
+    pub cronloops: u64,
+    pub executable: String,
+    /// Clients waiting to be written to (Redis's clients_pending_write).
+    pub pending_writes: Vec<usize>,
+    pub expire_state: crate::db::expire::ExpireCycleState,
+    pub ops_sampler: crate::info::OpsSampler,
+    /// DEBUG SET-ACTIVE-EXPIRE switch.
+    pub active_expire_enabled: bool,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let now = mstime();
+        let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let run_id = (0..40)
+            .map(|_| format!("{:x}", crate::util::rand::below(16)))
+            .collect();
+        Server {
+            config,
+            config_file: None,
+            dbs,
+            clients: Vec::new(),
+            commands: CommandTable::new(),
+            stats: Stats::default(),
+            now_ms: now,
+            start_ms: now,
+            start_instant: Instant::now(),
+            dirty: 0,
+            lastsave: now / 1000,
+            next_client_id: 1,
+            shutdown: None,
+            run_id,
+            cronloops: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            pending_writes: Vec::new(),
+            expire_state: Default::default(),
+            ops_sampler: Default::default(),
+            active_expire_enabled: true,
+        }
+    }
+
+    pub fn connected_clients(&self) -> usize {
+        self.clients.iter().filter(|c| c.is_some()).count()
+    }
+
+    // ---------------------------------------------------------------
+    // Keyspace access with lazy expiry (Redis's db.c lookupKey*).
+    // ---------------------------------------------------------------
+
+    /// Delete `key` if its TTL has passed. True if it was deleted.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        let d = &mut self.dbs[db];
+        if !d.key_is_expired(key, self.now_ms) {
+            return false;
+        }
+        d.delete(key);
+        self.stats.expired_keys += 1;
+        true
+    }
+
+    /// Look a key up for reading: expired keys vanish, hits and misses are
+    /// counted, the LRU clock is touched.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        let lru = lru_clock(self.now_ms);
+        let d = &mut self.dbs[db];
+        match d.dict.get(key) {
+            Some(o) => {
+                self.stats.keyspace_hits += 1;
+                if o.lru != lru
+                    && let Some(o) = d.dict.get_mut(key)
+                {
+                    o.lru = lru;
+                }
+                d.dict.get(key)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Look a key up without touching stats or LRU (TYPE, TTL, OBJECT).
+    pub fn lookup_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        self.dbs[db].dict.get(key)
+    }
+
+    /// Look a key up for writing.
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
+        self.expire_if_needed(db, key);
+        let lru = lru_clock(self.now_ms);
+        let o = self.dbs[db].dict.get_mut(key)?;
+        o.lru = lru;
+        Some(o)
+    }
+
+    /// A string value for reading, WRONGTYPE for other types.
+    pub fn lookup_string(&mut self, db: usize, key: &[u8]) -> Result<Option<&Value>, ReplyError> {
+        match self.lookup_read(db, key) {
+            None => Ok(None),
+            Some(o) if o.value.is_string() => Ok(Some(&o.value)),
+            Some(_) => Err(WRONGTYPE_ERR),
+        }
+    }
+
+    /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept.
+    pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        self.dbs[db].set_key(key, value, keep_ttl, self.now_ms);
+    }
+
+    /// Delete a key; true if it existed.
+    pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        self.dbs[db].delete(key)
+    }
+
+    /// Does the key exist (expired keys do not)?
+    pub fn key_exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        self.dbs[db].dict.contains_key(key)
+    }
+
+    // ---------------------------------------------------------------
+    // The command path.
+    // ---------------------------------------------------------------
+
+    /// Run the request in `c.argv` (Redis's processCommand): look it up,
+    /// check arity, then `call` it. Errors here are counted as rejected.
+    pub fn process_command(&mut self, c: &mut Client) {
+        if c.argv.is_empty() {
+            return;
+        }
+        self.now_ms = mstime();
+        c.last_interaction = self.now_ms;
+        let spec = match self.commands.lookup(&c.argv) {
+            Lookup::Found(spec) => spec,
+            Lookup::UnknownCommand => {
+                let err = unknown_command_error(&c.argv);
+                self.reject(c, err, None);
+                return;
+            }
+            Lookup::UnknownSubcommand => {
+                let err = ReplyError::bytes(
+                    [
+                        b"ERR unknown subcommand '".as_slice(),
+                        trunc(&c.argv[1], 128),
+                        b"'. Try ",
+                        c.argv[0].to_ascii_uppercase().as_slice(),
+                        b" HELP.",
+                    ]
+                    .concat(),
+                );
+                self.reject(c, err, None);
+                return;
+            }
+        };
+        if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
+            self.reject(
+                c,
+                ReplyError::new("NOAUTH Authentication required."),
+                Some(spec),
+            );
+            return;
+        }
+        if !spec.arity_ok(c.argv.len()) {
+            let err = ReplyError::owned(format!(
+                "ERR wrong number of arguments for '{}' command",
+                self.commands.full_name(spec)
+            ));
+            self.reject(c, err, Some(spec));
+            return;
+        }
+        self.call(c, spec);
+    }
+
+    fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {
+        if let Some(spec) = spec {
+            let name = self.commands.full_name_static(spec);
+            self.stats.commands.entry(name).or_default().rejected_calls += 1;
+        }
+        self.add_reply_error(c, &err);
+    }
+
+    /// Write an error reply and count it in errorstats.
+    pub fn add_reply_error(&mut self, c: &mut Client, err: &ReplyError) {
+        let msg = err.as_bytes();
+        let code_end = msg.iter().position(|&b| b == b' ').unwrap_or(msg.len());
+        let code = String::from_utf8_lossy(&msg[..code_end]).into_owned();
+        *self.stats.errors.entry(code).or_default() += 1;
+        self.stats.total_error_replies += 1;
+        c.reply.error(msg);
+    }
+
+    /// Run a looked-up command (Redis's call): the handler, then stats.
+    pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
+        let start = Instant::now();
+        let result: CmdResult = (spec.handler)(self, c);
+        let usec = start.elapsed().as_micros() as u64;
+        let name = self.commands.full_name_static(spec);
+        c.last_cmd = name;
+        let st = self.stats.commands.entry(name).or_default();
+        st.calls += 1;
+        st.usec += usec;
+        if let Err(e) = result {
+            st.failed_calls += 1;
+            self.add_reply_error(c, &e);
+        }
+        self.stats.numcommands += 1;
+    }
+
+    /// Every client, the one being served included, ordered by id.
+    pub fn client_ids_sorted<'a>(&'a self, current: &'a Client) -> Vec<&'a Client> {
+        let mut all: Vec<&Client> = self.clients.iter().flatten().collect();
+        all.push(current);
+        all.sort_by_key(|c| c.id);
+        all
+    }
+}
+
+fn trunc(b: &[u8], n: usize) -> &[u8] {
+    &b[..b.len().min(n)]
+}
+
+/// Redis's unknown-command text: the name (up to 128 bytes) and the first
+/// arguments, each quoted, until 128 bytes of them are shown.
+fn unknown_command_error(argv: &[Vec<u8>]) -> ReplyError {
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(trunc(a, room));
+        args.extend_from_slice(b"' ");
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(trunc(&argv[0], 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    ReplyError::bytes(msg)
+}

@@ -1,0 +1,181 @@
+//! Values stored in the keyspace, after Redis's robj (object.c).
+//!
+//! A string value is one of Redis's three encodings: `int`, `embstr` (short,
+//! stored inline here when it fits in 14 bytes) or `raw`. Larger payloads sit
+//! under an `Arc`, so a snapshot that shares a keyspace chunk shares the
+//! bytes too and a write clones only the one value it changes.
+
+use crate::util::num::string2ll;
+use std::sync::Arc;
+
+const SMALL_CAP: usize = 14;
+/// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
+pub const EMBSTR_SIZE_LIMIT: usize = 44;
+
+/// A value as stored. Every variant is a string today; collections join
+/// with their issues.
+#[derive(Clone)]
+pub enum Value {
+    /// Encoding `int`: a string that is a canonical 64-bit integer.
+    Int(i64),
+    /// Encoding `embstr`, stored inline.
+    Small(u8, [u8; SMALL_CAP]),
+    /// Encoding `embstr` up to 44 bytes, `raw` beyond.
+    Emb(Arc<Vec<u8>>),
+    /// Encoding `raw` whatever its length: the result of APPEND/SETRANGE,
+    /// as Redis's in-place string edits leave it.
+    Raw(Arc<Vec<u8>>),
+}
+
+/// A keyspace value plus its LRU clock (seconds), for OBJECT IDLETIME.
+#[derive(Clone)]
+pub struct Object {
+    pub value: Value,
+    pub lru: u32,
+    /// A small integer Redis would not share (COPY duplicates shared
+    /// integers into private objects); only OBJECT REFCOUNT can tell.
+    pub unshared: bool,
+}
+
+impl Object {
+    pub fn new(value: Value, lru: u32) -> Object {
+        Object {
+            value,
+            lru,
+            unshared: false,
+        }
+    }
+}
+
+/// Redis's TYPE names.
+pub const TYPE_STRING: &str = "string";
+
+impl Value {
+    /// Build a string value the way Redis's `tryObjectEncoding` would.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        if b.len() <= 20
+            && let Some(i) = string2ll(b)
+        {
+            return Value::Int(i);
+        }
+        Value::from_bytes_no_int(b)
+    }
+
+    /// A string as Redis's createStringObject makes it: embstr or raw by
+    /// length, never int (INCRBYFLOAT results).
+    pub fn from_bytes_no_int(b: &[u8]) -> Value {
+        if b.len() <= SMALL_CAP {
+            let mut buf = [0u8; SMALL_CAP];
+            buf[..b.len()].copy_from_slice(b);
+            Value::Small(b.len() as u8, buf)
+        } else {
+            Value::Emb(Arc::new(b.to_vec()))
+        }
+    }
+
+    /// As `from_bytes`, reusing the argument's buffer for long values.
+    pub fn from_vec(v: Vec<u8>) -> Value {
+        if v.len() <= EMBSTR_SIZE_LIMIT {
+            Value::from_bytes(&v)
+        } else {
+            Value::Emb(Arc::new(v))
+        }
+    }
+
+    pub fn raw(v: Vec<u8>) -> Value {
+        Value::Raw(Arc::new(v))
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        TYPE_STRING
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "int",
+            Value::Small(..) => "embstr",
+            Value::Emb(v) if v.len() <= EMBSTR_SIZE_LIMIT => "embstr",
+            Value::Emb(_) | Value::Raw(_) => "raw",
+        }
+    }
+
+    pub fn is_string(&self) -> bool {
+        true
+    }
+
+    /// The string's bytes; integers are formatted into `scratch`.
+    pub fn str_bytes<'a>(&'a self, scratch: &'a mut [u8; 20]) -> &'a [u8] {
+        match self {
+            Value::Int(i) => {
+                let mut n = 0;
+                let mut v = i.unsigned_abs();
+                let mut tmp = [0u8; 20];
+                loop {
+                    tmp[n] = b'0' + (v % 10) as u8;
+                    n += 1;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                let mut len = 0;
+                if *i < 0 {
+                    scratch[0] = b'-';
+                    len = 1;
+                }
+                for d in tmp[..n].iter().rev() {
+                    scratch[len] = *d;
+                    len += 1;
+                }
+                &scratch[..len]
+            }
+            Value::Small(len, buf) => &buf[..*len as usize],
+            Value::Emb(v) | Value::Raw(v) => v,
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut s = [0u8; 20];
+        self.str_bytes(&mut s).to_vec()
+    }
+
+    pub fn str_len(&self) -> usize {
+        match self {
+            Value::Int(i) => {
+                let mut s = [0u8; 20];
+                Value::Int(*i).str_bytes(&mut s).len()
+            }
+            Value::Small(len, _) => *len as usize,
+            Value::Emb(v) | Value::Raw(v) => v.len(),
+        }
+    }
+
+    /// The integer this string holds, if it is one (Redis's getLongLongFromObject).
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            other => {
+                let mut s = [0u8; 20];
+                string2ll(other.str_bytes(&mut s))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn value_is_two_words_and_encodes_like_redis() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(Value::from_bytes(b"123").encoding(), "int");
+        assert_eq!(Value::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(Value::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Value::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        assert_eq!(
+            Value::from_bytes(b"-9223372036854775808").to_vec(),
+            b"-9223372036854775808"
+        );
+        assert_eq!(Value::from_bytes(b"hello").to_vec(), b"hello");
+    }
+}

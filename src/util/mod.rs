@@ -1,0 +1,9 @@
+//! Small helpers shared by every command family: Redis's number parsing and
+//! formatting rules (`num`), its glob matcher (`glob`) and the key hash (`hash`).
+
+pub mod glob;
+pub mod hash;
+pub mod ld;
+pub mod num;
+pub mod rand;
+pub mod time;

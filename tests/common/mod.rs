@@ -1,0 +1,320 @@
+//! Shared test harness: start the built miniredis (or a reference
+//! redis-server) on a free port, wait until it says it is ready, kill it on
+//! drop; and a raw RESP client that returns each reply's exact bytes.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server process.
+pub struct Proc {
+    pub child: Child,
+    pub port: u16,
+    pub stdout_lines: Vec<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+    pub fn client(&self) -> redis::Connection {
+        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
+        c.get_connection().expect("connection")
+    }
+}
+
+/// Start miniredis with `args` (a config file may come first) on a free
+/// port (`--port 0`): the banner tells us the port it got.
+pub fn start_miniredis(args: &[&str]) -> Proc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_miniredis"))
+        .args(args)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn miniredis");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut lines = Vec::new();
+    let mut port = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            panic!("miniredis exited before it was ready: {lines:?}");
+        }
+        let line = line.trim_end().to_string();
+        if let Some(p) = line.strip_prefix("Port: ") {
+            port = p.parse().expect("port");
+        }
+        let ready = line == "Ready to accept connections";
+        lines.push(line);
+        if ready {
+            break;
+        }
+    }
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = reader.read_to_end(&mut sink);
+    });
+    Proc {
+        child,
+        port,
+        stdout_lines: lines,
+    }
+}
+
+/// Is the reference redis-server installed? Under CI it must be.
+pub fn redis_server_available() -> bool {
+    let ok = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("\n*** redis-server is NOT installed: the differential suite cannot run. ***");
+        eprintln!(
+            "*** Install it: apt-get update && apt-get install -y redis-server redis-tools ***\n"
+        );
+        if std::env::var("CI").is_ok() || std::env::var("MINIREDIS_REQUIRE_REDIS").is_ok() {
+            panic!("redis-server is required (CI is set)");
+        }
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Start the reference redis-server 7.0 on a free port, with no persistence.
+pub fn start_redis_server() -> Proc {
+    for _ in 0..20 {
+        let port = free_port();
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args([
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "no",
+                "--loglevel",
+                "notice",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .current_dir(std::env::temp_dir())
+            .spawn()
+            .expect("spawn redis-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut ready = false;
+        let mut lines = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if line.contains("Ready to accept connections") {
+                ready = true;
+                break;
+            }
+            lines.push(line);
+        }
+        if ready {
+            std::thread::spawn(move || {
+                let mut sink = Vec::new();
+                let _ = reader.read_to_end(&mut sink);
+            });
+            return Proc {
+                child,
+                port,
+                stdout_lines: lines,
+            };
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("could not start redis-server");
+}
+
+/// A raw connection: send bytes, read whole replies as exact bytes.
+pub struct Raw {
+    pub sock: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(sock) => {
+                    sock.set_read_timeout(Some(Duration::from_secs(30))).ok();
+                    sock.set_nodelay(true).ok();
+                    return Raw {
+                        sock,
+                        buf: Vec::new(),
+                    };
+                }
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::yield_now();
+                }
+                Err(e) => panic!("connect {port}: {e}"),
+            }
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.sock.write_all(bytes).expect("write");
+    }
+
+    /// Send one command as a multibulk request.
+    pub fn send_cmd(&mut self, args: &[&[u8]]) {
+        self.send(&encode(args));
+    }
+
+    /// Send a command and return its reply's bytes.
+    pub fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.send_cmd(args);
+        self.read_reply()
+    }
+
+    /// `cmd` with string arguments split on spaces.
+    pub fn q(&mut self, line: &str) -> String {
+        let args: Vec<&[u8]> = line.split(' ').map(|a| a.as_bytes()).collect();
+        String::from_utf8_lossy(&self.cmd(&args)).into_owned()
+    }
+
+    fn fill(&mut self) -> bool {
+        let mut tmp = [0u8; 65536];
+        match self.sock.read(&mut tmp) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&tmp[..n]);
+                true
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+
+    /// The exact bytes of the next complete reply.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(n) = reply_len(&self.buf, 0) {
+                return self.buf.drain(..n).collect();
+            }
+            if !self.fill() {
+                panic!(
+                    "connection closed; partial: {:?}",
+                    String::from_utf8_lossy(&self.buf)
+                );
+            }
+        }
+    }
+
+    /// True when the server closed the connection (after any pending bytes).
+    pub fn closed(&mut self) -> bool {
+        let mut tmp = [0u8; 1024];
+        loop {
+            match self.sock.read(&mut tmp) {
+                Ok(0) => return true,
+                Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Length of the complete RESP2/RESP3 value at `pos`, if it is all there.
+pub fn reply_len(buf: &[u8], pos: usize) -> Option<usize> {
+    let line_end = pos + buf.get(pos..)?.windows(2).position(|w| w == b"\r\n")?;
+    let head = *buf.get(pos)?;
+    let num = || {
+        std::str::from_utf8(&buf[pos + 1..line_end])
+            .ok()?
+            .parse::<i64>()
+            .ok()
+    };
+    let after = line_end + 2;
+    match head {
+        b'+' | b'-' | b':' | b',' | b'_' | b'#' | b'(' => Some(after - pos),
+        b'$' | b'=' | b'!' => {
+            let n = num()?;
+            if n < 0 {
+                return Some(after - pos);
+            }
+            let end = after + n as usize + 2;
+            if buf.len() >= end {
+                Some(end - pos)
+            } else {
+                None
+            }
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = num()?;
+            if n < 0 {
+                return Some(after - pos);
+            }
+            let items = if head == b'%' || head == b'|' {
+                n * 2
+            } else {
+                n
+            };
+            let mut p = after;
+            for _ in 0..items {
+                p += reply_len(buf, p)?;
+            }
+            Some(p - pos)
+        }
+        _ => Some(after - pos),
+    }
+}
+
+/// Poll `f` until it returns true or `timeout` passes.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}

@@ -1,0 +1,728 @@
+//! Hand-written differential cases: every supported command, its options
+//! and its error paths, compared with redis-server 7.0.
+
+use super::{Pair, run_lines};
+
+fn pair() -> Option<Pair> {
+    Pair::start()
+}
+
+#[test]
+fn strings_set_family() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET k v
+GET k
+SET k v2 NX
+SET k v3 XX
+GET k
+SET nk v XX
+SET nk v NX GET
+SET k v4 GET
+SET k v5 NX GET
+SET k v EX 100
+TTL k
+SET k v PX 100000
+≈1 TTL k
+SET k v EXAT 9999999999
+TTL k
+SET k v PXAT 9999999999000
+TTL k
+SET k v KEEPTTL
+TTL k
+SET k v EX 10 EX 20
+TTL k
+SET k v EX 10 PX 20
+SET k v KEEPTTL EX 10
+SET k v EX 10 KEEPTTL
+SET k v NX XX
+SET k v XX NX
+SET k v EX
+SET k v EX 0
+SET k v EX -1
+SET k v EX abc
+SET k v PX 0
+SET k v EX 9223372036854775807
+SET k v PX 9223372036854775807
+SET k v EXAT 0
+SET k v PXAT -5
+SET k v BADOPT
+SET k v PERSIST
+SET k
+SET
+SET k v ex 100 get
+GET nosuch
+SET "" empty
+GET ""
+SET bin "a\r\nb\x00c"
+GET bin
+SETNX k x
+SETNX fresh x
+GET fresh
+SETEX s 100 v
+TTL s
+SETEX s 0 v
+SETEX s -10 v
+SETEX s abc v
+SETEX s 9223372036854775807 v
+PSETEX ps 100000 v
+≈1 TTL ps
+PSETEX ps 0 v
+GETSET k newval
+GETSET nosuch2 val
+GET nosuch2
+GETDEL k
+GETDEL k
+EXISTS k
+GET notastring
+GETSET notastring x
+GETDEL notastring
+SET notastring x GET
+SETNX notastring x
+STRLEN notastring
+APPEND notastring x
+INCR notastring
+"#,
+    );
+}
+
+#[test]
+fn strings_getex_mset_mget() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET g v
+GETEX g
+GETEX g EX 100
+TTL g
+GETEX g PERSIST
+TTL g
+GETEX g PX 200000
+≈1 TTL g
+GETEX g EXAT 9999999999
+TTL g
+GETEX g PXAT 9999999999999
+TTL g
+GETEX g EX 0
+GETEX g EX -1
+GETEX g EX abc
+GETEX g EX 10 PERSIST
+GETEX g PERSIST EX 10
+GETEX g KEEPTTL
+GETEX g NX
+GETEX g BAD
+GETEX nosuch EX 10
+GETEX nosuch EX abc
+GETEX nosuch BAD
+GETEX g EXAT 1
+EXISTS g
+MSET a 1 b 2 c 3
+MGET a b c nosuch
+MSET a 1 b
+MSET a
+MSETNX a 1 z 2
+MSETNX y 1 z 2
+MGET y z
+MSETNX y
+MGET a alist b
+MSET a 1 a 2
+GET a
+"#,
+    );
+}
+
+#[test]
+fn strings_counters() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+INCR c
+INCR c
+DECR c
+INCRBY c 10
+INCRBY c -20
+DECRBY c 5
+DECRBY c -5
+INCRBY c abc
+INCRBY c 1.5
+INCRBY c 9223372036854775807
+SET c 9223372036854775807
+INCR c
+SET c -9223372036854775808
+DECR c
+DECRBY c -9223372036854775808
+DECRBY x -9223372036854775808
+DECRBY x 9223372036854775807
+SET c 10
+OBJECT ENCODING c
+SET c " 10"
+INCR c
+SET c "10 "
+INCR c
+SET c 010
+INCR c
+SET c +10
+INCR c
+SET c -0
+INCR c
+SET c abc
+INCR c
+SET c ""
+INCR c
+SET c 99999999999999999999
+INCR c
+SET c 12 EX 100
+INCR c
+TTL c
+SET f 10.5
+INCRBYFLOAT f 0.1
+INCRBYFLOAT f -5
+INCRBYFLOAT f 5.0e3
+INCRBYFLOAT f 2.0e2
+INCRBYFLOAT nf 3
+INCRBYFLOAT nf abc
+INCRBYFLOAT nf inf
+INCRBYFLOAT nf -inf
+INCRBYFLOAT nf nan
+INCRBYFLOAT nf ""
+INCRBYFLOAT nf " 1"
+INCRBYFLOAT nf 1e400
+SET f abc
+INCRBYFLOAT f 1
+SET f 1
+INCRBYFLOAT f 1.5
+OBJECT ENCODING f
+SET f 5
+INCRBYFLOAT f 0
+INCRBYFLOAT f -5
+SET f 1e3
+INCRBYFLOAT f 1
+INCRBYFLOAT l 1
+INCRBY l 1
+DECR l
+"#,
+    );
+}
+
+#[test]
+fn strings_ranges_append_lcs() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET s "Hello World"
+GETRANGE s 0 4
+GETRANGE s -5 -1
+GETRANGE s 0 -1
+GETRANGE s 5 2
+GETRANGE s -1 -5
+GETRANGE s 100 200
+GETRANGE s -100 -50
+GETRANGE s -100 100
+GETRANGE s 0 abc
+GETRANGE nosuch 0 10
+SUBSTR s 0 3
+SET n 12345
+GETRANGE n 1 3
+STRLEN s
+STRLEN n
+STRLEN nosuch
+APPEND s "!!"
+GET s
+OBJECT ENCODING s
+APPEND newkey abc
+APPEND n 6
+GET n
+OBJECT ENCODING n
+SETRANGE s 6 Redis
+GET s
+SETRANGE s 20 x
+GET s
+SETRANGE nk 5 abc
+GET nk
+SETRANGE nk2 0 ""
+EXISTS nk2
+SETRANGE s 0 ""
+SETRANGE s -1 x
+SETRANGE s abc x
+SETRANGE s 536870912 x
+SETRANGE s 536870911 x
+SET a ohmytext
+SET b mynewtext
+LCS a b
+LCS a b LEN
+LCS a b IDX
+LCS a b IDX MINMATCHLEN 4
+LCS a b IDX MINMATCHLEN 4 WITHMATCHLEN
+LCS a b IDX WITHMATCHLEN
+LCS a b LEN IDX
+LCS a b BAD
+LCS a b MINMATCHLEN
+LCS a b MINMATCHLEN x
+LCS a nosuch
+LCS nosuch nosuch2 IDX
+SET x1 ABCBDAB
+SET x2 BDCABA
+LCS x1 x2
+LCS x1 x2 IDX WITHMATCHLEN
+LCS a li
+"#,
+    );
+}
+
+#[test]
+fn keys_generic() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+MSET k1 a k2 b k3 c
+DEL k1 k2 nosuch
+DEL k1
+EXISTS k3 k3 nosuch
+UNLINK k3
+EXISTS k3
+SET s v
+TYPE s
+TYPE l
+TYPE nosuch
+MSET user:1 a user:2 b user:10 c other d
+~KEYS user:*
+~KEYS user:?
+~KEYS user:[12]
+~KEYS *
+~KEYS nomatch*
+TOUCH user:1 nosuch user:2
+RENAME user:1 renamed
+GET renamed
+RENAME nosuch x
+RENAME renamed renamed
+RENAME nosuch nosuch
+RENAMENX renamed user:2
+RENAMENX renamed fresh
+RENAMENX fresh fresh
+RENAMENX nosuch y
+SET t v EX 100
+RENAME t t2
+TTL t2
+COPY t2 t3
+TTL t3
+GET t3
+COPY t2 t3
+COPY t2 t3 REPLACE
+COPY t2 t2
+COPY t2 t2 DB 1
+COPY nosuch t4
+COPY t2 t4 DB 16
+COPY t2 t4 DB -1
+COPY t2 t4 DB abc
+COPY t2 t4 BAD
+COPY t2 t4 DB
+SELECT 1
+GET t2
+SELECT 0
+MOVE t2 1
+MOVE t2 1
+MOVE other 0
+MOVE other 16
+MOVE other abc
+MOVE nosuch 1
+SELECT 1
+GET t2
+TTL t2
+SELECT 0
+DBSIZE
+"#,
+    );
+}
+
+#[test]
+fn keys_expire_family() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET k v
+EXPIRE k 100
+TTL k
+EXPIRE k 100 NX
+EXPIRE k 200 XX
+TTL k
+EXPIRE k 50 GT
+EXPIRE k 500 GT
+TTL k
+EXPIRE k 600 LT
+EXPIRE k 60 LT
+TTL k
+EXPIRE k 10 NX XX
+EXPIRE k 10 GT LT
+EXPIRE k 10 NX GT
+EXPIRE k 10 FOO
+EXPIRE k abc
+EXPIRE k 9223372036854775807
+EXPIRE k -9223372036854775808
+PEXPIRE k 9223372036854775807
+PEXPIRE k 100000
+≈1 TTL k
+PERSIST k
+PERSIST k
+TTL k
+EXPIRE k 100 XX
+EXPIRE k 100 GT
+EXPIRE k 100 LT
+TTL k
+PERSIST nosuch
+EXPIRE nosuch 100
+TTL nosuch
+PTTL nosuch
+EXPIRETIME nosuch
+PEXPIRETIME nosuch
+SET k2 v
+EXPIRETIME k2
+PEXPIRETIME k2
+EXPIREAT k2 9999999999
+EXPIRETIME k2
+PEXPIRETIME k2
+PEXPIREAT k2 9999999999123
+PEXPIRETIME k2
+EXPIRETIME k2
+EXPIREAT k2 1
+EXISTS k2
+SET k3 v
+EXPIRE k3 -1
+EXISTS k3
+SET k3 v
+PEXPIRE k3 0
+EXISTS k3
+SET k3 v
+EXPIREAT k3 0
+GET k3
+EXPIRE
+EXPIRE k
+TTL
+"#,
+    );
+}
+
+#[test]
+fn scan_and_randomkey_shapes() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+RANDOMKEY
+SCAN 0
+SCAN abc
+SCAN -1 COUNT 0
+SCAN 0 COUNT 0
+SCAN 0 COUNT -1
+SCAN 0 COUNT abc
+SCAN 0 MATCH
+SCAN 0 BAD x
+SCAN 0 TYPE
+SET a 1
+RANDOMKEY
+~SCAN 0 COUNT 100
+~SCAN 0 MATCH a COUNT 100
+~SCAN 0 TYPE string COUNT 100
+~SCAN 0 TYPE list COUNT 100
+~SCAN 0 TYPE nosuchtype COUNT 100
+SCAN 18446744073709551616
+"#,
+    );
+}
+
+#[test]
+fn databases_and_flush() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET a 1
+SELECT 3
+SET b 2
+DBSIZE
+SELECT 16
+SELECT -1
+SELECT abc
+SELECT 9999999999
+SWAPDB 0 3
+GET b
+SELECT 0
+GET b
+SWAPDB 0 16
+SWAPDB a 0
+SWAPDB 0 a
+SWAPDB 0 0
+FLUSHDB BAD
+FLUSHDB ASYNC x
+FLUSHDB SYNC
+DBSIZE
+SELECT 3
+DBSIZE
+FLUSHALL ASYNC
+DBSIZE
+FLUSHALL BAD
+FLUSHALL
+"#,
+    );
+}
+
+#[test]
+fn object_and_encodings() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+SET i 123
+OBJECT ENCODING i
+OBJECT REFCOUNT i
+SET big 123456
+OBJECT REFCOUNT big
+OBJECT ENCODING big
+SET e hello
+OBJECT ENCODING e
+SET r aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+OBJECT ENCODING r
+SET e44 12345678901234567890123456789012345678901234
+OBJECT ENCODING e44
+SET e45 123456789012345678901234567890123456789012345
+OBJECT ENCODING e45
+SET neg -1
+OBJECT ENCODING neg
+OBJECT REFCOUNT neg
+SET long 12345678901234567890
+OBJECT ENCODING long
+SET zero 0
+OBJECT ENCODING zero
+SET lead 007
+OBJECT ENCODING lead
+OBJECT ENCODING nosuch
+OBJECT REFCOUNT nosuch
+OBJECT IDLETIME nosuch
+OBJECT FREQ nosuch
+OBJECT FREQ i
+OBJECT IDLETIME i
+OBJECT NOSUB i
+OBJECT
+OBJECT ENCODING
+SETRANGE e 0 H
+OBJECT ENCODING e
+"#,
+    );
+}
+
+#[test]
+fn connection_and_errors() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+PING
+PING hello
+PING a b
+ECHO hi
+ECHO
+ECHO a b
+nosuchcmd
+nosuchcmd a b c
+NOSUCHCMD "a b"
+CONFIG NOSUB
+CONFIG
+CLIENT NOSUB
+CLIENT
+GET
+GET a b
+DBSIZE x
+TIME x
+LASTSAVE x
+CLIENT SETNAME "bad name"
+CLIENT SETNAME ok-name
+CLIENT GETNAME
+CLIENT SETNAME ""
+CLIENT GETNAME
+CLIENT KILL 1.2.3.4:5
+CLIENT KILL ID 999999
+CLIENT KILL ID abc
+CLIENT KILL ID 0
+CLIENT KILL TYPE bad
+CLIENT KILL BAD x
+CLIENT KILL ID 1 SKIPME maybe
+CLIENT LIST TYPE bad
+CLIENT LIST ID abc
+CLIENT LIST BAD
+AUTH pass
+AUTH a b c
+AUTH default anything
+AUTH nouser pass
+HELLO 4
+HELLO abc
+HELLO 2 BAD
+HELLO 2 SETNAME "bad name"
+HELLO 2 AUTH default
+SHUTDOWN BAD
+SHUTDOWN ABORT
+SHUTDOWN NOSAVE SAVE
+SHUTDOWN ABORT NOSAVE
+SELECT 0
+QUIT extra
+"#,
+    );
+}
+
+#[test]
+fn command_table_facts_match() {
+    let Some(mut p) = pair() else { return };
+    let names = [
+        "set",
+        "get",
+        "getset",
+        "getdel",
+        "getex",
+        "setnx",
+        "setex",
+        "psetex",
+        "mset",
+        "msetnx",
+        "mget",
+        "append",
+        "strlen",
+        "incr",
+        "decr",
+        "incrby",
+        "decrby",
+        "incrbyfloat",
+        "getrange",
+        "setrange",
+        "substr",
+        "lcs",
+        "del",
+        "unlink",
+        "exists",
+        "type",
+        "keys",
+        "scan",
+        "randomkey",
+        "rename",
+        "renamenx",
+        "copy",
+        "touch",
+        "expire",
+        "pexpire",
+        "expireat",
+        "pexpireat",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+        "persist",
+        "move",
+        "object|encoding",
+        "object|refcount",
+        "object|idletime",
+        "object|freq",
+        "dbsize",
+        "flushdb",
+        "flushall",
+        "swapdb",
+        "info",
+        "config|get",
+        "config|set",
+        "config|resetstat",
+        "time",
+        "lastsave",
+        "shutdown",
+        "ping",
+        "echo",
+        "quit",
+        "reset",
+        "select",
+        "hello",
+        "auth",
+        "client|id",
+        "client|setname",
+        "client|getname",
+        "client|list",
+        "client|info",
+        "client|kill",
+        "command|count",
+        "command|info",
+        "command|docs",
+        "command|list",
+        "command|getkeys",
+        "nosuchcommand",
+    ];
+    for n in names {
+        p.check(
+            &[b"COMMAND".to_vec(), b"INFO".to_vec(), n.as_bytes().to_vec()],
+            super::Cmp::Exact,
+        );
+    }
+    run_lines(
+        &mut p,
+        r#"
+COMMAND GETKEYS SET a b
+COMMAND GETKEYS MSET a 1 b 2
+COMMAND GETKEYS DEL a b c
+COMMAND GETKEYS GET
+COMMAND GETKEYS nosuch a
+COMMAND GETKEYS PING
+COMMAND INFO
+"#
+        .lines()
+        .filter(|l| !l.contains("COMMAND INFO"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .as_str(),
+    );
+}
+
+#[test]
+fn config_get_set() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+CONFIG GET save
+CONFIG GET appendonly
+CONFIG GET appendfsync
+CONFIG GET databases
+CONFIG GET hash-max-listpack-entries
+CONFIG GET hash-max-ziplist-entries
+CONFIG GET set-max-intset-entries
+CONFIG GET zset-max-listpack-entries
+CONFIG GET list-max-listpack-size
+CONFIG GET maxmemory
+CONFIG GET maxmemory-policy
+CONFIG GET hz
+CONFIG GET timeout
+CONFIG GET proto-max-bulk-len
+CONFIG GET nosuchparam
+~CONFIG GET save appendonly
+CONFIG SET nosuch 1
+CONFIG SET hz abc
+CONFIG SET hz 20
+CONFIG GET hz
+CONFIG SET appendfsync bad
+CONFIG SET maxmemory-policy bad
+CONFIG SET maxmemory 10mb
+CONFIG GET maxmemory
+CONFIG SET maxmemory 0
+CONFIG SET timeout -1
+CONFIG SET hz 10 hz 11
+CONFIG SET databases 4
+CONFIG SET hz
+CONFIG SET hz 10 timeout
+CONFIG SET protected-mode maybe
+CONFIG SET hash-max-listpack-entries 100
+CONFIG GET hash-max-listpack-entries
+CONFIG SET hash-max-listpack-entries 512
+CONFIG RESETSTAT
+CONFIG RESETSTAT x
+"#,
+    );
+}

@@ -1,0 +1,66 @@
+//! TTL expiry: lazy (never visible once expired) and active (memory is
+//! reclaimed while nobody touches the keys).
+
+use crate::common::{encode, start_miniredis, wait_for};
+use std::time::Duration;
+
+fn info_field(r: &mut crate::common::Raw, field: &str) -> u64 {
+    let info = String::from_utf8(r.cmd(&[b"INFO"])).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn expired_key_is_never_visible() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    r.q("DEBUG SET-ACTIVE-EXPIRE 0");
+    assert_eq!(r.q("SET k v PX 30"), "+OK\r\n");
+    assert!(wait_for(Duration::from_secs(5), || r.q("PTTL k") == ":-2\r\n"));
+    assert_eq!(r.q("GET k"), "$-1\r\n");
+    assert_eq!(r.q("EXISTS k"), ":0\r\n");
+    assert_eq!(r.q("DBSIZE"), ":0\r\n");
+}
+
+#[test]
+fn a_hundred_thousand_keys_expire_untouched_and_memory_falls() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let baseline = info_field(&mut r, "used_memory");
+    let mut batch = Vec::new();
+    for i in 0..100_000 {
+        let k = format!("key:{i:08}");
+        batch.extend(encode(&[
+            b"SET",
+            k.as_bytes(),
+            b"some-value-here",
+            b"EX",
+            b"1",
+        ]));
+    }
+    r.send(&batch);
+    for _ in 0..100_000 {
+        r.read_reply();
+    }
+    assert_eq!(r.q("DBSIZE"), ":100000\r\n");
+    let loaded = info_field(&mut r, "used_memory");
+    assert!(
+        loaded > baseline + 5_000_000,
+        "100k keys cost memory: {baseline} -> {loaded}"
+    );
+    // Nobody touches the keys: DBSIZE and INFO do not look keys up.
+    assert!(
+        wait_for(Duration::from_secs(10), || r.q("DBSIZE") == ":0\r\n"),
+        "active expiry emptied the db"
+    );
+    let after = info_field(&mut r, "used_memory");
+    assert!(
+        after < baseline + (loaded - baseline) / 4,
+        "memory falls back: {baseline} -> {loaded} -> {after}"
+    );
+    assert_eq!(info_field(&mut r, "expired_keys"), 100_000);
+}
