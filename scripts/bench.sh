@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# redis-benchmark against miniredis and redis-server side by side, in
+# alternation, on the same machine: medians of each test and the ratio
+# miniredis/redis (above 1 means miniredis is faster). Then 1,000,000 small
+# string keys into each: used_memory and RSS per key.
+#
+# Usage: scripts/bench.sh [BINARY]   (env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 TESTS=...)
+set -euo pipefail
+
+BIN=${1:-./target/release/miniredis}
+ROUNDS=${ROUNDS:-3}
+REQUESTS=${REQUESTS:-200000}
+KEYS=${KEYS:-1000000}
+TESTS=${TESTS:-ping_inline,set,get,incr,mset}
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() { # port
+  for _ in $(seq 1 200); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "bench: server on $1 did not start" >&2; exit 1
+}
+
+start_servers() {
+  MR_PORT=$(free_port)
+  "$BIN" --port "$MR_PORT" --save '' --appendonly no >/dev/null 2>"$WORK/mr.err" &
+  MR_PID=$!; PIDS+=("$MR_PID")
+  RD_PORT=$(free_port)
+  redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK" >/dev/null 2>&1 &
+  RD_PID=$!; PIDS+=("$RD_PID")
+  wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
+}
+
+start_servers
+echo "bench: miniredis $("$BIN" --version) on $MR_PORT (pid $MR_PID), $(redis-server --version | cut -d' ' -f1-3) on $RD_PORT (pid $RD_PID)"
+echo "bench: $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, tests $TESTS"
+
+: > "$WORK/results"
+for round in $(seq 1 "$ROUNDS"); do
+  for P in 1 16; do
+    for who in miniredis redis; do
+      port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+      redis-cli -p "$port" FLUSHALL >/dev/null
+      redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$TESTS" --csv 2>/dev/null \
+        | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" 'BEGIN{OFS="\t"} {print w, p, $1, $2}' >> "$WORK/results"
+    done
+  done
+done
+
+python3 - "$WORK/results" <<'PY'
+import sys, statistics
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+data = {}
+for who, p, test, rps in rows:
+    data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
+print()
+print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {'redis rps':>12} {'ratio':>7}")
+worst = None
+for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
+    m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
+    ratio = m / r if r else 0
+    worst = ratio if worst is None else min(worst, ratio)
+    print(f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}")
+print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster)")
+PY
+
+# Memory per key: KEYS keys "key:%012d" with 3-byte values, as keyspace-notes.md measures.
+mem_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1==f{print $2}'; }
+rss_of() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status"; }
+echo
+printf '%-10s %14s %14s %12s %12s\n' server used_memory rss used/key rss/key
+for who in miniredis redis; do
+  port=$MR_PORT; pid=$MR_PID
+  [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
+  redis-cli -p "$port" FLUSHALL >/dev/null
+  base_used=$(mem_field "$port" used_memory); base_rss=$(rss_of "$pid")
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+for i in range($KEYS):
+    k = b'key:%012d' % i
+    out.write(b'*3\r\n\$3\r\nSET\r\n\$16\r\n' + k + b'\r\n\$3\r\nVXK\r\n')
+" | redis-cli -p "$port" --pipe >/dev/null
+  n=$(redis-cli -p "$port" DBSIZE)
+  used=$(mem_field "$port" used_memory); rss=$(rss_of "$pid")
+  awk -v w="$who" -v u="$used" -v r="$rss" -v bu="$base_used" -v br="$base_rss" -v n="$n" \
+    'BEGIN { printf "%-10s %14d %14d %12.1f %12.1f   (%d keys)\n", w, u, r, (u-bu)/n, (r-br)/n, n }'
+done
