@@ -76,42 +76,37 @@ impl Client {
         }
     }
 
-    /// Read what the socket has, up to `limit` bytes. Returns bytes read,
-    /// or Err on EOF (as `UnexpectedEof`) and socket errors.
-    pub fn read_from_socket(&mut self, limit: usize) -> io::Result<usize> {
+    /// One read from the socket, as Redis's readQueryFromClient: 16 KiB, or
+    /// the rest of a big bulk argument. Returns (bytes read, maybe more
+    /// waiting): a read that filled its buffer may have left data behind,
+    /// and with edge-triggered readiness the caller must come back for it.
+    /// EOF is `Err(UnexpectedEof)`.
+    pub fn read_from_socket(&mut self) -> io::Result<(usize, bool)> {
         let Some(sock) = self.sock.as_mut() else {
-            return Ok(0);
+            return Ok((0, false));
         };
-        let mut total = 0;
-        while total < limit {
-            let want = self.query.wanted().max(IOBUF_LEN);
-            let buf = &mut self.query.buf;
-            buf.reserve(want);
-            let start = buf.len();
-            let spare = &mut buf.spare_capacity_mut()[..want];
-            // SAFETY: `read` on a socket only writes into the slice (the
-            // kernel fills it); we expose exactly the `n` bytes it reports.
-            let dst =
-                unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr() as *mut u8, want) };
+        let want = self.query.wanted().max(IOBUF_LEN);
+        let buf = &mut self.query.buf;
+        buf.reserve(want);
+        let start = buf.len();
+        let spare = &mut buf.spare_capacity_mut()[..want];
+        // SAFETY: `read` on a socket only writes into the slice (the kernel
+        // fills it); we expose exactly the `n` bytes it reports.
+        let dst = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr() as *mut u8, want) };
+        loop {
             match sock.read(dst) {
-                Ok(0) => {
-                    if total > 0 {
-                        break;
-                    }
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(n) => {
                     // SAFETY: the kernel initialised these `n` bytes.
                     unsafe { buf.set_len(start + n) };
-                    total += n;
+                    self.bytes_read_total += n as u64;
+                    return Ok((n, n == want));
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((0, false)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
-        self.bytes_read_total += total as u64;
-        Ok(total)
     }
 
     /// Write pending reply bytes until done, WouldBlock, or `limit`.

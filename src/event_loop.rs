@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Tokens below this are listeners; a client in slot i has token i + this.
 const CLIENT_TOKEN_BASE: usize = 64;
-/// Most bytes read from one client per turn before others get theirs.
-const MAX_READ_PER_TURN: usize = 1024 * 1024;
 
 /// Set by SIGINT/SIGTERM.
 pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
@@ -28,7 +26,8 @@ pub struct EventLoop {
     poll: Poll,
     listeners: Vec<TcpListener>,
     free_slots: Vec<usize>,
-    /// Clients that hit the per-turn read cap and still have bytes waiting.
+    /// Clients whose last read filled its buffer: more may be waiting, and
+    /// edge-triggered readiness will not say so again.
     pending_reads: Vec<usize>,
 }
 
@@ -160,10 +159,11 @@ impl EventLoop {
         let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
             return;
         };
-        match c.read_from_socket(MAX_READ_PER_TURN) {
-            Ok(n) => {
+        match c.read_from_socket() {
+            Ok((n, more)) => {
                 server.stats.net_input_bytes += n as u64;
-                if n >= MAX_READ_PER_TURN {
+                server.stats.io_reads += 1;
+                if more {
                     self.pending_reads.push(slot);
                 }
             }

@@ -7,6 +7,7 @@ use crate::commands::{CmdResult, CommandSpec, CommandTable, Lookup, ReplyError, 
 use crate::config::Config;
 use crate::db::{Db, lru_clock};
 use crate::types::{Object, Value};
+use crate::util::hash::FastMap;
 use crate::util::time::mstime;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -37,7 +38,7 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub errors: HashMap<String, u64>,
-    pub commands: HashMap<&'static str, CommandStats>,
+    pub commands: FastMap<&'static str, CommandStats>,
     pub io_reads: u64,
     pub io_writes: u64,
 }

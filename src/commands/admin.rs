@@ -245,7 +245,7 @@ fn reply_status_set(c: &mut Client, words: &str) {
 }
 
 fn reply_key_specs(c: &mut Client, spec: &CommandSpec) {
-    c.reply.array_len(spec.key_specs.len());
+    c.reply.set_len(spec.key_specs.len());
     for ks in spec.key_specs {
         let has_notes = !ks.notes.is_empty();
         c.reply.map_len(3 + has_notes as usize);
@@ -317,12 +317,12 @@ fn reply_command_info(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
     c.reply.int(spec.key_step as i64);
     reply_status_set(c, spec.acl);
     let tips: Vec<&str> = spec.tips.split(' ').filter(|w| !w.is_empty()).collect();
-    c.reply.array_len(tips.len());
+    c.reply.set_len(tips.len());
     for t in tips {
         c.reply.bulk_str(t);
     }
     reply_key_specs(c, spec);
-    c.reply.array_len(spec.subcommands.len());
+    c.reply.set_len(spec.subcommands.len());
     for sub in spec.subcommands {
         reply_command_info(s, c, sub);
     }

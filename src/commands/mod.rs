@@ -14,8 +14,8 @@ pub mod strings;
 
 use crate::client::Client;
 use crate::server::Server;
+use crate::util::hash::FastMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// An error reply: Redis's full text without the leading `-`.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,9 +127,9 @@ pub fn all_tables() -> [&'static [CommandSpec]; 4] {
 
 /// Name → row lookup, built once at startup.
 pub struct CommandTable {
-    by_name: HashMap<Vec<u8>, &'static CommandSpec>,
+    by_name: FastMap<Vec<u8>, &'static CommandSpec>,
     /// "config|get" style names, keyed by row address.
-    full_names: HashMap<usize, &'static str>,
+    full_names: FastMap<usize, &'static str>,
 }
 
 /// What a lookup found for an argv.
@@ -148,8 +148,8 @@ impl Default for CommandTable {
 
 impl CommandTable {
     pub fn new() -> CommandTable {
-        let mut by_name = HashMap::new();
-        let mut full_names = HashMap::new();
+        let mut by_name = FastMap::default();
+        let mut full_names = FastMap::default();
         for table in all_tables() {
             for spec in table {
                 by_name.insert(spec.name.as_bytes().to_vec(), spec);

@@ -53,6 +53,32 @@ pub fn hash_bytes(key: &[u8]) -> u64 {
     mix(h)
 }
 
+/// A fast `Hasher` for small internal maps (command names, stats): not
+/// exposed to client-chosen keys in bulk, so speed matters more than
+/// flooding resistance here.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x51_7cc1_b727_220a_95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7cc1_b727_220a_95);
+    }
+    fn finish(&self) -> u64 {
+        mix(self.0)
+    }
+}
+
+pub type FastBuildHasher = std::hash::BuildHasherDefault<FastHasher>;
+pub type FastMap<K, V> = std::collections::HashMap<K, V, FastBuildHasher>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -726,3 +726,42 @@ CONFIG RESETSTAT x
 "#,
     );
 }
+
+#[test]
+fn resp3_replies_after_hello_3() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+?HELLO 3
+SET k v
+GET k
+GET nosuch
+MGET k nosuch
+SET k v NX GET
+SET n 5
+INCRBYFLOAT n 1.5
+CONFIG GET hz
+CONFIG GET nosuch
+TTL k
+EXPIRETIME k
+OBJECT ENCODING nosuch
+~SCAN 0 COUNT 100
+LCS k n IDX
+COMMAND INFO get config|get nosuch
+COMMAND DOCS nosuch
+COMMAND GETKEYS SET a b
+TYPE k
+RANDOMKEY
+ECHO hi
+PING
+PING msg
+HELLO 2 BAD
+HELLO 4
+nosuch
+SELECT 99
+?HELLO 2
+GET nosuch
+"#,
+    );
+}

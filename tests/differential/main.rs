@@ -105,17 +105,29 @@ fn elements(b: &[u8]) -> Option<Vec<&[u8]>> {
     Some(out)
 }
 
+/// A reply with every array's elements sorted, recursively (SCAN nests
+/// its keys inside the cursor reply).
+fn canonical(b: &[u8]) -> Vec<u8> {
+    match elements(b) {
+        Some(els) => {
+            let mut inner: Vec<Vec<u8>> = els.into_iter().map(canonical).collect();
+            inner.sort();
+            let mut out = b"[".to_vec();
+            for e in inner {
+                out.extend(e);
+                out.push(b',');
+            }
+            out.push(b']');
+            out
+        }
+        None => b.to_vec(),
+    }
+}
+
 fn same(ours: &[u8], theirs: &[u8], cmp: Cmp) -> bool {
     match cmp {
         Cmp::Exact => ours == theirs,
-        Cmp::Unordered => match (elements(ours), elements(theirs)) {
-            (Some(mut x), Some(mut y)) => {
-                x.sort();
-                y.sort();
-                x == y
-            }
-            _ => ours == theirs,
-        },
+        Cmp::Unordered => canonical(ours) == canonical(theirs),
         Cmp::Near(tol) => {
             let int = |b: &[u8]| -> Option<i64> {
                 let s = std::str::from_utf8(b).ok()?;
