@@ -5,15 +5,22 @@
 //! under an `Arc`, so a snapshot that shares a keyspace chunk shares the
 //! bytes too and a write clones only the one value it changes.
 
+pub mod hash;
+pub mod list;
+pub mod set;
+
 use crate::util::num::string2ll;
+use hash::Hash;
+use list::List;
+use set::Set;
 use std::sync::Arc;
 
 const SMALL_CAP: usize = 14;
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
 
-/// A value as stored. Every variant is a string today; collections join
-/// with their issues.
+/// A value as stored: a string in one of Redis's encodings, or a
+/// collection under an `Arc` (a write to one a snapshot shares clones it).
 #[derive(Clone)]
 pub enum Value {
     /// Encoding `int`: a string that is a canonical 64-bit integer.
@@ -25,6 +32,9 @@ pub enum Value {
     /// Encoding `raw` whatever its length: the result of APPEND/SETRANGE,
     /// as Redis's in-place string edits leave it.
     Raw(Arc<Vec<u8>>),
+    List(Arc<List>),
+    Hash(Arc<Hash>),
+    Set(Arc<Set>),
 }
 
 /// A keyspace value plus its LRU clock (seconds), for OBJECT IDLETIME.
@@ -49,6 +59,9 @@ impl Object {
 
 /// Redis's TYPE names.
 pub const TYPE_STRING: &str = "string";
+pub const TYPE_LIST: &str = "list";
+pub const TYPE_HASH: &str = "hash";
+pub const TYPE_SET: &str = "set";
 
 impl Value {
     /// Build a string value the way Redis's `tryObjectEncoding` would.
@@ -87,7 +100,12 @@ impl Value {
     }
 
     pub fn type_name(&self) -> &'static str {
-        TYPE_STRING
+        match self {
+            Value::List(_) => TYPE_LIST,
+            Value::Hash(_) => TYPE_HASH,
+            Value::Set(_) => TYPE_SET,
+            _ => TYPE_STRING,
+        }
     }
 
     pub fn encoding(&self) -> &'static str {
@@ -96,11 +114,17 @@ impl Value {
             Value::Small(..) => "embstr",
             Value::Emb(v) if v.len() <= EMBSTR_SIZE_LIMIT => "embstr",
             Value::Emb(_) | Value::Raw(_) => "raw",
+            Value::List(_) => "quicklist",
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
         }
     }
 
     pub fn is_string(&self) -> bool {
-        true
+        matches!(
+            self,
+            Value::Int(_) | Value::Small(..) | Value::Emb(_) | Value::Raw(_)
+        )
     }
 
     /// The string's bytes; integers are formatted into `scratch`.
@@ -131,6 +155,8 @@ impl Value {
             }
             Value::Small(len, buf) => &buf[..*len as usize],
             Value::Emb(v) | Value::Raw(v) => v,
+            // Callers check is_string first; a collection has no bytes.
+            Value::List(_) | Value::Hash(_) | Value::Set(_) => &[],
         }
     }
 
@@ -147,6 +173,7 @@ impl Value {
             }
             Value::Small(len, _) => *len as usize,
             Value::Emb(v) | Value::Raw(v) => v.len(),
+            Value::List(_) | Value::Hash(_) | Value::Set(_) => 0,
         }
     }
 

@@ -123,7 +123,7 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
                     2 => c.push("GET".into()),
                     3 => c.push("KEEPTTL".into()),
                     4 => c.extend(sv!["EX", r.pick(TTLS)]),
-                    5 => c.extend(sv!["PX", r.pick(TTLS)]),
+                    5 => c.extend(sv!["PX", r.pick(MS_TTLS)]),
                     6 => c.extend(sv!["EXAT", r.pick(ATS)]),
                     _ => c.extend(sv!["PXAT", r.pick(ATS)]),
                 }
@@ -137,7 +137,7 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
             let mut c = sv!["GETEX", &k];
             match r.below(6) {
                 0 => c.extend(sv!["EX", r.pick(TTLS)]),
-                1 => c.extend(sv!["PX", r.pick(TTLS)]),
+                1 => c.extend(sv!["PX", r.pick(MS_TTLS)]),
                 2 => c.extend(sv!["EXAT", r.pick(ATS)]),
                 3 => c.push("PERSIST".into()),
                 4 => c.push("BAD".into()),
@@ -147,7 +147,7 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
         }
         7 => (sv!["SETNX", &k, &v], exact),
         8 => (sv!["SETEX", &k, r.pick(TTLS), &v], exact),
-        9 => (sv!["PSETEX", &k, r.pick(TTLS), &v], exact),
+        9 => (sv!["PSETEX", &k, r.pick(MS_TTLS), &v], exact),
         10 => {
             let mut c = vec!["MSET".to_string()];
             for _ in 0..1 + r.below(3) {
@@ -223,7 +223,12 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
             (c, exact)
         }
         27 | 28 => {
-            let mut c = sv![r.pick(&["EXPIRE", "PEXPIRE"]), &k, r.pick(TTLS)];
+            let ms = r.chance(50);
+            let mut c = if ms {
+                sv!["PEXPIRE", &k, r.pick(MS_TTLS)]
+            } else {
+                sv!["EXPIRE", &k, r.pick(TTLS)]
+            };
             if r.chance(40) {
                 c.push(r.pick(&["NX", "XX", "GT", "LT", "BAD"]).to_string());
             }
