@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Regenerate docs/COMMANDS.md from the command tables in src/commands/*.rs."""
+import os
 import re
 
 MODULES = [
@@ -7,6 +8,9 @@ MODULES = [
     ("Generic (keys)", "src/commands/keys.rs"),
     ("Server", "src/commands/admin.rs"),
     ("Connection", "src/commands/connection.rs"),
+    ("List", "src/commands/lists.rs"),
+    ("Hash", "src/commands/hashes.rs"),
+    ("Set", "src/commands/sets.rs"),
 ]
 
 out = [
@@ -19,6 +23,8 @@ out = [
     "",
 ]
 for title, path in MODULES:
+    if not os.path.exists(path):
+        continue
     src = open(path).read()
     src = src[src.index("pub static COMMANDS"):]
     out += [f"## {title} (`{path}`)", "", "| command | arity | summary |", "|---|---|---|"]

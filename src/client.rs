@@ -41,6 +41,10 @@ pub struct Client {
     pub bytes_written_total: u64,
     /// Passed AUTH (or no password is set).
     pub authenticated: bool,
+    /// Index in the server's client slab (its poll token's slot).
+    pub slot: usize,
+    /// Set while blocked in BLPOP and friends.
+    pub bstate: Option<crate::blocked::BlockState>,
 }
 
 impl Client {
@@ -73,6 +77,8 @@ impl Client {
             bytes_read_total: 0,
             bytes_written_total: 0,
             authenticated: false,
+            slot: usize::MAX,
+            bstate: None,
         }
     }
 

@@ -51,11 +51,16 @@ impl EventLoop {
         let mut next_cron = Instant::now();
         loop {
             let now = Instant::now();
-            let timeout = if self.pending_reads.is_empty() {
+            let mut timeout = if self.pending_reads.is_empty() {
                 next_cron.saturating_duration_since(now)
             } else {
                 Duration::ZERO
             };
+            // Wake for the earliest blocking deadline, to the millisecond.
+            if let Some(deadline) = server.next_block_deadline() {
+                let wait = (deadline - crate::util::time::mstime()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
             if let Err(e) = self.poll.poll(&mut events, Some(timeout))
                 && e.kind() != io::ErrorKind::Interrupted
             {
@@ -78,6 +83,8 @@ impl EventLoop {
             for slot in std::mem::take(&mut self.pending_reads) {
                 self.handle_read(server, slot);
             }
+            server.handle_blocked_timeouts();
+            self.process_unblocked(server);
             if Instant::now() >= next_cron {
                 cron::server_cron(server);
                 let period = Duration::from_millis(1000 / server.config.hz.max(1) as u64);
@@ -141,12 +148,14 @@ impl EventLoop {
         let id = server.next_client_id;
         server.next_client_id += 1;
         let mut c = Client::new(id, Some(sock), server.now_ms);
+        c.slot = slot;
         c.authenticated = server.config.requirepass.is_empty();
         server.clients[slot] = Some(c);
         server.stats.numconnections += 1;
     }
 
     fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Client) {
+        server.unblock_client(&mut c);
         if let Some(sock) = c.sock.as_mut() {
             let _ = self.poll.registry().deregister(sock);
         }
@@ -185,6 +194,23 @@ impl EventLoop {
             server.pending_writes.push(slot);
         }
         server.clients[slot] = Some(c);
+    }
+
+    /// Clients just served or timed out of a blocking command: run the
+    /// commands they sent meanwhile (Redis's processUnblockedClients).
+    fn process_unblocked(&mut self, server: &mut Server) {
+        while !server.unblocked_slots.is_empty() {
+            for slot in std::mem::take(&mut server.unblocked_slots) {
+                let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
+                    continue;
+                };
+                if c.bstate.is_none() {
+                    process_input_buffer(server, &mut c);
+                }
+                server.pending_writes.push(slot);
+                server.clients[slot] = Some(c);
+            }
+        }
     }
 
     fn handle_write(&mut self, server: &mut Server, slot: usize) {
@@ -256,7 +282,7 @@ impl EventLoop {
 pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
     let max_bulk = server.config.proto_max_bulk_len as usize;
     loop {
-        if c.close_after_reply || c.close_asap || server.shutdown.is_some() {
+        if c.close_after_reply || c.close_asap || c.bstate.is_some() || server.shutdown.is_some() {
             break;
         }
         match c.query.parse(max_bulk) {

@@ -9,6 +9,7 @@
 //! See docs/ARCHITECTURE.md.
 
 pub mod alloc;
+pub mod blocked;
 pub mod client;
 pub mod commands;
 pub mod config;

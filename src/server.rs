@@ -9,7 +9,7 @@ use crate::db::{Db, lru_clock};
 use crate::types::{Object, Value};
 use crate::util::hash::FastMap;
 use crate::util::time::mstime;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
 
 /// Per-command counters for INFO commandstats.
@@ -77,6 +77,13 @@ pub struct Server {
     pub ops_sampler: crate::info::OpsSampler,
     /// DEBUG SET-ACTIVE-EXPIRE switch.
     pub active_expire_enabled: bool,
+    /// (db, key) → slots of clients blocked on it, in blocking order.
+    pub blocking_keys: HashMap<(usize, Vec<u8>), VecDeque<usize>>,
+    /// Keys signalled since the last command, served after it.
+    pub ready_keys: VecDeque<(usize, Vec<u8>)>,
+    pub blocked_slots: HashSet<usize>,
+    /// Clients just unblocked: their buffered commands run next.
+    pub unblocked_slots: Vec<usize>,
 }
 
 impl Server {
@@ -109,6 +116,10 @@ impl Server {
             expire_state: Default::default(),
             ops_sampler: Default::default(),
             active_expire_enabled: true,
+            blocking_keys: HashMap::new(),
+            ready_keys: VecDeque::new(),
+            blocked_slots: HashSet::new(),
+            unblocked_slots: Vec::new(),
         }
     }
 
@@ -246,6 +257,9 @@ impl Server {
             return;
         }
         self.call(c, spec);
+        if !self.ready_keys.is_empty() {
+            self.handle_clients_blocked_on_keys();
+        }
     }
 
     fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {

@@ -57,6 +57,7 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(DB_INDEX_ERR);
     }
     s.dbs.swap(a as usize, b as usize);
+    s.signal_swapped_dbs(a as usize, b as usize);
     s.dirty += 1;
     c.reply.ok();
     Ok(())

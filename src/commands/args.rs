@@ -19,14 +19,19 @@ pub fn parse_f64(arg: &[u8]) -> Result<f64, ReplyError> {
     string2d(arg).ok_or(NOT_FLOAT_ERR)
 }
 
-/// An integer in `[min, max]`, Redis's getRangeLongFromObjectOrReply.
+/// An integer in `[min, max]`, Redis's getRangeLongFromObjectOrReply: a
+/// given message answers both a non-integer and an out-of-range value.
 pub fn parse_range(
     arg: &[u8],
     min: i64,
     max: i64,
     msg: Option<&'static str>,
 ) -> Result<i64, ReplyError> {
-    let v = parse_i64(arg)?;
+    let v = match (string2ll(arg), msg) {
+        (Some(v), _) => v,
+        (None, Some(m)) => return Err(ReplyError::new(m)),
+        (None, None) => return Err(NOT_INTEGER_ERR),
+    };
     if v < min || v > max {
         return Err(match msg {
             Some(m) => ReplyError::new(m),

@@ -177,7 +177,7 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
 pub fn client_info_string(s: &Server, c: &Client) -> String {
     let now = s.now_ms;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -185,6 +185,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
         (now - c.ctime) / 1000,
         (now - c.last_interaction) / 1000,
+        if c.bstate.is_some() { "b" } else { "N" },
         c.db,
         c.query.buf.len() - c.query.pos,
         c.query.buf.capacity() - c.query.buf.len(),
@@ -380,6 +381,36 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
+pub fn client_unblock_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let id = parse_i64(&c.argv[2])?;
+    let how = match c.argv.get(3) {
+        None => crate::blocked::Unblock::Timeout,
+        Some(a) if is(a, "timeout") => crate::blocked::Unblock::Timeout,
+        Some(a) if is(a, "error") => crate::blocked::Unblock::Error,
+        Some(_) => {
+            return Err(ReplyError::new(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    };
+    let slot = s.clients.iter().position(|o| {
+        o.as_ref()
+            .is_some_and(|o| o.id as i64 == id && o.bstate.is_some())
+    });
+    match slot {
+        Some(slot) => {
+            if let Some(mut other) = s.clients[slot].take() {
+                s.release_blocked(&mut other, how);
+                s.pending_writes.push(slot);
+                s.clients[slot] = Some(other);
+            }
+            c.reply.int(1);
+        }
+        None => c.reply.int(0),
+    }
+    Ok(())
+}
+
 pub fn client_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
     reply_help(
         c,
@@ -399,6 +430,8 @@ pub fn client_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
             "    Record the client library's name or version.",
             "SETNAME <name>",
             "    Name this connection.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Release a client blocked in BLPOP and friends, as a timeout or with an error.",
         ],
     );
     Ok(())
@@ -657,6 +690,23 @@ pub static COMMANDS: &[CommandSpec] = &[
                 complexity: "O(N) where N is the number of client connections",
                 summary: "Close other connections chosen by address or filter.",
                 handler: client_kill_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "unblock",
+                arity: -3,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous @connection",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "connection",
+                since: "5.0.0",
+                complexity: "O(log N) where N is the number of client connections",
+                summary: "Release a client that is blocked in a blocking command.",
+                handler: client_unblock_command,
                 subcommands: &[],
             },
             CommandSpec {

@@ -299,6 +299,7 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if let Some(t) = ttl {
         s.dbs[dst_db].set_expire(dst, t);
     }
+    s.signal_if_list(dst_db, dst);
     s.dirty += 1;
     c.reply.int(1);
     Ok(())
@@ -321,6 +322,7 @@ pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
             d.set_expire(key, t);
         }
     }
+    s.signal_if_list(dst_db, key);
     s.dirty += 1;
     c.reply.int(1);
     Ok(())

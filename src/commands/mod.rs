@@ -10,6 +10,7 @@ pub mod admin;
 pub mod args;
 pub mod connection;
 pub mod keys;
+pub mod lists;
 pub mod strings;
 
 use crate::client::Client;
@@ -116,12 +117,13 @@ pub fn container_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 /// All command families' rows.
-pub fn all_tables() -> [&'static [CommandSpec]; 4] {
-    [
+pub fn all_tables() -> Vec<&'static [CommandSpec]> {
+    vec![
         strings::COMMANDS,
         keys::COMMANDS,
         admin::COMMANDS,
         connection::COMMANDS,
+        lists::COMMANDS,
     ]
 }
 

@@ -78,6 +78,8 @@ const FLOATS: &[&str] = &[
     "0", "1", "-1", "0.1", "0.2", "1.5", "-2.25", "1e2", "3.0e-2", "abc", "inf", "10.5", "5.0e3",
     "-0",
 ];
+/// Relative TTLs in seconds: none may run out during a run (a key that
+/// expires between the two servers' replies would make them differ).
 const TTLS: &[&str] = &[
     "-5",
     "0",
@@ -86,6 +88,16 @@ const TTLS: &[&str] = &[
     "abc",
     "9223372036854775807",
     "3600",
+];
+/// Relative TTLs in milliseconds, likewise.
+const MS_TTLS: &[&str] = &[
+    "-5",
+    "0",
+    "10000000",
+    "100000000",
+    "abc",
+    "9223372036854775807",
+    "3600000",
 ];
 const ATS: &[&str] = &["0", "1", "9999999999", "99999999999", "-1", "abc"];
 const PATTERNS: &[&str] = &[

@@ -10,6 +10,7 @@
 mod common;
 
 mod cases;
+mod collections_list;
 mod generator;
 
 use common::{Proc, Raw, reply_len, start_miniredis, start_redis_server};

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod blocking;
 mod cli;
 mod expiry;
 mod protocol;

@@ -1,0 +1,194 @@
+//! Clients blocked on keys (BLPOP and friends), after Redis's blocked.c.
+//!
+//! A blocking command that finds nothing records its keys and deadline in
+//! the client and queues the client under each key. When a command creates
+//! a list at a key with waiters, the key is signalled ready; right after
+//! that command (before any other client runs) the waiters are served in
+//! the order they blocked, so a pushed element is never visible to anyone
+//! else in between. Timeouts fire from the event loop with millisecond
+//! precision; a client that disconnects is dropped from every queue.
+
+use crate::client::Client;
+use crate::server::Server;
+use std::collections::VecDeque;
+
+/// Which end of a list.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum End {
+    Head,
+    Tail,
+}
+
+/// What a blocked client is waiting to do.
+#[derive(Clone, Debug)]
+pub enum BlockOp {
+    /// BLPOP/BRPOP (count None) and BLMPOP (count Some).
+    Pop { end: End, count: Option<usize> },
+    /// BLMOVE/BRPOPLPUSH.
+    Move { from: End, to: End, dst: Vec<u8> },
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockState {
+    pub db: usize,
+    pub keys: Vec<Vec<u8>>,
+    /// Unix ms; 0 waits forever.
+    pub deadline: i64,
+    pub op: BlockOp,
+}
+
+/// How a blocked client is released without being served.
+pub enum Unblock {
+    Timeout,
+    Error,
+}
+
+impl Server {
+    /// Block `c` on its keys (Redis's blockForKeys).
+    pub fn block_client(&mut self, c: &mut Client, state: BlockState) {
+        for k in &state.keys {
+            let q = self.blocking_keys.entry((state.db, k.clone())).or_default();
+            if !q.contains(&c.slot) {
+                q.push_back(c.slot);
+            }
+        }
+        self.blocked_slots.insert(c.slot);
+        c.bstate = Some(state);
+    }
+
+    /// Forget that `c` is blocked (served, timed out, or gone).
+    pub fn unblock_client(&mut self, c: &mut Client) {
+        let Some(state) = c.bstate.take() else { return };
+        for k in state.keys {
+            let key = (state.db, k);
+            if let Some(q) = self.blocking_keys.get_mut(&key) {
+                q.retain(|&s| s != c.slot);
+                if q.is_empty() {
+                    self.blocking_keys.remove(&key);
+                }
+            }
+        }
+        self.blocked_slots.remove(&c.slot);
+        self.unblocked_slots.push(c.slot);
+    }
+
+    /// Note that a key now holds a value waiters may want (Redis's
+    /// signalKeyAsReady). Cheap when nobody waits on it.
+    pub fn signal_key_as_ready(&mut self, db: usize, key: &[u8]) {
+        if self.blocking_keys.is_empty() {
+            return;
+        }
+        let k = (db, key.to_vec());
+        if self.blocking_keys.contains_key(&k) && !self.ready_keys.contains(&k) {
+            self.ready_keys.push_back(k);
+        }
+    }
+
+    /// Signal `key` if it now holds a list (RENAME, MOVE, COPY, SWAPDB can
+    /// create one where clients wait, as Redis's dbAdd signals).
+    pub fn signal_if_list(&mut self, db: usize, key: &[u8]) {
+        if !self.blocking_keys.is_empty()
+            && matches!(self.dbs[db].dict.get(key), Some(o) if matches!(o.value, crate::types::Value::List(_)))
+        {
+            self.signal_key_as_ready(db, key);
+        }
+    }
+
+    /// After SWAPDB: every waited-on key in the swapped databases may now
+    /// hold a list.
+    pub fn signal_swapped_dbs(&mut self, a: usize, b: usize) {
+        let keys: Vec<(usize, Vec<u8>)> = self
+            .blocking_keys
+            .keys()
+            .filter(|(db, _)| *db == a || *db == b)
+            .cloned()
+            .collect();
+        for (db, k) in keys {
+            self.signal_if_list(db, &k);
+        }
+    }
+
+    /// Serve clients blocked on keys that became ready (Redis's
+    /// handleClientsBlockedOnKeys). Serving may ready more keys (BLMOVE
+    /// pushes), so loop until none are left.
+    pub fn handle_clients_blocked_on_keys(&mut self) {
+        while let Some((db, key)) = self.ready_keys.pop_front() {
+            let waiters: VecDeque<usize> = match self.blocking_keys.get(&(db, key.clone())) {
+                Some(q) => q.clone(),
+                None => continue,
+            };
+            for slot in waiters {
+                if !crate::commands::lists::list_has_items(self, db, &key) {
+                    break;
+                }
+                let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
+                    continue;
+                };
+                crate::commands::lists::serve_blocked_client(self, &mut c, &key);
+                if c.bstate.is_none() {
+                    self.pending_writes.push(slot);
+                }
+                self.clients[slot] = Some(c);
+            }
+        }
+    }
+
+    /// Release a blocked client with a timeout reply or CLIENT UNBLOCK's error.
+    pub fn release_blocked(&mut self, c: &mut Client, how: Unblock) {
+        if c.bstate.is_none() {
+            return;
+        }
+        match how {
+            // Redis 7.0 answers every timed-out list wait with a null
+            // array, BLMOVE included.
+            Unblock::Timeout => c.reply.null_array(),
+            Unblock::Error => c
+                .reply
+                .error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+        }
+        self.unblock_client(c);
+    }
+
+    /// The earliest deadline among blocked clients, if any.
+    pub fn next_block_deadline(&self) -> Option<i64> {
+        self.blocked_slots
+            .iter()
+            .filter_map(|&s| {
+                self.clients
+                    .get(s)?
+                    .as_ref()?
+                    .bstate
+                    .as_ref()
+                    .map(|b| b.deadline)
+            })
+            .filter(|&d| d > 0)
+            .min()
+    }
+
+    /// Time out blocked clients whose deadline passed.
+    pub fn handle_blocked_timeouts(&mut self) {
+        if self.blocked_slots.is_empty() {
+            return;
+        }
+        let now = crate::util::time::mstime();
+        let expired: Vec<usize> = self
+            .blocked_slots
+            .iter()
+            .copied()
+            .filter(|&s| {
+                self.clients
+                    .get(s)
+                    .and_then(Option::as_ref)
+                    .and_then(|c| c.bstate.as_ref())
+                    .is_some_and(|b| b.deadline > 0 && b.deadline <= now)
+            })
+            .collect();
+        for slot in expired {
+            if let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) {
+                self.release_blocked(&mut c, Unblock::Timeout);
+                self.pending_writes.push(slot);
+                self.clients[slot] = Some(c);
+            }
+        }
+    }
+}

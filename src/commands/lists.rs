@@ -1,0 +1,1298 @@
+//! Group `list`: pushes and pops at both ends, ranges, LPOS, LMOVE, LMPOP
+//! and their blocking forms (Redis's t_list.c; the blocking machinery is
+//! in blocked.rs).
+
+use super::args::{is, parse_i64};
+use super::{
+    BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, NO_SUCH_KEY_ERR, OUT_OF_RANGE_ERR,
+    ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
+};
+use crate::blocked::{BlockOp, BlockState, End};
+use crate::client::Client;
+use crate::sds::Sds;
+use crate::server::Server;
+use crate::types::Value;
+use crate::types::list::List;
+use std::sync::Arc;
+
+// ---------------------------------------------------------------------
+// List access helpers
+// ---------------------------------------------------------------------
+
+/// The list at `key` for writing: Ok(None) if missing, WRONGTYPE if not a list.
+fn list_mut<'a>(
+    s: &'a mut Server,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut List>, ReplyError> {
+    match s.lookup_write(db, key) {
+        None => Ok(None),
+        Some(o) => match &mut o.value {
+            Value::List(l) => Ok(Some(Arc::make_mut(l))),
+            _ => Err(WRONGTYPE_ERR),
+        },
+    }
+}
+
+/// The list at `key` for reading.
+fn list_ref<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a List>, ReplyError> {
+    match s.lookup_read(db, key) {
+        None => Ok(None),
+        Some(o) => match &o.value {
+            Value::List(l) => Ok(Some(l)),
+            _ => Err(WRONGTYPE_ERR),
+        },
+    }
+}
+
+/// Type check without touching stats (for commands that look before acting).
+fn check_list_type(s: &mut Server, db: usize, key: &[u8]) -> Result<bool, ReplyError> {
+    match s.lookup_notouch(db, key) {
+        None => Ok(false),
+        Some(o) if matches!(o.value, Value::List(_)) => Ok(true),
+        Some(_) => Err(WRONGTYPE_ERR),
+    }
+}
+
+/// Does `key` hold a non-empty list? (Used before serving blocked clients.)
+pub fn list_has_items(s: &mut Server, db: usize, key: &[u8]) -> bool {
+    matches!(s.lookup_notouch(db, key), Some(o) if matches!(&o.value, Value::List(l) if !l.is_empty()))
+}
+
+/// Delete the key if its list is now empty (Redis never keeps empty lists).
+fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) {
+    if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::List(l) if l.is_empty()))
+    {
+        s.dbs[db].delete(key);
+    }
+}
+
+fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End) -> usize {
+    let created = s.lookup_write(db, key).is_none();
+    if created {
+        s.dbs[db].add(key, Value::List(Arc::new(List::new())), s.now_ms);
+    }
+    let len = match s.dbs[db].get_mut(key).map(|o| &mut o.value) {
+        Some(Value::List(l)) => {
+            let l = Arc::make_mut(l);
+            for it in items {
+                match end {
+                    End::Head => l.items.push_front(Sds::new(it)),
+                    End::Tail => l.items.push_back(Sds::new(it)),
+                }
+            }
+            l.len()
+        }
+        _ => 0,
+    };
+    s.dirty += items.len() as u64;
+    if created {
+        s.signal_key_as_ready(db, key);
+    }
+    len
+}
+
+fn pop(l: &mut List, end: End) -> Option<Sds> {
+    match end {
+        End::Head => l.items.pop_front(),
+        End::Tail => l.items.pop_back(),
+    }
+}
+
+fn parse_end(arg: &[u8]) -> Result<End, ReplyError> {
+    if is(arg, "left") {
+        Ok(End::Head)
+    } else if is(arg, "right") {
+        Ok(End::Tail)
+    } else {
+        Err(SYNTAX_ERR)
+    }
+}
+
+// ---------------------------------------------------------------------
+// Pushes
+// ---------------------------------------------------------------------
+
+fn push_generic(s: &mut Server, c: &mut Client, end: End, only_existing: bool) -> CmdResult {
+    let exists = check_list_type(s, c.db, &c.argv[1])?;
+    if only_existing && !exists {
+        c.reply.int(0);
+        return Ok(());
+    }
+    let len = push_items(s, c.db, &c.argv[1], &c.argv[2..], end);
+    c.reply.int(len as i64);
+    Ok(())
+}
+
+pub fn lpush_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    push_generic(s, c, End::Head, false)
+}
+
+pub fn rpush_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    push_generic(s, c, End::Tail, false)
+}
+
+pub fn lpushx_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    push_generic(s, c, End::Head, true)
+}
+
+pub fn rpushx_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    push_generic(s, c, End::Tail, true)
+}
+
+pub fn linsert_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let after = if is(&c.argv[2], "after") {
+        true
+    } else if is(&c.argv[2], "before") {
+        false
+    } else {
+        return Err(SYNTAX_ERR);
+    };
+    let (pivot, elem) = (&c.argv[3], &c.argv[4]);
+    let Some(l) = list_mut(s, c.db, &c.argv[1])? else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    match l
+        .items
+        .iter()
+        .position(|e| e.as_bytes() == pivot.as_slice())
+    {
+        Some(i) => {
+            l.items
+                .insert(if after { i + 1 } else { i }, Sds::new(elem));
+            let len = l.len();
+            s.dirty += 1;
+            c.reply.int(len as i64);
+        }
+        None => c.reply.int(-1),
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Pops
+// ---------------------------------------------------------------------
+
+/// Reply with `n` items popped from `end` (a range reply, in pop order).
+fn pop_range_reply(reply: &mut crate::resp::reply::ReplyBuf, l: &mut List, end: End, n: usize) {
+    let n = n.min(l.len());
+    reply.array_len(n);
+    for _ in 0..n {
+        if let Some(e) = pop(l, end) {
+            reply.bulk(&e);
+        }
+    }
+}
+
+fn pop_generic(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
+    if c.argv.len() > 3 {
+        let name = if end == End::Head { "lpop" } else { "rpop" };
+        return Err(ReplyError::owned(format!(
+            "ERR wrong number of arguments for '{name}' command"
+        )));
+    }
+    let count = match c.argv.get(2) {
+        Some(a) => Some(super::args::parse_positive(a)? as usize),
+        None => None,
+    };
+    let key = &c.argv[1];
+    let Some(l) = list_mut(s, c.db, key)? else {
+        if count.is_some() {
+            c.reply.null_array()
+        } else {
+            c.reply.null()
+        }
+        return Ok(());
+    };
+    match count {
+        Some(0) => {
+            c.reply.array_len(0);
+            return Ok(());
+        }
+        Some(n) => {
+            let n = n.min(l.len());
+            pop_range_reply(&mut c.reply, l, end, n);
+            s.dirty += n as u64;
+        }
+        None => {
+            if let Some(e) = pop(l, end) {
+                c.reply.bulk(&e);
+            }
+            s.dirty += 1;
+        }
+    }
+    delete_if_empty(s, c.db, key);
+    Ok(())
+}
+
+pub fn lpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    pop_generic(s, c, End::Head)
+}
+
+pub fn rpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    pop_generic(s, c, End::Tail)
+}
+
+/// LMPOP/BLMPOP's arguments: numkeys, keys, LEFT|RIGHT, [COUNT n].
+struct MpopArgs {
+    keys: std::ops::Range<usize>,
+    end: End,
+    count: usize,
+}
+
+fn parse_mpop(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<MpopArgs, ReplyError> {
+    let numkeys = super::args::parse_range(
+        &argv[numkeys_idx],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )? as usize;
+    let where_idx = numkeys_idx
+        .checked_add(numkeys)
+        .and_then(|v| v.checked_add(1))
+        .unwrap_or(usize::MAX);
+    if where_idx >= argv.len() {
+        return Err(SYNTAX_ERR);
+    }
+    let end = parse_end(&argv[where_idx])?;
+    let mut count: Option<usize> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if count.is_none() && is(&argv[j], "count") && more > 0 {
+            j += 1;
+            count = Some(super::args::parse_range(
+                &argv[j],
+                1,
+                i64::MAX,
+                Some("ERR count should be greater than 0"),
+            )? as usize);
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    Ok(MpopArgs {
+        keys: numkeys_idx + 1..where_idx,
+        end,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// Pop from the first non-empty list among `keys`; reply [key, [items]].
+/// Returns false when every list was missing or empty.
+fn mpop_first(
+    s: &mut Server,
+    c: &mut Client,
+    keys: std::ops::Range<usize>,
+    end: End,
+    count: usize,
+) -> Result<bool, ReplyError> {
+    for i in keys {
+        let key = c.argv[i].clone();
+        let Some(l) = list_mut(s, c.db, &key)? else {
+            continue;
+        };
+        if l.is_empty() {
+            continue;
+        }
+        c.reply.array_len(2);
+        c.reply.bulk(&key);
+        let n = count.min(l.len());
+        pop_range_reply(&mut c.reply, l, end, n);
+        s.dirty += n as u64;
+        delete_if_empty(s, c.db, &key);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+pub fn lmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let a = parse_mpop(&c.argv, 1)?;
+    if !mpop_first(s, c, a.keys, a.end, a.count)? {
+        c.reply.null_array();
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Reads and edits in place
+// ---------------------------------------------------------------------
+
+pub fn llen_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let n = list_ref(s, c.db, &c.argv[1])?.map(|l| l.len()).unwrap_or(0);
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+/// Redis's range normalisation for LRANGE/LTRIM: Some((start, end)) inclusive.
+fn normalize_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 {
+        len.saturating_add(start)
+    } else {
+        start
+    };
+    let mut end = if end < 0 {
+        len.saturating_add(end)
+    } else {
+        end
+    };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= len {
+        return None;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
+pub fn lrange_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let start = parse_i64(&c.argv[2])?;
+    let end = parse_i64(&c.argv[3])?;
+    let Some(l) = list_ref(s, c.db, &c.argv[1])? else {
+        c.reply.array_len(0);
+        return Ok(());
+    };
+    match normalize_range(start, end, l.len()) {
+        None => c.reply.array_len(0),
+        Some((a, b)) => {
+            c.reply.array_len(b - a + 1);
+            for e in l.items.range(a..=b) {
+                c.reply.bulk(e);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn lindex_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let Some(l) = list_ref(s, c.db, &c.argv[1])? else {
+        c.reply.null();
+        return Ok(());
+    };
+    let index = parse_i64(&c.argv[2])?;
+    match l.resolve_index(index) {
+        Some(i) => c.reply.bulk(&l.items[i]),
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+pub fn lset_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if !check_list_type(s, c.db, &c.argv[1])? {
+        return Err(NO_SUCH_KEY_ERR);
+    }
+    let index = parse_i64(&c.argv[2])?;
+    let value = Sds::new(&c.argv[3]);
+    let l = list_mut(s, c.db, &c.argv[1])?.ok_or(NO_SUCH_KEY_ERR)?;
+    let i = l.resolve_index(index).ok_or(OUT_OF_RANGE_ERR)?;
+    l.items[i] = value;
+    s.dirty += 1;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn lrem_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let count = parse_i64(&c.argv[2])?;
+    let key = &c.argv[1];
+    let elem = &c.argv[3];
+    let Some(l) = list_mut(s, c.db, key)? else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    let limit = if count == 0 {
+        usize::MAX
+    } else {
+        count.unsigned_abs() as usize
+    };
+    let mut removed = 0;
+    if count >= 0 {
+        let mut i = 0;
+        while i < l.items.len() && removed < limit {
+            if l.items[i].as_bytes() == elem.as_slice() {
+                l.items.remove(i);
+                removed += 1;
+            } else {
+                i += 1;
+            }
+        }
+    } else {
+        let mut i = l.items.len();
+        while i > 0 && removed < limit {
+            i -= 1;
+            if l.items[i].as_bytes() == elem.as_slice() {
+                l.items.remove(i);
+                removed += 1;
+            }
+        }
+    }
+    s.dirty += removed as u64;
+    delete_if_empty(s, c.db, key);
+    c.reply.int(removed as i64);
+    Ok(())
+}
+
+pub fn ltrim_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let start = parse_i64(&c.argv[2])?;
+    let end = parse_i64(&c.argv[3])?;
+    let key = &c.argv[1];
+    let Some(l) = list_mut(s, c.db, key)? else {
+        c.reply.ok();
+        return Ok(());
+    };
+    let len = l.len();
+    match normalize_range(start, end, len) {
+        None => l.items.clear(),
+        Some((a, b)) => {
+            l.items.truncate(b + 1);
+            l.items.drain(..a);
+        }
+    }
+    s.dirty += 1;
+    delete_if_empty(s, c.db, key);
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn lpos_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (mut rank, mut count, mut maxlen): (i64, Option<i64>, i64) = (1, None, 0);
+    let mut j = 3;
+    while j < c.argv.len() {
+        let more = c.argv.len() - 1 - j;
+        let opt = &c.argv[j];
+        if is(opt, "rank") && more > 0 {
+            j += 1;
+            rank = parse_i64(&c.argv[j])?;
+            if rank == 0 {
+                return Err(ReplyError::new(
+                    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                ));
+            }
+        } else if is(opt, "count") && more > 0 {
+            j += 1;
+            count = Some(super::args::parse_range(
+                &c.argv[j],
+                0,
+                i64::MAX,
+                Some("ERR COUNT can't be negative"),
+            )?);
+        } else if is(opt, "maxlen") && more > 0 {
+            j += 1;
+            maxlen = super::args::parse_range(
+                &c.argv[j],
+                0,
+                i64::MAX,
+                Some("ERR MAXLEN can't be negative"),
+            )?;
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    // A negative rank searches from the tail; i64::MIN stays negative as
+    // in C, which then matches the first hit from the tail.
+    let from_tail = rank < 0;
+    let rank = if from_tail { rank.wrapping_neg() } else { rank };
+    let elem = c.argv[2].clone();
+    let Some(l) = list_ref(s, c.db, &c.argv[1])? else {
+        if count.is_some() {
+            c.reply.array_len(0)
+        } else {
+            c.reply.null()
+        }
+        return Ok(());
+    };
+    let len = l.len();
+    let mut matches: i64 = 0;
+    let mut found: Vec<i64> = Vec::new();
+    for step in 0..len {
+        if maxlen != 0 && step as i64 >= maxlen {
+            break;
+        }
+        let idx = if from_tail { len - 1 - step } else { step };
+        if l.items[idx].as_bytes() == elem.as_slice() {
+            matches += 1;
+            if matches >= rank {
+                found.push(idx as i64);
+                match count {
+                    None => break,
+                    Some(n) if n != 0 && matches - rank + 1 >= n => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+    match count {
+        Some(_) => {
+            c.reply.array_len(found.len());
+            for i in found {
+                c.reply.int(i);
+            }
+        }
+        None => match found.first() {
+            Some(i) => c.reply.int(*i),
+            None => c.reply.null(),
+        },
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// LMOVE family
+// ---------------------------------------------------------------------
+
+/// Move one element from `src` to `dst`, replying with it (Redis's
+/// lmoveGenericCommand). Returns false if `src` has nothing.
+fn lmove_generic(
+    s: &mut Server,
+    c: &mut Client,
+    src: &[u8],
+    dst: &[u8],
+    from: End,
+    to: End,
+) -> Result<bool, ReplyError> {
+    let has = match list_ref(s, c.db, src)? {
+        None => return Ok(false),
+        Some(l) => !l.is_empty(),
+    };
+    if !has {
+        return Ok(false);
+    }
+    check_list_type(s, c.db, dst)?;
+    let Some(l) = list_mut(s, c.db, src)? else {
+        return Ok(false);
+    };
+    let Some(e) = pop(l, from) else {
+        return Ok(false);
+    };
+    delete_if_empty(s, c.db, src);
+    let v = e.to_vec();
+    push_items(s, c.db, dst, std::slice::from_ref(&v), to);
+    c.reply.bulk(&v);
+    Ok(true)
+}
+
+pub fn lmove_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let from = parse_end(&c.argv[3])?;
+    let to = parse_end(&c.argv[4])?;
+    let (src, dst) = (c.argv[1].clone(), c.argv[2].clone());
+    if !lmove_generic(s, c, &src, &dst, from, to)? {
+        c.reply.null();
+    }
+    Ok(())
+}
+
+pub fn rpoplpush_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (src, dst) = (c.argv[1].clone(), c.argv[2].clone());
+    if !lmove_generic(s, c, &src, &dst, End::Tail, End::Head)? {
+        c.reply.null();
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Blocking forms
+// ---------------------------------------------------------------------
+
+/// Redis's getTimeoutFromObjectOrReply for seconds: a deadline in Unix
+/// ms, 0 for forever.
+fn parse_timeout(s: &Server, arg: &[u8]) -> Result<i64, ReplyError> {
+    crate::util::ld::LongDouble::parse(arg).ok_or(ReplyError::new(
+        "ERR timeout is not a float or out of range",
+    ))?;
+    let secs: f64 = std::str::from_utf8(arg)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0.0);
+    let ms = secs * 1000.0;
+    // C's float-to-integer conversion yields i64::MIN when out of range.
+    let tval = if (-9.2e18..9.2e18).contains(&ms) {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    if tval < 0 {
+        return Err(ReplyError::new("ERR timeout is negative"));
+    }
+    if tval == 0 {
+        return Ok(0);
+    }
+    if tval > i64::MAX - s.now_ms {
+        return Err(ReplyError::new("ERR timeout is out of range"));
+    }
+    Ok(tval + s.now_ms)
+}
+
+fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
+    let last = c.argv.len() - 1;
+    let deadline = parse_timeout(s, &c.argv[last])?;
+    for i in 1..last {
+        let key = c.argv[i].clone();
+        let Some(l) = list_mut(s, c.db, &key)? else {
+            continue;
+        };
+        let Some(e) = pop(l, end) else { continue };
+        c.reply.array_len(2);
+        c.reply.bulk(&key);
+        c.reply.bulk(&e);
+        s.dirty += 1;
+        delete_if_empty(s, c.db, &key);
+        return Ok(());
+    }
+    let keys = c.argv[1..last].to_vec();
+    s.block_client(
+        c,
+        BlockState {
+            db: c.db,
+            keys,
+            deadline,
+            op: BlockOp::Pop { end, count: None },
+        },
+    );
+    Ok(())
+}
+
+pub fn blpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    blocking_pop(s, c, End::Head)
+}
+
+pub fn brpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    blocking_pop(s, c, End::Tail)
+}
+
+pub fn blmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let deadline = parse_timeout(s, &c.argv[1])?;
+    let a = parse_mpop(&c.argv, 2)?;
+    if mpop_first(s, c, a.keys.clone(), a.end, a.count)? {
+        return Ok(());
+    }
+    let keys = c.argv[a.keys].to_vec();
+    s.block_client(
+        c,
+        BlockState {
+            db: c.db,
+            keys,
+            deadline,
+            op: BlockOp::Pop {
+                end: a.end,
+                count: Some(a.count),
+            },
+        },
+    );
+    Ok(())
+}
+
+fn blmove_generic(
+    s: &mut Server,
+    c: &mut Client,
+    from: End,
+    to: End,
+    timeout_idx: usize,
+) -> CmdResult {
+    let deadline = parse_timeout(s, &c.argv[timeout_idx])?;
+    let (src, dst) = (c.argv[1].clone(), c.argv[2].clone());
+    if check_list_type(s, c.db, &src)? {
+        lmove_generic(s, c, &src, &dst, from, to)?;
+        return Ok(());
+    }
+    s.block_client(
+        c,
+        BlockState {
+            db: c.db,
+            keys: vec![src],
+            deadline,
+            op: BlockOp::Move { from, to, dst },
+        },
+    );
+    Ok(())
+}
+
+pub fn blmove_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let from = parse_end(&c.argv[3])?;
+    let to = parse_end(&c.argv[4])?;
+    blmove_generic(s, c, from, to, 5)
+}
+
+pub fn brpoplpush_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    blmove_generic(s, c, End::Tail, End::Head, 3)
+}
+
+/// Serve one blocked client from the list at `key`, which has items
+/// (Redis's serveClientBlockedOnList). The client is unblocked when served.
+pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
+    let Some(state) = c.bstate.clone() else {
+        return;
+    };
+    if state.db >= s.dbs.len() {
+        return;
+    }
+    let db = state.db;
+    let saved_db = c.db;
+    c.db = db;
+    let result: Result<bool, ReplyError> = match &state.op {
+        BlockOp::Pop { end, count: None } => match list_mut(s, db, key) {
+            Ok(Some(l)) => match pop(l, *end) {
+                Some(e) => {
+                    c.reply.array_len(2);
+                    c.reply.bulk(key);
+                    c.reply.bulk(&e);
+                    s.dirty += 1;
+                    delete_if_empty(s, db, key);
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        },
+        BlockOp::Pop {
+            end,
+            count: Some(n),
+        } => {
+            let idx = c.argv.len();
+            c.argv.push(key.to_vec());
+            let r = mpop_first(s, c, idx..idx + 1, *end, *n);
+            c.argv.pop();
+            r
+        }
+        BlockOp::Move { from, to, dst } => lmove_generic(s, c, key, dst, *from, *to),
+    };
+    c.db = saved_db;
+    match result {
+        Ok(true) => {
+            s.stats.numcommands += 1;
+            s.unblock_client(c);
+        }
+        Ok(false) => {}
+        Err(e) => {
+            s.add_reply_error(c, &e);
+            s.unblock_client(c);
+        }
+    }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "lpush",
+        arity: -3,
+        flags: "write denyoom fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        summary: "Insert elements at the head of a list.",
+        handler: lpush_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "rpush",
+        arity: -3,
+        flags: "write denyoom fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        summary: "Insert elements at the tail of a list.",
+        handler: rpush_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lpushx",
+        arity: -3,
+        flags: "write denyoom fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "2.2.0",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        summary: "Insert at the head only if the list already exists.",
+        handler: lpushx_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "rpushx",
+        arity: -3,
+        flags: "write denyoom fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "2.2.0",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        summary: "Insert at the tail only if the list already exists.",
+        handler: rpushx_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lpop",
+        arity: -2,
+        flags: "write fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of elements returned",
+        summary: "Take elements off the head of a list.",
+        handler: lpop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "rpop",
+        arity: -2,
+        flags: "write fast",
+        acl: "@write @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of elements returned",
+        summary: "Take elements off the tail of a list.",
+        handler: rpop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "llen",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@read @list @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report how many elements a list holds.",
+        handler: llen_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lrange",
+        arity: 4,
+        flags: "readonly",
+        acl: "@read @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        summary: "Return the list elements between two positions.",
+        handler: lrange_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lindex",
+        arity: 3,
+        flags: "readonly",
+        acl: "@read @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+        summary: "Return the list element at a position.",
+        handler: lindex_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lset",
+        arity: 4,
+        flags: "write denyoom",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW update",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+        summary: "Replace the list element at a position.",
+        handler: lset_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "linsert",
+        arity: 5,
+        flags: "write denyoom",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "2.2.0",
+        complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+        summary: "Put an element just before or after a pivot element.",
+        handler: linsert_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lrem",
+        arity: 4,
+        flags: "write",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+        summary: "Delete occurrences of a value from a list.",
+        handler: lrem_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "ltrim",
+        arity: 4,
+        flags: "write",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of elements to be removed by the operation.",
+        summary: "Cut a list down to a range of positions.",
+        handler: ltrim_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lpos",
+        arity: -3,
+        flags: "readonly",
+        acl: "@read @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "list",
+        since: "6.0.6",
+        complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+        summary: "Find the positions where a value occurs in a list.",
+        handler: lpos_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lmove",
+        arity: 5,
+        flags: "write denyoom",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "list",
+        since: "6.2.0",
+        complexity: "O(1)",
+        summary: "Pop from one list end and push onto another list.",
+        handler: lmove_command,
+        subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `LMOVE` with the `RIGHT` and `LEFT` arguments
+    CommandSpec {
+        name: "rpoplpush",
+        arity: 3,
+        flags: "write denyoom",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "list",
+        since: "1.2.0",
+        complexity: "O(1)",
+        summary: "Take the tail of one list and put it at the head of another.",
+        handler: rpoplpush_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "lmpop",
+        arity: -4,
+        flags: "write movablekeys",
+        acl: "@write @list @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum(0, 1, 1),
+        }],
+        group: "list",
+        since: "7.0.0",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        summary: "Pop elements from the first non-empty list among several.",
+        handler: lmpop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "blpop",
+        arity: -3,
+        flags: "write noscript blocking",
+        acl: "@write @list @slow @blocking",
+        tips: "",
+        first_key: 1,
+        last_key: -2,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-2, 1, 0),
+        }],
+        group: "list",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of provided keys.",
+        summary: "Take the head of the first non-empty list, waiting if all are empty.",
+        handler: blpop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "brpop",
+        arity: -3,
+        flags: "write noscript blocking",
+        acl: "@write @list @slow @blocking",
+        tips: "",
+        first_key: 1,
+        last_key: -2,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-2, 1, 0),
+        }],
+        group: "list",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of provided keys.",
+        summary: "Take the tail of the first non-empty list, waiting if all are empty.",
+        handler: brpop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "blmove",
+        arity: 6,
+        flags: "write denyoom noscript blocking",
+        acl: "@write @list @slow @blocking",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "list",
+        since: "6.2.0",
+        complexity: "O(1)",
+        summary: "Move an element between lists, waiting for the source to fill.",
+        handler: blmove_command,
+        subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `BLMOVE` with the `RIGHT` and `LEFT` arguments
+    CommandSpec {
+        name: "brpoplpush",
+        arity: 4,
+        flags: "write denyoom noscript blocking",
+        acl: "@write @list @slow @blocking",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "list",
+        since: "2.2.0",
+        complexity: "O(1)",
+        summary: "Move a tail element to another list's head, waiting if needed.",
+        handler: brpoplpush_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "blmpop",
+        arity: -5,
+        flags: "write blocking movablekeys",
+        acl: "@write @list @slow @blocking",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum(0, 1, 1),
+        }],
+        group: "list",
+        since: "7.0.0",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        summary: "Pop from the first non-empty list, waiting if all are empty.",
+        handler: blmpop_command,
+        subcommands: &[],
+    },
+];

@@ -1,0 +1,173 @@
+//! Blocking pops with several clients: order, keys, timeouts, disconnects,
+//! CLIENT UNBLOCK, and atomic hand-over of pushed elements.
+
+use crate::common::{Raw, start_miniredis, wait_for};
+use std::time::{Duration, Instant};
+
+/// Wait until the server reports `n` blocked clients (CLIENT LIST cmd=).
+fn wait_blocked(r: &mut Raw, n: usize) {
+    assert!(
+        wait_for(Duration::from_secs(5), || {
+            let list = String::from_utf8(r.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+            list.matches("flags=b").count() == n
+        }),
+        "expected {n} blocked clients"
+    );
+}
+
+#[test]
+fn worker_in_brpop_gets_a_job_pushed_later() {
+    let s = start_miniredis(&[]);
+    let mut worker = s.raw();
+    let mut producer = s.raw();
+    worker.send_cmd(&[b"BRPOP", b"queue:jobs", b"0"]);
+    wait_blocked(&mut producer, 1);
+    assert_eq!(producer.cmd(&[b"LPUSH", b"queue:jobs", b"job1"]), b":1\r\n");
+    assert_eq!(
+        worker.read_reply(),
+        b"*2\r\n$10\r\nqueue:jobs\r\n$4\r\njob1\r\n"
+    );
+    assert_eq!(producer.cmd(&[b"LLEN", b"queue:jobs"]), b":0\r\n");
+}
+
+#[test]
+fn longest_waiting_client_is_served_first() {
+    let s = start_miniredis(&[]);
+    let mut admin = s.raw();
+    let mut waiters: Vec<Raw> = Vec::new();
+    for i in 0..3 {
+        let mut w = s.raw();
+        w.send_cmd(&[b"BLPOP", b"k", b"0"]);
+        waiters.push(w);
+        wait_blocked(&mut admin, i + 1);
+    }
+    assert_eq!(admin.cmd(&[b"RPUSH", b"k", b"a", b"b", b"c"]), b":3\r\n");
+    for (w, v) in waiters.iter_mut().zip(["a", "b", "c"]) {
+        assert_eq!(
+            w.read_reply(),
+            format!("*2\r\n$1\r\nk\r\n$1\r\n{v}\r\n").as_bytes()
+        );
+    }
+    assert_eq!(admin.cmd(&[b"EXISTS", b"k"]), b":0\r\n");
+}
+
+#[test]
+fn several_keys_and_the_first_that_gets_data_wins() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut p = s.raw();
+    w.send_cmd(&[b"BLPOP", b"k1", b"k2", b"k3", b"0"]);
+    wait_blocked(&mut p, 1);
+    p.cmd(&[b"RPUSH", b"k2", b"v"]);
+    assert_eq!(w.read_reply(), b"*2\r\n$2\r\nk2\r\n$1\r\nv\r\n");
+    // The client is no longer queued on k1/k3.
+    p.cmd(&[b"RPUSH", b"k1", b"x"]);
+    assert_eq!(p.cmd(&[b"LLEN", b"k1"]), b":1\r\n");
+}
+
+#[test]
+fn timeout_replies_null_with_millisecond_precision() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let t0 = Instant::now();
+    assert_eq!(w.cmd(&[b"BLPOP", b"k", b"0.15"]), b"*-1\r\n");
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(1000),
+        "{took:?}"
+    );
+    assert_eq!(
+        w.cmd(&[b"BLMOVE", b"k", b"d", b"LEFT", b"LEFT", b"0.05"]),
+        b"*-1\r\n"
+    );
+    assert_eq!(
+        w.cmd(&[b"BLMPOP", b"0.05", b"1", b"k", b"LEFT"]),
+        b"*-1\r\n"
+    );
+    assert_eq!(w.cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn a_disconnected_waiter_is_forgotten() {
+    let s = start_miniredis(&[]);
+    let mut p = s.raw();
+    {
+        let mut w = s.raw();
+        w.send_cmd(&[b"BLPOP", b"k", b"0"]);
+        wait_blocked(&mut p, 1);
+    }
+    wait_blocked(&mut p, 0);
+    p.cmd(&[b"RPUSH", b"k", b"kept"]);
+    assert_eq!(
+        p.cmd(&[b"LRANGE", b"k", b"0", b"-1"]),
+        b"*1\r\n$4\r\nkept\r\n"
+    );
+}
+
+#[test]
+fn a_pushed_element_is_never_visible_in_between() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut p = s.raw();
+    w.send_cmd(&[b"BLPOP", b"k", b"0"]);
+    wait_blocked(&mut p, 1);
+    // Push and read in one write: the waiter takes the element first.
+    p.send(b"RPUSH k x\r\nLRANGE k 0 -1\r\nEXISTS k\r\n");
+    assert_eq!(p.read_reply(), b":1\r\n");
+    assert_eq!(p.read_reply(), b"*0\r\n");
+    assert_eq!(p.read_reply(), b":0\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nk\r\n$1\r\nx\r\n");
+}
+
+#[test]
+fn blmove_chains_into_another_waiter() {
+    let s = start_miniredis(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let mut p = s.raw();
+    a.send_cmd(&[b"BLMOVE", b"src", b"dst", b"RIGHT", b"LEFT", b"0"]);
+    wait_blocked(&mut p, 1);
+    b.send_cmd(&[b"BRPOP", b"dst", b"0"]);
+    wait_blocked(&mut p, 2);
+    p.cmd(&[b"LPUSH", b"src", b"v"]);
+    assert_eq!(a.read_reply(), b"$1\r\nv\r\n");
+    assert_eq!(b.read_reply(), b"*2\r\n$3\r\ndst\r\n$1\r\nv\r\n");
+    assert_eq!(p.cmd(&[b"DBSIZE"]), b":0\r\n");
+}
+
+#[test]
+fn pipelined_commands_after_a_block_run_once_served() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut p = s.raw();
+    w.send(b"BLPOP k 0\r\nPING\r\nLLEN k\r\n");
+    wait_blocked(&mut p, 1);
+    p.cmd(&[b"RPUSH", b"k", b"1", b"2"]);
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nk\r\n$1\r\n1\r\n");
+    assert_eq!(w.read_reply(), b"+PONG\r\n");
+    assert_eq!(w.read_reply(), b":1\r\n");
+}
+
+#[test]
+fn client_unblock_timeout_and_error() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut p = s.raw();
+    let id = String::from_utf8(w.cmd(&[b"CLIENT", b"ID"])).unwrap();
+    let id = id.trim_start_matches(':').trim_end().to_string();
+    w.send_cmd(&[b"BLPOP", b"k", b"0"]);
+    wait_blocked(&mut p, 1);
+    assert_eq!(p.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes()]), b":1\r\n");
+    assert_eq!(w.read_reply(), b"*-1\r\n");
+    w.send_cmd(&[b"BLPOP", b"k", b"0"]);
+    wait_blocked(&mut p, 1);
+    assert_eq!(
+        p.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes(), b"ERROR"]),
+        b":1\r\n"
+    );
+    assert_eq!(
+        w.read_reply(),
+        b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    assert_eq!(p.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes()]), b":0\r\n");
+}
