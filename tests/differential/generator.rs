@@ -125,6 +125,10 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
     let v = r.pick(VALUES).to_string();
     let i = r.pick(INTS).to_string();
     let exact = Cmp::Exact;
+    // Half the draws go to the string/key families, half to collections.
+    if r.chance(50) {
+        return gen_collection_command(r);
+    }
     match r.below(44) {
         0 | 1 => {
             let mut c = sv!["SET", &k, &v];
@@ -282,6 +286,91 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
         }
         42 => (sv!["ECHO", &v], exact),
         _ => (sv!["OBJECT", "REFCOUNT", &k], exact),
+    }
+}
+
+const ELEMS: &[&str] = &["a", "b", "c", "1", "2", "10", "-3", "", "x y", "hello", "a"];
+const ENDS: &[&str] = &["LEFT", "RIGHT", "UP"];
+
+fn elems(r: &mut Rng, n: usize) -> Vec<String> {
+    (0..n).map(|_| r.pick(ELEMS).to_string()).collect()
+}
+
+/// Collection commands over the same key pool (so WRONGTYPE paths happen).
+fn gen_collection_command(r: &mut Rng) -> (Vec<String>, Cmp) {
+    let k = key(r);
+    let exact = Cmp::Exact;
+    let int = |r: &mut Rng| {
+        r.pick(&["0", "1", "-1", "2", "-2", "3", "5", "-100", "100", "abc"])
+            .to_string()
+    };
+    match r.below(20) {
+        0 | 1 => {
+            let mut c = sv![r.pick(&["LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]), &k];
+            let n = 1 + r.below(3);
+            c.extend(elems(r, n));
+            (c, exact)
+        }
+        2 | 3 => {
+            let mut c = sv![r.pick(&["LPOP", "RPOP"]), &k];
+            if r.chance(40) {
+                c.push(r.pick(&["0", "1", "2", "5", "-1", "abc"]).to_string());
+            }
+            (c, exact)
+        }
+        4 => (sv!["LLEN", &k], exact),
+        5 | 6 => (sv!["LRANGE", &k, int(r), int(r)], exact),
+        7 => (sv!["LINDEX", &k, int(r)], exact),
+        8 => (sv!["LSET", &k, int(r), r.pick(ELEMS)], exact),
+        9 => (
+            sv![
+                "LINSERT",
+                &k,
+                r.pick(&["BEFORE", "AFTER", "X"]),
+                r.pick(ELEMS),
+                r.pick(ELEMS)
+            ],
+            exact,
+        ),
+        10 => (sv!["LREM", &k, int(r), r.pick(ELEMS)], exact),
+        11 => (sv!["LTRIM", &k, int(r), int(r)], exact),
+        12 => {
+            let mut c = sv!["LPOS", &k, r.pick(ELEMS)];
+            if r.chance(40) {
+                c.extend(sv!["RANK", r.pick(&["1", "2", "-1", "-2", "0"])]);
+            }
+            if r.chance(40) {
+                c.extend(sv!["COUNT", r.pick(&["0", "1", "2", "-1"])]);
+            }
+            if r.chance(20) {
+                c.extend(sv!["MAXLEN", r.pick(&["0", "1", "3"])]);
+            }
+            (c, exact)
+        }
+        13 | 14 => (sv!["LMOVE", &k, &key(r), r.pick(ENDS), r.pick(ENDS)], exact),
+        15 => (sv!["RPOPLPUSH", &k, &key(r)], exact),
+        16 => {
+            let mut c = sv![
+                "LMPOP",
+                r.pick(&["1", "2", "3", "0"]),
+                &k,
+                &key(r),
+                r.pick(ENDS)
+            ];
+            if r.chance(50) {
+                c.extend(sv!["COUNT", r.pick(&["1", "2", "10", "0"])]);
+            }
+            (c, exact)
+        }
+        17 => (
+            sv![r.pick(&["BLPOP", "BRPOP"]), &k, &key(r), "0.001"],
+            exact,
+        ),
+        18 => (
+            sv!["BLMOVE", &k, &key(r), r.pick(ENDS), r.pick(ENDS), "0.001"],
+            exact,
+        ),
+        _ => (sv!["TYPE", &k], exact),
     }
 }
 
