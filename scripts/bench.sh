@@ -2,16 +2,19 @@
 # redis-benchmark against miniredis and redis-server side by side, in
 # alternation, on the same machine: medians of each test and the ratio
 # miniredis/redis (above 1 means miniredis is faster). Then 1,000,000 small
-# string keys into each: used_memory and RSS per key.
+# string keys into each (used_memory and RSS per key), and one list, hash
+# and set of 1,000,000 elements each (bytes per element).
 #
-# Usage: scripts/bench.sh [BINARY]   (env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 TESTS=...)
+# Usage: scripts/bench.sh [BINARY]
+#   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
 set -euo pipefail
 
 BIN=${1:-./target/release/miniredis}
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-200000}
 KEYS=${KEYS:-1000000}
-TESTS=${TESTS:-ping_inline,set,get,incr,mset}
+TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100,lrange_600}
+ELEMS=${ELEMS:-1000000}
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -87,4 +90,37 @@ for i in range($KEYS):
   used=$(mem_field "$port" used_memory); rss=$(rss_of "$pid")
   awk -v w="$who" -v u="$used" -v r="$rss" -v bu="$base_used" -v br="$base_rss" -v n="$n" \
     'BEGIN { printf "%-10s %14d %14d %12.1f %12.1f   (%d keys)\n", w, u, r, (u-bu)/n, (r-br)/n, n }'
+done
+
+# Bytes per element of one big collection: RPUSH / HSET / SADD in batches.
+echo
+printf '%-10s %-6s %14s %14s\n' server type used/elem rss/elem
+for kind in list hash set; do
+  for who in miniredis redis; do
+    port=$MR_PORT; pid=$MR_PID
+    [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
+    redis-cli -p "$port" FLUSHALL >/dev/null
+    base_used=$(mem_field "$port" used_memory); base_rss=$(rss_of "$pid")
+    python3 -c "
+import sys
+out = sys.stdout.buffer
+kind, n, batch = '$kind', $ELEMS, 1000
+def cmd(args):
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+for start in range(0, n, batch):
+    ids = range(start, min(n, start + batch))
+    if kind == 'list':
+        cmd([b'RPUSH', b'biglist'] + [b'elem:%08d' % i for i in ids])
+    elif kind == 'hash':
+        args = [b'HSET', b'bighash']
+        for i in ids:
+            args += [b'field:%08d' % i, b'VXK']
+        cmd(args)
+    else:
+        cmd([b'SADD', b'bigset'] + [b'member:%08d' % i for i in ids])
+" | redis-cli -p "$port" --pipe >/dev/null
+    used=$(mem_field "$port" used_memory); rss=$(rss_of "$pid")
+    awk -v w="$who" -v t="$kind" -v u="$used" -v r="$rss" -v bu="$base_used" -v br="$base_rss" -v n="$ELEMS" \
+      'BEGIN { printf "%-10s %-6s %14.1f %14.1f\n", w, t, (u-bu)/n, (r-br)/n }'
+  done
 done

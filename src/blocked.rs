@@ -46,6 +46,11 @@ pub enum Unblock {
 impl Server {
     /// Block `c` on its keys (Redis's blockForKeys).
     pub fn block_client(&mut self, c: &mut Client, state: BlockState) {
+        // Replaying a file never blocks: nothing would ever serve it.
+        if self.loading {
+            c.reply.null_array();
+            return;
+        }
         for k in &state.keys {
             let q = self.blocking_keys.entry((state.db, k.clone())).or_default();
             if !q.contains(&c.slot) {

@@ -11,6 +11,9 @@ pub fn server_cron(server: &mut Server) {
     let (now, n) = (server.now_ms, server.stats.numcommands);
     server.ops_sampler.sample(now, n);
     client_timeouts(server);
+    if let Some(aof) = server.aof.as_mut() {
+        aof.cron(server.now_ms);
+    }
     databases_cron(server);
     server.cronloops += 1;
 }

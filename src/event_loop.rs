@@ -270,6 +270,19 @@ impl EventLoop {
     /// written straight to its socket.
     fn before_sleep(&mut self, server: &mut Server) {
         crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
+        // The AOF is written (and with `always`, fsynced) before any reply
+        // of this iteration leaves, so an acknowledged write is logged.
+        if let Some(aof) = server.aof.as_mut()
+            && let Err(e) = aof.flush()
+        {
+            if aof.fsync == crate::aof::Fsync::Always {
+                log::error!(
+                    "Can't recover from AOF write error when the AOF fsync policy is 'always': {e}. Exiting..."
+                );
+                std::process::exit(1);
+            }
+            log::warn!("Error writing to the AOF file: {e}");
+        }
         let pending = std::mem::take(&mut server.pending_writes);
         for slot in pending {
             self.flush_client(server, slot);

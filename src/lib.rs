@@ -9,6 +9,8 @@
 //! See docs/ARCHITECTURE.md.
 
 pub mod alloc;
+pub mod aof;
+pub mod bio;
 pub mod blocked;
 pub mod client;
 pub mod commands;

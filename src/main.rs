@@ -177,6 +177,33 @@ fn main() -> ExitCode {
     install_signal_handlers();
     let mut server = Server::new(config);
     server.config_file = config_file;
+    if server.config.appendonly {
+        let path = std::path::PathBuf::from(&server.config.appendfilename);
+        match miniredis::aof::load(&mut server, &path) {
+            Ok(loaded) => {
+                println!(
+                    "AOF: {} (loading {} commands)",
+                    path.display(),
+                    thousands(loaded.commands)
+                );
+            }
+            Err(e) => {
+                eprintln!("miniredis: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        let fsync = miniredis::aof::Fsync::parse(&server.config.appendfsync);
+        match miniredis::aof::Aof::open(path.clone(), fsync) {
+            Ok(aof) => server.aof = Some(aof),
+            Err(e) => {
+                eprintln!(
+                    "miniredis: can't open the append only file {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(1);
+            }
+        }
+    }
     let mut el = match EventLoop::new(listeners) {
         Ok(el) => el,
         Err(e) => {
@@ -192,6 +219,25 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     info!("User requested shutdown...");
+    if let Some(aof) = server.aof.as_mut() {
+        info!("Calling fsync() on the AOF file.");
+        if let Err(e) = aof.shutdown() {
+            error!("Error flushing the AOF at shutdown: {e}");
+        }
+    }
     info!("miniredis is now ready to exit, bye bye...");
     ExitCode::SUCCESS
+}
+
+/// 1234567 -> "1,234,567", as the banner shows counts.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }

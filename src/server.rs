@@ -84,6 +84,13 @@ pub struct Server {
     pub blocked_slots: HashSet<usize>,
     /// Clients just unblocked: their buffered commands run next.
     pub unblocked_slots: Vec<usize>,
+    /// The append-only file, when enabled.
+    pub aof: Option<crate::aof::Aof>,
+    /// True while replaying a file at startup: no propagation, no expiry.
+    pub loading: bool,
+    /// Commands a handler wants logged instead of its argv (Redis's
+    /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
+    pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 impl Server {
@@ -120,6 +127,9 @@ impl Server {
             ready_keys: VecDeque::new(),
             blocked_slots: HashSet::new(),
             unblocked_slots: Vec::new(),
+            aof: None,
+            loading: false,
+            propagate_override: None,
         }
     }
 
@@ -133,13 +143,37 @@ impl Server {
 
     /// Delete `key` if its TTL has passed. True if it was deleted.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        // While loading, keys stay: the file itself says when they went.
+        if self.loading {
+            return false;
+        }
         let d = &mut self.dbs[db];
         if !d.key_is_expired(key, self.now_ms) {
             return false;
         }
         d.delete(key);
         self.stats.expired_keys += 1;
+        self.feed_aof(db, &[b"DEL".to_vec(), key.to_vec()]);
         true
+    }
+
+    /// Log a command to the AOF (when on and not loading).
+    pub fn feed_aof(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if self.loading {
+            return;
+        }
+        if let Some(aof) = self.aof.as_mut() {
+            aof.feed(db, argv);
+        }
+    }
+
+    /// Log `argv` for the running command instead of (or besides) its own
+    /// argv: the deterministic form of a command whose effect depends on
+    /// time or state (SET EX becomes SET PXAT, EXPIRE becomes PEXPIREAT...).
+    pub fn also_propagate(&mut self, argv: Vec<Vec<u8>>) {
+        self.propagate_override
+            .get_or_insert_with(Vec::new)
+            .push(argv);
     }
 
     /// Look a key up for reading: expired keys vanish, hits and misses are
@@ -283,8 +317,27 @@ impl Server {
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
         let start = Instant::now();
+        let dirty_before = self.dirty;
+        self.propagate_override = None;
         let result: CmdResult = (spec.handler)(self, c);
         let usec = start.elapsed().as_micros() as u64;
+        // A command that changed data is logged: as its handler rewrote it,
+        // or as it came.
+        let overrides = self.propagate_override.take();
+        if self.dirty != dirty_before && self.aof.is_some() && !self.loading {
+            match overrides {
+                Some(cmds) => {
+                    for argv in cmds {
+                        self.feed_aof(c.db, &argv);
+                    }
+                }
+                None => {
+                    let argv = std::mem::take(&mut c.argv);
+                    self.feed_aof(c.db, &argv);
+                    c.argv = argv;
+                }
+            }
+        }
         let name = self.commands.full_name_static(spec);
         c.last_cmd = name;
         let st = self.stats.commands.entry(name).or_default();

@@ -127,6 +127,12 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
     } else if is(sub, "set-active-expire") && c.argv.len() == 3 {
         s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
         c.reply.ok();
+    } else if is(sub, "aof-crash") && c.argv.len() == 2 {
+        // Test hook: lose what a power cut would lose, then die.
+        if let Some(aof) = s.aof.as_ref() {
+            let _ = aof.drop_unsynced();
+        }
+        std::process::exit(1);
     } else if is(sub, "help") {
         reply_help(
             c,
@@ -136,6 +142,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Stop the server for <seconds> (a float).",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Turn the active expiry cycle off or on (lazy expiry always runs).",
+                "AOF-CRASH",
+                "    Cut the AOF back to its fsynced length and exit at once (crash tests).",
             ],
         );
     } else {

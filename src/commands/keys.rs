@@ -394,8 +394,14 @@ fn expire_generic(
     }
     if when <= s.now_ms {
         s.dbs[c.db].delete(key);
+        s.also_propagate(vec![b"DEL".to_vec(), key.clone()]);
     } else {
         s.dbs[c.db].set_expire(key, when);
+        s.also_propagate(vec![
+            b"PEXPIREAT".to_vec(),
+            key.clone(),
+            when.to_string().into_bytes(),
+        ]);
     }
     s.dirty += 1;
     c.reply.int(1);

@@ -99,6 +99,14 @@ fn pop(l: &mut List, end: End) -> Option<Sds> {
     }
 }
 
+fn pop_name(end: End) -> &'static [u8] {
+    if end == End::Head { b"LPOP" } else { b"RPOP" }
+}
+
+fn end_name(end: End) -> &'static [u8] {
+    if end == End::Head { b"LEFT" } else { b"RIGHT" }
+}
+
 fn parse_end(arg: &[u8]) -> Result<End, ReplyError> {
     if is(arg, "left") {
         Ok(End::Head)
@@ -303,6 +311,11 @@ fn mpop_first(
         pop_range_reply(&mut c.reply, l, end, n);
         s.dirty += n as u64;
         delete_if_empty(s, c.db, &key);
+        s.also_propagate(vec![
+            pop_name(end).to_vec(),
+            key,
+            n.to_string().into_bytes(),
+        ]);
         return Ok(true);
     }
     Ok(false)
@@ -574,6 +587,13 @@ fn lmove_generic(
     let v = e.to_vec();
     push_items(s, c.db, dst, std::slice::from_ref(&v), to);
     c.reply.bulk(&v);
+    s.also_propagate(vec![
+        b"LMOVE".to_vec(),
+        src.to_vec(),
+        dst.to_vec(),
+        end_name(from).to_vec(),
+        end_name(to).to_vec(),
+    ]);
     Ok(true)
 }
 
@@ -642,6 +662,7 @@ fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
         c.reply.bulk(&e);
         s.dirty += 1;
         delete_if_empty(s, c.db, &key);
+        s.also_propagate(vec![pop_name(end).to_vec(), key]);
         return Ok(());
     }
     let keys = c.argv[1..last].to_vec();
@@ -734,6 +755,8 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     let db = state.db;
     let saved_db = c.db;
     c.db = db;
+    // Served outside `call`: log what it did here.
+    let outer_override = s.propagate_override.take();
     let result: Result<bool, ReplyError> = match &state.op {
         BlockOp::Pop { end, count: None } => match list_mut(s, db, key) {
             Ok(Some(l)) => match pop(l, *end) {
@@ -743,6 +766,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
                     c.reply.bulk(&e);
                     s.dirty += 1;
                     delete_if_empty(s, db, key);
+                    s.also_propagate(vec![pop_name(*end).to_vec(), key.to_vec()]);
                     Ok(true)
                 }
                 None => Ok(false),
@@ -763,6 +787,10 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
         BlockOp::Move { from, to, dst } => lmove_generic(s, c, key, dst, *from, *to),
     };
     c.db = saved_db;
+    for argv in s.propagate_override.take().unwrap_or_default() {
+        s.feed_aof(db, &argv);
+    }
+    s.propagate_override = outer_override;
     match result {
         Ok(true) => {
             s.stats.numcommands += 1;

@@ -150,6 +150,14 @@ fn set_generic(
     s.dirty += 1;
     if let Some(when) = expire_at {
         s.dbs[c.db].set_expire(key, when);
+        // Logged with an absolute deadline so a replay expires it on time.
+        s.also_propagate(vec![
+            b"SET".to_vec(),
+            key.clone(),
+            c.argv[val_idx].clone(),
+            b"PXAT".to_vec(),
+            when.to_string().into_bytes(),
+        ]);
     }
     if !a.get && reply_ok {
         c.reply.ok();
@@ -234,11 +242,18 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
             s.dbs[c.db].delete(key);
+            s.also_propagate(vec![b"DEL".to_vec(), key.clone()]);
         } else {
             s.dbs[c.db].set_expire(key, when);
+            s.also_propagate(vec![
+                b"PEXPIREAT".to_vec(),
+                key.clone(),
+                when.to_string().into_bytes(),
+            ]);
         }
         s.dirty += 1;
     } else if a.persist && s.dbs[c.db].remove_expire(key) {
+        s.also_propagate(vec![b"PERSIST".to_vec(), key.clone()]);
         s.dirty += 1;
     }
     Ok(())
@@ -352,6 +367,13 @@ pub fn incrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let text = new.to_human_string();
     s.set_key(c.db, key, Value::from_bytes_no_int(text.as_bytes()), true);
     s.dirty += 1;
+    // Float arithmetic is logged as its result.
+    s.also_propagate(vec![
+        b"SET".to_vec(),
+        key.clone(),
+        text.clone().into_bytes(),
+        b"KEEPTTL".to_vec(),
+    ]);
     c.reply.bulk(text.as_bytes());
     Ok(())
 }

@@ -27,7 +27,7 @@ pub struct ExpireCycleState {
 }
 
 pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
-    if !server.active_expire_enabled {
+    if !server.active_expire_enabled || server.loading {
         return;
     }
     let effort = server.config.active_expire_effort.saturating_sub(1) as usize;
@@ -102,6 +102,9 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
             let expired = expired_keys.len();
             for k in &expired_keys {
                 db.delete(k);
+            }
+            for k in &expired_keys {
+                server.feed_aof(dbid, &[b"DEL".to_vec(), k.clone()]);
             }
             server.stats.expired_keys += expired as u64;
             if ttl_samples > 0 {

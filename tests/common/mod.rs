@@ -239,6 +239,25 @@ impl Raw {
         }
     }
 
+    /// Write without panicking (for writers racing a crash).
+    pub fn sock_write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.sock.write_all(bytes)
+    }
+
+    /// The next reply, or None if the connection ended or failed.
+    pub fn try_read_reply(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(n) = reply_len(&self.buf, 0) {
+                return Some(self.buf.drain(..n).collect());
+            }
+            let mut tmp = [0u8; 65536];
+            match self.sock.read(&mut tmp) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&tmp[..n]),
+            }
+        }
+    }
+
     /// True when the server closed the connection (after any pending bytes).
     pub fn closed(&mut self) -> bool {
         let mut tmp = [0u8; 1024];

@@ -1,0 +1,285 @@
+//! The append-only file, after Redis's aof.c: every write command is logged
+//! in a deterministic form (relative TTLs as absolute PXAT/PEXPIREAT, served
+//! blocking pops as plain pops, expired keys as DEL, SELECT when the
+//! database changes), so replaying the file rebuilds the same data.
+//!
+//! One file of RESP commands (the single-file format redis-check-aof
+//! accepts). Commands collect in `buf` while the loop runs; `flush` writes
+//! them in `before_sleep`, before any reply leaves. With `appendfsync
+//! always` it also fsyncs there: one fsync per loop iteration covers every
+//! command of that iteration (group commit), and no reply is sent before
+//! its command is on disk. With `everysec` the cron hands an fsync to the
+//! bio thread once a second.
+
+use crate::bio::Bio;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Fsync {
+    Always,
+    EverySec,
+    No,
+}
+
+impl Fsync {
+    pub fn parse(s: &str) -> Fsync {
+        match s {
+            "always" => Fsync::Always,
+            "no" => Fsync::No,
+            _ => Fsync::EverySec,
+        }
+    }
+}
+
+pub struct Aof {
+    pub path: PathBuf,
+    file: Arc<File>,
+    /// Commands not yet written to the file.
+    pub buf: Vec<u8>,
+    /// Database the file's last SELECT chose.
+    selected_db: Option<usize>,
+    pub fsync: Fsync,
+    /// Bytes written to the file so far (its size).
+    pub written: u64,
+    bio: Bio,
+    last_fsync_ms: i64,
+    pub last_write_ok: bool,
+}
+
+/// Append a command in RESP multibulk form.
+pub fn cat_command(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
+    out.push(b'*');
+    out.extend_from_slice(argv.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+impl Aof {
+    /// Open (or create) the file for appending.
+    pub fn open(path: PathBuf, fsync: Fsync) -> io::Result<Aof> {
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let written = file.metadata()?.len();
+        let bio = Bio::start(written)?;
+        Ok(Aof {
+            path,
+            file: Arc::new(file),
+            buf: Vec::new(),
+            selected_db: None,
+            fsync,
+            written,
+            bio,
+            last_fsync_ms: 0,
+            last_write_ok: true,
+        })
+    }
+
+    /// Log one command run against database `db`.
+    pub fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if self.selected_db != Some(db) {
+            cat_command(
+                &mut self.buf,
+                &[b"SELECT".to_vec(), db.to_string().into_bytes()],
+            );
+            self.selected_db = Some(db);
+        }
+        cat_command(&mut self.buf, argv);
+    }
+
+    /// Bytes known to be durable.
+    pub fn synced(&self) -> u64 {
+        self.bio.synced.load(Ordering::SeqCst)
+    }
+
+    /// Write the buffer to the file (before replies go out); with
+    /// `always`, fsync too.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            let res = (&*self.file).write_all(&self.buf);
+            if let Err(e) = res {
+                self.last_write_ok = false;
+                return Err(e);
+            }
+            self.written += self.buf.len() as u64;
+            self.buf.clear();
+            self.last_write_ok = true;
+        }
+        if self.fsync == Fsync::Always && self.synced() < self.written {
+            self.file.sync_data()?;
+            self.bio.synced.fetch_max(self.written, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// The once-a-second fsync for `everysec`, handed to the bio thread.
+    pub fn cron(&mut self, now_ms: i64) {
+        if self.fsync == Fsync::EverySec
+            && self.synced() < self.written
+            && now_ms - self.last_fsync_ms >= 1000
+            && self.bio.fsync(self.file.clone(), self.written)
+        {
+            self.last_fsync_ms = now_ms;
+        }
+        if self.bio.failed.load(Ordering::SeqCst) {
+            self.last_write_ok = false;
+        }
+    }
+
+    /// Flush and fsync everything (shutdown).
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        self.flush()?;
+        self.file.sync_data()?;
+        self.bio.synced.fetch_max(self.written, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Test hook (DEBUG AOF-CRASH): cut the file back to what was fsynced,
+    /// as a power loss would, so tests can check that no reply was sent for
+    /// a command that was not yet durable.
+    pub fn drop_unsynced(&self) -> io::Result<()> {
+        self.file.set_len(self.synced())
+    }
+}
+
+/// What loading an AOF found.
+#[derive(Debug)]
+pub enum LoadError {
+    Io(io::Error),
+    /// Corruption before the end: the offset of the bad command.
+    Corrupt {
+        offset: u64,
+        why: String,
+    },
+    /// A command the server does not know.
+    UnknownCommand {
+        offset: u64,
+        name: String,
+    },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "can't read the append only file: {e}"),
+            LoadError::Corrupt { offset, why } => write!(
+                f,
+                "Bad file format reading the append only file at offset {offset} ({why}): make a backup of your AOF file, then use redis-check-aof --fix <filename>"
+            ),
+            LoadError::UnknownCommand { offset, name } => {
+                write!(
+                    f,
+                    "Unknown command '{name}' reading the append only file at offset {offset}"
+                )
+            }
+        }
+    }
+}
+
+/// What `load` did.
+pub struct Loaded {
+    pub commands: usize,
+    /// Offset the file was cut back to, when its last command was partial.
+    pub truncated_at: Option<u64>,
+}
+
+/// Replay an AOF into the server through a client without a socket
+/// (Redis's loadAppendOnlyFiles). A missing file loads nothing. A last
+/// command cut short (a crash mid-write) is dropped and the file truncated
+/// to the last whole command when `aof-load-truncated` is on; anything
+/// malformed before the end refuses the load and leaves the file alone.
+pub fn load(
+    server: &mut crate::server::Server,
+    path: &std::path::Path,
+) -> Result<Loaded, LoadError> {
+    use crate::client::Client;
+    use crate::resp::parse::{Parsed, QueryBuf};
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Loaded {
+                commands: 0,
+                truncated_at: None,
+            });
+        }
+        Err(e) => return Err(LoadError::Io(e)),
+    };
+    let total = data.len() as u64;
+    let mut q = QueryBuf::default();
+    q.buf = data;
+    // The parser may drop consumed bytes; the offset is what is left.
+    let offset = |q: &QueryBuf| total - (q.buf.len() - q.pos) as u64;
+    let mut fake = Client::new(0, None, server.now_ms);
+    fake.authenticated = true;
+    server.loading = true;
+    let mut loaded = Loaded {
+        commands: 0,
+        truncated_at: None,
+    };
+    let result = loop {
+        let start = offset(&q);
+        if q.pos >= q.buf.len() {
+            break Ok(());
+        }
+        if q.buf[q.pos] != b'*' {
+            break Err(LoadError::Corrupt {
+                offset: start,
+                why: "expected '*'".into(),
+            });
+        }
+        match q.parse(usize::MAX) {
+            Parsed::Incomplete => {
+                if !server.config.aof_load_truncated {
+                    break Err(LoadError::Corrupt {
+                        offset: start,
+                        why: "unexpected end of file".into(),
+                    });
+                }
+                log::warn!(
+                    "!!! Warning: short read while loading the AOF file {}: the last command at offset {start} is incomplete; truncating the file to {start} bytes !!!",
+                    path.display()
+                );
+                if let Err(e) = OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| f.set_len(start))
+                {
+                    break Err(LoadError::Io(e));
+                }
+                loaded.truncated_at = Some(start);
+                break Ok(());
+            }
+            Parsed::Error(why) => break Err(LoadError::Corrupt { offset: start, why }),
+            Parsed::Command => {
+                fake.argv = std::mem::take(&mut q.argv);
+                if fake.argv.is_empty() {
+                    continue;
+                }
+                if matches!(
+                    server.commands.lookup(&fake.argv),
+                    crate::commands::Lookup::UnknownCommand
+                ) {
+                    let name = String::from_utf8_lossy(&fake.argv[0]).into_owned();
+                    break Err(LoadError::UnknownCommand {
+                        offset: start,
+                        name,
+                    });
+                }
+                server.process_command(&mut fake);
+                fake.reply.buf.clear();
+                fake.argv.clear();
+                loaded.commands += 1;
+            }
+        }
+    };
+    server.loading = false;
+    result.map(|_| loaded)
+}

@@ -1,0 +1,302 @@
+//! Persistence the hard way: AOF round trips, kill -9 under write load,
+//! a crash that drops every unsynced byte, truncated and corrupted files.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{Raw, start_miniredis, wait_for};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("miniredis-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn start_with_aof(path: &std::path::Path, fsync: &str) -> common::Proc {
+    start_miniredis(&[
+        "--aof",
+        path.to_str().unwrap(),
+        "--appendfsync",
+        fsync,
+        "--save",
+        "",
+    ])
+}
+
+#[test]
+fn aof_round_trip_keeps_every_type_and_ttl() {
+    let dir = tmpdir("aof-rt");
+    let path = dir.join("data.aof");
+    {
+        let s = start_with_aof(&path, "everysec");
+        assert_eq!(
+            s.stdout_lines[2],
+            format!("AOF: {} (loading 0 commands)", path.display())
+        );
+        let mut r = s.raw();
+        for line in [
+            "SET s hello",
+            "SET ttl v EX 1000",
+            "SET gone v PX 50",
+            "INCRBYFLOAT f 0.1",
+            "INCRBYFLOAT f 0.2",
+            "RPUSH l a b c d",
+            "LPOP l",
+            "LMOVE l l2 RIGHT LEFT",
+            "EXPIRE l 5000",
+            "SELECT 3",
+            "SET in3 x",
+            "SELECT 0",
+            "INCR n",
+            "INCR n",
+        ] {
+            let reply = r.q(line);
+            assert!(!reply.starts_with('-'), "{line}: {reply}");
+        }
+        assert!(wait_for(Duration::from_secs(5), || r.q("EXISTS gone") == ":0\r\n"));
+        r.send(b"SHUTDOWN\r\n");
+        assert!(r.closed());
+    }
+    // redis-check-aof accepts the file.
+    if common::redis_server_available() {
+        let out = Command::new("redis-check-aof").arg(&path).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("is valid"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    assert_eq!(r.q("GET s"), "$5\r\nhello\r\n");
+    assert_eq!(r.q("GET f"), "$3\r\n0.3\r\n");
+    assert_eq!(r.q("LRANGE l 0 -1"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
+    assert_eq!(r.q("LRANGE l2 0 -1"), "*1\r\n$1\r\nd\r\n");
+    assert_eq!(r.q("GET n"), "$1\r\n2\r\n");
+    assert_eq!(r.q("EXISTS gone"), ":0\r\n");
+    let ttl: i64 = r.q("TTL ttl")[1..].trim().parse().unwrap();
+    assert!((990..=1000).contains(&ttl), "ttl {ttl}");
+    let ttl: i64 = r.q("TTL l")[1..].trim().parse().unwrap();
+    assert!((4990..=5000).contains(&ttl), "ttl {ttl}");
+    assert_eq!(r.q("SELECT 3"), "+OK\r\n");
+    assert_eq!(r.q("GET in3"), "$1\r\nx\r\n");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn truncated_tail_loads_with_a_warning_and_is_cut() {
+    let dir = tmpdir("aof-trunc");
+    let path = dir.join("data.aof");
+    let mut content = common::encode(&[b"SET", b"a", b"1"]);
+    content.extend(common::encode(&[b"SET", b"b", b"2"]));
+    let good_len = content.len();
+    content.extend(b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nhel");
+    std::fs::write(&path, &content).unwrap();
+    let s = start_with_aof(&path, "everysec");
+    assert_eq!(
+        s.stdout_lines[2],
+        format!("AOF: {} (loading 2 commands)", path.display())
+    );
+    let mut r = s.raw();
+    assert_eq!(r.q("MGET a b c"), "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n");
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, good_len);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
+    let dir = tmpdir("aof-corrupt");
+    let path = dir.join("data.aof");
+    let mut content = common::encode(&[b"SET", b"a", b"1"]);
+    let bad_at = content.len();
+    content.extend(b"garbage in the middle\r\n");
+    content.extend(common::encode(&[b"SET", b"b", b"2"]));
+    std::fs::write(&path, &content).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_miniredis"))
+        .args(["--port", "0", "--aof", path.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("offset {bad_at} ")) && err.contains("redis-check-aof --fix"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        content,
+        "the file is untouched"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A writer that SETs w:<n> = n for increasing n and records the highest
+/// acknowledged n. Pipelined a little so several commands share a loop
+/// iteration (group commit).
+fn spawn_writer(
+    port: u16,
+    stop: Arc<AtomicBool>,
+    acked: Arc<AtomicU64>,
+    acked_at: Arc<AtomicU64>,
+    t0: Instant,
+) {
+    std::thread::spawn(move || {
+        let mut r = Raw::connect(port);
+        let mut n: u64 = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let mut batch = Vec::new();
+            for i in 1..=4 {
+                let k = format!("w:{}", n + i);
+                batch.extend(common::encode(&[
+                    b"SET",
+                    k.as_bytes(),
+                    (n + i).to_string().as_bytes(),
+                ]));
+            }
+            if r.sock_write(&batch).is_err() {
+                return;
+            }
+            for i in 1..=4 {
+                match r.try_read_reply() {
+                    Some(rep) if rep == b"+OK\r\n" => {
+                        acked.store(n + i, Ordering::SeqCst);
+                        acked_at.store(t0.elapsed().as_millis() as u64, Ordering::SeqCst);
+                    }
+                    _ => return,
+                }
+            }
+            n += 4;
+        }
+    });
+}
+
+/// With `appendfsync always`, every acknowledged write survives kill -9.
+#[test]
+fn kill_9_under_load_with_always_loses_nothing_acknowledged() {
+    let dir = tmpdir("aof-kill");
+    let path = dir.join("data.aof");
+    let mut s = start_with_aof(&path, "always");
+    let (stop, acked, at) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    spawn_writer(s.port, stop.clone(), acked.clone(), at, Instant::now());
+    assert!(wait_for(Duration::from_secs(10), || acked
+        .load(Ordering::SeqCst)
+        > 300));
+    let pid = s.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = s.child.wait();
+    stop.store(true, Ordering::SeqCst);
+    let last = acked.load(Ordering::SeqCst);
+    drop(s);
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    for n in (1..=last).step_by(7).chain([last]) {
+        assert_eq!(
+            r.q(&format!("GET w:{n}")),
+            format!("${}\r\n{n}\r\n", n.to_string().len()),
+            "w:{n} (acked up to {last})"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A crash that also loses the page cache (DEBUG AOF-CRASH cuts the file to
+/// its fsynced length): with `always` nothing acknowledged is lost, since
+/// no reply leaves before its fsync.
+#[test]
+fn power_cut_with_always_loses_nothing_acknowledged() {
+    let dir = tmpdir("aof-cut");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "always");
+    let (stop, acked, at) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    spawn_writer(s.port, stop.clone(), acked.clone(), at, Instant::now());
+    assert!(wait_for(Duration::from_secs(10), || acked
+        .load(Ordering::SeqCst)
+        > 300));
+    let mut admin = s.raw();
+    admin.send(b"DEBUG AOF-CRASH\r\n");
+    assert!(admin.closed());
+    stop.store(true, Ordering::SeqCst);
+    let last = acked.load(Ordering::SeqCst);
+    drop(s);
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    for n in (1..=last).step_by(5).chain([last]) {
+        assert_eq!(
+            r.q(&format!("GET w:{n}")),
+            format!("${}\r\n{n}\r\n", n.to_string().len()),
+            "w:{n} (acked up to {last})"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With `everysec`, a power cut loses at most about the last two seconds
+/// of acknowledged writes.
+#[test]
+fn power_cut_with_everysec_loses_at_most_two_seconds() {
+    let dir = tmpdir("aof-cut-es");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "everysec");
+    let t0 = Instant::now();
+    let (stop, acked, at) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    // Record when each thousandth write was acknowledged.
+    spawn_writer(s.port, stop.clone(), acked.clone(), at.clone(), t0);
+    let mut marks: Vec<(u64, u64)> = Vec::new();
+    while t0.elapsed() < Duration::from_millis(3500) {
+        marks.push((
+            acked.load(Ordering::SeqCst),
+            t0.elapsed().as_millis() as u64,
+        ));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut admin = s.raw();
+    let crash_ms = t0.elapsed().as_millis() as u64;
+    admin.send(b"DEBUG AOF-CRASH\r\n");
+    assert!(admin.closed());
+    stop.store(true, Ordering::SeqCst);
+    drop(s);
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    // Every write acknowledged more than 2 s before the crash is there.
+    let old_enough = marks
+        .iter()
+        .filter(|(_, ms)| *ms + 2000 <= crash_ms)
+        .map(|(n, _)| *n)
+        .max()
+        .unwrap_or(0);
+    assert!(old_enough > 0, "the writer made progress");
+    for n in (1..=old_enough).step_by(11).chain([old_enough]) {
+        assert_eq!(
+            r.q(&format!("GET w:{n}")),
+            format!("${}\r\n{n}\r\n", n.to_string().len()),
+            "w:{n}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
