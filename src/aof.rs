@@ -283,3 +283,145 @@ pub fn load(
     server.loading = false;
     result.map(|_| loaded)
 }
+
+// ---------------------------------------------------------------------
+// Rewrite: the dataset as the fewest commands that rebuild it
+// ---------------------------------------------------------------------
+
+/// Items per command when a collection is written in pieces (Redis's
+/// AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_CMD: usize = 64;
+
+/// Append the commands that rebuild one key.
+pub fn rewrite_key(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: &crate::types::Value,
+    expire: Option<i64>,
+) {
+    use crate::types::Value;
+    use crate::types::hash::Hash;
+    use crate::types::set::Set;
+    let k = key.to_vec();
+    let batched =
+        |out: &mut Vec<u8>, cmd: &[u8], items: &mut dyn Iterator<Item = Vec<u8>>, per: usize| {
+            let mut argv = vec![cmd.to_vec(), k.clone()];
+            for it in items {
+                argv.push(it);
+                if argv.len() >= 2 + per {
+                    cat_command(out, &argv);
+                    argv.truncate(2);
+                }
+            }
+            if argv.len() > 2 {
+                cat_command(out, &argv);
+            }
+        };
+    match value {
+        Value::List(l) => batched(
+            out,
+            b"RPUSH",
+            &mut l.items.iter().map(|e| e.to_vec()),
+            ITEMS_PER_CMD,
+        ),
+        Value::Hash(h) => {
+            let pairs: Box<dyn Iterator<Item = Vec<u8>>> = match &**h {
+                Hash::Listpack(v) => Box::new(v.iter().flat_map(|(f, v)| [f.to_vec(), v.to_vec()])),
+                Hash::Table(d) => {
+                    Box::new(d.iter().flat_map(|e| [e.key.to_vec(), e.value.to_vec()]))
+                }
+            };
+            let mut pairs = pairs;
+            batched(out, b"HSET", &mut pairs, ITEMS_PER_CMD * 2);
+        }
+        Value::Set(s) => {
+            let members: Box<dyn Iterator<Item = Vec<u8>>> = match &**s {
+                Set::Intset(v) => Box::new(v.iter().map(|i| i.to_string().into_bytes())),
+                Set::Table(d) => Box::new(d.iter().map(|e| e.key.to_vec())),
+            };
+            let mut members = members;
+            batched(out, b"SADD", &mut members, ITEMS_PER_CMD);
+        }
+        other => cat_command(out, &[b"SET".to_vec(), k.clone(), other.to_vec()]),
+    }
+    if let Some(when) = expire {
+        cat_command(
+            out,
+            &[b"PEXPIREAT".to_vec(), k, when.to_string().into_bytes()],
+        );
+    }
+}
+
+/// Write a snapshot of every database as commands into `path`, fsync it.
+/// Runs on a background thread; the snapshot shares its pieces with the
+/// live keyspace until either side writes (see db/dict.rs).
+pub fn write_snapshot_commands(dbs: Vec<crate::db::Db>, path: &std::path::Path) -> io::Result<()> {
+    let file = File::create(path)?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    for (id, db) in dbs.into_iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        cat_command(&mut buf, &[b"SELECT".to_vec(), id.to_string().into_bytes()]);
+        for e in db.dict.iter() {
+            rewrite_key(
+                &mut buf,
+                &e.key,
+                &e.value.value,
+                db.expires.get(&e.key).copied(),
+            );
+            if buf.len() >= 64 * 1024 {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    w.write_all(&buf)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// A background rewrite in progress.
+pub struct RewriteJob {
+    pub handle: std::thread::JoinHandle<io::Result<()>>,
+    pub temp: std::path::PathBuf,
+    /// Commands that arrived while the snapshot was being written.
+    pub buf: Vec<u8>,
+    pub selected_db: Option<usize>,
+    pub started_ms: i64,
+}
+
+impl RewriteJob {
+    pub fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if self.selected_db != Some(db) {
+            cat_command(
+                &mut self.buf,
+                &[b"SELECT".to_vec(), db.to_string().into_bytes()],
+            );
+            self.selected_db = Some(db);
+        }
+        cat_command(&mut self.buf, argv);
+    }
+}
+
+impl Aof {
+    /// Swap in a freshly rewritten file (already renamed over `path`).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        // An fsync of the old file still running would report its length
+        // as synced for the new one; let it finish first (rare, short).
+        while self.bio.in_progress.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        self.written = file.metadata()?.len();
+        self.file = Arc::new(file);
+        self.bio.synced.store(self.written, Ordering::SeqCst);
+        self.selected_db = None;
+        Ok(())
+    }
+}

@@ -14,6 +14,8 @@ pub fn server_cron(server: &mut Server) {
     if let Some(aof) = server.aof.as_mut() {
         aof.cron(server.now_ms);
     }
+    server.check_aof_rewrite_done();
+    auto_aof_rewrite(server);
     databases_cron(server);
     server.cronloops += 1;
 }
@@ -44,5 +46,26 @@ fn client_timeouts(server: &mut Server) {
             c.close_asap = true;
             server.pending_writes.push(slot);
         }
+    }
+}
+
+/// Rewrite the AOF when it grew by auto-aof-rewrite-percentage since the
+/// last rewrite and is past auto-aof-rewrite-min-size.
+fn auto_aof_rewrite(server: &mut Server) {
+    let Some(aof) = server.aof.as_ref() else {
+        return;
+    };
+    let perc = server.config.auto_aof_rewrite_percentage;
+    if perc == 0
+        || server.aof_rewrite.is_some()
+        || aof.written < server.config.auto_aof_rewrite_min_size
+    {
+        return;
+    }
+    let base = server.aof_base_size.max(1);
+    let growth = (aof.written.saturating_sub(base)) * 100 / base;
+    if growth >= perc {
+        log::info!("Starting automatic rewriting of AOF on {growth}% growth");
+        let _ = server.start_aof_rewrite();
     }
 }

@@ -190,16 +190,55 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("rdb_last_cow_size:0");
                 f!("rdb_last_load_keys_expired:0");
                 f!("rdb_last_load_keys_loaded:0");
-                f!("aof_enabled:{}", server.config.appendonly as u8);
-                f!("aof_rewrite_in_progress:0");
+                let p = &server.persist;
+                let rewriting = server.aof_rewrite.as_ref();
+                f!("aof_enabled:{}", server.aof.is_some() as u8);
+                f!("aof_rewrite_in_progress:{}", rewriting.is_some() as u8);
                 f!("aof_rewrite_scheduled:0");
-                f!("aof_last_rewrite_time_sec:-1");
-                f!("aof_current_rewrite_time_sec:-1");
-                f!("aof_last_bgrewrite_status:ok");
-                f!("aof_rewrites:0");
-                f!("aof_rewrites_consecutive_failures:0");
-                f!("aof_last_write_status:ok");
+                f!(
+                    "aof_last_rewrite_time_sec:{}",
+                    if p.aof_rewrites > 0 || !p.aof_last_rewrite_ok {
+                        p.aof_last_rewrite_time_sec
+                    } else {
+                        -1
+                    }
+                );
+                f!(
+                    "aof_current_rewrite_time_sec:{}",
+                    rewriting
+                        .map(|j| (server.now_ms - j.started_ms) / 1000)
+                        .unwrap_or(-1)
+                );
+                f!(
+                    "aof_last_bgrewrite_status:{}",
+                    if p.aof_rewrites_consecutive_failures == 0 {
+                        "ok"
+                    } else {
+                        "err"
+                    }
+                );
+                f!("aof_rewrites:{}", p.aof_rewrites);
+                f!(
+                    "aof_rewrites_consecutive_failures:{}",
+                    p.aof_rewrites_consecutive_failures
+                );
+                f!(
+                    "aof_last_write_status:{}",
+                    if server.aof.as_ref().is_none_or(|a| a.last_write_ok) {
+                        "ok"
+                    } else {
+                        "err"
+                    }
+                );
                 f!("aof_last_cow_size:0");
+                if let Some(aof) = server.aof.as_ref() {
+                    f!("aof_current_size:{}", aof.written);
+                    f!("aof_base_size:{}", server.aof_base_size);
+                    f!("aof_pending_rewrite:0");
+                    f!("aof_buffer_length:{}", aof.buf.len());
+                    f!("aof_pending_bio_fsync:0");
+                    f!("aof_delayed_fsync:0");
+                }
                 f!("module_fork_in_progress:0");
                 f!("module_fork_last_cow_size:0");
             }
@@ -239,7 +278,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("pubsub_channels:0");
                 f!("pubsub_patterns:0");
                 f!("pubsubshard_channels:0");
-                f!("latest_fork_usec:0");
+                f!("latest_fork_usec:{}", server.persist.latest_fork_usec);
                 f!("total_forks:0");
                 f!("migrate_cached_sockets:0");
                 f!("slave_expires_tracked_keys:0");

@@ -194,7 +194,10 @@ fn main() -> ExitCode {
         }
         let fsync = miniredis::aof::Fsync::parse(&server.config.appendfsync);
         match miniredis::aof::Aof::open(path.clone(), fsync) {
-            Ok(aof) => server.aof = Some(aof),
+            Ok(aof) => {
+                server.aof_base_size = aof.written;
+                server.aof = Some(aof);
+            }
             Err(e) => {
                 eprintln!(
                     "miniredis: can't open the append only file {}: {e}",

@@ -43,6 +43,17 @@ pub struct Stats {
     pub io_writes: u64,
 }
 
+/// Counters for INFO persistence.
+#[derive(Default)]
+pub struct PersistStats {
+    /// The loop's pause to take the last snapshot (Redis's latest_fork_usec).
+    pub latest_fork_usec: u64,
+    pub aof_rewrites: u64,
+    pub aof_last_rewrite_ok: bool,
+    pub aof_last_rewrite_time_sec: i64,
+    pub aof_rewrites_consecutive_failures: u64,
+}
+
 /// Why and how the server is stopping.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Shutdown {
@@ -88,6 +99,14 @@ pub struct Server {
     pub aof: Option<crate::aof::Aof>,
     /// True while replaying a file at startup: no propagation, no expiry.
     pub loading: bool,
+    /// A background AOF rewrite in progress.
+    pub aof_rewrite: Option<crate::aof::RewriteJob>,
+    /// Turn the AOF on once the running rewrite finishes (CONFIG SET
+    /// appendonly yes writes the whole dataset first, as Redis does).
+    pub aof_enable_pending: bool,
+    /// AOF size after the last rewrite, the base of auto-rewrite growth.
+    pub aof_base_size: u64,
+    pub persist: PersistStats,
     /// Commands a handler wants logged instead of its argv (Redis's
     /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
     pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
@@ -129,6 +148,10 @@ impl Server {
             unblocked_slots: Vec::new(),
             aof: None,
             loading: false,
+            aof_rewrite: None,
+            aof_enable_pending: false,
+            aof_base_size: 0,
+            persist: PersistStats::default(),
             propagate_override: None,
         }
     }
@@ -164,6 +187,115 @@ impl Server {
         }
         if let Some(aof) = self.aof.as_mut() {
             aof.feed(db, argv);
+        }
+        // A rewrite in progress keeps what arrives meanwhile, to append to
+        // the new file once the snapshot is written.
+        if let Some(job) = self.aof_rewrite.as_mut() {
+            job.feed(db, argv);
+        }
+    }
+
+    /// Where the AOF lives (`--aof PATH` or appendfilename in dir).
+    pub fn aof_path(&self) -> std::path::PathBuf {
+        match &self.aof {
+            Some(aof) => aof.path.clone(),
+            None => std::path::PathBuf::from(&self.config.appendfilename),
+        }
+    }
+
+    /// Start a fork-free background rewrite (Redis's
+    /// rewriteAppendOnlyFileBackground): the loop pays for cloning the
+    /// keyspace's chunk pointers, a thread writes the commands.
+    pub fn start_aof_rewrite(&mut self) -> Result<(), &'static str> {
+        if self.aof_rewrite.is_some() {
+            return Err("ERR Background append only file rewriting already in progress");
+        }
+        let path = self.aof_path();
+        let dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+        let temp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+        let t0 = Instant::now();
+        let snapshot = self.dbs.clone();
+        self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
+        let temp2 = temp.clone();
+        let handle = std::thread::Builder::new()
+            .name("aof_rewrite".into())
+            .spawn(move || crate::aof::write_snapshot_commands(snapshot, &temp2))
+            .map_err(|_| "ERR Can't start the background rewrite thread")?;
+        log::info!("Background append only file rewriting started");
+        self.aof_rewrite = Some(crate::aof::RewriteJob {
+            handle,
+            temp,
+            buf: Vec::new(),
+            selected_db: None,
+            started_ms: self.now_ms,
+        });
+        Ok(())
+    }
+
+    /// From the cron: install a finished rewrite (append what arrived
+    /// meanwhile, fsync, rename over the old file atomically).
+    pub fn check_aof_rewrite_done(&mut self) {
+        if !self
+            .aof_rewrite
+            .as_ref()
+            .is_some_and(|j| j.handle.is_finished())
+        {
+            return;
+        }
+        let Some(job) = self.aof_rewrite.take() else {
+            return;
+        };
+        let path = self.aof_path();
+        // Commands of this loop iteration are in both buffers: write them to
+        // the old file now, so the reopened file does not get them twice.
+        if let Some(aof) = self.aof.as_mut()
+            && let Err(e) = aof.flush()
+        {
+            log::warn!("Writing the AOF before installing the rewrite: {e}");
+        }
+        let result = match job.handle.join() {
+            Ok(r) => r,
+            Err(_) => Err(std::io::Error::other("rewrite thread panicked")),
+        }
+        .and_then(|()| {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(&job.temp)?;
+            f.write_all(&job.buf)?;
+            f.sync_all()?;
+            std::fs::rename(&job.temp, &path)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        });
+        self.persist.aof_last_rewrite_time_sec = (self.now_ms - job.started_ms) / 1000;
+        match result {
+            Ok(()) => {
+                self.persist.aof_rewrites += 1;
+                self.persist.aof_last_rewrite_ok = true;
+                self.persist.aof_rewrites_consecutive_failures = 0;
+                let reopened = match self.aof.as_mut() {
+                    Some(aof) => aof.reopen(),
+                    None if self.aof_enable_pending => {
+                        let fsync = crate::aof::Fsync::parse(&self.config.appendfsync);
+                        crate::aof::Aof::open(path.clone(), fsync).map(|a| self.aof = Some(a))
+                    }
+                    None => Ok(()),
+                };
+                self.aof_enable_pending = false;
+                if let Err(e) = reopened {
+                    log::warn!("Can't reopen the append only file after the rewrite: {e}");
+                }
+                self.aof_base_size = self.aof.as_ref().map(|a| a.written).unwrap_or(0);
+                log::info!("Background AOF rewrite finished successfully");
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&job.temp);
+                self.persist.aof_last_rewrite_ok = false;
+                self.persist.aof_rewrites_consecutive_failures += 1;
+                self.aof_enable_pending = false;
+                log::warn!("Background AOF rewrite failed: {e}");
+            }
         }
     }
 

@@ -214,8 +214,42 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
             ))
         })?;
     }
+    let was_on = s.config.appendonly;
     s.config = next;
+    apply_appendonly(s, was_on);
+    if let Some(aof) = s.aof.as_mut() {
+        aof.fsync = crate::aof::Fsync::parse(&s.config.appendfsync);
+    }
     c.reply.ok();
+    Ok(())
+}
+
+/// CONFIG SET appendonly: turning it on writes the dataset to a new file
+/// first (a background rewrite, then the log starts); off flushes and closes.
+fn apply_appendonly(s: &mut Server, was_on: bool) {
+    match (was_on, s.config.appendonly) {
+        (false, true) if s.aof.is_none() => {
+            s.aof_enable_pending = true;
+            if s.start_aof_rewrite().is_err() {
+                // A rewrite is running: it will turn the log on when done.
+            }
+        }
+        (true, false) => {
+            if let Some(mut aof) = s.aof.take()
+                && let Err(e) = aof.shutdown()
+            {
+                log::warn!("Flushing the AOF when turning it off: {e}");
+            }
+            s.aof_enable_pending = false;
+        }
+        _ => {}
+    }
+}
+
+pub fn bgrewriteaof_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.start_aof_rewrite().map_err(ReplyError::new)?;
+    c.reply
+        .status("Background append only file rewriting started");
     Ok(())
 }
 
@@ -528,6 +562,23 @@ pub fn command_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: "admin noscript no_async_loading",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Compact the append-only file in the background.",
+        handler: bgrewriteaof_command,
+        subcommands: &[],
+    },
     CommandSpec {
         name: "dbsize",
         arity: 1,

@@ -300,3 +300,77 @@ fn power_cut_with_everysec_loses_at_most_two_seconds() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// BGREWRITEAOF compacts the file while writes go on, and the result
+/// replays to the same data.
+#[test]
+fn bgrewriteaof_compacts_while_writes_continue() {
+    let dir = tmpdir("aof-rewrite");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    for i in 0..2000 {
+        r.q(&format!("INCR counter{}", i % 10));
+        r.q(&format!("RPUSH list {i}"));
+    }
+    r.q("SET withttl v EX 5000");
+    let before = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(
+        r.q("BGREWRITEAOF"),
+        "+Background append only file rewriting started\r\n"
+    );
+    // Writes keep landing during the rewrite.
+    for i in 0..100 {
+        r.q(&format!("SET during{i} {i}"));
+    }
+    assert!(wait_for(Duration::from_secs(10), || {
+        let info = r.q("INFO persistence");
+        info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrites:1")
+    }));
+    r.q("SET after 1");
+    let after = std::fs::metadata(&path).unwrap().len();
+    assert!(after < before / 2, "rewrite compacts: {before} -> {after}");
+    r.send(b"SHUTDOWN\r\n");
+    assert!(r.closed());
+    drop(s);
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    assert_eq!(r.q("GET counter3"), "$3\r\n200\r\n");
+    assert_eq!(r.q("LLEN list"), ":2000\r\n");
+    assert_eq!(r.q("GET during99"), "$2\r\n99\r\n");
+    assert_eq!(r.q("GET after"), "$1\r\n1\r\n");
+    let ttl: i64 = r.q("TTL withttl")[1..].trim().parse().unwrap();
+    assert!(ttl > 4900, "{ttl}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// CONFIG SET appendonly yes writes the dataset first, then logs.
+#[test]
+fn config_set_appendonly_yes_writes_the_dataset_then_logs() {
+    let dir = tmpdir("aof-enable");
+    let path = dir.join("late.aof");
+    let s = start_miniredis(&[
+        "--appendonly",
+        "no",
+        "--appendfilename",
+        path.to_str().unwrap(),
+        "--save",
+        "",
+    ]);
+    let mut r = s.raw();
+    r.q("SET before 1");
+    r.q("RPUSH l a b");
+    assert_eq!(r.q("CONFIG SET appendonly yes"), "+OK\r\n");
+    assert!(wait_for(Duration::from_secs(10), || r
+        .q("INFO persistence")
+        .contains("aof_enabled:1")));
+    r.q("SET after 2");
+    r.send(b"SHUTDOWN\r\n");
+    assert!(r.closed());
+    drop(s);
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    assert_eq!(r.q("MGET before after"), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    assert_eq!(r.q("LRANGE l 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    let _ = std::fs::remove_dir_all(dir);
+}
