@@ -11,6 +11,7 @@ MODULES = [
     ("List", "src/commands/lists.rs"),
     ("Hash", "src/commands/hashes.rs"),
     ("Set", "src/commands/sets.rs"),
+    ("Transactions", "src/commands/transactions.rs"),
 ]
 
 out = [

@@ -224,6 +224,7 @@ pub fn load(
         commands: 0,
         truncated_at: None,
     };
+    let mut multi_at: Option<u64> = None;
     let result = loop {
         let start = offset(&q);
         if q.pos >= q.buf.len() {
@@ -273,7 +274,11 @@ pub fn load(
                         name,
                     });
                 }
+                let was_in_multi = fake.mstate.is_some();
                 server.process_command(&mut fake);
+                if fake.mstate.is_some() && !was_in_multi {
+                    multi_at = Some(start);
+                }
                 fake.reply.buf.clear();
                 fake.argv.clear();
                 loaded.commands += 1;
@@ -281,7 +286,21 @@ pub fn load(
         }
     };
     server.loading = false;
-    result.map(|_| loaded)
+    result?;
+    // A MULTI whose EXEC never made it to disk: drop it from the file too,
+    // or commands appended later would join that transaction on replay.
+    if let (Some(_), Some(at)) = (fake.mstate.as_ref(), multi_at) {
+        log::warn!(
+            "Reverting the incomplete MULTI/EXEC transaction at offset {at} of the AOF file"
+        );
+        OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(at))
+            .map_err(LoadError::Io)?;
+        loaded.truncated_at = Some(at);
+    }
+    Ok(loaded)
 }
 
 // ---------------------------------------------------------------------

@@ -46,8 +46,9 @@ pub enum Unblock {
 impl Server {
     /// Block `c` on its keys (Redis's blockForKeys).
     pub fn block_client(&mut self, c: &mut Client, state: BlockState) {
-        // Replaying a file never blocks: nothing would ever serve it.
-        if self.loading {
+        // Replaying a file or running EXEC never blocks: nothing would
+        // serve it meanwhile. Redis answers as a timeout.
+        if self.loading || c.in_exec {
             c.reply.null_array();
             return;
         }

@@ -45,6 +45,16 @@ pub struct Client {
     pub slot: usize,
     /// Set while blocked in BLPOP and friends.
     pub bstate: Option<crate::blocked::BlockState>,
+    /// Commands queued since MULTI.
+    pub mstate: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command was refused while queueing: EXEC will abort.
+    pub dirty_exec: bool,
+    /// Keys this client WATCHes: (db, key).
+    pub watched: Vec<(usize, Vec<u8>)>,
+    /// Watched keys that were already expired when watched.
+    pub watched_expired: Vec<(usize, Vec<u8>)>,
+    /// Running queued commands inside EXEC (blocking commands don't block).
+    pub in_exec: bool,
 }
 
 impl Client {
@@ -79,6 +89,11 @@ impl Client {
             authenticated: false,
             slot: usize::MAX,
             bstate: None,
+            mstate: None,
+            dirty_exec: false,
+            watched: Vec::new(),
+            watched_expired: Vec::new(),
+            in_exec: false,
         }
     }
 

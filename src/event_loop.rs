@@ -156,6 +156,7 @@ impl EventLoop {
 
     fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Client) {
         server.unblock_client(&mut c);
+        server.unwatch_all(&mut c);
         if let Some(sock) = c.sock.as_mut() {
             let _ = self.poll.registry().deregister(sock);
         }

@@ -43,6 +43,14 @@ pub struct Stats {
     pub io_writes: u64,
 }
 
+/// Whether the AOF owes a MULTI (or an EXEC) around EXEC's commands.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum ExecWrap {
+    Off,
+    Pending,
+    Emitted,
+}
+
 /// Counters for INFO persistence.
 #[derive(Default)]
 pub struct PersistStats {
@@ -107,6 +115,12 @@ pub struct Server {
     /// AOF size after the last rewrite, the base of auto-rewrite growth.
     pub aof_base_size: u64,
     pub persist: PersistStats,
+    /// (db, key) → slots of clients WATCHing it.
+    pub watched_keys: HashMap<(usize, Vec<u8>), Vec<usize>>,
+    /// Clients whose watched keys were touched: their EXEC fails.
+    pub cas_dirty: HashSet<usize>,
+    /// Wrapping EXEC's commands in MULTI/EXEC for the AOF.
+    pub exec_wrap: ExecWrap,
     /// Commands a handler wants logged instead of its argv (Redis's
     /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
     pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
@@ -152,6 +166,9 @@ impl Server {
             aof_enable_pending: false,
             aof_base_size: 0,
             persist: PersistStats::default(),
+            watched_keys: HashMap::new(),
+            cas_dirty: HashSet::new(),
+            exec_wrap: ExecWrap::Off,
             propagate_override: None,
         }
     }
@@ -176,14 +193,93 @@ impl Server {
         }
         d.delete(key);
         self.stats.expired_keys += 1;
+        self.touch_watched_key(db, key);
         self.feed_aof(db, &[b"DEL".to_vec(), key.to_vec()]);
         true
+    }
+
+    // ---------------------------------------------------------------
+    // WATCH bookkeeping (Redis's multi.c touchWatchedKey family).
+    // ---------------------------------------------------------------
+
+    pub fn watch_key(&mut self, c: &mut Client, key: Vec<u8>) {
+        let entry = (c.db, key);
+        if c.watched.contains(&entry) {
+            return;
+        }
+        // A key already expired when watched counts as absent, not as
+        // "expired since": only a later expiry fails the EXEC.
+        let expired_now = self.dbs[c.db].key_is_expired(&entry.1, self.now_ms);
+        self.watched_keys
+            .entry(entry.clone())
+            .or_default()
+            .push(c.slot);
+        if expired_now {
+            c.watched_expired.push(entry.clone());
+        }
+        c.watched.push(entry);
+    }
+
+    pub fn unwatch_all(&mut self, c: &mut Client) {
+        for entry in c.watched.drain(..) {
+            if let Some(v) = self.watched_keys.get_mut(&entry) {
+                v.retain(|&s| s != c.slot);
+                if v.is_empty() {
+                    self.watched_keys.remove(&entry);
+                }
+            }
+        }
+        c.watched_expired.clear();
+        self.cas_dirty.remove(&c.slot);
+    }
+
+    /// Did anything invalidate this client's WATCH? (Touched, or a watched
+    /// key expired since it was watched.)
+    pub fn watch_failed(&self, c: &Client) -> bool {
+        self.cas_dirty.contains(&c.slot)
+            || c.watched.iter().any(|(db, k)| {
+                !c.watched_expired.iter().any(|(d2, k2)| d2 == db && k2 == k)
+                    && self.dbs[*db].key_is_expired(k, crate::util::time::mstime())
+            })
+    }
+
+    /// A key changed: every client watching it will fail its EXEC.
+    pub fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        if let Some(slots) = self.watched_keys.get(&(db, key.to_vec())) {
+            self.cas_dirty.extend(slots.iter().copied());
+        }
+    }
+
+    /// FLUSHDB/FLUSHALL/SWAPDB: touch watched keys of `db` that exist
+    /// there (or in `other`, for SWAPDB). Call before the change.
+    pub fn touch_all_watched_in_db(&mut self, db: usize, other: Option<usize>) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let hit: Vec<usize> = self
+            .watched_keys
+            .iter()
+            .filter(|((d, k), _)| {
+                *d == db
+                    && (self.dbs[db].dict.contains_key(k)
+                        || other.is_some_and(|o| self.dbs[o].dict.contains_key(k)))
+            })
+            .flat_map(|(_, slots)| slots.iter().copied())
+            .collect();
+        self.cas_dirty.extend(hit);
     }
 
     /// Log a command to the AOF (when on and not loading).
     pub fn feed_aof(&mut self, db: usize, argv: &[Vec<u8>]) {
         if self.loading {
             return;
+        }
+        if self.exec_wrap == ExecWrap::Pending {
+            self.exec_wrap = ExecWrap::Emitted;
+            self.feed_aof(db, &[b"MULTI".to_vec()]);
         }
         if let Some(aof) = self.aof.as_mut() {
             aof.feed(db, argv);
@@ -422,6 +518,26 @@ impl Server {
             self.reject(c, err, Some(spec));
             return;
         }
+        if c.mstate.is_some() {
+            if spec.has_flag("no_multi") {
+                self.reject(
+                    c,
+                    ReplyError::new("ERR Command not allowed inside a transaction"),
+                    Some(spec),
+                );
+                return;
+            }
+            if !matches!(
+                self.commands.full_name_static(spec),
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            ) {
+                if let Some(q) = c.mstate.as_mut() {
+                    q.push(std::mem::take(&mut c.argv));
+                }
+                c.reply.status("QUEUED");
+                return;
+            }
+        }
         self.call(c, spec);
         if !self.ready_keys.is_empty() {
             self.handle_clients_blocked_on_keys();
@@ -429,6 +545,10 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {
+        // A refused command inside MULTI dooms the transaction (EXECABORT).
+        if c.mstate.is_some() {
+            c.dirty_exec = true;
+        }
         if let Some(spec) = spec {
             let name = self.commands.full_name_static(spec);
             self.stats.commands.entry(name).or_default().rejected_calls += 1;
@@ -456,6 +576,12 @@ impl Server {
         // A command that changed data is logged: as its handler rewrote it,
         // or as it came.
         let overrides = self.propagate_override.take();
+        if self.dirty != dirty_before && !self.watched_keys.is_empty() {
+            for i in crate::commands::key_positions(spec, &c.argv) {
+                let key = c.argv[i].clone();
+                self.touch_watched_key(c.db, &key);
+            }
+        }
         if self.dirty != dirty_before && self.aof.is_some() && !self.loading {
             match overrides {
                 Some(cmds) => {

@@ -29,6 +29,7 @@ fn parse_flush_flags(c: &Client) -> CmdResult {
 
 pub fn flushdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
     parse_flush_flags(c)?;
+    s.touch_all_watched_in_db(c.db, None);
     s.dirty += s.dbs[c.db].flush() as u64;
     c.reply.ok();
     Ok(())
@@ -36,6 +37,9 @@ pub fn flushdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn flushall_command(s: &mut Server, c: &mut Client) -> CmdResult {
     parse_flush_flags(c)?;
+    for db in 0..s.dbs.len() {
+        s.touch_all_watched_in_db(db, None);
+    }
     let removed: usize = s.dbs.iter_mut().map(|d| d.flush()).sum();
     s.dirty += removed as u64 + 1;
     c.reply.ok();
@@ -56,6 +60,8 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(DB_INDEX_ERR);
     }
+    s.touch_all_watched_in_db(a as usize, Some(b as usize));
+    s.touch_all_watched_in_db(b as usize, Some(a as usize));
     s.dbs.swap(a as usize, b as usize);
     s.signal_swapped_dbs(a as usize, b as usize);
     s.dirty += 1;

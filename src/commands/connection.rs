@@ -36,6 +36,7 @@ pub fn quit_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    crate::commands::transactions::discard_transaction(s, c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;
@@ -177,7 +178,7 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
 pub fn client_info_string(s: &Server, c: &Client) -> String {
     let now = s.now_ms;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -185,8 +186,15 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
         (now - c.ctime) / 1000,
         (now - c.last_interaction) / 1000,
-        if c.bstate.is_some() { "b" } else { "N" },
+        if c.bstate.is_some() {
+            "b"
+        } else if c.mstate.is_some() {
+            "x"
+        } else {
+            "N"
+        },
         c.db,
+        c.mstate.as_ref().map(|q| q.len() as i64).unwrap_or(-1),
         c.query.buf.len() - c.query.pos,
         c.query.buf.capacity() - c.query.buf.len(),
         c.argv.iter().map(|a| a.len()).sum::<usize>(),

@@ -300,6 +300,7 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.dbs[dst_db].set_expire(dst, t);
     }
     s.signal_if_list(dst_db, dst);
+    s.touch_watched_key(dst_db, dst);
     s.dirty += 1;
     c.reply.int(1);
     Ok(())
@@ -323,6 +324,7 @@ pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     }
     s.signal_if_list(dst_db, key);
+    s.touch_watched_key(dst_db, key);
     s.dirty += 1;
     c.reply.int(1);
     Ok(())

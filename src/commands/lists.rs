@@ -721,6 +721,11 @@ fn blmove_generic(
         lmove_generic(s, c, &src, &dst, from, to)?;
         return Ok(());
     }
+    // Inside EXEC (or a replay) nothing may block: answer as a timeout.
+    if c.in_exec || s.loading {
+        c.reply.null();
+        return Ok(());
+    }
     s.block_client(
         c,
         BlockState {
@@ -787,6 +792,10 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
         BlockOp::Move { from, to, dst } => lmove_generic(s, c, key, dst, *from, *to),
     };
     c.db = saved_db;
+    s.touch_watched_key(db, key);
+    if let BlockOp::Move { dst, .. } = &state.op {
+        s.touch_watched_key(db, dst);
+    }
     for argv in s.propagate_override.take().unwrap_or_default() {
         s.feed_aof(db, &argv);
     }

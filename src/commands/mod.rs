@@ -12,6 +12,7 @@ pub mod connection;
 pub mod keys;
 pub mod lists;
 pub mod strings;
+pub mod transactions;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -124,6 +125,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         admin::COMMANDS,
         connection::COMMANDS,
         lists::COMMANDS,
+        transactions::COMMANDS,
     ]
 }
 
@@ -231,4 +233,69 @@ impl CommandTable {
             .copied()
             .unwrap_or(spec.name)
     }
+}
+
+/// Key argument positions of a command line, from its key specs (Redis's
+/// getKeysUsingKeySpecs): what WATCH invalidation and COMMAND GETKEYS use.
+pub fn key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+    let argc = argv.len() as i64;
+    let mut out = Vec::new();
+    for ks in spec.key_specs {
+        let start = match &ks.begin {
+            BeginSearch::Index(i) => *i as i64,
+            BeginSearch::Keyword(kw, from) => {
+                let found = if *from >= 0 {
+                    (*from as i64..argc)
+                        .find(|&i| argv[i as usize].eq_ignore_ascii_case(kw.as_bytes()))
+                } else {
+                    (1..=(argc + *from as i64).max(0))
+                        .rev()
+                        .find(|&i| argv[i as usize].eq_ignore_ascii_case(kw.as_bytes()))
+                };
+                match found {
+                    Some(i) => i + 1,
+                    None => continue,
+                }
+            }
+        };
+        if start <= 0 || start >= argc {
+            continue;
+        }
+        match &ks.find {
+            FindKeys::Range(last, step, limit) => {
+                let step = (*step).max(1) as i64;
+                let end = if *last >= 0 {
+                    start + *last as i64
+                } else if *limit > 1 {
+                    start + (argc - start) / *limit as i64 - 1
+                } else {
+                    argc + *last as i64
+                };
+                let mut i = start;
+                while i <= end.min(argc - 1) {
+                    out.push(i as usize);
+                    i += step;
+                }
+            }
+            FindKeys::Keynum(numidx, first, step) => {
+                let idx = start + *numidx as i64;
+                let Some(n) = argv
+                    .get(idx as usize)
+                    .and_then(|a| crate::util::num::string2ll(a))
+                else {
+                    continue;
+                };
+                let step = (*step).max(1) as i64;
+                let first = start + *first as i64;
+                for j in 0..n.max(0) {
+                    let i = first + j * step;
+                    if i >= argc {
+                        break;
+                    }
+                    out.push(i as usize);
+                }
+            }
+        }
+    }
+    out
 }

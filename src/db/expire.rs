@@ -104,6 +104,7 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
                 db.delete(k);
             }
             for k in &expired_keys {
+                server.touch_watched_key(dbid, k);
                 server.feed_aof(dbid, &[b"DEL".to_vec(), k.clone()]);
             }
             server.stats.expired_keys += expired as u64;

@@ -9,6 +9,7 @@ mod cli;
 mod expiry;
 mod protocol;
 mod scan;
+mod transactions;
 
 use common::start_miniredis;
 

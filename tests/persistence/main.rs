@@ -374,3 +374,51 @@ fn config_set_appendonly_yes_writes_the_dataset_then_logs() {
     assert_eq!(r.q("LRANGE l 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// EXEC's writes are logged inside MULTI/EXEC and replay as a unit; a
+/// transaction cut off at the end of the file is not applied.
+#[test]
+fn transactions_replay_all_or_nothing() {
+    let dir = tmpdir("aof-tx");
+    let path = dir.join("data.aof");
+    {
+        let s = start_with_aof(&path, "always");
+        let mut r = s.raw();
+        r.send(b"MULTI\r\nSET tx:a 1\r\nINCR tx:a\r\nEXEC\r\n");
+        for _ in 0..4 {
+            r.read_reply();
+        }
+        r.send(b"SHUTDOWN\r\n");
+        assert!(r.closed());
+    }
+    let text = std::fs::read(&path).unwrap();
+    let as_str = String::from_utf8_lossy(&text);
+    assert!(
+        as_str.contains("MULTI") && as_str.contains("EXEC"),
+        "{as_str}"
+    );
+    // Append a transaction that never got its EXEC.
+    let mut cut = text.clone();
+    cut.extend(common::encode(&[b"MULTI"]));
+    cut.extend(common::encode(&[b"SET", b"tx:b", b"1"]));
+    std::fs::write(&path, &cut).unwrap();
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    assert_eq!(r.q("GET tx:a"), "$1\r\n2\r\n");
+    assert_eq!(r.q("EXISTS tx:b"), ":0\r\n");
+    // Later writes must not be swallowed by the dangling MULTI.
+    r.q("MULTI");
+    r.q("SET tx:c 1");
+    r.q("EXEC");
+    r.q("SET plain 1");
+    r.send(b"SHUTDOWN\r\n");
+    assert!(r.closed());
+    drop(s);
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    assert_eq!(
+        r.q("MGET tx:a tx:b tx:c plain"),
+        "*4\r\n$1\r\n2\r\n$-1\r\n$1\r\n1\r\n$1\r\n1\r\n"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,185 @@
+//! Group `transactions`: MULTI, EXEC, DISCARD, WATCH, UNWATCH (Redis's
+//! multi.c). Queued commands run back to back inside EXEC, so no other
+//! client's command interleaves; a watched key touched by anyone (writes,
+//! deletes, expiry, FLUSH*, SWAPDB) makes EXEC return a null array.
+
+use super::{BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, Lookup, ReplyError};
+use crate::client::Client;
+use crate::server::{ExecWrap, Server};
+
+pub fn multi_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    if c.mstate.is_some() {
+        return Err(ReplyError::new("ERR MULTI calls can not be nested"));
+    }
+    c.mstate = Some(Vec::new());
+    c.dirty_exec = false;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn discard_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.mstate.is_none() {
+        return Err(ReplyError::new("ERR DISCARD without MULTI"));
+    }
+    discard_transaction(s, c);
+    c.reply.ok();
+    Ok(())
+}
+
+/// Drop the queue and every WATCH.
+pub fn discard_transaction(s: &mut Server, c: &mut Client) {
+    c.mstate = None;
+    c.dirty_exec = false;
+    s.unwatch_all(c);
+}
+
+pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let Some(queue) = c.mstate.take() else {
+        return Err(ReplyError::new("ERR EXEC without MULTI"));
+    };
+    if c.dirty_exec {
+        discard_transaction(s, c);
+        return Err(ReplyError::new(
+            "EXECABORT Transaction discarded because of previous errors.",
+        ));
+    }
+    if s.watch_failed(c) {
+        discard_transaction(s, c);
+        c.reply.null_array();
+        return Ok(());
+    }
+    s.unwatch_all(c);
+    // Logged as MULTI ... EXEC, so a replay applies all of it or none.
+    s.exec_wrap = ExecWrap::Pending;
+    c.in_exec = true;
+    let exec_argv = std::mem::take(&mut c.argv);
+    c.reply.array_len(queue.len());
+    for argv in queue {
+        c.argv = argv;
+        match s.commands.lookup(&c.argv) {
+            Lookup::Found(spec) => s.call(c, spec),
+            // Checked when queued; a table cannot change meanwhile.
+            _ => c.reply.error(b"ERR unknown command"),
+        }
+        if !s.ready_keys.is_empty() {
+            s.handle_clients_blocked_on_keys();
+        }
+    }
+    c.in_exec = false;
+    c.argv = exec_argv;
+    if s.exec_wrap == ExecWrap::Emitted {
+        s.feed_aof(c.db, &[b"EXEC".to_vec()]);
+    }
+    s.exec_wrap = ExecWrap::Off;
+    Ok(())
+}
+
+pub fn watch_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.mstate.is_some() {
+        return Err(ReplyError::new("ERR WATCH inside MULTI is not allowed"));
+    }
+    for i in 1..c.argv.len() {
+        let key = c.argv[i].clone();
+        s.watch_key(c, key);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn unwatch_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.unwatch_all(c);
+    c.reply.ok();
+    Ok(())
+}
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "multi",
+        arity: 1,
+        flags: "noscript loading stale fast allow_busy",
+        acl: "@fast @transaction",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "transactions",
+        since: "1.2.0",
+        complexity: "O(1)",
+        summary: "Begin queueing commands for a transaction.",
+        handler: multi_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "exec",
+        arity: 1,
+        flags: "noscript loading stale skip_slowlog",
+        acl: "@slow @transaction",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "transactions",
+        since: "1.2.0",
+        complexity: "Depends on commands in the transaction",
+        summary: "Run every queued command of the transaction.",
+        handler: exec_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "discard",
+        arity: 1,
+        flags: "noscript loading stale fast allow_busy",
+        acl: "@fast @transaction",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "transactions",
+        since: "2.0.0",
+        complexity: "O(N), when N is the number of queued commands",
+        summary: "Throw away the queued transaction.",
+        handler: discard_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "watch",
+        arity: -2,
+        flags: "noscript loading stale fast allow_busy",
+        acl: "@fast @transaction",
+        tips: "",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "transactions",
+        since: "2.2.0",
+        complexity: "O(1) for every key.",
+        summary: "Abort the next transaction if any of these keys change.",
+        handler: watch_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "unwatch",
+        arity: 1,
+        flags: "noscript loading stale fast allow_busy",
+        acl: "@fast @transaction",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "transactions",
+        since: "2.2.0",
+        complexity: "O(1)",
+        summary: "Stop watching all keys.",
+        handler: unwatch_command,
+        subcommands: &[],
+    },
+];

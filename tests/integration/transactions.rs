@@ -1,0 +1,87 @@
+//! Transactions with several clients: WATCH races and EXEC atomicity.
+
+use crate::common::start_miniredis;
+
+#[test]
+fn watch_fails_when_another_client_writes() {
+    let s = start_miniredis(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    a.q("SET balance 100");
+    assert_eq!(a.q("WATCH balance"), "+OK\r\n");
+    assert_eq!(b.q("INCRBY balance 5"), ":105\r\n");
+    assert_eq!(a.q("MULTI"), "+OK\r\n");
+    assert_eq!(a.q("DECRBY balance 10"), "+QUEUED\r\n");
+    assert_eq!(a.q("EXEC"), "*-1\r\n");
+    assert_eq!(a.q("GET balance"), "$3\r\n105\r\n");
+    // Retry: nobody interferes now.
+    a.q("WATCH balance");
+    a.q("MULTI");
+    a.q("DECRBY balance 10");
+    assert_eq!(a.q("EXEC"), "*1\r\n:95\r\n");
+}
+
+#[test]
+fn watch_fails_on_expiry_and_on_flush_by_others() {
+    let s = start_miniredis(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    a.q("SET k v PX 50");
+    a.q("WATCH k");
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(5),
+        || b.q("PTTL k") == ":-2\r\n"
+    ));
+    a.q("MULTI");
+    a.q("PING");
+    assert_eq!(a.q("EXEC"), "*-1\r\n");
+    a.q("SET k2 v");
+    a.q("WATCH k2");
+    b.q("FLUSHALL");
+    a.q("MULTI");
+    a.q("PING");
+    assert_eq!(a.q("EXEC"), "*-1\r\n");
+}
+
+#[test]
+fn exec_is_atomic_for_other_clients() {
+    let s = start_miniredis(&[]);
+    let mut writer = s.raw();
+    let mut reader = s.raw();
+    for i in 0..200 {
+        // Queue and EXEC in one write; the reader's MGET, sent right after,
+        // sees both keys from one transaction or the other, never a mix.
+        let v = i.to_string();
+        let mut batch = b"MULTI\r\n".to_vec();
+        batch.extend(format!("SET a {v}\r\nSET b {v}\r\nEXEC\r\n").as_bytes());
+        writer.send(&batch);
+        let got = reader.q("MGET a b");
+        let lines: Vec<&str> = got.split("\r\n").collect();
+        if lines.len() >= 5 && !lines[1].starts_with("$-1") {
+            assert_eq!(
+                lines[2], lines[4],
+                "MGET saw a half-applied transaction: {got:?}"
+            );
+        }
+        for _ in 0..4 {
+            writer.read_reply();
+        }
+    }
+}
+
+#[test]
+fn queued_commands_errors_abort_exec() {
+    let s = start_miniredis(&[]);
+    let mut a = s.raw();
+    a.q("MULTI");
+    assert_eq!(a.q("SET x 1"), "+QUEUED\r\n");
+    assert_eq!(
+        a.q("GET"),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        a.q("EXEC"),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+    assert_eq!(a.q("EXISTS x"), ":0\r\n");
+}
