@@ -12,6 +12,7 @@ MODULES = [
     ("Hash", "src/commands/hashes.rs"),
     ("Set", "src/commands/sets.rs"),
     ("Transactions", "src/commands/transactions.rs"),
+    ("Pub/Sub", "src/commands/pubsub.rs"),
 ]
 
 out = [

@@ -55,6 +55,11 @@ pub struct Client {
     pub watched_expired: Vec<(usize, Vec<u8>)>,
     /// Running queued commands inside EXEC (blocking commands don't block).
     pub in_exec: bool,
+    /// Subscribed channels and patterns, in subscription order.
+    pub channels: Vec<Vec<u8>>,
+    pub patterns: Vec<Vec<u8>>,
+    /// Since when the reply buffer is over the pub/sub soft limit (ms).
+    pub obuf_soft_since: Option<i64>,
 }
 
 impl Client {
@@ -94,6 +99,9 @@ impl Client {
             watched: Vec::new(),
             watched_expired: Vec::new(),
             in_exec: false,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            obuf_soft_since: None,
         }
     }
 

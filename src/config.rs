@@ -54,6 +54,8 @@ pub struct Config {
     pub appendfsync_no_rewrite: bool,
     pub pidfile: String,
     pub supervised: String,
+    /// "normal 0 0 0 slave ... pubsub 33554432 8388608 60", canonical bytes.
+    pub client_output_buffer_limit: String,
 }
 
 impl Default for Config {
@@ -106,6 +108,8 @@ impl Default for Config {
             appendfsync_no_rewrite: false,
             pidfile: String::new(),
             supervised: "no".into(),
+            client_output_buffer_limit:
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60".into(),
         }
     }
 }
@@ -202,6 +206,68 @@ fn parse_save(v: &[String]) -> Result<String, String> {
         }
     }
     Ok(parts.join(" "))
+}
+
+/// Merge "class hard soft seconds" triples into the current setting.
+fn parse_obuf_limits(current: &str, v: &[String]) -> Result<String, String> {
+    let words: Vec<String> = v.join(" ").split_whitespace().map(String::from).collect();
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut classes: Vec<(String, [u64; 3])> = current
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .filter_map(|c| match c {
+            [name, h, s, t] => Some((
+                name.to_string(),
+                [h.parse().ok()?, s.parse().ok()?, t.parse().ok()?],
+            )),
+            _ => None,
+        })
+        .collect();
+    for chunk in words.chunks(4) {
+        let name = match chunk[0].to_ascii_lowercase().as_str() {
+            "replica" | "slave" => "slave".to_string(),
+            "normal" | "pubsub" => chunk[0].to_ascii_lowercase(),
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into());
+            }
+        };
+        let hard = parse_memory(&chunk[1])
+            .ok_or("Error in hard, soft or soft_seconds setting in buffer limit configuration.")?;
+        let soft = parse_memory(&chunk[2])
+            .ok_or("Error in hard, soft or soft_seconds setting in buffer limit configuration.")?;
+        let secs: u64 = chunk[3].parse().map_err(
+            |_| "Error in hard, soft or soft_seconds setting in buffer limit configuration.",
+        )?;
+        match classes.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, vals)) => *vals = [hard, soft, secs],
+            None => classes.push((name, [hard, soft, secs])),
+        }
+    }
+    Ok(classes
+        .iter()
+        .map(|(n, v)| format!("{n} {} {} {}", v[0], v[1], v[2]))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+impl Config {
+    /// The pubsub class's (hard bytes, soft bytes, soft seconds).
+    pub fn pubsub_obuf_limits(&self) -> (u64, u64, u64) {
+        let w: Vec<&str> = self.client_output_buffer_limit.split_whitespace().collect();
+        w.chunks(4)
+            .find(|c| c.first() == Some(&"pubsub"))
+            .and_then(|c| {
+                Some((
+                    c.get(1)?.parse().ok()?,
+                    c.get(2)?.parse().ok()?,
+                    c.get(3)?.parse().ok()?,
+                ))
+            })
+            .unwrap_or((32 << 20, 8 << 20, 60))
+    }
 }
 
 macro_rules! entry {
@@ -438,6 +504,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
     ),
     entry!("pidfile", false, |c| c.pidfile.clone(), |c, v| c.pidfile =
         one(v)?.to_string()),
+    entry!(
+        "client-output-buffer-limit",
+        true,
+        |c| c.client_output_buffer_limit.clone(),
+        |c, v| c.client_output_buffer_limit = parse_obuf_limits(&c.client_output_buffer_limit, v)?
+    ),
     entry!("supervised", false, |c| c.supervised.clone(), |c, v| c
         .supervised =
         parse_enum(v, &["upstart", "systemd", "auto", "no"])?),

@@ -157,6 +157,7 @@ impl EventLoop {
     fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Client) {
         server.unblock_client(&mut c);
         server.unwatch_all(&mut c);
+        crate::commands::pubsub::unsubscribe_all(server, &mut c);
         if let Some(sock) = c.sock.as_mut() {
             let _ = self.poll.registry().deregister(sock);
         }
@@ -242,6 +243,15 @@ impl EventLoop {
             }
         };
         server.stats.net_output_bytes += c.bytes_written_total - before;
+        if c.subscription_count() > 0 && obuf_limit_reached(server, &mut c) {
+            log::warn!(
+                "Client id={} addr={} closed for overcoming of output buffer limits.",
+                c.id,
+                c.addr
+            );
+            self.free_client(server, slot, c);
+            return;
+        }
         if done && c.close_after_reply {
             self.free_client(server, slot, c);
             return;
@@ -289,6 +299,22 @@ impl EventLoop {
             self.flush_client(server, slot);
         }
     }
+}
+
+/// Redis's checkClientOutputBufferLimits for pub/sub clients: over the
+/// hard limit, or over the soft limit for longer than its seconds.
+fn obuf_limit_reached(server: &Server, c: &mut Client) -> bool {
+    let (hard, soft, secs) = server.config.pubsub_obuf_limits();
+    let pending = c.reply.pending() as u64;
+    if hard > 0 && pending > hard {
+        return true;
+    }
+    if soft > 0 && pending > soft {
+        let since = *c.obuf_soft_since.get_or_insert(server.now_ms);
+        return server.now_ms - since >= secs as i64 * 1000;
+    }
+    c.obuf_soft_since = None;
+    false
 }
 
 /// Run every complete request in the client's query buffer (Redis's

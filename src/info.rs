@@ -275,8 +275,8 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("current_eviction_exceeded_time:0");
                 f!("keyspace_hits:{}", st.keyspace_hits);
                 f!("keyspace_misses:{}", st.keyspace_misses);
-                f!("pubsub_channels:0");
-                f!("pubsub_patterns:0");
+                f!("pubsub_channels:{}", server.pubsub.channels.len());
+                f!("pubsub_patterns:{}", server.pubsub.patterns.len());
                 f!("pubsubshard_channels:0");
                 f!("latest_fork_usec:{}", server.persist.latest_fork_usec);
                 f!("total_forks:0");

@@ -121,6 +121,7 @@ pub struct Server {
     pub cas_dirty: HashSet<usize>,
     /// Wrapping EXEC's commands in MULTI/EXEC for the AOF.
     pub exec_wrap: ExecWrap,
+    pub pubsub: crate::commands::pubsub::PubSub,
     /// Commands a handler wants logged instead of its argv (Redis's
     /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
     pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
@@ -169,6 +170,7 @@ impl Server {
             watched_keys: HashMap::new(),
             cas_dirty: HashSet::new(),
             exec_wrap: ExecWrap::Off,
+            pubsub: Default::default(),
             propagate_override: None,
         }
     }
@@ -514,6 +516,29 @@ impl Server {
             let err = ReplyError::owned(format!(
                 "ERR wrong number of arguments for '{}' command",
                 self.commands.full_name(spec)
+            ));
+            self.reject(c, err, Some(spec));
+            return;
+        }
+        // RESP2 subscribers may only (un)subscribe, PING, QUIT or RESET.
+        if c.reply.resp == 2
+            && c.subscription_count() > 0
+            && !matches!(
+                self.commands.full_name_static(spec),
+                "subscribe"
+                    | "psubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "ssubscribe"
+                    | "sunsubscribe"
+                    | "ping"
+                    | "quit"
+                    | "reset"
+            )
+        {
+            let err = ReplyError::owned(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                self.commands.full_name_static(spec)
             ));
             self.reject(c, err, Some(spec));
             return;

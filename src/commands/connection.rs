@@ -8,6 +8,14 @@ use crate::client::Client;
 use crate::server::Server;
 
 pub fn ping_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    // A RESP2 subscriber gets its PONG as a pub/sub frame.
+    if c.reply.resp == 2 && c.subscription_count() > 0 && c.argv.len() <= 2 {
+        let msg = c.argv.get(1).cloned().unwrap_or_default();
+        c.reply.array_len(2);
+        c.reply.bulk(b"pong");
+        c.reply.bulk(&msg);
+        return Ok(());
+    }
     match c.argv.len() {
         1 => c.reply.status("PONG"),
         2 => {
@@ -37,6 +45,7 @@ pub fn quit_command(_: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     crate::commands::transactions::discard_transaction(s, c);
+    crate::commands::pubsub::unsubscribe_all(s, c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;
@@ -178,7 +187,7 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
 pub fn client_info_string(s: &Server, c: &Client) -> String {
     let now = s.now_ms;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -190,10 +199,14 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
             "b"
         } else if c.mstate.is_some() {
             "x"
+        } else if c.subscription_count() > 0 {
+            "P"
         } else {
             "N"
         },
         c.db,
+        c.channels.len(),
+        c.patterns.len(),
         c.mstate.as_ref().map(|q| q.len() as i64).unwrap_or(-1),
         c.query.buf.len() - c.query.pos,
         c.query.buf.capacity() - c.query.buf.len(),

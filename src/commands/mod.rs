@@ -11,6 +11,7 @@ pub mod args;
 pub mod connection;
 pub mod keys;
 pub mod lists;
+pub mod pubsub;
 pub mod strings;
 pub mod transactions;
 
@@ -126,6 +127,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         connection::COMMANDS,
         lists::COMMANDS,
         transactions::COMMANDS,
+        pubsub::COMMANDS,
     ]
 }
 

@@ -118,6 +118,15 @@ impl ReplyBuf {
         }
     }
 
+    /// An out-of-band push (pub/sub messages): `>` in RESP3, an array in RESP2.
+    pub fn push_len(&mut self, n: usize) {
+        if self.resp >= 3 {
+            self.header(b'>', n as i64)
+        } else {
+            self.header(b'*', n as i64)
+        }
+    }
+
     pub fn bool(&mut self, b: bool) {
         if self.resp >= 3 {
             self.buf

@@ -12,6 +12,7 @@ mod common;
 mod cases;
 mod collections_list;
 mod generator;
+mod pubsub;
 mod transactions;
 
 use common::{Proc, Raw, reply_len, start_miniredis, start_redis_server};

@@ -8,6 +8,7 @@ mod blocking;
 mod cli;
 mod expiry;
 mod protocol;
+mod pubsub;
 mod scan;
 mod transactions;
 

@@ -1,0 +1,442 @@
+//! Group `pubsub`: channel and pattern subscriptions and PUBLISH, state and
+//! commands together as in Redis's pubsub.c. Subscribers are client slots;
+//! a publisher that is itself subscribed (RESP3) gets its message in its
+//! own buffer. Messages are RESP2 arrays or RESP3 push frames.
+
+use super::{CmdResult, CommandSpec, container_command};
+use crate::client::Client;
+use crate::resp::reply::ReplyBuf;
+use crate::server::Server;
+use crate::util::glob::string_match;
+
+/// Subscription state the server keeps.
+#[derive(Default)]
+pub struct PubSub {
+    /// channel → subscriber slots, in subscription order.
+    pub channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    /// pattern → subscriber slots; patterns kept in subscription order.
+    pub patterns: Vec<(Vec<u8>, Vec<usize>)>,
+}
+
+impl Client {
+    pub fn subscription_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+}
+
+fn reply_sub_event(r: &mut ReplyBuf, kind: &str, name: Option<&[u8]>, count: usize) {
+    r.push_len(3);
+    r.bulk_str(kind);
+    match name {
+        Some(n) => r.bulk(n),
+        None => r.null(),
+    }
+    r.int(count as i64);
+}
+
+fn subscribe(s: &mut Server, c: &mut Client, ch: Vec<u8>) {
+    if !c.channels.contains(&ch) {
+        s.pubsub
+            .channels
+            .entry(ch.clone())
+            .or_default()
+            .push(c.slot);
+        c.channels.push(ch.clone());
+    }
+    let n = c.subscription_count();
+    reply_sub_event(&mut c.reply, "subscribe", Some(&ch), n);
+}
+
+fn unsubscribe(s: &mut Server, c: &mut Client, ch: &[u8], notify: bool) {
+    if let Some(pos) = c.channels.iter().position(|x| x.as_slice() == ch) {
+        c.channels.remove(pos);
+        if let Some(v) = s.pubsub.channels.get_mut(ch) {
+            v.retain(|&slot| slot != c.slot);
+            if v.is_empty() {
+                s.pubsub.channels.remove(ch);
+            }
+        }
+    }
+    if notify {
+        let n = c.subscription_count();
+        reply_sub_event(&mut c.reply, "unsubscribe", Some(ch), n);
+    }
+}
+
+fn psubscribe(s: &mut Server, c: &mut Client, pat: Vec<u8>) {
+    if !c.patterns.contains(&pat) {
+        match s.pubsub.patterns.iter_mut().find(|(p, _)| *p == pat) {
+            Some((_, v)) => v.push(c.slot),
+            None => s.pubsub.patterns.push((pat.clone(), vec![c.slot])),
+        }
+        c.patterns.push(pat.clone());
+    }
+    let n = c.subscription_count();
+    reply_sub_event(&mut c.reply, "psubscribe", Some(&pat), n);
+}
+
+fn punsubscribe(s: &mut Server, c: &mut Client, pat: &[u8], notify: bool) {
+    if let Some(pos) = c.patterns.iter().position(|x| x.as_slice() == pat) {
+        c.patterns.remove(pos);
+        if let Some(i) = s
+            .pubsub
+            .patterns
+            .iter()
+            .position(|(p, _)| p.as_slice() == pat)
+        {
+            s.pubsub.patterns[i].1.retain(|&slot| slot != c.slot);
+            if s.pubsub.patterns[i].1.is_empty() {
+                s.pubsub.patterns.remove(i);
+            }
+        }
+    }
+    if notify {
+        let n = c.subscription_count();
+        reply_sub_event(&mut c.reply, "punsubscribe", Some(pat), n);
+    }
+}
+
+/// Drop every subscription (disconnect, RESET), without replies.
+pub fn unsubscribe_all(s: &mut Server, c: &mut Client) {
+    for ch in c.channels.clone() {
+        unsubscribe(s, c, &ch, false);
+    }
+    for p in c.patterns.clone() {
+        punsubscribe(s, c, &p, false);
+    }
+}
+
+pub fn subscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    for i in 1..c.argv.len() {
+        let ch = c.argv[i].clone();
+        subscribe(s, c, ch);
+    }
+    Ok(())
+}
+
+pub fn unsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let targets: Vec<Vec<u8>> = if c.argv.len() > 1 {
+        c.argv[1..].to_vec()
+    } else {
+        c.channels.clone()
+    };
+    if targets.is_empty() {
+        let n = c.subscription_count();
+        reply_sub_event(&mut c.reply, "unsubscribe", None, n);
+    }
+    for ch in targets {
+        unsubscribe(s, c, &ch, true);
+    }
+    Ok(())
+}
+
+pub fn psubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    for i in 1..c.argv.len() {
+        let p = c.argv[i].clone();
+        psubscribe(s, c, p);
+    }
+    Ok(())
+}
+
+pub fn punsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let targets: Vec<Vec<u8>> = if c.argv.len() > 1 {
+        c.argv[1..].to_vec()
+    } else {
+        c.patterns.clone()
+    };
+    if targets.is_empty() {
+        let n = c.subscription_count();
+        reply_sub_event(&mut c.reply, "punsubscribe", None, n);
+    }
+    for p in targets {
+        punsubscribe(s, c, &p, true);
+    }
+    Ok(())
+}
+
+fn write_message(r: &mut ReplyBuf, ch: &[u8], msg: &[u8]) {
+    r.push_len(3);
+    r.bulk(b"message");
+    r.bulk(ch);
+    r.bulk(msg);
+}
+
+fn write_pmessage(r: &mut ReplyBuf, pat: &[u8], ch: &[u8], msg: &[u8]) {
+    r.push_len(4);
+    r.bulk(b"pmessage");
+    r.bulk(pat);
+    r.bulk(ch);
+    r.bulk(msg);
+}
+
+/// Deliver a message (Redis's pubsubPublishMessage): channel subscribers
+/// first, then pattern subscribers. Returns how many received it.
+pub fn publish(s: &mut Server, c: &mut Client, ch: &[u8], msg: &[u8]) -> usize {
+    let mut receivers = 0;
+    let hard = s.config.pubsub_obuf_limits().0;
+    let deliver = |s: &mut Server, c: &mut Client, slot: usize, f: &dyn Fn(&mut ReplyBuf)| {
+        if slot == c.slot {
+            f(&mut c.reply);
+        } else if let Some(Some(sub)) = s.clients.get_mut(slot) {
+            // A subscriber that does not read is cut off at the hard limit
+            // rather than growing the server's memory without bound.
+            if hard > 0 && sub.reply.pending() as u64 > hard {
+                sub.close_asap = true;
+            } else if !sub.close_asap {
+                f(&mut sub.reply);
+            }
+            s.pending_writes.push(slot);
+        }
+    };
+    if let Some(slots) = s.pubsub.channels.get(ch).cloned() {
+        for slot in slots {
+            deliver(s, c, slot, &|r| write_message(r, ch, msg));
+            receivers += 1;
+        }
+    }
+    let matching: Vec<(Vec<u8>, Vec<usize>)> = s
+        .pubsub
+        .patterns
+        .iter()
+        .filter(|(p, _)| string_match(p, ch, false))
+        .cloned()
+        .collect();
+    for (pat, slots) in matching {
+        for slot in slots {
+            deliver(s, c, slot, &|r| write_pmessage(r, &pat, ch, msg));
+            receivers += 1;
+        }
+    }
+    receivers
+}
+
+pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (ch, msg) = (c.argv[1].clone(), c.argv[2].clone());
+    let n = publish(s, c, &ch, &msg);
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+pub fn pubsub_channels_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let pat = c.argv.get(2).cloned();
+    let names: Vec<&Vec<u8>> = s
+        .pubsub
+        .channels
+        .keys()
+        .filter(|ch| pat.as_ref().is_none_or(|p| string_match(p, ch, false)))
+        .collect();
+    c.reply.array_len(names.len());
+    for n in names {
+        c.reply.bulk(n);
+    }
+    Ok(())
+}
+
+pub fn pubsub_numsub_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.array_len(2 * (c.argv.len() - 2));
+    for i in 2..c.argv.len() {
+        let n = s
+            .pubsub
+            .channels
+            .get(&c.argv[i])
+            .map(|v| v.len())
+            .unwrap_or(0);
+        c.reply.bulk(&c.argv[i].clone());
+        c.reply.int(n as i64);
+    }
+    Ok(())
+}
+
+pub fn pubsub_numpat_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(s.pubsub.patterns.len() as i64);
+    Ok(())
+}
+
+pub fn pubsub_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    super::keys::reply_help(
+        c,
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Channels with at least one subscriber, optionally matching <pattern>.",
+            "NUMPAT",
+            "    How many distinct patterns are subscribed to.",
+            "NUMSUB [<channel> ...]",
+            "    Subscriber counts of the given channels.",
+        ],
+    );
+    Ok(())
+}
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "subscribe",
+        arity: -2,
+        flags: "pubsub noscript loading stale",
+        acl: "@pubsub @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of channels to subscribe to.",
+        summary: "Listen for messages on the named channels.",
+        handler: subscribe_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "unsubscribe",
+        arity: -1,
+        flags: "pubsub noscript loading stale",
+        acl: "@pubsub @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+        summary: "Stop listening on channels.",
+        handler: unsubscribe_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "psubscribe",
+        arity: -2,
+        flags: "pubsub noscript loading stale",
+        acl: "@pubsub @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.0.0",
+        complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+        summary: "Listen on every channel matching the given patterns.",
+        handler: psubscribe_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "punsubscribe",
+        arity: -1,
+        flags: "pubsub noscript loading stale",
+        acl: "@pubsub @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.0.0",
+        complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+        summary: "Stop listening on channel patterns.",
+        handler: punsubscribe_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "publish",
+        arity: 3,
+        flags: "pubsub loading stale fast",
+        acl: "@pubsub @fast",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.0.0",
+        complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+        summary: "Send a message to a channel's listeners.",
+        handler: publish_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "pubsub",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "pubsub",
+        since: "2.8.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect the state of the publish/subscribe system.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "channels",
+                arity: -2,
+                flags: "pubsub loading stale",
+                acl: "@pubsub @slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "pubsub",
+                since: "2.8.0",
+                complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+                summary: "List channels that currently have listeners.",
+                handler: pubsub_channels_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "numsub",
+                arity: -2,
+                flags: "pubsub loading stale",
+                acl: "@pubsub @slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "pubsub",
+                since: "2.8.0",
+                complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+                summary: "Count the listeners of the named channels.",
+                handler: pubsub_numsub_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "numpat",
+                arity: 2,
+                flags: "pubsub loading stale",
+                acl: "@pubsub @slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "pubsub",
+                since: "2.8.0",
+                complexity: "O(1)",
+                summary: "Count the active pattern subscriptions.",
+                handler: pubsub_numpat_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "pubsub",
+                since: "6.2.0",
+                complexity: "O(1)",
+                summary: "List the PUBSUB subcommands.",
+                handler: pubsub_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+];
