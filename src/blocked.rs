@@ -26,6 +26,9 @@ pub enum BlockOp {
     Pop { end: End, count: Option<usize> },
     /// BLMOVE/BRPOPLPUSH.
     Move { from: End, to: End, dst: Vec<u8> },
+    /// BZPOPMIN/BZPOPMAX (count None) and BZMPOP (count Some); `max`
+    /// pops the highest scores.
+    ZPop { max: bool, count: Option<usize> },
 }
 
 #[derive(Clone, Debug)]
@@ -90,11 +93,25 @@ impl Server {
         }
     }
 
-    /// Signal `key` if it now holds a list (RENAME, MOVE, COPY, SWAPDB can
+    /// Does `key` hold a non-empty list or sorted set?
+    fn key_has_items(&mut self, db: usize, key: &[u8]) -> bool {
+        use crate::types::Value;
+        matches!(self.lookup_notouch(db, key), Some(o) if match &o.value {
+            Value::List(l) => !l.is_empty(),
+            Value::ZSet(z) => !z.is_empty(),
+            _ => false,
+        })
+    }
+
+    fn key_holds_zset(&mut self, db: usize, key: &[u8]) -> bool {
+        matches!(self.lookup_notouch(db, key), Some(o) if matches!(o.value, crate::types::Value::ZSet(_)))
+    }
+
+    /// Signal `key` if it now holds a list or sorted set (RENAME, MOVE, COPY, SWAPDB can
     /// create one where clients wait, as Redis's dbAdd signals).
     pub fn signal_if_list(&mut self, db: usize, key: &[u8]) {
         if !self.blocking_keys.is_empty()
-            && matches!(self.dbs[db].dict.get(key), Some(o) if matches!(o.value, crate::types::Value::List(_)))
+            && matches!(self.dbs[db].dict.get(key), Some(o) if matches!(o.value, crate::types::Value::List(_) | crate::types::Value::ZSet(_)))
         {
             self.signal_key_as_ready(db, key);
         }
@@ -124,13 +141,27 @@ impl Server {
                 None => continue,
             };
             for slot in waiters {
-                if !crate::commands::lists::list_has_items(self, db, &key) {
+                if !self.key_has_items(db, &key) {
                     break;
                 }
                 let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
                     continue;
                 };
-                crate::commands::lists::serve_blocked_client(self, &mut c, &key);
+                // A client waits on a list or on a sorted set; a key of the
+                // other kind does not serve it (it stays blocked).
+                match c.bstate.as_ref().map(|b| &b.op) {
+                    Some(BlockOp::ZPop { .. }) => {
+                        if self.key_holds_zset(db, &key) {
+                            crate::commands::sorted_sets::serve_blocked_client(self, &mut c, &key);
+                        }
+                    }
+                    Some(_) => {
+                        if crate::commands::lists::list_has_items(self, db, &key) {
+                            crate::commands::lists::serve_blocked_client(self, &mut c, &key);
+                        }
+                    }
+                    None => {}
+                }
                 if c.bstate.is_none() {
                     self.pending_writes.push(slot);
                 }

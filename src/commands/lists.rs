@@ -790,6 +790,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
             r
         }
         BlockOp::Move { from, to, dst } => lmove_generic(s, c, key, dst, *from, *to),
+        BlockOp::ZPop { .. } => Ok(false),
     };
     c.db = saved_db;
     s.touch_watched_key(db, key);

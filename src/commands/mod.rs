@@ -12,6 +12,7 @@ pub mod connection;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
+pub mod sorted_sets;
 pub mod strings;
 pub mod transactions;
 

@@ -8,12 +8,14 @@
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod zset;
 
 use crate::util::num::string2ll;
 use hash::Hash;
 use list::List;
 use set::Set;
 use std::sync::Arc;
+use zset::ZSet;
 
 const SMALL_CAP: usize = 14;
 /// Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT.
@@ -35,6 +37,7 @@ pub enum Value {
     List(Arc<List>),
     Hash(Arc<Hash>),
     Set(Arc<Set>),
+    ZSet(Arc<ZSet>),
 }
 
 /// A keyspace value plus its LRU clock (seconds), for OBJECT IDLETIME.
@@ -62,6 +65,7 @@ pub const TYPE_STRING: &str = "string";
 pub const TYPE_LIST: &str = "list";
 pub const TYPE_HASH: &str = "hash";
 pub const TYPE_SET: &str = "set";
+pub const TYPE_ZSET: &str = "zset";
 
 impl Value {
     /// Build a string value the way Redis's `tryObjectEncoding` would.
@@ -104,6 +108,7 @@ impl Value {
             Value::List(_) => TYPE_LIST,
             Value::Hash(_) => TYPE_HASH,
             Value::Set(_) => TYPE_SET,
+            Value::ZSet(_) => TYPE_ZSET,
             _ => TYPE_STRING,
         }
     }
@@ -117,6 +122,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -156,7 +162,7 @@ impl Value {
             Value::Small(len, buf) => &buf[..*len as usize],
             Value::Emb(v) | Value::Raw(v) => v,
             // Callers check is_string first; a collection has no bytes.
-            Value::List(_) | Value::Hash(_) | Value::Set(_) => &[],
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => &[],
         }
     }
 
@@ -173,7 +179,7 @@ impl Value {
             }
             Value::Small(len, _) => *len as usize,
             Value::Emb(v) | Value::Raw(v) => v.len(),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) => 0,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
         }
     }
 
