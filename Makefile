@@ -19,6 +19,7 @@ run: release
 ## The reference redis-server and redis-cli the differential tests need.
 test-deps:
 	@scripts/ensure-redis.sh
+	@scripts/ensure-pyclient.sh
 
 ## Every test: unit, property, integration, differential (against redis-server).
 test: test-deps

@@ -55,7 +55,14 @@ MODULES = [
     ("connection", [
         "ping", "echo", "quit", "reset", "select", "hello", "auth",
         ("client", ["id", "setname", "getname", "list", "info", "setinfo",
-                    "kill", "help"]),
+                    "kill", "unblock", "pause", "unpause", "no-evict", "reply",
+                    "help"]),
+    ]),
+    ("introspection", [
+        "monitor",
+        ("slowlog", ["get", "len", "reset", "help"]),
+        ("latency", ["latest", "reset", "help"]),
+        ("acl", ["whoami"]),
     ]),
     ("lists", [
         "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange",
@@ -185,6 +192,23 @@ SUMMARIES = {
     "client|setinfo": "Record library name or version for this connection.",
     "client|kill": "Close other connections chosen by address or filter.",
     "client|help": "List the CLIENT subcommands.",
+    "client|unblock": "Release a client that is blocked in a blocking command.",
+    "client|pause": "Hold every client's commands (or only writes) for a while.",
+    "client|unpause": "End a CLIENT PAUSE early.",
+    "client|no-evict": "Exempt this connection from client eviction, or not.",
+    "client|reply": "Turn this connection's replies off, on, or skip the next one.",
+    "monitor": "Stream every command the server runs to this connection.",
+    "slowlog": "Inspect the log of slow commands.",
+    "slowlog|get": "Return the most recent slow commands.",
+    "slowlog|len": "Count the entries in the slow log.",
+    "slowlog|reset": "Empty the slow log.",
+    "slowlog|help": "List the SLOWLOG subcommands.",
+    "latency": "Inspect latency spikes the server recorded.",
+    "latency|latest": "Return the latest spike of each event.",
+    "latency|reset": "Forget recorded latency spikes.",
+    "latency|help": "List the LATENCY subcommands.",
+    "acl": "Inspect users and permissions.",
+    "acl|whoami": "Name the user this connection is authenticated as.",
     # lists
     "lpush": "Insert elements at the head of a list.",
     "rpush": "Insert elements at the tail of a list.",
@@ -383,7 +407,7 @@ def rs(s):
 
 def render_key_spec(spec, notes_out):
     d = pairs(spec)
-    extra = [k for k in d if k not in ("flags", "begin_search", "find_keys")]
+    extra = [k for k in d if k not in ("flags", "begin_search", "find_keys", "notes")]
     for k in extra:
         notes_out.append("key spec %s: %s" % (k, d[k]))
     flags = " ".join(f for f in d["flags"])
@@ -407,7 +431,7 @@ def render_key_spec(spec, notes_out):
     else:
         notes_out.append("find_keys type %r not representable" % fk["type"])
         find = "FindKeys::Range(0, 1, 0)"
-    return "KeySpec { flags: %s, begin: %s, find: %s }" % (rs(flags), begin, find)
+    return "KeySpec { notes: %s, flags: %s, begin: %s, find: %s }" % (rs(d.get("notes", "")), rs(flags), begin, find)
 
 
 class Missing(Exception):

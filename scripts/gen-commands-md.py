@@ -13,6 +13,8 @@ MODULES = [
     ("Set", "src/commands/sets.rs"),
     ("Transactions", "src/commands/transactions.rs"),
     ("Pub/Sub", "src/commands/pubsub.rs"),
+    ("Sorted set", "src/commands/sorted_sets.rs"),
+    ("Introspection", "src/commands/introspection.rs"),
 ]
 
 out = [
@@ -28,6 +30,8 @@ for title, path in MODULES:
     if not os.path.exists(path):
         continue
     src = open(path).read()
+    if "pub static COMMANDS" not in src:
+        continue
     src = src[src.index("pub static COMMANDS"):]
     out += [f"## {title} (`{path}`)", "", "| command | arity | summary |", "|---|---|---|"]
     parent = None

@@ -149,18 +149,17 @@ impl Server {
                 };
                 // A client waits on a list or on a sorted set; a key of the
                 // other kind does not serve it (it stays blocked).
-                match c.bstate.as_ref().map(|b| &b.op) {
-                    Some(BlockOp::ZPop { .. }) => {
-                        if self.key_holds_zset(db, &key) {
-                            crate::commands::sorted_sets::serve_blocked_client(self, &mut c, &key);
-                        }
-                    }
-                    Some(_) => {
-                        if crate::commands::lists::list_has_items(self, db, &key) {
-                            crate::commands::lists::serve_blocked_client(self, &mut c, &key);
-                        }
-                    }
-                    None => {}
+                // A client waits on a list or on a sorted set; a key of the
+                // other kind does not serve it (it stays blocked).
+                let is_zpop =
+                    matches!(c.bstate.as_ref().map(|b| &b.op), Some(BlockOp::ZPop { .. }));
+                if is_zpop && self.key_holds_zset(db, &key) {
+                    crate::commands::sorted_sets::serve_blocked_client(self, &mut c, &key);
+                } else if !is_zpop
+                    && c.bstate.is_some()
+                    && crate::commands::lists::list_has_items(self, db, &key)
+                {
+                    crate::commands::lists::serve_blocked_client(self, &mut c, &key);
                 }
                 if c.bstate.is_none() {
                     self.pending_writes.push(slot);

@@ -60,6 +60,13 @@ pub struct Client {
     pub patterns: Vec<Vec<u8>>,
     /// Since when the reply buffer is over the pub/sub soft limit (ms).
     pub obuf_soft_since: Option<i64>,
+    /// MONITOR mode.
+    pub monitor: bool,
+    /// CLIENT REPLY OFF / SKIP.
+    pub reply_off: bool,
+    pub reply_skip_next: bool,
+    /// A command held back by CLIENT PAUSE, run when the pause ends.
+    pub paused_argv: Option<Vec<Vec<u8>>>,
 }
 
 impl Client {
@@ -102,6 +109,10 @@ impl Client {
             channels: Vec::new(),
             patterns: Vec::new(),
             obuf_soft_since: None,
+            monitor: false,
+            reply_off: false,
+            reply_skip_next: false,
+            paused_argv: None,
         }
     }
 

@@ -15,6 +15,8 @@ pub fn server_cron(server: &mut Server) {
         aof.cron(server.now_ms);
     }
     server.check_aof_rewrite_done();
+    server.check_bgsave_done();
+    save_points(server);
     auto_aof_rewrite(server);
     databases_cron(server);
     server.cronloops += 1;
@@ -67,5 +69,25 @@ fn auto_aof_rewrite(server: &mut Server) {
     if growth >= perc {
         log::info!("Starting automatic rewriting of AOF on {growth}% growth");
         let _ = server.start_aof_rewrite();
+    }
+}
+
+/// Redis's save points: BGSAVE when `changes` writes happened and
+/// `seconds` passed since the last save (retry failures after 5 s).
+fn save_points(server: &mut Server) {
+    if server.bgsave.is_some() || server.dirty == 0 {
+        return;
+    }
+    let now = server.now_ms;
+    if !server.persist.rdb_last_bgsave_ok && now - server.persist.rdb_last_bgsave_try_ms < 5000 {
+        return;
+    }
+    let due = server
+        .save_points()
+        .iter()
+        .any(|&(secs, changes)| server.dirty >= changes && now / 1000 - server.lastsave >= secs);
+    if due {
+        log::info!("{} changes: saving...", server.dirty);
+        let _ = server.start_bgsave();
     }
 }

@@ -56,6 +56,10 @@ impl EventLoop {
             } else {
                 Duration::ZERO
             };
+            if let (Some((until, _)), false) = (server.pause, server.paused_slots.is_empty()) {
+                let wait = (until - crate::util::time::mstime()).max(0) as u64;
+                timeout = timeout.min(Duration::from_millis(wait));
+            }
             // Wake for the earliest blocking deadline, to the millisecond.
             if let Some(deadline) = server.next_block_deadline() {
                 let wait = (deadline - crate::util::time::mstime()).max(0) as u64;
@@ -85,6 +89,7 @@ impl EventLoop {
             }
             server.handle_blocked_timeouts();
             self.process_unblocked(server);
+            self.resume_paused(server);
             if Instant::now() >= next_cron {
                 cron::server_cron(server);
                 let period = Duration::from_millis(1000 / server.config.hz.max(1) as u64);
@@ -95,7 +100,10 @@ impl EventLoop {
             }
             if SHUTDOWN_SIGNAL.swap(false, Ordering::SeqCst) && server.shutdown.is_none() {
                 info!("Received shutdown signal, scheduling shutdown...");
-                server.shutdown = Some(Shutdown::Default);
+                match server.prepare_for_shutdown(Shutdown::Default) {
+                    Ok(()) => server.shutdown = Some(Shutdown::Default),
+                    Err(e) => warn!("{e}; errors trying to shut down the server, check the logs"),
+                }
             }
             self.before_sleep(server);
             if server.shutdown.is_some() {
@@ -158,6 +166,9 @@ impl EventLoop {
         server.unblock_client(&mut c);
         server.unwatch_all(&mut c);
         crate::commands::pubsub::unsubscribe_all(server, &mut c);
+        if c.monitor {
+            server.monitors.retain(|&s| s != slot);
+        }
         if let Some(sock) = c.sock.as_mut() {
             let _ = self.poll.registry().deregister(sock);
         }
@@ -196,6 +207,32 @@ impl EventLoop {
             server.pending_writes.push(slot);
         }
         server.clients[slot] = Some(c);
+    }
+
+    /// When a CLIENT PAUSE ends, run the commands it held back.
+    fn resume_paused(&mut self, server: &mut Server) {
+        if server.paused_slots.is_empty() {
+            return;
+        }
+        if let Some((until, _)) = server.pause {
+            if crate::util::time::mstime() < until {
+                return;
+            }
+            server.pause = None;
+        }
+        for slot in std::mem::take(&mut server.paused_slots) {
+            let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
+                continue;
+            };
+            if let Some(argv) = c.paused_argv.take() {
+                c.argv = argv;
+                server.process_command(&mut c);
+                c.argv.clear();
+                process_input_buffer(server, &mut c);
+            }
+            server.pending_writes.push(slot);
+            server.clients[slot] = Some(c);
+        }
     }
 
     /// Clients just served or timed out of a blocking command: run the
@@ -322,13 +359,25 @@ fn obuf_limit_reached(server: &Server, c: &mut Client) -> bool {
 pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
     let max_bulk = server.config.proto_max_bulk_len as usize;
     loop {
-        if c.close_after_reply || c.close_asap || c.bstate.is_some() || server.shutdown.is_some() {
+        if c.close_after_reply
+            || c.close_asap
+            || c.bstate.is_some()
+            || c.paused_argv.is_some()
+            || server.shutdown.is_some()
+        {
             break;
         }
         match c.query.parse(max_bulk) {
             Parsed::Incomplete => break,
             Parsed::Command => {
                 std::mem::swap(&mut c.argv, &mut c.query.argv);
+                if !c.argv.is_empty() && server.paused_for(&c.argv) {
+                    // CLIENT PAUSE: hold this command (and everything after
+                    // it) until the pause ends.
+                    c.paused_argv = Some(std::mem::take(&mut c.argv));
+                    server.paused_slots.push(c.slot);
+                    break;
+                }
                 server.process_command(c);
                 c.argv.clear();
             }

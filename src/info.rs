@@ -172,7 +172,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
             }
             "persistence" => {
                 f!("# Persistence");
-                f!("loading:0");
+                f!("loading:{}", server.loading as u8);
                 f!("async_loading:0");
                 f!("current_cow_peak:0");
                 f!("current_cow_size:0");
@@ -180,16 +180,37 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("current_fork_perc:0.00");
                 f!("current_save_keys_processed:0");
                 f!("current_save_keys_total:0");
+                let p = &server.persist;
                 f!("rdb_changes_since_last_save:{}", server.dirty);
-                f!("rdb_bgsave_in_progress:0");
+                f!("rdb_bgsave_in_progress:{}", server.bgsave.is_some() as u8);
                 f!("rdb_last_save_time:{}", server.lastsave);
-                f!("rdb_last_bgsave_status:ok");
-                f!("rdb_last_bgsave_time_sec:-1");
-                f!("rdb_current_bgsave_time_sec:-1");
-                f!("rdb_saves:0");
-                f!("rdb_last_cow_size:0");
-                f!("rdb_last_load_keys_expired:0");
-                f!("rdb_last_load_keys_loaded:0");
+                f!(
+                    "rdb_last_bgsave_status:{}",
+                    if p.rdb_last_bgsave_ok { "ok" } else { "err" }
+                );
+                f!(
+                    "rdb_last_bgsave_time_sec:{}",
+                    if p.rdb_saves > 0 || !p.rdb_last_bgsave_ok {
+                        p.rdb_last_bgsave_time_sec
+                    } else {
+                        -1
+                    }
+                );
+                f!(
+                    "rdb_current_bgsave_time_sec:{}",
+                    server
+                        .bgsave
+                        .as_ref()
+                        .map(|j| (server.now_ms - j.started_ms) / 1000)
+                        .unwrap_or(-1)
+                );
+                f!("rdb_saves:{}", p.rdb_saves);
+                f!("rdb_last_cow_size:{}", p.rdb_last_cow_size);
+                f!(
+                    "rdb_last_load_keys_expired:{}",
+                    p.rdb_last_load_keys_expired
+                );
+                f!("rdb_last_load_keys_loaded:{}", p.rdb_last_load_keys_loaded);
                 let p = &server.persist;
                 let rewriting = server.aof_rewrite.as_ref();
                 f!("aof_enabled:{}", server.aof.is_some() as u8);
@@ -400,7 +421,8 @@ impl OpsSampler {
         if dt < 100 {
             return;
         }
-        self.samples[self.idx % 16] = (count - self.last_count) * 1000 / dt as u64;
+        // CONFIG RESETSTAT can move the counter backwards.
+        self.samples[self.idx % 16] = count.saturating_sub(self.last_count) * 1000 / dt as u64;
         self.idx += 1;
         self.last_ms = now_ms;
         self.last_count = count;

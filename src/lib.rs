@@ -19,6 +19,7 @@ pub mod cron;
 pub mod db;
 pub mod event_loop;
 pub mod info;
+pub mod persistence;
 pub mod resp;
 pub mod sds;
 pub mod server;

@@ -177,6 +177,26 @@ fn main() -> ExitCode {
     install_signal_handlers();
     let mut server = Server::new(config);
     server.config_file = config_file;
+    // Startup data: the AOF if it is on, else the RDB.
+    if !server.config.appendonly && server.rdb_path().exists() {
+        let (path, lim) = (server.rdb_path(), server.load_limits());
+        let now = miniredis::util::time::mstime();
+        match miniredis::persistence::snapshot::load(&mut server.dbs, &path, &lim, now) {
+            Ok(loaded) => {
+                server.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
+                server.persist.rdb_last_load_keys_expired = loaded.expired as u64;
+                println!(
+                    "RDB: {} (loading {} keys)",
+                    path.display(),
+                    thousands(loaded.keys)
+                );
+            }
+            Err(e) => {
+                eprintln!("miniredis: can't load the RDB file {}: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
     if server.config.appendonly {
         let path = std::path::PathBuf::from(&server.config.appendfilename);
         match miniredis::aof::load(&mut server, &path) {
@@ -221,13 +241,7 @@ fn main() -> ExitCode {
         error!("Event loop failed: {e}");
         return ExitCode::from(1);
     }
-    info!("User requested shutdown...");
-    if let Some(aof) = server.aof.as_mut() {
-        info!("Calling fsync() on the AOF file.");
-        if let Err(e) = aof.shutdown() {
-            error!("Error flushing the AOF at shutdown: {e}");
-        }
-    }
+
     info!("miniredis is now ready to exit, bye bye...");
     ExitCode::SUCCESS
 }

@@ -51,9 +51,26 @@ pub enum ExecWrap {
     Emitted,
 }
 
+/// A BGSAVE in progress: a thread serializing a snapshot.
+pub struct BgSaveJob {
+    pub handle: std::thread::JoinHandle<std::io::Result<usize>>,
+    pub started_ms: i64,
+    pub dirty_at_start: u64,
+    pub cow_at_start: u64,
+}
+
 /// Counters for INFO persistence.
 #[derive(Default)]
 pub struct PersistStats {
+    pub rdb_saves: u64,
+    pub rdb_last_bgsave_ok: bool,
+    pub rdb_last_bgsave_time_sec: i64,
+    pub rdb_last_cow_size: u64,
+    pub aof_last_cow_size: u64,
+    pub rdb_last_load_keys_loaded: u64,
+    pub rdb_last_load_keys_expired: u64,
+    /// When the last BGSAVE attempt failed (retry after 5 s, as Redis).
+    pub rdb_last_bgsave_try_ms: i64,
     /// The loop's pause to take the last snapshot (Redis's latest_fork_usec).
     pub latest_fork_usec: u64,
     pub aof_rewrites: u64,
@@ -115,6 +132,7 @@ pub struct Server {
     /// AOF size after the last rewrite, the base of auto-rewrite growth.
     pub aof_base_size: u64,
     pub persist: PersistStats,
+    pub bgsave: Option<BgSaveJob>,
     /// (db, key) → slots of clients WATCHing it.
     pub watched_keys: HashMap<(usize, Vec<u8>), Vec<usize>>,
     /// Clients whose watched keys were touched: their EXEC fails.
@@ -122,6 +140,13 @@ pub struct Server {
     /// Wrapping EXEC's commands in MULTI/EXEC for the AOF.
     pub exec_wrap: ExecWrap,
     pub pubsub: crate::commands::pubsub::PubSub,
+    pub slowlog: crate::commands::introspection::Slowlog,
+    /// Slots of MONITOR clients.
+    pub monitors: Vec<usize>,
+    /// CLIENT PAUSE: until (Unix ms), and whether reads are held too.
+    pub pause: Option<(i64, bool)>,
+    /// Clients holding a command back because of a pause.
+    pub paused_slots: Vec<usize>,
     /// Commands a handler wants logged instead of its argv (Redis's
     /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
     pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
@@ -166,11 +191,20 @@ impl Server {
             aof_rewrite: None,
             aof_enable_pending: false,
             aof_base_size: 0,
-            persist: PersistStats::default(),
+            persist: PersistStats {
+                rdb_last_bgsave_ok: true,
+                aof_last_rewrite_ok: true,
+                ..Default::default()
+            },
+            bgsave: None,
             watched_keys: HashMap::new(),
             cas_dirty: HashSet::new(),
             exec_wrap: ExecWrap::Off,
             pubsub: Default::default(),
+            slowlog: Default::default(),
+            monitors: Vec::new(),
+            pause: None,
+            paused_slots: Vec::new(),
             propagate_override: None,
         }
     }
@@ -291,6 +325,146 @@ impl Server {
         if let Some(job) = self.aof_rewrite.as_mut() {
             job.feed(db, argv);
         }
+    }
+
+    // ---------------------------------------------------------------
+    // RDB snapshots (Redis's rdbSave / rdbSaveBackground).
+    // ---------------------------------------------------------------
+
+    pub fn rdb_path(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(&self.config.dbfilename)
+    }
+
+    pub fn load_limits(&self) -> crate::persistence::snapshot::Limits {
+        crate::persistence::snapshot::Limits {
+            hash: crate::types::hash::HashLimits {
+                max_entries: self.config.hash_max_listpack_entries,
+                max_value: self.config.hash_max_listpack_value,
+            },
+            set_max_intset: self.config.set_max_intset_entries,
+            zset_max_entries: self.config.zset_max_listpack_entries,
+            zset_max_value: self.config.zset_max_listpack_value,
+        }
+    }
+
+    /// SAVE: write the dataset from the loop.
+    pub fn rdb_save(&mut self) -> std::io::Result<usize> {
+        let now = crate::util::time::mstime();
+        let path = self.rdb_path();
+        let result = crate::persistence::snapshot::save(
+            &self.dbs,
+            &path,
+            self.config.rdbcompression,
+            self.config.rdbchecksum,
+            now,
+        );
+        match &result {
+            Ok(keys) => {
+                self.dirty = 0;
+                self.lastsave = now / 1000;
+                self.persist.rdb_saves += 1;
+                self.persist.rdb_last_bgsave_ok = true;
+                log::info!("DB saved on disk ({keys} keys)");
+            }
+            Err(e) => log::warn!("Failed saving the DB: {e}"),
+        }
+        result
+    }
+
+    /// BGSAVE without fork: the loop pays for cloning chunk pointers; a
+    /// thread writes the clone.
+    pub fn start_bgsave(&mut self) -> Result<(), &'static str> {
+        if self.bgsave.is_some() {
+            return Err("ERR Background save already in progress");
+        }
+        let t0 = Instant::now();
+        let snapshot = self.dbs.clone();
+        self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
+        let (path, compress, checksum, now) = (
+            self.rdb_path(),
+            self.config.rdbcompression,
+            self.config.rdbchecksum,
+            self.now_ms,
+        );
+        let handle = std::thread::Builder::new()
+            .name("bgsave".into())
+            .spawn(move || {
+                crate::persistence::snapshot::save(&snapshot, &path, compress, checksum, now)
+            })
+            .map_err(|_| "ERR Can't start the background save thread")?;
+        log::info!("Background saving started");
+        self.bgsave = Some(BgSaveJob {
+            handle,
+            started_ms: self.now_ms,
+            dirty_at_start: self.dirty,
+            cow_at_start: crate::db::dict::cow_bytes(),
+        });
+        Ok(())
+    }
+
+    /// From the cron: account for a finished BGSAVE.
+    pub fn check_bgsave_done(&mut self) {
+        if !self.bgsave.as_ref().is_some_and(|j| j.handle.is_finished()) {
+            return;
+        }
+        let Some(job) = self.bgsave.take() else {
+            return;
+        };
+        let result = job
+            .handle
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("save thread panicked")));
+        self.persist.rdb_last_bgsave_time_sec = (self.now_ms - job.started_ms) / 1000;
+        self.persist.rdb_last_cow_size = crate::db::dict::cow_bytes() - job.cow_at_start;
+        match result {
+            Ok(keys) => {
+                self.dirty -= job.dirty_at_start.min(self.dirty);
+                self.lastsave = job.started_ms / 1000;
+                self.persist.rdb_saves += 1;
+                self.persist.rdb_last_bgsave_ok = true;
+                log::info!("Background saving terminated with success ({keys} keys)");
+            }
+            Err(e) => {
+                self.persist.rdb_last_bgsave_ok = false;
+                self.persist.rdb_last_bgsave_try_ms = self.now_ms;
+                log::warn!("Background saving error: {e}");
+            }
+        }
+    }
+
+    /// Save points: "seconds changes" pairs from the `save` setting.
+    pub fn save_points(&self) -> Vec<(i64, u64)> {
+        let w: Vec<i64> = self
+            .config
+            .save
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        w.chunks(2)
+            .filter_map(|c| Some((*c.first()?, *c.get(1)? as u64)))
+            .collect()
+    }
+
+    /// Before exiting: flush the AOF and, if asked or if save points are
+    /// set, write the RDB. An error keeps the server up (as Redis).
+    pub fn prepare_for_shutdown(&mut self, kind: Shutdown) -> Result<(), String> {
+        log::info!("User requested shutdown...");
+        if let Some(aof) = self.aof.as_mut() {
+            log::info!("Calling fsync() on the AOF file.");
+            aof.shutdown()
+                .map_err(|e| format!("Error flushing the AOF at shutdown: {e}"))?;
+        }
+        let save = match kind {
+            Shutdown::Nosave => false,
+            Shutdown::Save => true,
+            Shutdown::Default => !self.save_points().is_empty(),
+        };
+        if save {
+            log::info!("Saving the final RDB snapshot before exiting.");
+            self.rdb_save()
+                .map_err(|e| format!("Error trying to save the DB, can't exit: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Where the AOF lives (`--aof PATH` or appendfilename in dir).
@@ -480,6 +654,37 @@ impl Server {
         if c.argv.is_empty() {
             return;
         }
+        // CLIENT REPLY OFF/SKIP: run the command, drop what it answered.
+        let reply_mark = c.reply.buf.len();
+        let skip_this = c.reply_skip_next;
+        c.reply_skip_next = false;
+        self.process_command_inner(c);
+        if c.reply_off || skip_this {
+            c.reply.buf.truncate(reply_mark.max(c.reply.sent));
+        }
+    }
+
+    /// Would CLIENT PAUSE hold this command back right now?
+    pub fn paused_for(&mut self, argv: &[Vec<u8>]) -> bool {
+        let Some((until, all)) = self.pause else {
+            return false;
+        };
+        if crate::util::time::mstime() >= until {
+            self.pause = None;
+            return false;
+        }
+        if all {
+            return true;
+        }
+        match self.commands.lookup(argv) {
+            Lookup::Found(spec) => {
+                spec.is_write() || matches!(spec.name, "eval" | "evalsha" | "publish")
+            }
+            _ => false,
+        }
+    }
+
+    fn process_command_inner(&mut self, c: &mut Client) {
         self.now_ms = mstime();
         c.last_interaction = self.now_ms;
         let spec = match self.commands.lookup(&c.argv) {
@@ -593,6 +798,13 @@ impl Server {
 
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
+        if !self.monitors.is_empty()
+            && !self.loading
+            && !spec.has_flag("admin")
+            && !spec.has_flag("skip_monitor")
+        {
+            crate::commands::introspection::feed_monitors(self, c);
+        }
         let start = Instant::now();
         let dirty_before = self.dirty;
         self.propagate_override = None;
@@ -623,6 +835,14 @@ impl Server {
         }
         let name = self.commands.full_name_static(spec);
         c.last_cmd = name;
+        if !spec.has_flag("skip_slowlog") {
+            let (threshold, max_len) = (
+                self.config.slowlog_log_slower_than,
+                self.config.slowlog_max_len,
+            );
+            self.slowlog
+                .push_if_needed(threshold, max_len, c, usec, self.now_ms);
+        }
         let st = self.stats.commands.entry(name).or_default();
         st.calls += 1;
         st.usec += usec;

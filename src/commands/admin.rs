@@ -42,6 +42,13 @@ pub fn flushall_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     let removed: usize = s.dbs.iter_mut().map(|d| d.flush()).sum();
     s.dirty += removed as u64 + 1;
+    // As Redis: with save points set, FLUSHALL leaves an empty RDB behind.
+    if !s.save_points().is_empty() && s.bgsave.is_none() {
+        let dirty = s.dirty;
+        let _ = s.rdb_save();
+        // The FLUSHALL itself still counts as a change to propagate.
+        s.dirty = s.dirty.max(if dirty > 0 { 1 } else { 0 });
+    }
     c.reply.ok();
     Ok(())
 }
@@ -110,13 +117,20 @@ pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if abort {
         return Err(ReplyError::new("ERR No shutdown in progress."));
     }
-    s.shutdown = Some(if nosave {
+    let kind = if nosave {
         Shutdown::Nosave
     } else if save {
         Shutdown::Save
     } else {
         Shutdown::Default
-    });
+    };
+    if let Err(e) = s.prepare_for_shutdown(kind) {
+        log::warn!("{e}");
+        return Err(ReplyError::new(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
+    s.shutdown = Some(Shutdown::Nosave);
     // Redis closes the connection without a reply when the shutdown goes ahead.
     c.close_asap = true;
     Ok(())
@@ -133,6 +147,18 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
     } else if is(sub, "set-active-expire") && c.argv.len() == 3 {
         s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
         c.reply.ok();
+    } else if is(sub, "reload") {
+        // Save, flush, load: the round trip tests rely on.
+        s.rdb_save()
+            .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
+        for db in s.dbs.iter_mut() {
+            db.flush();
+        }
+        let (path, lim, now) = (s.rdb_path(), s.load_limits(), crate::util::time::mstime());
+        crate::persistence::snapshot::load(&mut s.dbs, &path, &lim, now).map_err(|e| {
+            ReplyError::owned(format!("ERR Error trying to load the RDB dump: {e}"))
+        })?;
+        c.reply.ok();
     } else if is(sub, "aof-crash") && c.argv.len() == 2 {
         // Test hook: lose what a power cut would lose, then die.
         if let Some(aof) = s.aof.as_ref() {
@@ -148,6 +174,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Stop the server for <seconds> (a float).",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Turn the active expiry cycle off or on (lazy expiry always runs).",
+                "RELOAD",
+                "    Save the RDB, empty the databases and load the RDB back.",
                 "AOF-CRASH",
                 "    Cut the AOF back to its fsynced length and exit at once (crash tests).",
             ],
@@ -250,6 +278,29 @@ fn apply_appendonly(s: &mut Server, was_on: bool) {
         }
         _ => {}
     }
+}
+
+pub fn save_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if s.bgsave.is_some() {
+        return Err(ReplyError::new("ERR Background save already in progress"));
+    }
+    s.rdb_save().map_err(|_| ReplyError::new("ERR"))?;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn bgsave_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    match c.argv.get(1) {
+        None => {}
+        Some(a) if is(a, "schedule") => {}
+        Some(_) => return Err(SYNTAX_ERR),
+    }
+    if c.argv.len() > 2 {
+        return Err(SYNTAX_ERR);
+    }
+    s.start_bgsave().map_err(ReplyError::new)?;
+    c.reply.status("Background saving started");
+    Ok(())
 }
 
 pub fn bgrewriteaof_command(s: &mut Server, c: &mut Client) -> CmdResult {
@@ -516,7 +567,7 @@ pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = key_positions(spec, args.len());
+    let keys = crate::commands::key_positions(spec, args);
     if keys.is_empty() {
         return Err(ReplyError::new("ERR The command has no key arguments"));
     }
@@ -525,24 +576,6 @@ pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.bulk(&args[i]);
     }
     Ok(())
-}
-
-/// Key argument positions from first/last/step (negative last counts from
-/// the end), as Redis's getKeysUsingLegacyRangeSpec.
-pub fn key_positions(spec: &CommandSpec, argc: usize) -> Vec<usize> {
-    if spec.first_key <= 0 {
-        return Vec::new();
-    }
-    let last = if spec.last_key < 0 {
-        argc as i32 + spec.last_key
-    } else {
-        spec.last_key
-    };
-    let step = spec.key_step.max(1) as usize;
-    (spec.first_key as usize..=last.max(0) as usize)
-        .step_by(step)
-        .filter(|&i| i < argc)
-        .collect()
 }
 
 pub fn command_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
@@ -568,6 +601,40 @@ pub fn command_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: "admin noscript no_async_loading no_multi",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Write the dataset to disk, blocking until done.",
+        handler: save_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: "admin noscript no_async_loading",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Write the dataset to disk in the background.",
+        handler: bgsave_command,
+        subcommands: &[],
+    },
     CommandSpec {
         name: "bgrewriteaof",
         arity: 1,

@@ -9,9 +9,12 @@
 pub mod admin;
 pub mod args;
 pub mod connection;
+pub mod hashes;
+pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
+pub mod sets;
 pub mod sorted_sets;
 pub mod strings;
 pub mod transactions;
@@ -129,6 +132,9 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         lists::COMMANDS,
         transactions::COMMANDS,
         pubsub::COMMANDS,
+        hashes::COMMANDS,
+        sets::COMMANDS,
+        introspection::COMMANDS,
     ]
 }
 

@@ -27,6 +27,15 @@ const INITIAL_SIZE: usize = 4;
 
 type Link<V> = Option<Box<Entry<V>>>;
 
+/// Bytes copied because a write touched a chunk a snapshot shared (INFO's
+/// rdb_last_cow_size / aof_last_cow_size are differences of this).
+pub static COW_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Copy-on-write bytes so far.
+pub fn cow_bytes() -> u64 {
+    COW_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// One key and its value; `next` chains entries of the same bucket.
 #[derive(Clone)]
 pub struct Entry<V> {
@@ -82,7 +91,17 @@ impl<V: Clone> Table<V> {
     /// shares it.
     #[inline]
     fn bucket_mut(&mut self, i: usize) -> &mut Link<V> {
-        &mut Arc::make_mut(&mut self.chunks[i >> CHUNK_BITS])[i & CHUNK_MASK]
+        let chunk = &mut self.chunks[i >> CHUNK_BITS];
+        if Arc::strong_count(chunk) > 1 {
+            // A snapshot shares this chunk: make_mut is about to copy it.
+            let entries: usize = chunk
+                .iter()
+                .map(|l| Chain { cur: l.as_deref() }.count())
+                .sum();
+            let bytes = std::mem::size_of_val(&**chunk) + entries * std::mem::size_of::<Entry<V>>();
+            COW_BYTES.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        &mut Arc::make_mut(chunk)[i & CHUNK_MASK]
     }
 
     fn find(&self, h: u64, key: &[u8]) -> Option<&Entry<V>> {

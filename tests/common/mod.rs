@@ -39,7 +39,17 @@ impl Proc {
 /// Start miniredis with `args` (a config file may come first) on a free
 /// port (`--port 0`): the banner tells us the port it got.
 pub fn start_miniredis(args: &[&str]) -> Proc {
+    // Each server runs in a fresh directory, so a dump.rdb written at
+    // shutdown never leaks into another test.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "miniredis-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let _ = std::fs::create_dir_all(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_miniredis"))
+        .current_dir(&dir)
         .args(args)
         .args(["--port", "0"])
         .stdout(Stdio::piped())

@@ -10,6 +10,7 @@
 mod common;
 
 mod cases;
+mod collections_hs;
 mod collections_list;
 mod generator;
 mod pubsub;

@@ -6,7 +6,9 @@ mod common;
 
 mod blocking;
 mod cli;
+mod clients;
 mod expiry;
+mod introspection;
 mod protocol;
 mod pubsub;
 mod scan;

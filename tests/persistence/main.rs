@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod rdb;
+
 use common::{Raw, start_miniredis, wait_for};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-fn tmpdir(name: &str) -> PathBuf {
+pub fn tmpdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("miniredis-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();

@@ -1,0 +1,487 @@
+//! Group `server`, the introspection part: SLOWLOG, MONITOR, LATENCY and
+//! ACL WHOAMI (Redis's slowlog.c, the monitor half of replication.c,
+//! latency.c, acl.c).
+
+use super::args::{is, parse_range};
+use super::{CmdResult, CommandSpec, ReplyError, container_command};
+use crate::client::Client;
+use crate::server::Server;
+use std::collections::VecDeque;
+
+/// Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING.
+const SLOWLOG_MAX_ARGC: usize = 32;
+const SLOWLOG_MAX_STRING: usize = 128;
+
+pub struct SlowlogEntry {
+    pub id: u64,
+    pub time: i64,
+    pub duration_us: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct Slowlog {
+    pub entries: VecDeque<SlowlogEntry>,
+    pub next_id: u64,
+}
+
+impl Slowlog {
+    /// Record a command that took `duration_us` (Redis's slowlogPushEntryIfNeeded).
+    pub fn push_if_needed(
+        &mut self,
+        threshold: i64,
+        max_len: u64,
+        c: &Client,
+        duration_us: u64,
+        now_ms: i64,
+    ) {
+        if threshold < 0 || (duration_us as i64) < threshold {
+            return;
+        }
+        let argc = c.argv.len().min(SLOWLOG_MAX_ARGC);
+        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(argc);
+        for (i, a) in c.argv.iter().take(argc).enumerate() {
+            if i == SLOWLOG_MAX_ARGC - 1 && c.argv.len() > SLOWLOG_MAX_ARGC {
+                argv.push(
+                    format!(
+                        "... ({} more arguments)",
+                        c.argv.len() - SLOWLOG_MAX_ARGC + 1
+                    )
+                    .into_bytes(),
+                );
+            } else if a.len() > SLOWLOG_MAX_STRING {
+                let mut t = a[..SLOWLOG_MAX_STRING].to_vec();
+                t.extend_from_slice(
+                    format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_STRING).as_bytes(),
+                );
+                argv.push(t);
+            } else {
+                argv.push(a.clone());
+            }
+        }
+        self.entries.push_front(SlowlogEntry {
+            id: self.next_id,
+            time: now_ms / 1000,
+            duration_us,
+            argv,
+            addr: c.addr.clone(),
+            name: c.name.clone().unwrap_or_default(),
+        });
+        self.next_id += 1;
+        while self.entries.len() as u64 > max_len {
+            self.entries.pop_back();
+        }
+    }
+}
+
+pub fn slowlog_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let count = match c.argv.get(2) {
+        Some(a) => parse_range(
+            a,
+            -1,
+            i64::MAX,
+            Some("ERR count should be greater than or equal to -1"),
+        )?,
+        None => 10,
+    };
+    let n = if count < 0 {
+        s.slowlog.entries.len()
+    } else {
+        (count as usize).min(s.slowlog.entries.len())
+    };
+    c.reply.array_len(n);
+    for e in s.slowlog.entries.iter().take(n) {
+        c.reply.array_len(6);
+        c.reply.int(e.id as i64);
+        c.reply.int(e.time);
+        c.reply.int(e.duration_us as i64);
+        c.reply.array_len(e.argv.len());
+        for a in &e.argv {
+            c.reply.bulk(a);
+        }
+        c.reply.bulk_str(&e.addr);
+        c.reply.bulk(&e.name);
+    }
+    Ok(())
+}
+
+pub fn slowlog_len_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(s.slowlog.entries.len() as i64);
+    Ok(())
+}
+
+pub fn slowlog_reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.slowlog.entries.clear();
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn slowlog_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    super::keys::reply_help(
+        c,
+        "SLOWLOG",
+        &[
+            "GET [<count>]",
+            "    The newest <count> entries (10 by default, -1 for all).",
+            "LEN",
+            "    How many entries the log holds.",
+            "RESET",
+            "    Empty the log.",
+        ],
+    );
+    Ok(())
+}
+
+/// C's sdscatrepr: a quoted, escaped rendering of an argument.
+pub fn repr(out: &mut String, a: &[u8]) {
+    out.push('"');
+    for &b in a {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            32..=126 => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+pub fn monitor_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if !c.monitor {
+        c.monitor = true;
+        s.monitors.push(c.slot);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// Send a command line to every MONITOR client (Redis's
+/// replicationFeedMonitors): `+<unix.micros> [<db> <addr>] "arg" ...`.
+pub fn feed_monitors(s: &mut Server, c: &Client) {
+    let us = crate::util::time::ustime();
+    let mut line = format!(
+        "{}.{:06} [{} {}]",
+        us / 1_000_000,
+        us % 1_000_000,
+        c.db,
+        c.addr
+    );
+    for a in &c.argv {
+        line.push(' ');
+        repr(&mut line, a);
+    }
+    for slot in s.monitors.clone() {
+        if slot == c.slot {
+            continue;
+        }
+        if let Some(Some(m)) = s.clients.get_mut(slot) {
+            m.reply.status(&line);
+            s.pending_writes.push(slot);
+        }
+    }
+}
+
+pub fn latency_latest_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    // latency-monitor-threshold is 0: no events are recorded.
+    c.reply.array_len(0);
+    Ok(())
+}
+
+pub fn latency_reset_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.int(0);
+    Ok(())
+}
+
+pub fn latency_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    super::keys::reply_help(
+        c,
+        "LATENCY",
+        &[
+            "LATEST",
+            "    The latest spike of each event.",
+            "RESET [<event> ...]",
+            "    Forget recorded spikes.",
+        ],
+    );
+    Ok(())
+}
+
+pub fn acl_whoami_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.bulk(b"default");
+    Ok(())
+}
+
+/// CLIENT PAUSE <ms> [WRITE|ALL].
+pub fn client_pause_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let ms = crate::util::num::string2ll(&c.argv[2]).ok_or(ReplyError::new(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(ReplyError::new("ERR timeout is negative"));
+    }
+    let all = match c.argv.get(3) {
+        None => true,
+        Some(a) if is(a, "all") => true,
+        Some(a) if is(a, "write") => false,
+        Some(_) => return Err(super::SYNTAX_ERR),
+    };
+    if c.argv.len() > 4 {
+        return Err(super::SYNTAX_ERR);
+    }
+    let until = s.now_ms.saturating_add(ms);
+    // A longer or stricter pause wins, as Redis's pauseClients does.
+    s.pause = Some(match s.pause {
+        Some((t, a)) => (t.max(until), a || all),
+        None => (until, all),
+    });
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn client_unpause_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.pause = None;
+    c.reply.ok();
+    Ok(())
+}
+
+pub fn client_no_evict_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    if is(&c.argv[2], "on") || is(&c.argv[2], "off") {
+        c.reply.ok();
+        Ok(())
+    } else {
+        Err(super::SYNTAX_ERR)
+    }
+}
+
+pub fn client_reply_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let mode = &c.argv[2];
+    if is(mode, "on") {
+        c.reply_off = false;
+        c.reply_skip_next = false;
+        c.reply.ok();
+    } else if is(mode, "off") {
+        c.reply_off = true;
+    } else if is(mode, "skip") {
+        if !c.reply_off {
+            c.reply_skip_next = true;
+        }
+    } else {
+        return Err(super::SYNTAX_ERR);
+    }
+    Ok(())
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "monitor",
+        arity: 1,
+        flags: "admin noscript loading stale",
+        acl: "@admin @slow @dangerous",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "1.0.0",
+        complexity: "",
+        summary: "Stream every command the server runs to this connection.",
+        handler: monitor_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "slowlog",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "2.2.12",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect the log of slow commands.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "get",
+                arity: -2,
+                flags: "admin loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "request_policy:all_nodes nondeterministic_output",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries returned",
+                summary: "Return the most recent slow commands.",
+                handler: slowlog_get_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "len",
+                arity: 2,
+                flags: "admin loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "request_policy:all_nodes response_policy:agg_sum nondeterministic_output",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.2.12",
+                complexity: "O(1)",
+                summary: "Count the entries in the slow log.",
+                handler: slowlog_len_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "reset",
+                arity: 2,
+                flags: "admin loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "request_policy:all_nodes response_policy:all_succeeded",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.2.12",
+                complexity: "O(N) where N is the number of entries in the slowlog",
+                summary: "Empty the slow log.",
+                handler: slowlog_reset_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "6.2.0",
+                complexity: "O(1)",
+                summary: "List the SLOWLOG subcommands.",
+                handler: slowlog_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+    CommandSpec {
+        name: "latency",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "2.8.13",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect latency spikes the server recorded.",
+        handler: container_command,
+        subcommands: &[
+            CommandSpec {
+                name: "latest",
+                arity: 2,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "nondeterministic_output request_policy:all_nodes response_policy:special",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(1)",
+                summary: "Return the latest spike of each event.",
+                handler: latency_latest_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "reset",
+                arity: -2,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "request_policy:all_nodes response_policy:all_succeeded",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(1)",
+                summary: "Forget recorded latency spikes.",
+                handler: latency_reset_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "2.8.13",
+                complexity: "O(1)",
+                summary: "List the LATENCY subcommands.",
+                handler: latency_help_command,
+                subcommands: &[],
+            },
+        ],
+    },
+    CommandSpec {
+        name: "acl",
+        arity: -2,
+        flags: "",
+        acl: "@slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[],
+        group: "server",
+        since: "6.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect users and permissions.",
+        handler: container_command,
+        subcommands: &[CommandSpec {
+            name: "whoami",
+            arity: 2,
+            flags: "noscript loading stale",
+            acl: "@slow",
+            tips: "",
+            first_key: 0,
+            last_key: 0,
+            key_step: 0,
+            key_specs: &[],
+            group: "server",
+            since: "6.0.0",
+            complexity: "O(1)",
+            summary: "Name the user this connection is authenticated as.",
+            handler: acl_whoami_command,
+            subcommands: &[],
+        }],
+    },
+];

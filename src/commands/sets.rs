@@ -1,0 +1,1001 @@
+//! Group `set`: SADD, SREM, SISMEMBER/SMISMEMBER, SMEMBERS, SCARD, SPOP,
+//! SRANDMEMBER, SMOVE, the SINTER/SUNION/SDIFF family with their STORE
+//! forms, SINTERCARD and SSCAN (Redis's t_set.c). The data structure lives
+//! in `types/set.rs`.
+
+use super::args::{is, parse_positive, parse_range};
+use super::hashes::{parse_rand_count, reply_empty_scan};
+use super::keys::{parse_scan_cursor, parse_scan_opts};
+use super::{
+    BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
+};
+use crate::client::Client;
+use crate::resp::reply::ReplyBuf;
+use crate::server::Server;
+use crate::types::Value;
+use crate::types::set::{Member, Set};
+use crate::util::glob::string_match;
+use std::sync::Arc;
+
+/// Members per SREM when SPOP's effect is logged (Redis batches its
+/// rewritten SREMs by 1024 too).
+const SPOP_PROPAGATE_BATCH: usize = 1024;
+
+// ---------------------------------------------------------------------
+// Lookups
+// ---------------------------------------------------------------------
+
+/// The set at `key` for reading; None when missing, WRONGTYPE otherwise.
+fn read_set<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a Set>, ReplyError> {
+    match s.lookup_read(db, key) {
+        None => Ok(None),
+        Some(o) => match &o.value {
+            Value::Set(set) => Ok(Some(set)),
+            _ => Err(WRONGTYPE_ERR),
+        },
+    }
+}
+
+/// The set at `key` for writing, if it exists.
+fn write_set<'a>(
+    s: &'a mut Server,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut Set>, ReplyError> {
+    match s.lookup_write(db, key) {
+        None => Ok(None),
+        Some(o) => match &mut o.value {
+            Value::Set(set) => Ok(Some(Arc::make_mut(set))),
+            _ => Err(WRONGTYPE_ERR),
+        },
+    }
+}
+
+/// The set stored at a key already checked to hold one.
+fn stored_set<'a>(s: &'a Server, db: usize, key: &[u8]) -> Option<&'a Set> {
+    match s.dbs[db].dict.get(key).map(|o| &o.value) {
+        Some(Value::Set(set)) => Some(set),
+        _ => None,
+    }
+}
+
+fn reply_member(r: &mut ReplyBuf, m: Member) {
+    let mut buf = [0u8; 20];
+    r.bulk(m.bytes(&mut buf));
+}
+
+// ---------------------------------------------------------------------
+// Single-set commands
+// ---------------------------------------------------------------------
+
+pub fn sadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (db, key) = (c.db, &c.argv[1]);
+    let max = s.config.set_max_intset_entries;
+    let exists = match s.lookup_write(db, key) {
+        None => false,
+        Some(o) if matches!(o.value, Value::Set(_)) => true,
+        Some(_) => return Err(WRONGTYPE_ERR),
+    };
+    if !exists {
+        let now = s.now_ms;
+        s.dbs[db].add(key, Value::Set(Arc::new(Set::new_for(&c.argv[2]))), now);
+    }
+    let Some(Value::Set(set)) = s.dbs[db].get_mut(key).map(|o| &mut o.value) else {
+        return Err(WRONGTYPE_ERR);
+    };
+    let set = Arc::make_mut(set);
+    let mut added = 0;
+    for m in &c.argv[2..] {
+        if set.add(m, max) {
+            added += 1;
+        }
+    }
+    s.dirty += added as u64;
+    c.reply.int(added);
+    Ok(())
+}
+
+pub fn srem_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let Some(set) = write_set(s, c.db, &c.argv[1])? else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    let mut deleted = 0;
+    let mut emptied = false;
+    for m in &c.argv[2..] {
+        if set.remove(m) {
+            deleted += 1;
+            if set.is_empty() {
+                emptied = true;
+                break;
+            }
+        }
+    }
+    if emptied {
+        s.dbs[c.db].delete(&c.argv[1]);
+    }
+    s.dirty += deleted as u64;
+    c.reply.int(deleted);
+    Ok(())
+}
+
+pub fn smove_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let db = c.db;
+    let (src, dst, ele) = (&c.argv[1], &c.argv[2], &c.argv[3]);
+    let kind = |o: Option<&mut crate::types::Object>| o.map(|o| matches!(o.value, Value::Set(_)));
+    let src_kind = kind(s.lookup_write(db, src));
+    let dst_kind = kind(s.lookup_write(db, dst));
+    let Some(src_is_set) = src_kind else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    if !src_is_set || dst_kind == Some(false) {
+        return Err(WRONGTYPE_ERR);
+    }
+    if src == dst {
+        let found = stored_set(s, db, src).is_some_and(|set| set.contains(ele));
+        c.reply.int(found as i64);
+        return Ok(());
+    }
+    let Some(set) = write_set(s, db, src)? else {
+        c.reply.int(0);
+        return Ok(());
+    };
+    if !set.remove(ele) {
+        c.reply.int(0);
+        return Ok(());
+    }
+    if set.is_empty() {
+        s.dbs[db].delete(src);
+    }
+    if dst_kind.is_none() {
+        let now = s.now_ms;
+        s.dbs[db].add(dst, Value::Set(Arc::new(Set::new_for(ele))), now);
+    }
+    s.dirty += 1;
+    let max = s.config.set_max_intset_entries;
+    if let Some(set) = write_set(s, db, dst)?
+        && set.add(ele, max)
+    {
+        s.dirty += 1;
+    }
+    c.reply.int(1);
+    Ok(())
+}
+
+pub fn sismember_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let found = read_set(s, c.db, &c.argv[1])?.is_some_and(|set| set.contains(&c.argv[2]));
+    c.reply.int(found as i64);
+    Ok(())
+}
+
+pub fn smismember_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let set = read_set(s, c.db, &c.argv[1])?;
+    c.reply.array_len(c.argv.len() - 2);
+    for m in &c.argv[2..] {
+        c.reply.int(set.is_some_and(|set| set.contains(m)) as i64);
+    }
+    Ok(())
+}
+
+pub fn scard_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let n = read_set(s, c.db, &c.argv[1])?.map_or(0, |set| set.len());
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+/// Redis 7.0 answers SMEMBERS with its SINTER of one key.
+pub fn smembers_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sinter_generic(s, c, 1, c.argv.len(), None, None)
+}
+
+// ---------------------------------------------------------------------
+// SPOP / SRANDMEMBER
+// ---------------------------------------------------------------------
+
+/// Log popped members as SREMs, so a replay removes the same ones.
+fn propagate_srem(s: &mut Server, key: &[u8], members: &[Vec<u8>]) {
+    for batch in members.chunks(SPOP_PROPAGATE_BATCH) {
+        let mut argv = Vec::with_capacity(batch.len() + 2);
+        argv.push(b"SREM".to_vec());
+        argv.push(key.to_vec());
+        argv.extend(batch.iter().cloned());
+        s.also_propagate(argv);
+    }
+}
+
+pub fn spop_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() == 3 {
+        return spop_with_count(s, c);
+    }
+    if c.argv.len() > 3 {
+        return Err(SYNTAX_ERR);
+    }
+    let db = c.db;
+    let Some(set) = write_set(s, db, &c.argv[1])? else {
+        c.reply.null();
+        return Ok(());
+    };
+    let popped = set.pop_random(1);
+    let emptied = set.is_empty();
+    if emptied {
+        s.dbs[db].delete(&c.argv[1]);
+    }
+    s.dirty += 1;
+    propagate_srem(s, &c.argv[1], &popped);
+    match popped.first() {
+        Some(m) => c.reply.bulk(m),
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+fn spop_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
+    let count = parse_positive(&c.argv[2])? as u64;
+    let db = c.db;
+    let max = s.config.set_max_intset_entries;
+    let Some(set) = write_set(s, db, &c.argv[1])? else {
+        c.reply.set_len(0);
+        return Ok(());
+    };
+    if count == 0 {
+        c.reply.set_len(0);
+        return Ok(());
+    }
+    if count >= set.len() as u64 {
+        // The whole set, answered as Redis does: through a SUNION of it.
+        let all = union_of(&[Some(&*set)], max);
+        reply_set(&mut c.reply, &all);
+        s.dbs[db].delete(&c.argv[1]);
+        s.dirty = s.dirty.wrapping_add(count);
+        s.also_propagate(vec![b"DEL".to_vec(), c.argv[1].clone()]);
+        return Ok(());
+    }
+    let popped = set.pop_random(count as usize);
+    s.dirty = s.dirty.wrapping_add(count);
+    c.reply.set_len(popped.len());
+    for m in &popped {
+        c.reply.bulk(m);
+    }
+    propagate_srem(s, &c.argv[1], &popped);
+    Ok(())
+}
+
+pub fn srandmember_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() == 3 {
+        return srandmember_with_count(s, c);
+    }
+    if c.argv.len() > 3 {
+        return Err(SYNTAX_ERR);
+    }
+    match read_set(s, c.db, &c.argv[1])?.and_then(|set| set.random()) {
+        Some(m) => reply_member(&mut c.reply, m),
+        None => c.reply.null(),
+    }
+    Ok(())
+}
+
+fn srandmember_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
+    let l = parse_rand_count(&c.argv[2])?;
+    let set = match read_set(s, c.db, &c.argv[1])? {
+        Some(set) if !set.is_empty() => set,
+        _ => {
+            c.reply.array_len(0);
+            return Ok(());
+        }
+    };
+    let r = &mut c.reply;
+    let count = l.unsigned_abs() as usize;
+    if count == 0 {
+        r.array_len(0);
+        return Ok(());
+    }
+    // Negative count (or 1): independent picks, repeats allowed.
+    if l < 0 || count == 1 {
+        r.array_len(count);
+        for _ in 0..count {
+            if let Some(m) = set.random() {
+                reply_member(r, m);
+            }
+        }
+        return Ok(());
+    }
+    if count >= set.len() {
+        r.array_len(set.len());
+        for m in set.iter() {
+            reply_member(r, m);
+        }
+        return Ok(());
+    }
+    let picks = set.random_distinct(count);
+    r.array_len(picks.len());
+    for m in picks {
+        reply_member(r, m);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// SINTER / SUNION / SDIFF and their STORE forms
+// ---------------------------------------------------------------------
+
+/// Answer a whole set as a RESP3 set (an array in RESP2).
+fn reply_set(r: &mut ReplyBuf, set: &Set) {
+    r.set_len(set.len());
+    for m in set.iter() {
+        reply_member(r, m);
+    }
+}
+
+/// Check that every key of `argv[from..to]` is a set or missing (WRONGTYPE
+/// otherwise, even after a missing key); true for each key that exists.
+/// Read lookups even for the STORE forms, as Redis 7.0 does (they count in
+/// keyspace_hits/misses).
+fn check_sets(s: &mut Server, c: &Client, from: usize, to: usize) -> Result<Vec<bool>, ReplyError> {
+    let mut present = Vec::with_capacity(to - from);
+    for key in &c.argv[from..to] {
+        match s.lookup_read(c.db, key) {
+            None => present.push(false),
+            Some(o) if matches!(o.value, Value::Set(_)) => present.push(true),
+            Some(_) => return Err(WRONGTYPE_ERR),
+        }
+    }
+    Ok(present)
+}
+
+/// Store a computed set at `dst` (dropping its TTL), or delete `dst` when
+/// the result is empty; reply with the stored size.
+fn store_result(s: &mut Server, c: &mut Client, dst: usize, result: Set) {
+    let n = result.len();
+    if n > 0 {
+        s.set_key(c.db, &c.argv[dst], Value::Set(Arc::new(result)), false);
+        s.dirty += 1;
+    } else if s.delete_key(c.db, &c.argv[dst]) {
+        s.dirty += 1;
+    }
+    c.reply.int(n as i64);
+}
+
+/// SINTER, SINTERSTORE, SINTERCARD, SMEMBERS (Redis's
+/// sinterGenericCommand): walk the smallest set, keep what all others hold.
+/// `card` is Some(limit) for SINTERCARD (0 = no limit).
+fn sinter_generic(
+    s: &mut Server,
+    c: &mut Client,
+    from: usize,
+    to: usize,
+    dst: Option<usize>,
+    card: Option<u64>,
+) -> CmdResult {
+    let present = check_sets(s, c, from, to)?;
+    if present.iter().any(|p| !p) {
+        if let Some(d) = dst {
+            store_result(s, c, d, Set::default());
+        } else if card.is_some() {
+            c.reply.int(0);
+        } else {
+            c.reply.set_len(0);
+        }
+        return Ok(());
+    }
+    let max = s.config.set_max_intset_entries;
+    let mut sets: Vec<(&[u8], &Set)> = c.argv[from..to]
+        .iter()
+        .filter_map(|k| stored_set(s, c.db, k).map(|set| (k.as_slice(), set)))
+        .collect();
+    sets.sort_by_key(|(_, set)| set.len());
+    let (first_key, first) = sets[0];
+    let in_all = |m: Member| {
+        sets[1..]
+            .iter()
+            .all(|(k, set)| *k == first_key || set.contains_member(m))
+    };
+    if let Some(limit) = card {
+        let mut n: u64 = 0;
+        for m in first.iter() {
+            if in_all(m) {
+                n += 1;
+                if limit != 0 && n >= limit {
+                    break;
+                }
+            }
+        }
+        c.reply.int(n as i64);
+        return Ok(());
+    }
+    if let Some(d) = dst {
+        let mut result = Set::default();
+        for m in first.iter() {
+            if in_all(m) {
+                result.add_member(m, max);
+            }
+        }
+        store_result(s, c, d, result);
+        return Ok(());
+    }
+    let r = &mut c.reply;
+    let deferred = r.deferred();
+    let mut n = 0;
+    for m in first.iter() {
+        if in_all(m) {
+            reply_member(r, m);
+            n += 1;
+        }
+    }
+    r.set_deferred_set_len(deferred, n);
+    Ok(())
+}
+
+/// The union of `sets` built as Redis builds it: an intset that converts
+/// as members arrive.
+fn union_of(sets: &[Option<&Set>], max: u64) -> Set {
+    let mut out = Set::default();
+    for set in sets.iter().flatten() {
+        for m in set.iter() {
+            out.add_member(m, max);
+        }
+    }
+    out
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum SetOp {
+    Union,
+    Diff,
+}
+
+/// SUNION, SDIFF and their STORE forms (Redis's sunionDiffGenericCommand),
+/// including its choice between the two difference algorithms, which
+/// decides the result's encoding.
+fn sunion_diff_generic(
+    s: &mut Server,
+    c: &mut Client,
+    from: usize,
+    dst: Option<usize>,
+    op: SetOp,
+) -> CmdResult {
+    let to = c.argv.len();
+    check_sets(s, c, from, to)?;
+    let max = s.config.set_max_intset_entries;
+    let keys = &c.argv[from..to];
+    let sets: Vec<Option<&Set>> = keys.iter().map(|k| stored_set(s, c.db, k)).collect();
+    let result = match op {
+        SetOp::Union => union_of(&sets, max),
+        SetOp::Diff => {
+            let mut out = Set::default();
+            let same_as_first = sets[0].is_some() && keys[1..].iter().any(|k| *k == keys[0]);
+            if let (Some(first), false) = (sets[0], same_as_first) {
+                let others = || sets[1..].iter().flatten();
+                let nonnull = sets.iter().flatten().count() as u64;
+                let algo_one = nonnull * first.len() as u64 / 2;
+                let algo_two: u64 = sets.iter().flatten().map(|s| s.len() as u64).sum();
+                if algo_one <= algo_two {
+                    // Each member of the first set not found in any other.
+                    for m in first.iter() {
+                        if !others().any(|o| o.contains_member(m)) {
+                            out.add_member(m, max);
+                        }
+                    }
+                } else {
+                    // All of the first set, then take the others away.
+                    for m in first.iter() {
+                        out.add_member(m, max);
+                    }
+                    for o in others() {
+                        if out.is_empty() {
+                            break;
+                        }
+                        for m in o.iter() {
+                            out.remove_member(m);
+                        }
+                    }
+                }
+            }
+            out
+        }
+    };
+    match dst {
+        Some(d) => store_result(s, c, d, result),
+        None => reply_set(&mut c.reply, &result),
+    }
+    Ok(())
+}
+
+pub fn sinter_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sinter_generic(s, c, 1, c.argv.len(), None, None)
+}
+
+pub fn sinterstore_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sinter_generic(s, c, 2, c.argv.len(), Some(1), None)
+}
+
+pub fn sintercard_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let numkeys = parse_range(
+        &c.argv[1],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )?;
+    if numkeys > c.argv.len() as i64 - 2 {
+        return Err(ReplyError::new(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let end = 2 + numkeys as usize;
+    let mut limit = 0;
+    let mut j = end;
+    while j < c.argv.len() {
+        let more = c.argv.len() - 1 - j;
+        if is(&c.argv[j], "limit") && more > 0 {
+            j += 1;
+            limit = parse_range(&c.argv[j], 0, i64::MAX, Some("ERR LIMIT can't be negative"))?;
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    sinter_generic(s, c, 2, end, None, Some(limit as u64))
+}
+
+pub fn sunion_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sunion_diff_generic(s, c, 1, None, SetOp::Union)
+}
+
+pub fn sunionstore_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sunion_diff_generic(s, c, 2, Some(1), SetOp::Union)
+}
+
+pub fn sdiff_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sunion_diff_generic(s, c, 1, None, SetOp::Diff)
+}
+
+pub fn sdiffstore_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    sunion_diff_generic(s, c, 2, Some(1), SetOp::Diff)
+}
+
+// ---------------------------------------------------------------------
+// SSCAN
+// ---------------------------------------------------------------------
+
+pub fn sscan_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut cursor = parse_scan_cursor(&c.argv[2])?;
+    let Some(set) = read_set(s, c.db, &c.argv[1])? else {
+        reply_empty_scan(&mut c.reply);
+        return Ok(());
+    };
+    // Options are read only once the key is known to be a set.
+    let opts = parse_scan_opts(&c.argv, 3, false)?;
+    let mut members: Vec<Vec<u8>> = Vec::new();
+    let mut maxiter = opts.count.saturating_mul(10);
+    loop {
+        cursor = set.scan(cursor, |m| members.push(m.to_vec()));
+        if cursor == 0 || maxiter == 0 || members.len() >= opts.count {
+            break;
+        }
+        maxiter -= 1;
+    }
+    if let Some(p) = &opts.pattern {
+        members.retain(|m| string_match(p, m, false));
+    }
+    let r = &mut c.reply;
+    r.array_len(2);
+    r.bulk(cursor.to_string().as_bytes());
+    r.array_len(members.len());
+    for m in &members {
+        r.bulk(m);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// The command table (generated by scripts/gen-command-specs.py)
+// ---------------------------------------------------------------------
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "sadd",
+        arity: -3,
+        flags: "write denyoom fast",
+        acl: "@write @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW insert",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        summary: "Put members into a set.",
+        handler: sadd_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "srem",
+        arity: -3,
+        flags: "write fast",
+        acl: "@write @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of members to be removed.",
+        summary: "Take members out of a set.",
+        handler: srem_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sismember",
+        arity: 3,
+        flags: "readonly fast",
+        acl: "@read @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Check whether a value belongs to a set.",
+        handler: sismember_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "smismember",
+        arity: -3,
+        flags: "readonly fast",
+        acl: "@read @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "6.2.0",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        summary: "Check membership for several values at once.",
+        handler: smismember_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "smembers",
+        arity: 2,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output_order",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the set cardinality.",
+        summary: "List every member of a set.",
+        handler: smembers_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "scard",
+        arity: 2,
+        flags: "readonly fast",
+        acl: "@read @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Count the members of a set.",
+        handler: scard_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "spop",
+        arity: -2,
+        flags: "write fast",
+        acl: "@write @set @fast",
+        tips: "nondeterministic_output",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RW access delete",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        summary: "Remove and return random members of a set.",
+        handler: spop_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "srandmember",
+        arity: -2,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        summary: "Return random members of a set without removing them.",
+        handler: srandmember_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "smove",
+        arity: 4,
+        flags: "write fast",
+        acl: "@write @set @fast",
+        tips: "",
+        first_key: 1,
+        last_key: 2,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW access delete",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RW insert",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(0, 1, 0),
+            },
+        ],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Shift a member from one set to another.",
+        handler: smove_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sinter",
+        arity: -2,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output_order",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        summary: "Return the members common to all the given sets.",
+        handler: sinter_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sintercard",
+        arity: -3,
+        flags: "readonly movablekeys",
+        acl: "@read @set @slow",
+        tips: "",
+        first_key: 0,
+        last_key: 0,
+        key_step: 0,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum(0, 1, 1),
+        }],
+        group: "set",
+        since: "7.0.0",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        summary: "Count the members common to all the given sets.",
+        handler: sintercard_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sunion",
+        arity: -2,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output_order",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        summary: "Return the members found in any of the given sets.",
+        handler: sunion_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sdiff",
+        arity: -2,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output_order",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(-1, 1, 0),
+        }],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        summary: "Return members of the first set missing from the others.",
+        handler: sdiff_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sinterstore",
+        arity: -3,
+        flags: "write denyoom",
+        acl: "@write @set @slow",
+        tips: "",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "RW update",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RO access",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(-1, 1, 0),
+            },
+        ],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        summary: "Save the common members of several sets under a key.",
+        handler: sinterstore_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sunionstore",
+        arity: -3,
+        flags: "write denyoom",
+        acl: "@write @set @slow",
+        tips: "",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "OW update",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RO access",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(-1, 1, 0),
+            },
+        ],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        summary: "Save the combined members of several sets under a key.",
+        handler: sunionstore_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sdiffstore",
+        arity: -3,
+        flags: "write denyoom",
+        acl: "@write @set @slow",
+        tips: "",
+        first_key: 1,
+        last_key: -1,
+        key_step: 1,
+        key_specs: &[
+            KeySpec {
+                notes: "",
+                flags: "OW update",
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range(0, 1, 0),
+            },
+            KeySpec {
+                notes: "",
+                flags: "RO access",
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range(-1, 1, 0),
+            },
+        ],
+        group: "set",
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        summary: "Save the set difference under a key.",
+        handler: sdiffstore_command,
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "sscan",
+        arity: -3,
+        flags: "readonly",
+        acl: "@read @set @slow",
+        tips: "nondeterministic_output",
+        first_key: 1,
+        last_key: 1,
+        key_step: 1,
+        key_specs: &[KeySpec {
+            notes: "",
+            flags: "RO access",
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range(0, 1, 0),
+        }],
+        group: "set",
+        since: "2.8.0",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        summary: "Walk a set's members a batch at a time with a cursor.",
+        handler: sscan_command,
+        subcommands: &[],
+    },
+];

@@ -1,0 +1,197 @@
+//! RDB snapshots of the server's keyspace, after Redis's rdb.c save/load
+//! paths: converting values to and from the format layer (`rdb.rs`),
+//! writing to a temp file that is fsynced and renamed atomically (then the
+//! directory fsynced), and BGSAVE without fork: the loop clones the
+//! keyspace's chunk pointers and a thread serializes the clone.
+
+use super::rdb::{self, RdbEntry, RdbValue, RdbWriter, SaveValue};
+use crate::db::Db;
+use crate::sds::Sds;
+use crate::types::Value;
+use crate::types::hash::{Hash, HashLimits};
+use crate::types::list::List;
+use crate::types::set::Set;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Encoding thresholds a load uses to pick compact or full encodings.
+#[derive(Clone, Copy)]
+pub struct Limits {
+    pub hash: HashLimits,
+    pub set_max_intset: u64,
+    pub zset_max_entries: u64,
+    pub zset_max_value: u64,
+}
+
+/// Write one key through the format layer, in the encoding it has now.
+fn write_key<W: io::Write>(
+    w: &mut RdbWriter<W>,
+    key: &[u8],
+    v: &Value,
+    expire: Option<i64>,
+    compress: bool,
+) -> io::Result<()> {
+    match v {
+        Value::List(l) => {
+            let items: Vec<&[u8]> = l.items.iter().map(|e| e.as_bytes()).collect();
+            w.write_entry(key, &SaveValue::List(&items), expire, compress)
+        }
+        Value::Hash(h) => {
+            let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+            let sv = if matches!(&**h, Hash::Listpack(_)) {
+                SaveValue::HashListpack(&pairs)
+            } else {
+                SaveValue::Hash(&pairs)
+            };
+            w.write_entry(key, &sv, expire, compress)
+        }
+        Value::Set(s) => match &**s {
+            Set::Intset(ints) => w.write_entry(key, &SaveValue::SetIntset(ints), expire, compress),
+            Set::Table(_) => {
+                let owned: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
+                let members: Vec<&[u8]> = owned.iter().map(|m| m.as_slice()).collect();
+                w.write_entry(key, &SaveValue::Set(&members), expire, compress)
+            }
+        },
+        Value::ZSet(z) => {
+            let pairs: Vec<(&[u8], f64)> = z.iter_asc().collect();
+            let sv = if z.encoding() == "listpack" {
+                SaveValue::ZSetListpack(&pairs)
+            } else {
+                SaveValue::ZSet(&pairs)
+            };
+            w.write_entry(key, &sv, expire, compress)
+        }
+        string => {
+            let bytes = string.to_vec();
+            w.write_entry(key, &SaveValue::String(&bytes), expire, compress)
+        }
+    }
+}
+
+/// Serialize databases into `path` atomically: temp file, fsync, rename,
+/// fsync of the directory. Returns the number of keys written.
+pub fn save(
+    dbs: &[Db],
+    path: &Path,
+    compress: bool,
+    checksum: bool,
+    now_ms: i64,
+) -> io::Result<usize> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let temp = dir.join(format!(
+        "temp-{}-{}.rdb",
+        std::process::id(),
+        crate::util::rand::next_u64() % 1_000_000
+    ));
+    let result = (|| -> io::Result<usize> {
+        let file = File::create(&temp)?;
+        let mut info = rdb::SaveInfo::now();
+        info.checksum = checksum;
+        info.used_mem = crate::alloc::used_memory() as u64;
+        let mut w = RdbWriter::with_info(BufWriter::with_capacity(1 << 20, file), &info)?;
+        let mut keys = 0;
+        for (id, db) in dbs.iter().enumerate() {
+            if db.is_empty() {
+                continue;
+            }
+            w.select_db(id, db.len() as u64, db.expires.len() as u64)?;
+            for e in db.dict.iter() {
+                let expire = db.expires.get(&e.key).copied();
+                // An expired key has nothing to give a reader.
+                if expire.is_some_and(|t| t <= now_ms) {
+                    continue;
+                }
+                write_key(&mut w, &e.key, &e.value.value, expire, compress)?;
+                keys += 1;
+            }
+        }
+        let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(keys)
+    })();
+    match result {
+        Ok(keys) => {
+            std::fs::rename(&temp, path)?;
+            File::open(&dir)?.sync_all()?;
+            Ok(keys)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// Turn a loaded value into ours, picking encodings by the thresholds.
+pub fn value_from_rdb(v: RdbValue, lim: &Limits) -> Option<Value> {
+    Some(match v {
+        RdbValue::String(s) => Value::from_vec(s),
+        RdbValue::List(items) => Value::List(Arc::new(List {
+            items: items.iter().map(|i| Sds::new(i)).collect(),
+        })),
+        RdbValue::Set(members) => {
+            let first = members.first()?;
+            let mut set = Set::new_for(first);
+            for m in &members {
+                set.add(m, lim.set_max_intset);
+            }
+            Value::Set(Arc::new(set))
+        }
+        RdbValue::Hash(pairs) => {
+            let mut h = Hash::default();
+            for (f, v) in &pairs {
+                h.set(f, v, lim.hash);
+            }
+            Value::Hash(Arc::new(h))
+        }
+        RdbValue::ZSet(pairs) => Value::ZSet(Arc::new(crate::types::zset::ZSet::from_pairs(
+            pairs,
+            lim.zset_max_entries,
+            lim.zset_max_value,
+        ))),
+    })
+}
+
+/// What a load found.
+pub struct Loaded {
+    pub keys: usize,
+    pub expired: usize,
+}
+
+/// Load an RDB file into empty databases. Keys already expired are
+/// skipped, as a master loading its own file does.
+pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Loaded, String> {
+    let file = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+    let ndbs = dbs.len();
+    let mut loaded = Loaded {
+        keys: 0,
+        expired: 0,
+    };
+    rdb::load(io::BufReader::with_capacity(1 << 20, file), |e: RdbEntry| {
+        if e.db >= ndbs {
+            return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {ndbs} databases"));
+        }
+        if e.expire_ms.is_some_and(|t| t <= now_ms) {
+            loaded.expired += 1;
+            return Ok(());
+        }
+        let Some(value) = value_from_rdb(e.value, lim) else { return Ok(()) };
+        let db = &mut dbs[e.db];
+        db.delete(&e.key);
+        db.add(&e.key, value, now_ms);
+        if let Some(t) = e.expire_ms {
+            db.set_expire(&e.key, t);
+        }
+        loaded.keys += 1;
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(loaded)
+}

@@ -1,0 +1,67 @@
+//! Real client libraries against the server: redis-py (RESP3 by default)
+//! running a WATCH/MULTI/EXEC pipeline and a pub/sub round trip, and the
+//! `redis` crate's pub/sub and transactions.
+
+use crate::common::start_miniredis;
+use std::process::Command;
+
+/// The venv `make test-deps` (scripts/ensure-pyclient.sh) prepares.
+fn python() -> String {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/target/pyclient/bin/python");
+    assert!(
+        std::path::Path::new(p).exists(),
+        "redis-py is not installed: run `scripts/ensure-pyclient.sh` (make test does it)"
+    );
+    p.to_string()
+}
+
+#[test]
+fn redis_py_pipeline_watch_and_pubsub() {
+    let s = start_miniredis(&[]);
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/redis_py_check.py"
+        ))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "redis-py check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("protocol 3: ok") && stdout.contains("protocol 2: ok"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn redis_crate_transaction_and_pubsub() {
+    let s = start_miniredis(&[]);
+    let mut con = s.client();
+    let (a, b): (i64, i64) = redis::pipe()
+        .atomic()
+        .incr("tx", 1)
+        .incr("tx", 1)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!((a, b), (1, 2));
+    let mut sub_con = s.client();
+    let mut pubsub = sub_con.as_pubsub();
+    pubsub.subscribe("chan").unwrap();
+    let mut publisher = s.client();
+    let n: i64 = redis::cmd("PUBLISH")
+        .arg("chan")
+        .arg("payload")
+        .query(&mut publisher)
+        .unwrap();
+    assert_eq!(n, 1);
+    let msg = pubsub.get_message().unwrap();
+    assert_eq!(msg.get_channel_name(), "chan");
+    let payload: String = msg.get_payload().unwrap();
+    assert_eq!(payload, "payload");
+}

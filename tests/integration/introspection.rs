@@ -1,0 +1,83 @@
+//! Introspection tools use: SLOWLOG, MONITOR, CLIENT PAUSE/REPLY, ACL WHOAMI.
+
+use crate::common::start_miniredis;
+use std::time::{Duration, Instant};
+
+#[test]
+fn slowlog_records_slow_commands_with_trimmed_args() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    assert_eq!(r.q("CONFIG SET slowlog-log-slower-than 0"), "+OK\r\n");
+    r.q("SLOWLOG RESET");
+    let long = "x".repeat(200);
+    r.q(&format!("SET k {long}"));
+    let log = r.q("SLOWLOG GET 1");
+    assert!(log.starts_with("*1\r\n*6\r\n:"), "{log}");
+    assert!(
+        log.contains(&format!("{}... (72 more bytes)", "x".repeat(128))),
+        "{log}"
+    );
+    assert_eq!(r.q("CONFIG SET slowlog-log-slower-than -1"), "+OK\r\n");
+    let n = r.q("SLOWLOG LEN");
+    r.q("GET k");
+    assert_eq!(r.q("SLOWLOG LEN"), n);
+    assert_eq!(
+        r.q("SLOWLOG GET -2"),
+        "-ERR count should be greater than or equal to -1\r\n"
+    );
+}
+
+#[test]
+fn monitor_streams_other_clients_commands() {
+    let s = start_miniredis(&[]);
+    let mut mon = s.raw();
+    let mut r = s.raw();
+    assert_eq!(mon.q("MONITOR"), "+OK\r\n");
+    r.cmd(&[b"SET", b"greeting", b"hi \"there\"\n"]);
+    let line = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(
+        line.starts_with('+')
+            && line.ends_with(" \"SET\" \"greeting\" \"hi \\\"there\\\"\\n\"\r\n"),
+        "{line}"
+    );
+    assert!(line.contains(" [0 127.0.0.1:"), "{line}");
+}
+
+#[test]
+fn client_pause_holds_commands_until_it_ends() {
+    let s = start_miniredis(&[]);
+    let mut admin = s.raw();
+    let mut other = s.raw();
+    assert_eq!(admin.q("CLIENT PAUSE 200 WRITE"), "+OK\r\n");
+    let t0 = Instant::now();
+    assert_eq!(other.q("GET k"), "$-1\r\n");
+    assert!(
+        t0.elapsed() < Duration::from_millis(150),
+        "reads are not held in WRITE mode"
+    );
+    assert_eq!(other.q("SET k v"), "+OK\r\n");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(180),
+        "the write waited for the pause: {:?}",
+        t0.elapsed()
+    );
+    // UNPAUSE (not a write) ends a long WRITE pause early.
+    admin.q("CLIENT PAUSE 10000 WRITE");
+    let t1 = Instant::now();
+    other.send(b"SET k v2\r\n");
+    assert_eq!(admin.q("CLIENT UNPAUSE"), "+OK\r\n");
+    assert_eq!(other.read_reply(), b"+OK\r\n");
+    assert!(t1.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn client_reply_off_and_skip() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    r.send(b"CLIENT REPLY SKIP\r\nSET a 1\r\nGET a\r\n");
+    assert_eq!(r.read_reply(), b"$1\r\n1\r\n");
+    r.send(b"CLIENT REPLY OFF\r\nSET b 2\r\nGET b\r\nCLIENT REPLY ON\r\nGET b\r\n");
+    assert_eq!(r.read_reply(), b"+OK\r\n");
+    assert_eq!(r.read_reply(), b"$1\r\n2\r\n");
+    assert_eq!(r.q("ACL WHOAMI"), "$7\r\ndefault\r\n");
+}
