@@ -36,6 +36,11 @@ start_servers() {
   wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
 }
 
+stop_servers() {
+  kill "$MR_PID" "$RD_PID" 2>/dev/null || true
+  wait "$MR_PID" "$RD_PID" 2>/dev/null || true
+}
+
 start_servers
 echo "bench: miniredis $("$BIN" --version) on $MR_PORT (pid $MR_PID), $(redis-server --version | cut -d' ' -f1-3) on $RD_PORT (pid $RD_PID)"
 echo "bench: $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, tests $TESTS"
@@ -92,10 +97,14 @@ for i in range($KEYS):
     'BEGIN { printf "%-10s %14d %14d %12.1f %12.1f   (%d keys)\n", w, u, r, (u-bu)/n, (r-br)/n, n }'
 done
 
-# Bytes per element of one big collection: RPUSH / HSET / SADD in batches.
+# Bytes per element of one big collection: RPUSH / HSET / SADD in batches,
+# each into freshly started servers (memory freed by an earlier FLUSHALL
+# stays in the allocator and would hide the RSS growth).
 echo
 printf '%-10s %-6s %14s %14s\n' server type used/elem rss/elem
 for kind in list hash set; do
+  stop_servers
+  start_servers
   for who in miniredis redis; do
     port=$MR_PORT; pid=$MR_PID
     [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
