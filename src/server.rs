@@ -798,13 +798,6 @@ impl Server {
 
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
-        if !self.monitors.is_empty()
-            && !self.loading
-            && !spec.has_flag("admin")
-            && !spec.has_flag("skip_monitor")
-        {
-            crate::commands::introspection::feed_monitors(self, c);
-        }
         let start = Instant::now();
         let dirty_before = self.dirty;
         self.propagate_override = None;
@@ -835,6 +828,15 @@ impl Server {
         }
         let name = self.commands.full_name_static(spec);
         c.last_cmd = name;
+        // Passwords never reach MONITOR, the slow log or CLIENT LIST.
+        redact_secrets(name, &mut c.argv);
+        if !self.monitors.is_empty()
+            && !self.loading
+            && !spec.has_flag("admin")
+            && !spec.has_flag("skip_monitor")
+        {
+            crate::commands::introspection::feed_monitors(self, c);
+        }
         if !spec.has_flag("skip_slowlog") {
             let (threshold, max_len) = (
                 self.config.slowlog_log_slower_than,
@@ -859,6 +861,22 @@ impl Server {
         all.push(current);
         all.sort_by_key(|c| c.id);
         all
+    }
+}
+
+/// Redis's redactClientCommandArgument for AUTH and HELLO ... AUTH.
+fn redact_secrets(name: &str, argv: &mut [Vec<u8>]) {
+    const REDACTED: &[u8] = b"(redacted)";
+    match name {
+        "auth" => argv.iter_mut().skip(1).for_each(|a| *a = REDACTED.to_vec()),
+        "hello" => {
+            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+                for a in argv.iter_mut().skip(i + 1).take(2) {
+                    *a = REDACTED.to_vec();
+                }
+            }
+        }
+        _ => {}
     }
 }
 

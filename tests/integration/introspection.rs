@@ -81,3 +81,18 @@ fn client_reply_off_and_skip() {
     assert_eq!(r.read_reply(), b"$1\r\n2\r\n");
     assert_eq!(r.q("ACL WHOAMI"), "$7\r\ndefault\r\n");
 }
+
+#[test]
+fn passwords_are_redacted_in_monitor_and_slowlog() {
+    let s = start_miniredis(&["--requirepass", "s3cret"]);
+    let mut mon = s.raw();
+    mon.q("AUTH s3cret");
+    mon.q("CONFIG SET slowlog-log-slower-than 0");
+    assert_eq!(mon.q("MONITOR"), "+OK\r\n");
+    let mut r = s.raw();
+    r.q("AUTH s3cret");
+    let line = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(line.ends_with("\"AUTH\" \"(redacted)\"\r\n"), "{line}");
+    let log = r.q("SLOWLOG GET 10");
+    assert!(!log.contains("s3cret"), "{log}");
+}
