@@ -133,3 +133,45 @@ for start in range(0, n, batch):
       'BEGIN { printf "%-10s %-6s %14.1f %14.1f\n", w, t, (u-bu)/n, (r-br)/n }'
   done
 done
+
+# BGSAVE under a random writer: the loop's pause to start the snapshot
+# (latest_fork_usec) and the extra memory while it is written (PSS of the
+# server and, for Redis, its fork child), 1,000,000 keys, writer running.
+pss_tree() { # pid: PSS in bytes of the process and its children
+  local total=0 p
+  for p in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+    kb=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    total=$((total + ${kb:-0} * 1024))
+  done
+  echo "$total"
+}
+echo
+printf '%-10s %16s %14s %14s %14s\n' server fork_pause_us base_pss peak_pss extra/key
+stop_servers
+start_servers
+for who in miniredis redis; do
+  port=$MR_PORT; pid=$MR_PID
+  [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
+  redis-cli -p "$port" CONFIG SET dir "$WORK" >/dev/null
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+for i in range($KEYS):
+    k = b'key:%012d' % i
+    out.write(b'*3\r\n\$3\r\nSET\r\n\$16\r\n' + k + b'\r\n\$3\r\nVXK\r\n')
+" | redis-cli -p "$port" --pipe >/dev/null
+  base=$(pss_tree "$pid")
+  redis-benchmark -p "$port" -c 10 -P 16 -t set -r "$KEYS" -n 4000000 -d 3 >/dev/null 2>&1 &
+  WRITER=$!
+  sleep 0.5
+  redis-cli -p "$port" BGSAVE >/dev/null
+  peak=$base
+  while redis-cli -p "$port" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do
+    now=$(pss_tree "$pid"); [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.02
+  done
+  kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true
+  fork_us=$(redis-cli -p "$port" INFO stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')
+  awk -v w="$who" -v f="$fork_us" -v b="$base" -v p="$peak" -v n="$KEYS" \
+    'BEGIN { printf "%-10s %16d %14d %14d %14.1f\n", w, f, b, p, (p-b)/n }'
+done

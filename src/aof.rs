@@ -383,17 +383,28 @@ pub fn write_snapshot_commands(dbs: Vec<crate::db::Db>, path: &std::path::Path) 
             continue;
         }
         cat_command(&mut buf, &[b"SELECT".to_vec(), id.to_string().into_bytes()]);
-        for e in db.dict.iter() {
+        let crate::db::Db { dict, expires, .. } = db;
+        let mut err: Option<io::Error> = None;
+        // Chunks are released as they are written (see Dict::drain_chunks).
+        dict.drain_chunks(|e| {
+            if err.is_some() {
+                return;
+            }
             rewrite_key(
                 &mut buf,
                 &e.key,
                 &e.value.value,
-                db.expires.get(&e.key).copied(),
+                expires.get(&e.key).copied(),
             );
             if buf.len() >= 64 * 1024 {
-                w.write_all(&buf)?;
+                if let Err(e) = w.write_all(&buf) {
+                    err = Some(e);
+                }
                 buf.clear();
             }
+        });
+        if let Some(e) = err {
+            return Err(e);
         }
     }
     w.write_all(&buf)?;

@@ -352,7 +352,7 @@ impl Server {
         let now = crate::util::time::mstime();
         let path = self.rdb_path();
         let result = crate::persistence::snapshot::save(
-            &self.dbs,
+            self.dbs.clone(),
             &path,
             self.config.rdbcompression,
             self.config.rdbchecksum,
@@ -389,7 +389,7 @@ impl Server {
         let handle = std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
-                crate::persistence::snapshot::save(&snapshot, &path, compress, checksum, now)
+                crate::persistence::snapshot::save(snapshot, &path, compress, checksum, now)
             })
             .map_err(|_| "ERR Can't start the background save thread")?;
         log::info!("Background saving started");

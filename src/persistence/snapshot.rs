@@ -74,7 +74,7 @@ fn write_key<W: io::Write>(
 /// Serialize databases into `path` atomically: temp file, fsync, rename,
 /// fsync of the directory. Returns the number of keys written.
 pub fn save(
-    dbs: &[Db],
+    dbs: Vec<Db>,
     path: &Path,
     compress: bool,
     checksum: bool,
@@ -97,19 +97,29 @@ pub fn save(
         info.used_mem = crate::alloc::used_memory() as u64;
         let mut w = RdbWriter::with_info(BufWriter::with_capacity(1 << 20, file), &info)?;
         let mut keys = 0;
-        for (id, db) in dbs.iter().enumerate() {
+        for (id, db) in dbs.into_iter().enumerate() {
             if db.is_empty() {
                 continue;
             }
             w.select_db(id, db.len() as u64, db.expires.len() as u64)?;
-            for e in db.dict.iter() {
-                let expire = db.expires.get(&e.key).copied();
+            let Db { dict, expires, .. } = db;
+            let mut err: Option<io::Error> = None;
+            dict.drain_chunks(|e| {
+                if err.is_some() {
+                    return;
+                }
+                let expire = expires.get(&e.key).copied();
                 // An expired key has nothing to give a reader.
                 if expire.is_some_and(|t| t <= now_ms) {
-                    continue;
+                    return;
                 }
-                write_key(&mut w, &e.key, &e.value.value, expire, compress)?;
-                keys += 1;
+                match write_key(&mut w, &e.key, &e.value.value, expire, compress) {
+                    Ok(()) => keys += 1,
+                    Err(e) => err = Some(e),
+                }
+            });
+            if let Some(e) = err {
+                return Err(e);
             }
         }
         let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
