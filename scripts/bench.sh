@@ -13,7 +13,7 @@ BIN=${1:-./target/release/miniredis}
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-200000}
 KEYS=${KEYS:-1000000}
-TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange_100,lrange_600}
+TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
 ELEMS=${ELEMS:-1000000}
 WORK=$(mktemp -d)
 PIDS=()
@@ -56,6 +56,46 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+# Custom commands: rank queries near the middle of a 1,000,000-member
+# sorted set, and PUBLISH to a channel with 10 subscribers.
+ZMEMBERS=${ZMEMBERS:-1000000}
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  redis-cli -p "$port" DEL bigz >/dev/null
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+n = $ZMEMBERS
+for start in range(0, n, 1000):
+    args = [b'ZADD', b'bigz']
+    for i in range(start, min(n, start + 1000)):
+        args += [b'%d' % i, b'member:%08d' % i]
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+" | redis-cli -p "$port" --pipe >/dev/null
+done
+SUBS=()
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  for _ in $(seq 1 10); do
+    redis-cli -p "$port" SUBSCRIBE news >/dev/null 2>&1 &
+    SUBS+=($!)
+  done
+done
+mid=$(printf 'member:%08d' $((ZMEMBERS / 2)))
+for round in $(seq 1 "$ROUNDS"); do
+  for P in 1 16; do
+    for who in miniredis redis; do
+      port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello"; do
+        name=${spec%%:*}; cmd=${spec#*:}
+        rps=$(redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
+        printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"
+      done
+    done
+  done
+done
+kill "${SUBS[@]}" 2>/dev/null || true
 
 python3 - "$WORK/results" <<'PY'
 import sys, statistics

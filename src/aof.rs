@@ -361,6 +361,12 @@ pub fn rewrite_key(
             let mut members = members;
             batched(out, b"SADD", &mut members, ITEMS_PER_CMD);
         }
+        Value::ZSet(z) => {
+            let mut pairs = z
+                .iter_asc()
+                .flat_map(|(m, score)| [crate::util::num::fmt_g17(score).into_bytes(), m.to_vec()]);
+            batched(out, b"ZADD", &mut pairs, ITEMS_PER_CMD * 2);
+        }
         other => cat_command(out, &[b"SET".to_vec(), k.clone(), other.to_vec()]),
     }
     if let Some(when) = expire {

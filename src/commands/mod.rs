@@ -135,6 +135,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         hashes::COMMANDS,
         sets::COMMANDS,
         introspection::COMMANDS,
+        sorted_sets::COMMANDS,
     ]
 }
 

@@ -15,6 +15,7 @@ mod collections_list;
 mod generator;
 mod pubsub;
 mod transactions;
+mod zsets;
 
 use common::{Proc, Raw, reply_len, start_miniredis, start_redis_server};
 

@@ -13,6 +13,7 @@ mod protocol;
 mod pubsub;
 mod scan;
 mod transactions;
+mod zsets_blocking;
 
 use common::start_miniredis;
 

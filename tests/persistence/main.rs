@@ -424,3 +424,41 @@ fn transactions_replay_all_or_nothing() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Sorted sets survive an AOF rewrite (scores exact, inf included).
+#[test]
+fn rewrite_keeps_sorted_sets() {
+    let dir = tmpdir("aof-rewrite-z");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    r.q("ZADD z 0.1 a 1e300 b -inf c inf d 3 e");
+    for i in 0..300 {
+        r.q(&format!("ZADD big {}.25 m{i}", i));
+    }
+    let before = (
+        r.q("ZRANGE z 0 -1 WITHSCORES"),
+        r.q("ZRANGE big 0 -1 WITHSCORES"),
+    );
+    assert_eq!(
+        r.q("BGREWRITEAOF"),
+        "+Background append only file rewriting started\r\n"
+    );
+    assert!(wait_for(Duration::from_secs(10), || r
+        .q("INFO persistence")
+        .contains("aof_rewrites:1")));
+    r.send(b"SHUTDOWN\r\n");
+    assert!(r.closed());
+    drop(s);
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    assert_eq!(
+        (
+            r.q("ZRANGE z 0 -1 WITHSCORES"),
+            r.q("ZRANGE big 0 -1 WITHSCORES")
+        ),
+        before
+    );
+    assert_eq!(r.q("OBJECT ENCODING big"), "$8\r\nskiplist\r\n");
+    let _ = std::fs::remove_dir_all(dir);
+}
