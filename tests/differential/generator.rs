@@ -127,9 +127,10 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
     let exact = Cmp::Exact;
     // A third of the draws go to the string/key families, the rest to
     // lists and to hashes and sets.
-    match r.below(3) {
+    match r.below(4) {
         0 => return gen_collection_command(r),
         1 => return gen_hash_set_command(r),
+        2 => return gen_zset_command(r),
         _ => {}
     }
     match r.below(44) {
@@ -458,6 +459,154 @@ fn gen_hash_set_command(r: &mut Rng) -> (Vec<String>, Cmp) {
         ),
         24 => (sv!["SINTERCARD", "2", &k, &key(r)], exact),
         _ => (sv!["OBJECT", "ENCODING", &k], exact),
+    }
+}
+
+const SCORES: &[&str] = &[
+    "0", "1", "-1", "2.5", "0.1", "1e300", "-inf", "+inf", "3", "abc", "nan", "-0",
+];
+const SCORE_BOUNDS: &[&str] = &["-inf", "+inf", "0", "(0", "1", "(2.5", "3", "abc", "-1"];
+const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[c", "(hello", "a", "[", "(1"];
+
+/// Sorted-set commands over the same key pool (no single random pops:
+/// ZRANDMEMBER is compared by type only and never changes data).
+fn gen_zset_command(r: &mut Rng) -> (Vec<String>, Cmp) {
+    let k = key(r);
+    let exact = Cmp::Exact;
+    let member = |r: &mut Rng| r.pick(MEMBERS).to_string();
+    let score = |r: &mut Rng| r.pick(SCORES).to_string();
+    match r.below(24) {
+        0..=3 => {
+            let mut c = sv!["ZADD", &k];
+            for _ in 0..r.below(3) {
+                c.push(r.pick(&["NX", "XX", "GT", "LT", "CH", "INCR"]).to_string());
+            }
+            for _ in 0..1 + r.below(3) {
+                c.push(score(r));
+                c.push(member(r));
+            }
+            (c, exact)
+        }
+        4 => (sv!["ZINCRBY", &k, score(r), member(r)], exact),
+        5 => (sv!["ZSCORE", &k, member(r)], exact),
+        6 => (sv!["ZMSCORE", &k, member(r), member(r)], exact),
+        7 => (sv!["ZCARD", &k], exact),
+        8 => (
+            sv!["ZCOUNT", &k, r.pick(SCORE_BOUNDS), r.pick(SCORE_BOUNDS)],
+            exact,
+        ),
+        9 => (
+            sv!["ZLEXCOUNT", &k, r.pick(LEX_BOUNDS), r.pick(LEX_BOUNDS)],
+            exact,
+        ),
+        10 | 11 => {
+            let mut c = match r.below(3) {
+                0 => sv!["ZRANGE", &k, r.pick(INTS), r.pick(INTS)],
+                1 => sv![
+                    "ZRANGE",
+                    &k,
+                    r.pick(SCORE_BOUNDS),
+                    r.pick(SCORE_BOUNDS),
+                    "BYSCORE"
+                ],
+                _ => sv![
+                    "ZRANGE",
+                    &k,
+                    r.pick(LEX_BOUNDS),
+                    r.pick(LEX_BOUNDS),
+                    "BYLEX"
+                ],
+            };
+            if r.chance(30) {
+                c.push("REV".into());
+            }
+            if r.chance(30) {
+                c.extend(sv![
+                    "LIMIT",
+                    r.pick(&["0", "1", "-1"]),
+                    r.pick(&["1", "2", "-1", "0"])
+                ]);
+            }
+            if r.chance(40) {
+                c.push("WITHSCORES".into());
+            }
+            (c, exact)
+        }
+        12 => (
+            sv![
+                r.pick(&["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]),
+                &k,
+                r.pick(SCORE_BOUNDS),
+                r.pick(SCORE_BOUNDS)
+            ],
+            exact,
+        ),
+        13 => (sv![r.pick(&["ZRANK", "ZREVRANK"]), &k, member(r)], exact),
+        14 => (sv!["ZREM", &k, member(r), member(r)], exact),
+        15 => (
+            sv!["ZREMRANGEBYRANK", &k, r.pick(INTS), r.pick(INTS)],
+            exact,
+        ),
+        16 => (
+            sv![
+                "ZREMRANGEBYSCORE",
+                &k,
+                r.pick(SCORE_BOUNDS),
+                r.pick(SCORE_BOUNDS)
+            ],
+            exact,
+        ),
+        17 => (
+            sv![
+                r.pick(&["ZPOPMIN", "ZPOPMAX"]),
+                &k,
+                r.pick(&["1", "2", "0", "-1"])
+            ],
+            exact,
+        ),
+        18 => (
+            sv!["ZMPOP", "2", &k, &key(r), r.pick(&["MIN", "MAX", "MID"])],
+            exact,
+        ),
+        19 => {
+            let mut c = sv![
+                r.pick(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]),
+                &key(r),
+                "2",
+                &k,
+                &key(r)
+            ];
+            if r.chance(30) {
+                c.extend(sv![
+                    "WEIGHTS",
+                    r.pick(&["1", "2", "-1"]),
+                    r.pick(&["1", "0.5"])
+                ]);
+            }
+            if r.chance(30) {
+                c.extend(sv!["AGGREGATE", r.pick(&["SUM", "MIN", "MAX"])]);
+            }
+            if c[0] == "ZDIFFSTORE" {
+                c.truncate(5);
+            }
+            (c, exact)
+        }
+        20 => (
+            sv![
+                r.pick(&["ZUNION", "ZINTER", "ZDIFF"]),
+                "2",
+                &k,
+                &key(r),
+                "WITHSCORES"
+            ],
+            exact,
+        ),
+        21 => (sv!["ZINTERCARD", "2", &k, &key(r)], exact),
+        22 => (
+            sv!["ZRANDMEMBER", &k, r.pick(&["1", "-2", "0"])],
+            Cmp::SameType,
+        ),
+        _ => (sv![r.pick(&["BZPOPMIN", "BZPOPMAX"]), &k, "0.001"], exact),
     }
 }
 
