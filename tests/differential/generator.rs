@@ -99,6 +99,8 @@ const MS_TTLS: &[&str] = &[
     "9223372036854775807",
     "3600000",
 ];
+const SET_EXATS: &[&str] = &["9999999999", "99999999999", "0", "-1", "abc"];
+const SET_PXATS: &[&str] = &["9999999999999", "0", "abc"];
 const ATS: &[&str] = &["0", "1", "9999999999", "99999999999", "-1", "abc"];
 const PATTERNS: &[&str] = &[
     "*",
@@ -125,8 +127,8 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
     let v = r.pick(VALUES).to_string();
     let i = r.pick(INTS).to_string();
     let exact = Cmp::Exact;
-    // A third of the draws go to the string/key families, the rest to
-    // lists and to hashes and sets.
+    // A quarter of the draws each: strings/keys, lists, hashes and sets,
+    // sorted sets.
     match r.below(4) {
         0 => return gen_collection_command(r),
         1 => return gen_hash_set_command(r),
@@ -144,8 +146,11 @@ pub fn gen_command(r: &mut Rng) -> (Vec<String>, Cmp) {
                     3 => c.push("KEEPTTL".into()),
                     4 => c.extend(sv!["EX", r.pick(TTLS)]),
                     5 => c.extend(sv!["PX", r.pick(MS_TTLS)]),
-                    6 => c.extend(sv!["EXAT", r.pick(ATS)]),
-                    _ => c.extend(sv!["PXAT", r.pick(ATS)]),
+                    // SET with a past deadline leaves a logically expired
+                    // key that DBSIZE counts until each server's own expiry
+                    // cycle reclaims it; SET only gets future deadlines.
+                    6 => c.extend(sv!["EXAT", r.pick(SET_EXATS)]),
+                    _ => c.extend(sv!["PXAT", r.pick(SET_PXATS)]),
                 }
             }
             (c, exact)
