@@ -57,6 +57,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+if [ "${CUSTOM:-1}" = 1 ]; then
 # Custom commands: rank queries near the middle of a 1,000,000-member
 # sorted set, and PUBLISH to a channel with 10 subscribers.
 ZMEMBERS=${ZMEMBERS:-1000000}
@@ -96,6 +97,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 kill "${SUBS[@]}" 2>/dev/null || true
+fi
 
 python3 - "$WORK/results" <<'PY'
 import sys, statistics
@@ -114,6 +116,10 @@ for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1]
 print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster)")
 PY
 
+# Memory per key: KEYS keys (fresh servers: memory an earlier FLUSHALL
+# freed stays in the allocator and would hide RSS growth)
+stop_servers
+start_servers
 # Memory per key: KEYS keys "key:%012d" with 3-byte values, as keyspace-notes.md measures.
 mem_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1==f{print $2}'; }
 rss_of() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status"; }

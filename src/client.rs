@@ -67,6 +67,8 @@ pub struct Client {
     pub reply_skip_next: bool,
     /// A command held back by CLIENT PAUSE, run when the pause ends.
     pub paused_argv: Option<Vec<Vec<u8>>>,
+    /// Already on the server's pending-write list.
+    pub pending_write: bool,
 }
 
 impl Client {
@@ -113,6 +115,7 @@ impl Client {
             reply_off: false,
             reply_skip_next: false,
             paused_argv: None,
+            pending_write: false,
         }
     }
 

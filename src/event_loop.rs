@@ -264,54 +264,53 @@ impl EventLoop {
     /// Write what a client has pending; adjust writable interest; close it
     /// when it asked to be closed and everything is out.
     fn flush_client(&mut self, server: &mut Server, slot: usize) {
-        let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
+        // Work on the client in place; it leaves the slab only to be freed.
+        let Some(Some(c)) = server.clients.get_mut(slot) else {
             return;
         };
-        if c.close_asap {
-            self.free_client(server, slot, c);
-            return;
-        }
-        let before = c.bytes_written_total;
-        let done = match c.write_to_socket(usize::MAX) {
-            Ok(done) => done,
-            Err(_) => {
-                self.free_client(server, slot, c);
-                return;
+        c.pending_write = false;
+        let close = if c.close_asap {
+            true
+        } else {
+            let before = c.bytes_written_total;
+            match c.write_to_socket(usize::MAX) {
+                Err(_) => true,
+                Ok(done) => {
+                    server.stats.net_output_bytes += c.bytes_written_total - before;
+                    let (now, limits) = (server.now_ms, server.config.pubsub_obuf_limits());
+                    if c.subscription_count() > 0 && obuf_limit_reached(now, limits, c) {
+                        log::warn!(
+                            "Client id={} addr={} closed for overcoming of output buffer limits.",
+                            c.id,
+                            c.addr
+                        );
+                        true
+                    } else if done && c.close_after_reply {
+                        true
+                    } else if done == c.want_write {
+                        let interest = if done {
+                            Interest::READABLE
+                        } else {
+                            Interest::READABLE | Interest::WRITABLE
+                        };
+                        c.want_write = !done;
+                        match c.sock.as_mut() {
+                            Some(sock) => self
+                                .poll
+                                .registry()
+                                .reregister(sock, Token(slot + CLIENT_TOKEN_BASE), interest)
+                                .is_err(),
+                            None => false,
+                        }
+                    } else {
+                        false
+                    }
+                }
             }
         };
-        server.stats.net_output_bytes += c.bytes_written_total - before;
-        if c.subscription_count() > 0 && obuf_limit_reached(server, &mut c) {
-            log::warn!(
-                "Client id={} addr={} closed for overcoming of output buffer limits.",
-                c.id,
-                c.addr
-            );
+        if close && let Some(c) = server.clients[slot].take() {
             self.free_client(server, slot, c);
-            return;
         }
-        if done && c.close_after_reply {
-            self.free_client(server, slot, c);
-            return;
-        }
-        if done == c.want_write {
-            let interest = if done {
-                Interest::READABLE
-            } else {
-                Interest::READABLE | Interest::WRITABLE
-            };
-            if let Some(sock) = c.sock.as_mut()
-                && self
-                    .poll
-                    .registry()
-                    .reregister(sock, Token(slot + CLIENT_TOKEN_BASE), interest)
-                    .is_err()
-            {
-                self.free_client(server, slot, c);
-                return;
-            }
-            c.want_write = !done;
-        }
-        server.clients[slot] = Some(c);
     }
 
     /// Redis's beforeSleep: the fast expire cycle, then every pending reply
@@ -340,15 +339,15 @@ impl EventLoop {
 
 /// Redis's checkClientOutputBufferLimits for pub/sub clients: over the
 /// hard limit, or over the soft limit for longer than its seconds.
-fn obuf_limit_reached(server: &Server, c: &mut Client) -> bool {
-    let (hard, soft, secs) = server.config.pubsub_obuf_limits();
+fn obuf_limit_reached(now_ms: i64, limits: (u64, u64, u64), c: &mut Client) -> bool {
+    let (hard, soft, secs) = limits;
     let pending = c.reply.pending() as u64;
     if hard > 0 && pending > hard {
         return true;
     }
     if soft > 0 && pending > soft {
-        let since = *c.obuf_soft_since.get_or_insert(server.now_ms);
-        return server.now_ms - since >= secs as i64 * 1000;
+        let since = *c.obuf_soft_since.get_or_insert(now_ms);
+        return now_ms - since >= secs as i64 * 1000;
     }
     c.obuf_soft_since = None;
     false

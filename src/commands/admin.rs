@@ -151,6 +151,10 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
         // Save, flush, load: the round trip tests rely on.
         s.rdb_save()
             .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
+        // A restore from disk invalidates every WATCH on what it replaces.
+        for db in 0..s.dbs.len() {
+            s.touch_all_watched_in_db(db, None);
+        }
         for db in s.dbs.iter_mut() {
             db.flush();
         }

@@ -172,12 +172,19 @@ fn write_pmessage(r: &mut ReplyBuf, pat: &[u8], ch: &[u8], msg: &[u8]) {
 /// Deliver a message (Redis's pubsubPublishMessage): channel subscribers
 /// first, then pattern subscribers. Returns how many received it.
 pub fn publish(s: &mut Server, c: &mut Client, ch: &[u8], msg: &[u8]) -> usize {
-    let mut receivers = 0;
     let hard = s.config.pubsub_obuf_limits().0;
-    let deliver = |s: &mut Server, c: &mut Client, slot: usize, f: &dyn Fn(&mut ReplyBuf)| {
+    let Server {
+        clients,
+        pubsub,
+        pending_writes,
+        ..
+    } = s;
+    let mut receivers = 0;
+    let mut deliver = |slot: usize, f: &dyn Fn(&mut ReplyBuf)| {
+        receivers += 1;
         if slot == c.slot {
             f(&mut c.reply);
-        } else if let Some(Some(sub)) = s.clients.get_mut(slot) {
+        } else if let Some(Some(sub)) = clients.get_mut(slot) {
             // A subscriber that does not read is cut off at the hard limit
             // rather than growing the server's memory without bound.
             if hard > 0 && sub.reply.pending() as u64 > hard {
@@ -185,26 +192,22 @@ pub fn publish(s: &mut Server, c: &mut Client, ch: &[u8], msg: &[u8]) -> usize {
             } else if !sub.close_asap {
                 f(&mut sub.reply);
             }
-            s.pending_writes.push(slot);
+            if !sub.pending_write {
+                sub.pending_write = true;
+                pending_writes.push(slot);
+            }
         }
     };
-    if let Some(slots) = s.pubsub.channels.get(ch).cloned() {
-        for slot in slots {
-            deliver(s, c, slot, &|r| write_message(r, ch, msg));
-            receivers += 1;
+    if let Some(slots) = pubsub.channels.get(ch) {
+        for &slot in slots {
+            deliver(slot, &|r| write_message(r, ch, msg));
         }
     }
-    let matching: Vec<(Vec<u8>, Vec<usize>)> = s
-        .pubsub
-        .patterns
-        .iter()
-        .filter(|(p, _)| string_match(p, ch, false))
-        .cloned()
-        .collect();
-    for (pat, slots) in matching {
-        for slot in slots {
-            deliver(s, c, slot, &|r| write_pmessage(r, &pat, ch, msg));
-            receivers += 1;
+    for (pat, slots) in &pubsub.patterns {
+        if string_match(pat, ch, false) {
+            for &slot in slots {
+                deliver(slot, &|r| write_pmessage(r, pat, ch, msg));
+            }
         }
     }
     receivers

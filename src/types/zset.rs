@@ -162,6 +162,9 @@ struct Node {
     left: u32,
     right: u32,
     size: u32,
+    /// Size of the left subtree, kept here so rank and select walks read
+    /// one node per level instead of also fetching the left child.
+    lsize: u32,
     prio: u32,
 }
 
@@ -207,8 +210,11 @@ impl Tree {
             let nd = &self.nodes[n as usize];
             (nd.left, nd.right)
         };
-        let s = 1 + self.size(l) + self.size(r);
-        self.nodes[n as usize].size = s as u32;
+        let ls = self.size(l);
+        let s = 1 + ls + self.size(r);
+        let nd = &mut self.nodes[n as usize];
+        nd.size = s as u32;
+        nd.lsize = ls as u32;
     }
 
     fn alloc(&mut self, score: f64, member: Sds) -> u32 {
@@ -218,6 +224,7 @@ impl Tree {
             left: NIL,
             right: NIL,
             size: 1,
+            lsize: 0,
             prio: rand::next_u64() as u32,
         };
         match self.free.pop() {
@@ -292,7 +299,7 @@ impl Tree {
         while n != NIL {
             let nd = &self.nodes[n as usize];
             if pred(nd.score, &nd.member) {
-                acc += self.size(nd.left) + 1;
+                acc += nd.lsize as usize + 1;
                 n = nd.right;
             } else {
                 n = nd.left;
@@ -310,7 +317,7 @@ impl Tree {
         let mut n = self.root;
         while n != NIL {
             let nd = &self.nodes[n as usize];
-            let ls = self.size(nd.left);
+            let ls = nd.lsize as usize;
             match k.cmp(&ls) {
                 Ordering::Less => n = nd.left,
                 Ordering::Equal => return n,
@@ -417,7 +424,7 @@ impl Tree {
         let mut n = self.root;
         while n != NIL {
             let nd = &self.nodes[n as usize];
-            let ls = self.size(nd.left);
+            let ls = nd.lsize as usize;
             match k.cmp(&ls) {
                 Ordering::Less => {
                     if !rev {

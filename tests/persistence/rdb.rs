@@ -389,3 +389,36 @@ fn redis_fixture_aof_replays() {
     assert_eq!(r.q("GET db3:key"), "$1\r\nv\r\n");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A save that fails at SHUTDOWN keeps the server up and says why.
+#[test]
+fn a_failed_save_at_shutdown_keeps_the_server_up() {
+    let dir = tmpdir("rdb-failsave");
+    let s = start_miniredis(&["--dir", dir.to_str().unwrap(), "--save", "3600 1"]);
+    let mut r = s.raw();
+    r.q("SET k v");
+    // The directory disappears: the RDB cannot be written any more.
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        r.q("SHUTDOWN"),
+        "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
+    );
+    assert_eq!(r.q("GET k"), "$1\r\nv\r\n");
+    r.send(b"SHUTDOWN NOSAVE\r\n");
+    assert!(r.closed());
+}
+
+/// DEBUG RELOAD (a restore from disk) makes a WATCHing EXEC fail.
+#[test]
+fn reload_invalidates_watch() {
+    let dir = tmpdir("rdb-watch");
+    let s = start_miniredis(&["--dir", dir.to_str().unwrap(), "--save", ""]);
+    let mut r = s.raw();
+    r.q("SET k v");
+    r.q("WATCH k");
+    assert_eq!(r.q("DEBUG RELOAD"), "+OK\r\n");
+    r.q("MULTI");
+    r.q("PING");
+    assert_eq!(r.q("EXEC"), "*-1\r\n");
+    let _ = std::fs::remove_dir_all(dir);
+}
