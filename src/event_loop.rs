@@ -277,8 +277,9 @@ impl EventLoop {
                 Err(_) => true,
                 Ok(done) => {
                     server.stats.net_output_bytes += c.bytes_written_total - before;
-                    let (now, limits) = (server.now_ms, server.config.pubsub_obuf_limits());
-                    if c.subscription_count() > 0 && obuf_limit_reached(now, limits, c) {
+                    if c.subscription_count() > 0
+                        && obuf_limit_reached(server.now_ms, server.config.pubsub_obuf_limits(), c)
+                    {
                         log::warn!(
                             "Client id={} addr={} closed for overcoming of output buffer limits.",
                             c.id,

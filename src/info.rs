@@ -349,8 +349,15 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
             "modules" => f!("# Modules"),
             "commandstats" => {
                 f!("# Commandstats");
-                let mut names: Vec<_> = server.stats.commands.iter().collect();
-                names.sort_by_key(|(n, _)| **n);
+                let mut names: Vec<(&str, &crate::server::CommandStats)> = server
+                    .stats
+                    .commands
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, st)| st.calls > 0 || st.rejected_calls > 0)
+                    .map(|(i, st)| (server.commands.names()[i], st))
+                    .collect();
+                names.sort_by_key(|(n, _)| *n);
                 for (name, st) in names {
                     f!(
                         "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}",

@@ -7,7 +7,6 @@ use crate::commands::{CmdResult, CommandSpec, CommandTable, Lookup, ReplyError, 
 use crate::config::Config;
 use crate::db::{Db, lru_clock};
 use crate::types::{Object, Value};
-use crate::util::hash::FastMap;
 use crate::util::time::mstime;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
@@ -38,7 +37,8 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub errors: HashMap<String, u64>,
-    pub commands: FastMap<&'static str, CommandStats>,
+    /// Per-command counters, by CommandTable index.
+    pub commands: Vec<CommandStats>,
     pub io_reads: u64,
     pub io_writes: u64,
 }
@@ -685,7 +685,6 @@ impl Server {
     }
 
     fn process_command_inner(&mut self, c: &mut Client) {
-        self.now_ms = mstime();
         c.last_interaction = self.now_ms;
         let spec = match self.commands.lookup(&c.argv) {
             Lookup::Found(spec) => spec,
@@ -780,8 +779,14 @@ impl Server {
             c.dirty_exec = true;
         }
         if let Some(spec) = spec {
-            let name = self.commands.full_name_static(spec);
-            self.stats.commands.entry(name).or_default().rejected_calls += 1;
+            let i = self.commands.index_of(spec);
+            if self.stats.commands.len() <= i {
+                self.stats.commands.resize(
+                    self.commands.names().len().max(i + 1),
+                    CommandStats::default(),
+                );
+            }
+            self.stats.commands[i].rejected_calls += 1;
         }
         self.add_reply_error(c, &err);
     }
@@ -798,11 +803,14 @@ impl Server {
 
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
-        let start = Instant::now();
+        // One clock read gives the command's time (TTLs) and its start.
+        let start_us = crate::util::time::ustime();
+        self.now_ms = start_us / 1000;
+        c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
         self.propagate_override = None;
         let result: CmdResult = (spec.handler)(self, c);
-        let usec = start.elapsed().as_micros() as u64;
+        let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
         // A command that changed data is logged: as its handler rewrote it,
         // or as it came.
         let overrides = self.propagate_override.take();
@@ -837,15 +845,20 @@ impl Server {
         {
             crate::commands::introspection::feed_monitors(self, c);
         }
-        if !spec.has_flag("skip_slowlog") {
-            let (threshold, max_len) = (
-                self.config.slowlog_log_slower_than,
-                self.config.slowlog_max_len,
-            );
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold >= 0 && usec as i64 >= threshold && !spec.has_flag("skip_slowlog") {
+            let max_len = self.config.slowlog_max_len;
             self.slowlog
                 .push_if_needed(threshold, max_len, c, usec, self.now_ms);
         }
-        let st = self.stats.commands.entry(name).or_default();
+        let i = self.commands.index_of(spec);
+        if self.stats.commands.len() <= i {
+            self.stats.commands.resize(
+                self.commands.names().len().max(i + 1),
+                CommandStats::default(),
+            );
+        }
+        let st = &mut self.stats.commands[i];
         st.calls += 1;
         st.usec += usec;
         if let Err(e) = result {

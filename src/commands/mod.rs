@@ -142,8 +142,11 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
 /// Name → row lookup, built once at startup.
 pub struct CommandTable {
     by_name: FastMap<Vec<u8>, &'static CommandSpec>,
-    /// "config|get" style names, keyed by row address.
-    full_names: FastMap<usize, &'static str>,
+    /// Dense index of every row (commands and subcommands), keyed by row
+    /// address: per-command stats live in a Vec at this index.
+    index: FastMap<usize, usize>,
+    /// "config|get" style names, by index.
+    names: Vec<&'static str>,
 }
 
 /// What a lookup found for an argv.
@@ -163,21 +166,25 @@ impl Default for CommandTable {
 impl CommandTable {
     pub fn new() -> CommandTable {
         let mut by_name = FastMap::default();
-        let mut full_names = FastMap::default();
+        let mut index = FastMap::default();
+        let mut names = Vec::new();
         for table in all_tables() {
             for spec in table {
                 by_name.insert(spec.name.as_bytes().to_vec(), spec);
-                full_names.insert(spec as *const _ as usize, spec.name);
+                index.insert(spec as *const _ as usize, names.len());
+                names.push(spec.name);
                 for sub in spec.subcommands {
                     let full: &'static str =
                         Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
-                    full_names.insert(sub as *const _ as usize, full);
+                    index.insert(sub as *const _ as usize, names.len());
+                    names.push(full);
                 }
             }
         }
         CommandTable {
             by_name,
-            full_names,
+            index,
+            names,
         }
     }
 
@@ -238,10 +245,20 @@ impl CommandTable {
     }
 
     pub fn full_name_static(&self, spec: &'static CommandSpec) -> &'static str {
-        self.full_names
+        self.names[self.index_of(spec)]
+    }
+
+    /// The row's dense index (every row of the table has one).
+    pub fn index_of(&self, spec: &'static CommandSpec) -> usize {
+        self.index
             .get(&(spec as *const _ as usize))
             .copied()
-            .unwrap_or(spec.name)
+            .unwrap_or(0)
+    }
+
+    /// Every row's full name, by index.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
     }
 }
 
