@@ -28,7 +28,7 @@ wait_ready() { # port
 
 start_servers() {
   MR_PORT=$(free_port)
-  "$BIN" --port "$MR_PORT" --save '' --appendonly no >/dev/null 2>"$WORK/mr.err" &
+  "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK" >/dev/null 2>"$WORK/mr.err" &
   MR_PID=$!; PIDS+=("$MR_PID")
   RD_PORT=$(free_port)
   redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK" >/dev/null 2>&1 &
@@ -156,6 +156,7 @@ for kind in list hash set; do
     [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
     redis-cli -p "$port" FLUSHALL >/dev/null
     base_used=$(mem_field "$port" used_memory); base_rss=$(rss_of "$pid")
+    [ -n "${BENCH_DEBUG:-}" ] && echo "debug: $who pid=$pid port=$port base_rss=$base_rss" >&2
     python3 -c "
 import sys
 out = sys.stdout.buffer
@@ -198,7 +199,6 @@ start_servers
 for who in miniredis redis; do
   port=$MR_PORT; pid=$MR_PID
   [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
-  redis-cli -p "$port" CONFIG SET dir "$WORK" >/dev/null
   python3 -c "
 import sys
 out = sys.stdout.buffer

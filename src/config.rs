@@ -293,8 +293,15 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
     entry!("databases", false, |c| c.databases.to_string(), |c, v| c
         .databases =
         parse_int(v, 1, i32::MAX as i64)? as usize),
-    entry!("dir", true, |c| c.dir.clone(), |c, v| c.dir =
-        one(v)?.to_string()),
+    // Like Redis, CONFIG GET dir answers the working directory itself.
+    entry!(
+        "dir",
+        true,
+        |_c| std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default(),
+        |c, v| c.dir = one(v)?.to_string()
+    ),
     entry!("loglevel", true, |c| c.loglevel.clone(), |c, v| c
         .loglevel =
         parse_enum(

@@ -230,6 +230,9 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
         if !entry.mutable {
             failure = Some((name, "can't set immutable config"));
+        } else if matches!(entry.name, "dir" | "dbfilename") {
+            // Protected in Redis 7.0 (enable-protected-configs no).
+            failure = Some((name, "can't set protected config"));
         } else if seen.contains(&entry.name) {
             failure = Some((name, "duplicate parameter"));
         } else {

@@ -765,3 +765,16 @@ GET nosuch
 "#,
     );
 }
+
+#[test]
+fn config_dir_and_dbfilename_are_protected() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+CONFIG SET dir /nonexistent/dir
+CONFIG SET dir /tmp
+CONFIG SET dbfilename other.rdb
+"#,
+    );
+}
