@@ -66,3 +66,32 @@ pub fn parse_i32(arg: &[u8]) -> Result<i32, ReplyError> {
         ReplyError::new("ERR value is out of range, value must between -2147483648 and 2147483647")
     })
 }
+
+/// A blocking command's timeout in seconds (Redis's
+/// getTimeoutFromObjectOrReply): the deadline in Unix ms, 0 for forever.
+pub fn parse_block_timeout(now_ms: i64, arg: &[u8]) -> Result<i64, ReplyError> {
+    crate::util::ld::LongDouble::parse(arg).ok_or(ReplyError::new(
+        "ERR timeout is not a float or out of range",
+    ))?;
+    let secs: f64 = std::str::from_utf8(arg)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0.0);
+    let ms = secs * 1000.0;
+    // C's float-to-integer conversion yields i64::MIN when out of range.
+    let tval = if (-9.2e18..9.2e18).contains(&ms) {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    if tval < 0 {
+        return Err(ReplyError::new("ERR timeout is negative"));
+    }
+    if tval == 0 {
+        return Ok(0);
+    }
+    if tval > i64::MAX - now_ms {
+        return Err(ReplyError::new("ERR timeout is out of range"));
+    }
+    Ok(tval + now_ms)
+}

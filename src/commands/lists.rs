@@ -619,38 +619,9 @@ pub fn rpoplpush_command(s: &mut Server, c: &mut Client) -> CmdResult {
 // Blocking forms
 // ---------------------------------------------------------------------
 
-/// Redis's getTimeoutFromObjectOrReply for seconds: a deadline in Unix
-/// ms, 0 for forever.
-fn parse_timeout(s: &Server, arg: &[u8]) -> Result<i64, ReplyError> {
-    crate::util::ld::LongDouble::parse(arg).ok_or(ReplyError::new(
-        "ERR timeout is not a float or out of range",
-    ))?;
-    let secs: f64 = std::str::from_utf8(arg)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0.0);
-    let ms = secs * 1000.0;
-    // C's float-to-integer conversion yields i64::MIN when out of range.
-    let tval = if (-9.2e18..9.2e18).contains(&ms) {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    if tval < 0 {
-        return Err(ReplyError::new("ERR timeout is negative"));
-    }
-    if tval == 0 {
-        return Ok(0);
-    }
-    if tval > i64::MAX - s.now_ms {
-        return Err(ReplyError::new("ERR timeout is out of range"));
-    }
-    Ok(tval + s.now_ms)
-}
-
 fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
     let last = c.argv.len() - 1;
-    let deadline = parse_timeout(s, &c.argv[last])?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[last])?;
     for i in 1..last {
         let key = c.argv[i].clone();
         let Some(l) = list_mut(s, c.db, &key)? else {
@@ -687,7 +658,7 @@ pub fn brpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn blmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let deadline = parse_timeout(s, &c.argv[1])?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
     let a = parse_mpop(&c.argv, 2)?;
     if mpop_first(s, c, a.keys.clone(), a.end, a.count)? {
         return Ok(());
@@ -715,7 +686,7 @@ fn blmove_generic(
     to: End,
     timeout_idx: usize,
 ) -> CmdResult {
-    let deadline = parse_timeout(s, &c.argv[timeout_idx])?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[timeout_idx])?;
     let (src, dst) = (c.argv[1].clone(), c.argv[2].clone());
     if check_list_type(s, c.db, &src)? {
         lmove_generic(s, c, &src, &dst, from, to)?;

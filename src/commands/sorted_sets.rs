@@ -1130,35 +1130,6 @@ pub fn zmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
-/// Redis's getTimeoutFromObjectOrReply for seconds: a deadline in Unix
-/// ms, 0 for forever (the same rules as the list commands).
-fn parse_timeout(s: &Server, arg: &[u8]) -> Result<i64, ReplyError> {
-    crate::util::ld::LongDouble::parse(arg).ok_or(ReplyError::new(
-        "ERR timeout is not a float or out of range",
-    ))?;
-    let secs: f64 = std::str::from_utf8(arg)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0.0);
-    let ms = secs * 1000.0;
-    // C's float-to-integer conversion yields i64::MIN when out of range.
-    let tval = if (-9.2e18..9.2e18).contains(&ms) {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    if tval < 0 {
-        return Err(ReplyError::new("ERR timeout is negative"));
-    }
-    if tval == 0 {
-        return Ok(0);
-    }
-    if tval > i64::MAX - s.now_ms {
-        return Err(ReplyError::new("ERR timeout is out of range"));
-    }
-    Ok(tval + s.now_ms)
-}
-
 fn blocking_pop(
     s: &mut Server,
     c: &mut Client,
@@ -1185,7 +1156,7 @@ fn blocking_pop(
 
 fn bzpop_minmax(s: &mut Server, c: &mut Client, max: bool) -> CmdResult {
     let last = c.argv.len() - 1;
-    let deadline = parse_timeout(s, &c.argv[last])?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[last])?;
     blocking_pop(s, c, 1..last, deadline, max, None)
 }
 
@@ -1199,7 +1170,7 @@ pub fn bzpopmax_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn bzmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let a = parse_mpop(&c.argv, 2)?;
-    let deadline = parse_timeout(s, &c.argv[1])?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
     blocking_pop(s, c, a.keys, deadline, a.max, Some(a.count))
 }
 
