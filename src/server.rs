@@ -627,6 +627,34 @@ impl Server {
         }
     }
 
+    /// A collection of type `T` for reading: None when the key is missing,
+    /// WRONGTYPE when it holds something else.
+    pub fn read_as<T: crate::types::Kind>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&T>, ReplyError> {
+        match self.lookup_read(db, key) {
+            None => Ok(None),
+            Some(o) => T::of(&o.value).map(|a| Some(&**a)).ok_or(WRONGTYPE_ERR),
+        }
+    }
+
+    /// A collection of type `T` for writing (copied first if a snapshot
+    /// shares it): None when missing, WRONGTYPE when it holds something else.
+    pub fn write_as<T: crate::types::Kind>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&mut T>, ReplyError> {
+        match self.lookup_write(db, key) {
+            None => Ok(None),
+            Some(o) => T::of_mut(&mut o.value)
+                .map(|a| Some(std::sync::Arc::make_mut(a)))
+                .ok_or(WRONGTYPE_ERR),
+        }
+    }
+
     /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
         self.dbs[db].set_key(key, value, keep_ttl, self.now_ms);

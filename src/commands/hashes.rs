@@ -31,13 +31,7 @@ fn limits(s: &Server) -> HashLimits {
 /// The hash at `key` for reading; None when missing, WRONGTYPE for another
 /// type.
 fn read_hash<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a Hash>, ReplyError> {
-    match s.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &o.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.read_as(db, key)
 }
 
 /// The hash at `key` for writing, if it exists.
@@ -46,13 +40,7 @@ fn write_hash<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Hash>, ReplyError> {
-    match s.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::Hash(h) => Ok(Some(Arc::make_mut(h))),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.write_as(db, key)
 }
 
 /// The hash at `key` for writing, created empty when missing (Redis's

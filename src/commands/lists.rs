@@ -25,24 +25,12 @@ fn list_mut<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut List>, ReplyError> {
-    match s.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::List(l) => Ok(Some(Arc::make_mut(l))),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.write_as(db, key)
 }
 
 /// The list at `key` for reading.
 fn list_ref<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a List>, ReplyError> {
-    match s.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &o.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.read_as(db, key)
 }
 
 /// Type check without touching stats (for commands that look before acting).

@@ -27,13 +27,7 @@ const SPOP_PROPAGATE_BATCH: usize = 1024;
 
 /// The set at `key` for reading; None when missing, WRONGTYPE otherwise.
 fn read_set<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a Set>, ReplyError> {
-    match s.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &o.value {
-            Value::Set(set) => Ok(Some(set)),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.read_as(db, key)
 }
 
 /// The set at `key` for writing, if it exists.
@@ -42,13 +36,7 @@ fn write_set<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut Set>, ReplyError> {
-    match s.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::Set(set) => Ok(Some(Arc::make_mut(set))),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.write_as(db, key)
 }
 
 /// The set stored at a key already checked to hold one.

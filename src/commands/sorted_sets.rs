@@ -40,13 +40,7 @@ fn limits(s: &Server) -> ZSetLimits {
 
 /// The sorted set at `key` for reading (hits/misses counted).
 fn zset_ref<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a ZSet>, ReplyError> {
-    match s.lookup_read(db, key) {
-        None => Ok(None),
-        Some(o) => match &o.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.read_as(db, key)
 }
 
 /// The sorted set at `key` for writing.
@@ -55,13 +49,7 @@ fn zset_mut<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a mut ZSet>, ReplyError> {
-    match s.lookup_write(db, key) {
-        None => Ok(None),
-        Some(o) => match &mut o.value {
-            Value::ZSet(z) => Ok(Some(Arc::make_mut(z))),
-            _ => Err(WRONGTYPE_ERR),
-        },
-    }
+    s.write_as(db, key)
 }
 
 /// Type check as a write lookup does (no stats): true if a sorted set is there.

@@ -40,6 +40,38 @@ pub enum Value {
     ZSet(Arc<ZSet>),
 }
 
+/// A collection type stored under `Arc` in a `Value` variant: lets the
+/// typed lookups (`Server::read_as` / `write_as`) serve every family.
+pub trait Kind: Clone {
+    fn of(v: &Value) -> Option<&Arc<Self>>;
+    fn of_mut(v: &mut Value) -> Option<&mut Arc<Self>>;
+}
+
+macro_rules! kind {
+    ($t:ty, $variant:ident) => {
+        impl Kind for $t {
+            fn of(v: &Value) -> Option<&Arc<Self>> {
+                if let Value::$variant(x) = v {
+                    Some(x)
+                } else {
+                    None
+                }
+            }
+            fn of_mut(v: &mut Value) -> Option<&mut Arc<Self>> {
+                if let Value::$variant(x) = v {
+                    Some(x)
+                } else {
+                    None
+                }
+            }
+        }
+    };
+}
+kind!(List, List);
+kind!(Hash, Hash);
+kind!(Set, Set);
+kind!(ZSet, ZSet);
+
 /// A keyspace value plus its LRU clock (seconds), for OBJECT IDLETIME.
 #[derive(Clone)]
 pub struct Object {
