@@ -427,6 +427,8 @@ pub struct RewriteJob {
     pub buf: Vec<u8>,
     pub selected_db: Option<usize>,
     pub started_ms: i64,
+    /// Copy-on-write bytes counter when the snapshot was taken.
+    pub cow_at_start: u64,
 }
 
 impl RewriteJob {

@@ -251,7 +251,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                         "err"
                     }
                 );
-                f!("aof_last_cow_size:0");
+                f!("aof_last_cow_size:{}", server.persist.aof_last_cow_size);
                 if let Some(aof) = server.aof.as_ref() {
                     f!("aof_current_size:{}", aof.written);
                     f!("aof_base_size:{}", server.aof_base_size);

@@ -500,6 +500,7 @@ impl Server {
             buf: Vec::new(),
             selected_db: None,
             started_ms: self.now_ms,
+            cow_at_start: crate::db::dict::cow_bytes(),
         });
         Ok(())
     }
@@ -541,6 +542,7 @@ impl Server {
             Ok(())
         });
         self.persist.aof_last_rewrite_time_sec = (self.now_ms - job.started_ms) / 1000;
+        self.persist.aof_last_cow_size = crate::db::dict::cow_bytes() - job.cow_at_start;
         match result {
             Ok(()) => {
                 self.persist.aof_rewrites += 1;
