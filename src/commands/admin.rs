@@ -439,8 +439,10 @@ fn reply_command_info(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
 fn reply_command_docs(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
     let has_complexity = !spec.complexity.is_empty();
     let has_subs = !spec.subcommands.is_empty();
+    let args = crate::commands::doc_args(s.commands.full_name_static(spec));
+    let has_args = !args.is_empty();
     c.reply
-        .map_len(3 + has_complexity as usize + has_subs as usize);
+        .map_len(3 + has_complexity as usize + has_args as usize + has_subs as usize);
     c.reply.bulk_str("summary");
     c.reply.bulk_str(spec.summary);
     c.reply.bulk_str("since");
@@ -451,12 +453,43 @@ fn reply_command_docs(s: &Server, c: &mut Client, spec: &'static CommandSpec) {
         c.reply.bulk_str("complexity");
         c.reply.bulk_str(spec.complexity);
     }
+    if has_args {
+        c.reply.bulk_str("arguments");
+        reply_doc_args(c, args);
+    }
     if has_subs {
         c.reply.bulk_str("subcommands");
         c.reply.map_len(spec.subcommands.len());
         for sub in spec.subcommands {
             c.reply.bulk_str(s.commands.full_name_static(sub));
             reply_command_docs(s, c, sub);
+        }
+    }
+}
+
+/// The `arguments` array: one map per argument, nested for oneof/block.
+fn reply_doc_args(c: &mut Client, args: &[crate::commands::DocArg]) {
+    use crate::commands::DocVal;
+    c.reply.array_len(args.len());
+    for a in args {
+        c.reply
+            .map_len(a.fields.len() + !a.args.is_empty() as usize);
+        for (k, v) in a.fields {
+            c.reply.bulk_str(k);
+            match v {
+                DocVal::Str(x) => c.reply.bulk_str(x),
+                DocVal::Int(i) => c.reply.int(*i),
+                DocVal::Flags(fl) => {
+                    c.reply.set_len(fl.len());
+                    for f in *fl {
+                        c.reply.status(f);
+                    }
+                }
+            }
+        }
+        if !a.args.is_empty() {
+            c.reply.bulk_str("arguments");
+            reply_doc_args(c, a.args);
         }
     }
 }

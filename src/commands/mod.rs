@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod args;
 pub mod connection;
+pub mod docs_args;
 pub mod hashes;
 pub mod introspection;
 pub mod keys;
@@ -77,6 +78,31 @@ pub enum FindKeys {
     Range(i32, i32, i32),
     /// keynumidx, firstkey, keystep
     Keynum(i32, i32, i32),
+}
+
+/// One argument of a command as COMMAND DOCS describes it (generated
+/// from redis-server 7.0.15 into docs_args.rs; redis-cli's hints read it).
+pub struct DocArg {
+    /// Map fields in Redis's order (name, type, token, flags, ...).
+    pub fields: &'static [(&'static str, DocVal)],
+    /// Nested arguments of a oneof/block argument.
+    pub args: &'static [DocArg],
+}
+
+pub enum DocVal {
+    Str(&'static str),
+    Int(i64),
+    /// Flags, sent as simple strings.
+    Flags(&'static [&'static str]),
+}
+
+/// The documented arguments of a command by full name ("config|get").
+pub fn doc_args(full_name: &str) -> &'static [DocArg] {
+    docs_args::DOC_ARGS
+        .iter()
+        .find(|(n, _)| *n == full_name)
+        .map(|(_, a)| *a)
+        .unwrap_or(&[])
 }
 
 /// One row of the command table.

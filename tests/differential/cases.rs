@@ -778,3 +778,74 @@ CONFIG SET dbfilename other.rdb
 "#,
     );
 }
+
+/// COMMAND DOCS `arguments` (what redis-cli's hints read) are Redis's bytes,
+/// in RESP2 and RESP3. Containers are left out: Redis has subcommands we lack.
+#[test]
+fn command_docs_arguments_match() {
+    let Some(mut p) = pair() else { return };
+    fn arguments_of(reply: &[u8]) -> Vec<u8> {
+        let key = b"$9\r\narguments\r\n";
+        match reply.windows(key.len()).position(|w| w == key) {
+            Some(i) => {
+                let at = i + key.len();
+                let n = crate::common::reply_len(reply, at).unwrap_or(0);
+                reply[at..at + n].to_vec()
+            }
+            None => Vec::new(),
+        }
+    }
+    for proto in ["2", "3"] {
+        p.compare(
+            &[b"HELLO".to_vec(), proto.as_bytes().to_vec()],
+            crate::Cmp::SameType,
+        )
+        .unwrap();
+        for name in [
+            "set",
+            "get",
+            "getex",
+            "lcs",
+            "scan",
+            "expire",
+            "copy",
+            "lpos",
+            "lmpop",
+            "blmove",
+            "hset",
+            "hrandfield",
+            "srandmember",
+            "sintercard",
+            "zadd",
+            "zrange",
+            "zunionstore",
+            "bzmpop",
+            "hello",
+            "auth",
+            "shutdown",
+            "client|kill",
+            "config|set",
+            "object|encoding",
+            "subscribe",
+            "watch",
+        ] {
+            let args = [
+                b"COMMAND".to_vec(),
+                b"DOCS".to_vec(),
+                name.as_bytes().to_vec(),
+            ];
+            let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+            let ours = arguments_of(&p.a.cmd(&refs));
+            let theirs = arguments_of(&p.b.cmd(&refs));
+            assert!(
+                !theirs.is_empty(),
+                "{name} has no documented arguments in Redis?"
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs),
+                "{name} RESP{proto}"
+            );
+        }
+    }
+}

@@ -163,7 +163,12 @@ fn command_docs_has_the_shape_redis_cli_needs() {
     let mut r = s.raw();
     let docs = String::from_utf8(r.cmd(&[b"COMMAND", b"DOCS", b"get"])).unwrap();
     assert!(
-        docs.starts_with("*2\r\n$3\r\nget\r\n*8\r\n$7\r\nsummary\r\n"),
+        docs.starts_with("*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n"),
+        "{docs}"
+    );
+    // The argument maps redis-cli's hints read: flags as simple strings.
+    assert!(
+        docs.contains("$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n"),
         "{docs}"
     );
     let count = String::from_utf8(r.cmd(&[b"COMMAND", b"COUNT"])).unwrap();
