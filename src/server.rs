@@ -864,7 +864,9 @@ impl Server {
                 }
             }
         }
-        let name = self.commands.full_name_static(spec);
+        // One index lookup serves the name and the stats slot.
+        let i = self.commands.index_of(spec);
+        let name = self.commands.names()[i];
         c.last_cmd = name;
         // Passwords never reach MONITOR, the slow log or CLIENT LIST.
         redact_secrets(name, &mut c.argv);
@@ -881,7 +883,6 @@ impl Server {
             self.slowlog
                 .push_if_needed(threshold, max_len, c, usec, self.now_ms);
         }
-        let i = self.commands.index_of(spec);
         if self.stats.commands.len() <= i {
             self.stats.commands.resize(
                 self.commands.names().len().max(i + 1),
