@@ -336,84 +336,113 @@ impl Tree {
         (nd.score, &nd.member)
     }
 
-    /// Insert (score, member), known absent: one descent that bumps the
-    /// sizes on the way down, then rotations up while the new node's
-    /// priority beats its parent's (expected O(1) of them), instead of a
-    /// rank walk, a split and two merges.
+    /// Is node `a` before node `b` in (score, member) order?
+    #[inline]
+    fn node_less(&self, a: u32, b: u32) -> bool {
+        let (na, nb) = (&self.nodes[a as usize], &self.nodes[b as usize]);
+        cmp_entry(na.score, &na.member, nb.score, &nb.member) == Ordering::Less
+    }
+
+    /// Split subtree `t` into the elements before node `x` and the rest.
+    fn split_before(&mut self, t: u32, x: u32) -> (u32, u32) {
+        if t == NIL {
+            return (NIL, NIL);
+        }
+        if self.node_less(t, x) {
+            let (a, b) = self.split_before(self.nodes[t as usize].right, x);
+            self.nodes[t as usize].right = a;
+            self.update(t);
+            (t, b)
+        } else {
+            let (a, b) = self.split_before(self.nodes[t as usize].left, x);
+            self.nodes[t as usize].left = b;
+            self.update(t);
+            (a, t)
+        }
+    }
+
+    /// Point the link `parent` (NIL for the root) on side `left` at `n`.
+    #[inline]
+    fn relink(&mut self, parent: u32, left: bool, n: u32) {
+        if parent == NIL {
+            self.root = n;
+        } else if left {
+            self.nodes[parent as usize].left = n;
+        } else {
+            self.nodes[parent as usize].right = n;
+        }
+    }
+
+    /// Insert (score, member), known absent, top down: descend (bumping
+    /// sizes) while the nodes outrank the new one's priority, then split
+    /// the subtree found there around it. No path stack, no rotations.
     pub fn insert(&mut self, score: f64, member: Sds) {
         let x = self.alloc(score, member);
-        if self.root == NIL {
-            self.root = x;
-            return;
-        }
-        // (node, the new node went to its left)
-        let mut path: Vec<(u32, bool)> = Vec::with_capacity(64);
+        let prio = self.nodes[x as usize].prio;
+        let (mut parent, mut left) = (NIL, false);
         let mut n = self.root;
-        let (xs, xm) = {
-            let xn = &self.nodes[x as usize];
-            (xn.score, xn.member.clone())
-        };
-        loop {
+        while n != NIL && self.nodes[n as usize].prio >= prio {
+            let go_left = self.node_less(x, n);
             let nd = &mut self.nodes[n as usize];
             nd.size += 1;
-            let left = cmp_entry(xs, &xm, nd.score, &nd.member) == Ordering::Less;
-            path.push((n, left));
-            let next = if left {
+            (parent, left) = (n, go_left);
+            n = if go_left {
                 nd.lsize += 1;
                 nd.left
             } else {
                 nd.right
             };
-            if next == NIL {
-                if left {
-                    nd.left = x;
-                } else {
-                    nd.right = x;
-                }
-                break;
-            }
-            n = next;
         }
-        while let Some((p, x_is_left)) = path.pop() {
-            if self.nodes[x as usize].prio <= self.nodes[p as usize].prio {
-                break;
-            }
-            if x_is_left {
-                // Rotate right: x's right subtree becomes p's left.
-                let xr = self.nodes[x as usize].right;
-                self.nodes[p as usize].left = xr;
-                self.nodes[x as usize].right = p;
-            } else {
-                let xl = self.nodes[x as usize].left;
-                self.nodes[p as usize].right = xl;
-                self.nodes[x as usize].left = p;
-            }
-            self.update(p);
-            self.update(x);
-            match path.last() {
-                Some(&(g, p_is_left)) => {
-                    if p_is_left {
-                        self.nodes[g as usize].left = x;
-                    } else {
-                        self.nodes[g as usize].right = x;
-                    }
-                }
-                None => self.root = x,
-            }
-        }
+        let (l, r) = self.split_before(n, x);
+        let xn = &mut self.nodes[x as usize];
+        xn.left = l;
+        xn.right = r;
+        self.update(x);
+        self.relink(parent, left, x);
     }
 
-    /// Remove (score, member); false if absent.
+    /// Remove (score, member); false if absent. One search, then a second
+    /// descent that shrinks the sizes on the path, and the node's two
+    /// subtrees merged in its place.
     pub fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let k = self.rank(score, member);
-        if k >= self.len() {
+        let mut n = self.root;
+        while n != NIL {
+            let nd = &self.nodes[n as usize];
+            n = match cmp_entry(score, member, nd.score, &nd.member) {
+                Ordering::Equal => break,
+                Ordering::Less => nd.left,
+                Ordering::Greater => nd.right,
+            };
+        }
+        if n == NIL {
             return false;
         }
-        let (s, m) = self.get(k);
-        if s != score || m != member {
-            return false;
+        let target = n;
+        let (mut parent, mut left) = (NIL, false);
+        let mut n = self.root;
+        while n != target {
+            let go_left = self.node_less(target, n);
+            let nd = &mut self.nodes[n as usize];
+            nd.size -= 1;
+            (parent, left) = (n, go_left);
+            n = if go_left {
+                nd.lsize -= 1;
+                nd.left
+            } else {
+                nd.right
+            };
         }
-        self.remove_range(k, k + 1);
+        let (l, r) = {
+            let nd = &self.nodes[target as usize];
+            (nd.left, nd.right)
+        };
+        let m = self.merge(l, r);
+        self.relink(parent, left, m);
+        self.release(target);
+        if self.root == NIL {
+            self.nodes.clear();
+            self.free.clear();
+        }
         true
     }
 
@@ -792,21 +821,33 @@ impl ZSet {
         if score.is_nan() {
             return AddResult::Nan;
         }
-        match self.score(member) {
-            Some(cur) => {
-                if f.nx {
-                    return AddResult::Nop;
-                }
-                let mut score = score;
-                if f.incr {
-                    score += cur;
-                    if score.is_nan() {
-                        return AddResult::Nan;
+        let current = match self {
+            ZSet::Listpack(v) => v.iter().find(|(_, m)| m.as_bytes() == member).map(|e| e.0),
+            // One dict probe decides and, for an update, writes the score.
+            ZSet::Skiplist(sl) => match sl.dict.get_mut(member) {
+                Some(cur_ref) => {
+                    let cur = *cur_ref;
+                    let new = match Self::resolve(score, cur, f) {
+                        Ok(new) => new,
+                        Err(r) => return r,
+                    };
+                    if new == cur {
+                        return AddResult::Same(new);
                     }
+                    *cur_ref = new;
+                    sl.tree.remove(cur, member);
+                    sl.tree.insert(new, Sds::new(member));
+                    return AddResult::Updated(new);
                 }
-                if (f.lt && score >= cur) || (f.gt && score <= cur) {
-                    return AddResult::Nop;
-                }
+                None => None,
+            },
+        };
+        match current {
+            Some(cur) => {
+                let score = match Self::resolve(score, cur, f) {
+                    Ok(s) => s,
+                    Err(r) => return r,
+                };
                 if score != cur {
                     self.update(member, cur, score);
                     AddResult::Updated(score)
@@ -822,6 +863,25 @@ impl ZSet {
                 AddResult::Added(score)
             }
         }
+    }
+
+    /// The score an existing member at `cur` would take under ZADD's
+    /// flags, or why nothing changes.
+    fn resolve(score: f64, cur: f64, f: AddFlags) -> Result<f64, AddResult> {
+        if f.nx {
+            return Err(AddResult::Nop);
+        }
+        let mut score = score;
+        if f.incr {
+            score += cur;
+            if score.is_nan() {
+                return Err(AddResult::Nan);
+            }
+        }
+        if (f.lt && score >= cur) || (f.gt && score <= cur) {
+            return Err(AddResult::Nop);
+        }
+        Ok(score)
     }
 
     /// Add a member known to be absent, converting first if it would not
