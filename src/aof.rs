@@ -340,7 +340,7 @@ pub fn rewrite_key(
         Value::List(l) => batched(
             out,
             b"RPUSH",
-            &mut l.items.iter().map(|e| e.to_vec()),
+            &mut l.iter().map(|e| e.to_vec()),
             ITEMS_PER_CMD,
         ),
         Value::Hash(h) => {

@@ -65,8 +65,8 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
             let l = Arc::make_mut(l);
             for it in items {
                 match end {
-                    End::Head => l.items.push_front(Sds::new(it)),
-                    End::Tail => l.items.push_back(Sds::new(it)),
+                    End::Head => l.push_front(it),
+                    End::Tail => l.push_back(it),
                 }
             }
             l.len()
@@ -82,8 +82,8 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
 
 fn pop(l: &mut List, end: End) -> Option<Sds> {
     match end {
-        End::Head => l.items.pop_front(),
-        End::Tail => l.items.pop_back(),
+        End::Head => l.pop_front(),
+        End::Tail => l.pop_back(),
     }
 }
 
@@ -149,14 +149,9 @@ pub fn linsert_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
-    match l
-        .items
-        .iter()
-        .position(|e| e.as_bytes() == pivot.as_slice())
-    {
+    match l.iter().position(|e| e == pivot.as_slice()) {
         Some(i) => {
-            l.items
-                .insert(if after { i + 1 } else { i }, Sds::new(elem));
+            l.insert(if after { i + 1 } else { i }, elem);
             let len = l.len();
             s.dirty += 1;
             c.reply.int(len as i64);
@@ -363,7 +358,7 @@ pub fn lrange_command(s: &mut Server, c: &mut Client) -> CmdResult {
         None => c.reply.array_len(0),
         Some((a, b)) => {
             c.reply.array_len(b - a + 1);
-            for e in l.items.range(a..=b) {
+            for e in l.iter_from(a).take(b - a + 1) {
                 c.reply.bulk(e);
             }
         }
@@ -378,7 +373,7 @@ pub fn lindex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     let index = parse_i64(&c.argv[2])?;
     match l.resolve_index(index) {
-        Some(i) => c.reply.bulk(&l.items[i]),
+        Some(i) => c.reply.bulk(l.get(i).unwrap_or_default()),
         None => c.reply.null(),
     }
     Ok(())
@@ -389,10 +384,9 @@ pub fn lset_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(NO_SUCH_KEY_ERR);
     }
     let index = parse_i64(&c.argv[2])?;
-    let value = Sds::new(&c.argv[3]);
     let l = list_mut(s, c.db, &c.argv[1])?.ok_or(NO_SUCH_KEY_ERR)?;
     let i = l.resolve_index(index).ok_or(OUT_OF_RANGE_ERR)?;
-    l.items[i] = value;
+    l.set(i, &c.argv[3]);
     s.dirty += 1;
     c.reply.ok();
     Ok(())
@@ -411,27 +405,22 @@ pub fn lrem_command(s: &mut Server, c: &mut Client) -> CmdResult {
     } else {
         count.unsigned_abs() as usize
     };
-    let mut removed = 0;
-    if count >= 0 {
-        let mut i = 0;
-        while i < l.items.len() && removed < limit {
-            if l.items[i].as_bytes() == elem.as_slice() {
-                l.items.remove(i);
-                removed += 1;
-            } else {
-                i += 1;
-            }
-        }
+    // Find the victims first, then repack the list once.
+    let hits = |(i, e): (usize, &[u8])| (e == elem.as_slice()).then_some(i);
+    let mut victims: Vec<usize> = if count >= 0 {
+        l.iter().enumerate().filter_map(hits).take(limit).collect()
     } else {
-        let mut i = l.items.len();
-        while i > 0 && removed < limit {
-            i -= 1;
-            if l.items[i].as_bytes() == elem.as_slice() {
-                l.items.remove(i);
-                removed += 1;
-            }
-        }
-    }
+        let len = l.len();
+        l.iter()
+            .rev()
+            .enumerate()
+            .filter_map(|(k, e)| hits((len - 1 - k, e)))
+            .take(limit)
+            .collect()
+    };
+    victims.sort_unstable();
+    let removed = victims.len();
+    l.remove_indices(&victims);
     s.dirty += removed as u64;
     delete_if_empty(s, c.db, key);
     c.reply.int(removed as i64);
@@ -448,10 +437,10 @@ pub fn ltrim_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     let len = l.len();
     match normalize_range(start, end, len) {
-        None => l.items.clear(),
+        None => l.clear(),
         Some((a, b)) => {
-            l.items.truncate(b + 1);
-            l.items.drain(..a);
+            l.drop_back(len - 1 - b);
+            l.drop_front(a);
         }
     }
     s.dirty += 1;
@@ -511,12 +500,18 @@ pub fn lpos_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let len = l.len();
     let mut matches: i64 = 0;
     let mut found: Vec<i64> = Vec::new();
+    let mut walk: Box<dyn Iterator<Item = &[u8]>> = if from_tail {
+        Box::new(l.iter().rev())
+    } else {
+        Box::new(l.iter())
+    };
     for step in 0..len {
         if maxlen != 0 && step as i64 >= maxlen {
             break;
         }
         let idx = if from_tail { len - 1 - step } else { step };
-        if l.items[idx].as_bytes() == elem.as_slice() {
+        let Some(e) = walk.next() else { break };
+        if e == elem.as_slice() {
             matches += 1;
             if matches >= rank {
                 found.push(idx as i64);

@@ -6,7 +6,6 @@
 
 use super::rdb::{self, RdbEntry, RdbValue, RdbWriter, SaveValue};
 use crate::db::Db;
-use crate::sds::Sds;
 use crate::types::Value;
 use crate::types::hash::{Hash, HashLimits};
 use crate::types::list::List;
@@ -35,7 +34,7 @@ fn write_key<W: io::Write>(
 ) -> io::Result<()> {
     match v {
         Value::List(l) => {
-            let items: Vec<&[u8]> = l.items.iter().map(|e| e.as_bytes()).collect();
+            let items: Vec<&[u8]> = l.iter().collect();
             w.write_entry(key, &SaveValue::List(&items), expire, compress)
         }
         Value::Hash(h) => {
@@ -143,9 +142,9 @@ pub fn save(
 pub fn value_from_rdb(v: RdbValue, lim: &Limits) -> Option<Value> {
     Some(match v {
         RdbValue::String(s) => Value::from_vec(s),
-        RdbValue::List(items) => Value::List(Arc::new(List {
-            items: items.iter().map(|i| Sds::new(i)).collect(),
-        })),
+        RdbValue::List(items) => Value::List(Arc::new(
+            items.iter().map(|i| i.as_slice()).collect::<List>(),
+        )),
         RdbValue::Set(members) => {
             let first = members.first()?;
             let mut set = Set::new_for(first);

@@ -230,6 +230,8 @@ impl Raw {
                 self.buf.extend_from_slice(&tmp[..n]);
                 true
             }
+            // A signal meant for a child process can land on this thread.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => true,
             Err(e) => panic!("read: {e}"),
         }
     }

@@ -270,3 +270,82 @@ DEL l2
 "#,
     );
 }
+
+/// Lists long enough to span many packed nodes (and with elements big
+/// enough to get nodes of their own), under a seeded mix of the commands
+/// that reach into the middle: every reply compared byte for byte.
+#[test]
+fn long_lists_across_node_boundaries() {
+    use super::generator::Rng;
+    let Some(mut p) = Pair::start() else { return };
+    let mut r = Rng::new(0x11575);
+    let elem = |r: &mut Rng| -> Vec<u8> {
+        match r.below(40) {
+            0 => vec![b'x'; 9000 + r.below(3000)],
+            1..=3 => vec![b'y'; 100 + r.below(300)],
+            _ => format!("e{}", r.below(300)).into_bytes(),
+        }
+    };
+    let a = |s: &str| s.as_bytes().to_vec();
+    for round in 0..6 {
+        let key = format!("biglist{round}");
+        let mut push = vec![a("RPUSH"), a(&key)];
+        for _ in 0..3000 {
+            push.push(elem(&mut r));
+        }
+        p.check(&push, super::Cmp::Exact);
+        for _ in 0..300 {
+            let i = r.below(4000) as i64 - 2000;
+            let j = r.below(4000) as i64 - 2000;
+            let cmd: Vec<Vec<u8>> = match r.below(12) {
+                0 => vec![
+                    a("LINSERT"),
+                    a(&key),
+                    a(["BEFORE", "AFTER"][r.below(2)]),
+                    elem(&mut r),
+                    elem(&mut r),
+                ],
+                1 => vec![a("LSET"), a(&key), a(&i.to_string()), elem(&mut r)],
+                2 => vec![
+                    a("LREM"),
+                    a(&key),
+                    a(&(r.below(7) as i64 - 3).to_string()),
+                    elem(&mut r),
+                ],
+                3 => vec![
+                    a("LTRIM"),
+                    a(&key),
+                    a(&(r.below(20) as i64).to_string()),
+                    a(&(-(r.below(20) as i64) - 1).to_string()),
+                ],
+                4 => vec![a("LINDEX"), a(&key), a(&i.to_string())],
+                5 => vec![a("LRANGE"), a(&key), a(&i.to_string()), a(&j.to_string())],
+                6 => vec![
+                    a("LPOS"),
+                    a(&key),
+                    elem(&mut r),
+                    a("RANK"),
+                    a(&(r.below(5) as i64 - 2).max(1).to_string()),
+                    a("COUNT"),
+                    a(&r.below(4).to_string()),
+                    a("MAXLEN"),
+                    a(&r.below(3000).to_string()),
+                ],
+                7 => vec![a("LPUSH"), a(&key), elem(&mut r), elem(&mut r)],
+                8 => vec![a("RPUSH"), a(&key), elem(&mut r)],
+                9 => vec![a("LPOP"), a(&key), a(&r.below(30).to_string())],
+                10 => vec![a("RPOP"), a(&key), a(&r.below(30).to_string())],
+                _ => vec![
+                    a("LMOVE"),
+                    a(&key),
+                    a(&key),
+                    a(["LEFT", "RIGHT"][r.below(2)]),
+                    a(["LEFT", "RIGHT"][r.below(2)]),
+                ],
+            };
+            p.check(&cmd, super::Cmp::Exact);
+        }
+        p.check(&[a("LLEN"), a(&key)], super::Cmp::Exact);
+        p.check(&[a("LRANGE"), a(&key), a("0"), a("-1")], super::Cmp::Exact);
+    }
+}
