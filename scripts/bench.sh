@@ -5,8 +5,14 @@
 # string keys into each (used_memory and RSS per key), and one list, hash
 # and set of 1,000,000 elements each (bytes per element).
 #
+# Then persistence: SET throughput with appendfsync everysec and always, the
+# loop's longest pause (seen by a PING stream) while BGSAVE of KEYS keys
+# starts, memory during BGSAVE under writes, and SAVE and load times.
+#
 # Usage: scripts/bench.sh [BINARY]
 #   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
+#        SECTIONS=throughput,memory,bgsave,aof,rdb (any subset)
+#        AOF_REQUESTS=100000 CUSTOM=0 (skip the zrank/zrange/publish tests)
 set -euo pipefail
 
 BIN=${1:-./target/release/miniredis}
@@ -15,6 +21,9 @@ REQUESTS=${REQUESTS:-200000}
 KEYS=${KEYS:-1000000}
 TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
 ELEMS=${ELEMS:-1000000}
+SECTIONS=${SECTIONS:-throughput,memory,bgsave,aof,rdb}
+AOF_REQUESTS=${AOF_REQUESTS:-100000}
+want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -26,14 +35,49 @@ wait_ready() { # port
   echo "bench: server on $1 did not start" >&2; exit 1
 }
 
+# Both servers, each in its own directory; extra arguments (e.g.
+# --appendonly yes) go to both.
 start_servers() {
+  mkdir -p "$WORK/mr" "$WORK/rd"
   MR_PORT=$(free_port)
-  "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK" >/dev/null 2>"$WORK/mr.err" &
+  "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" >/dev/null 2>"$WORK/mr.err" &
   MR_PID=$!; PIDS+=("$MR_PID")
   RD_PORT=$(free_port)
-  redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK" >/dev/null 2>&1 &
+  redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
   RD_PID=$!; PIDS+=("$RD_PID")
   wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
+}
+
+# The medians of a results file (who, -P, test, rps rows) and their ratios.
+summarize() { # file
+  python3 - "$1" <<'PY'
+import sys, statistics
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+data = {}
+for who, p, test, rps in rows:
+    data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
+print()
+print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {'redis rps':>12} {'ratio':>7}")
+worst = None
+for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
+    m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
+    ratio = m / r if r else 0
+    worst = ratio if worst is None else min(worst, ratio)
+    print(f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}")
+if worst is not None:
+    print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster)")
+PY
+}
+
+# Load KEYS string keys "key:%012d" -> 3-byte values into the server on $1.
+load_keys() {
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+for i in range($KEYS):
+    k = b'key:%012d' % i
+    out.write(b'*3\r\n\$3\r\nSET\r\n\$16\r\n' + k + b'\r\n\$3\r\nVXK\r\n')
+" | redis-cli -p "$1" --pipe >/dev/null
 }
 
 stop_servers() {
@@ -43,7 +87,9 @@ stop_servers() {
 
 start_servers
 echo "bench: miniredis $("$BIN" --version) on $MR_PORT (pid $MR_PID), $(redis-server --version | cut -d' ' -f1-3) on $RD_PORT (pid $RD_PID)"
-echo "bench: $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, tests $TESTS"
+echo "bench: sections $SECTIONS; $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, tests $TESTS"
+
+if want throughput; then
 
 : > "$WORK/results"
 for round in $(seq 1 "$ROUNDS"); do
@@ -99,30 +145,18 @@ done
 kill "${SUBS[@]}" 2>/dev/null || true
 fi
 
-python3 - "$WORK/results" <<'PY'
-import sys, statistics
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-data = {}
-for who, p, test, rps in rows:
-    data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
-print()
-print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {'redis rps':>12} {'ratio':>7}")
-worst = None
-for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
-    m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
-    ratio = m / r if r else 0
-    worst = ratio if worst is None else min(worst, ratio)
-    print(f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}")
-print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster)")
-PY
+summarize "$WORK/results"
+fi # throughput
 
+mem_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1==f{print $2}'; }
+rss_of() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status"; }
+
+if want memory; then
 # Memory per key: KEYS keys (fresh servers: memory an earlier FLUSHALL
 # freed stays in the allocator and would hide RSS growth)
 stop_servers
 start_servers
 # Memory per key: KEYS keys "key:%012d" with 3-byte values, as keyspace-notes.md measures.
-mem_field() { redis-cli -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1==f{print $2}'; }
-rss_of() { awk '/^VmRSS:/{print $2*1024}' "/proc/$1/status"; }
 echo
 printf '%-10s %14s %14s %12s %12s\n' server used_memory rss used/key rss/key
 for who in miniredis redis; do
@@ -130,13 +164,7 @@ for who in miniredis redis; do
   [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
   redis-cli -p "$port" FLUSHALL >/dev/null
   base_used=$(mem_field "$port" used_memory); base_rss=$(rss_of "$pid")
-  python3 -c "
-import sys
-out = sys.stdout.buffer
-for i in range($KEYS):
-    k = b'key:%012d' % i
-    out.write(b'*3\r\n\$3\r\nSET\r\n\$16\r\n' + k + b'\r\n\$3\r\nVXK\r\n')
-" | redis-cli -p "$port" --pipe >/dev/null
+  load_keys "$port"
   n=$(redis-cli -p "$port" DBSIZE)
   used=$(mem_field "$port" used_memory); rss=$(rss_of "$pid")
   awk -v w="$who" -v u="$used" -v r="$rss" -v bu="$base_used" -v br="$base_rss" -v n="$n" \
@@ -181,9 +209,39 @@ for start in range(0, n, batch):
   done
 done
 
-# BGSAVE under a random writer: the loop's pause to start the snapshot
-# (latest_fork_usec) and the extra memory while it is written (PSS of the
-# server and, for Redis, its fork child), 1,000,000 keys, writer running.
+fi # memory
+
+# A client's view of the loop: PING one at a time until the file $2
+# appears, then print the slowest round trip in microseconds.
+ping_stream() { # port stopfile
+  python3 - "$1" "$2" <<'PY'
+import os, socket, sys, time
+port, stop = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+worst = 0.0
+n = 0
+while not (n % 64 == 0 and os.path.exists(stop)):
+    t = time.perf_counter()
+    s.sendall(b"PING\r\n")
+    buf = b""
+    while not buf.endswith(b"\r\n"):
+        buf += s.recv(64)
+    worst = max(worst, time.perf_counter() - t)
+    n += 1
+print(int(worst * 1e6))
+PY
+}
+bgsave_wait() { # port
+  while redis-cli -p "$1" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do sleep 0.02; done
+}
+
+if want bgsave; then
+# BGSAVE of KEYS keys: the loop's pause to start the snapshot as INFO
+# reports it (latest_fork_usec) and as a PING stream sees it (slowest round
+# trip during the BGSAVE, against the slowest in an idle second before it);
+# then, with a random writer running, the extra memory while the snapshot is
+# written (PSS of the server and, for Redis, its fork child).
 pss_tree() { # pid: PSS in bytes of the process and its children
   local total=0 p
   for p in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
@@ -193,19 +251,22 @@ pss_tree() { # pid: PSS in bytes of the process and its children
   echo "$total"
 }
 echo
-printf '%-10s %16s %14s %14s %14s\n' server fork_pause_us base_pss peak_pss extra/key
+printf '%-10s %14s %12s %12s %14s %14s %10s\n' server fork_pause_us idle_max_us bgsave_max_us base_pss peak_pss extra/key
 stop_servers
 start_servers
 for who in miniredis redis; do
   port=$MR_PORT; pid=$MR_PID
   [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
-  python3 -c "
-import sys
-out = sys.stdout.buffer
-for i in range($KEYS):
-    k = b'key:%012d' % i
-    out.write(b'*3\r\n\$3\r\nSET\r\n\$16\r\n' + k + b'\r\n\$3\r\nVXK\r\n')
-" | redis-cli -p "$port" --pipe >/dev/null
+  load_keys "$port"
+  rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/idle_max" &
+  sleep 1; touch "$WORK/stop"; wait $!
+  rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/save_max" &
+  PINGER=$!
+  sleep 0.2
+  redis-cli -p "$port" BGSAVE >/dev/null
+  bgsave_wait "$port"
+  touch "$WORK/stop"; wait "$PINGER"
+  fork_us=$(redis-cli -p "$port" INFO stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')
   base=$(pss_tree "$pid")
   redis-benchmark -p "$port" -c 10 -P 16 -t set -r "$KEYS" -n 4000000 -d 3 >/dev/null 2>&1 &
   WRITER=$!
@@ -217,7 +278,66 @@ for i in range($KEYS):
     sleep 0.02
   done
   kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true
-  fork_us=$(redis-cli -p "$port" INFO stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')
-  awk -v w="$who" -v f="$fork_us" -v b="$base" -v p="$peak" -v n="$KEYS" \
-    'BEGIN { printf "%-10s %16d %14d %14d %14.1f\n", w, f, b, p, (p-b)/n }'
+  awk -v w="$who" -v f="$fork_us" -v i="$(cat "$WORK/idle_max")" -v m="$(cat "$WORK/save_max")" \
+      -v b="$base" -v p="$peak" -v n="$KEYS" \
+    'BEGIN { printf "%-10s %14d %12d %12d %14d %14d %10.1f\n", w, f, i, m, b, p, (p-b)/n }'
 done
+fi # bgsave
+
+if want aof; then
+# SET throughput with the AOF on, each fsync policy against Redis with the
+# same one (fresh servers per policy, each writing its own directory).
+for policy in everysec always; do
+  stop_servers
+  rm -rf "$WORK/mr" "$WORK/rd"
+  start_servers --appendonly yes --appendfsync "$policy"
+  : > "$WORK/aof_results"
+  for round in $(seq 1 "$ROUNDS"); do
+    for P in 1 16; do
+      for who in miniredis redis; do
+        port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+        redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$AOF_REQUESTS" -t set --csv 2>/dev/null \
+          | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" -v t="SET appendfsync $policy" \
+              'BEGIN{OFS="\t"} {print w, p, t, $2}' >> "$WORK/aof_results"
+      done
+    done
+  done
+  summarize "$WORK/aof_results"
+done
+fi # aof
+
+if want rdb; then
+# SAVE of KEYS keys (the client's wait for the reply), then a restart from
+# that file: time from launch until DBSIZE answers KEYS.
+stop_servers
+rm -rf "$WORK/mr" "$WORK/rd"
+start_servers
+now_s() { date +%s.%N; }
+echo
+printf '%-10s %10s %10s %14s\n' server save_s load_s rdb_bytes
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  load_keys "$port"
+  t0=$(now_s); redis-cli -p "$port" SAVE >/dev/null; t1=$(now_s)
+  echo "$who $(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" >> "$WORK/save_times"
+done
+stop_servers
+for who in miniredis redis; do
+  port=$(free_port)
+  t0=$(now_s)
+  if [ "$who" = miniredis ]; then
+    "$BIN" --port "$port" --save "" --dir "$WORK/mr" >/dev/null 2>"$WORK/mr.err" &
+  else
+    redis-server --port "$port" --save "" --dir "$WORK/rd" --appendonly no --daemonize no >/dev/null 2>&1 &
+  fi
+  pid=$!; PIDS+=("$pid")
+  until [ "$(redis-cli -p "$port" DBSIZE 2>/dev/null)" = "$KEYS" ]; do sleep 0.005; done
+  t1=$(now_s)
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  dir=$WORK/mr; [ "$who" = redis ] && dir=$WORK/rd
+  save=$(awk -v w="$who" '$1==w{print $2}' "$WORK/save_times")
+  awk -v w="$who" -v s="$save" -v a="$t0" -v b="$t1" -v z="$(stat -c %s "$dir/dump.rdb")" \
+    'BEGIN { printf "%-10s %10.3f %10.3f %14d\n", w, s, b-a, z }' | tee -a "$WORK/rdb_rows"
+done
+awk '{s[$1]=$2; l[$1]=$3} END { printf "\nsave time ratio redis/miniredis: %.2f, load time ratio: %.2f (above 1.00 means miniredis is faster)\n", s["redis"]/s["miniredis"], l["redis"]/l["miniredis"] }' "$WORK/rdb_rows"
+fi # rdb

@@ -1370,8 +1370,10 @@ fn zsetop_generic(
     let mut card: usize = 0;
     match op {
         SetOp::Inter => {
-            if srcs[0].0.len() > 0 {
-                let (first, rest) = srcs.split_first().expect("at least one input");
+            // numkeys >= 1 was checked while parsing.
+            if let Some((first, rest)) = srcs.split_first()
+                && first.0.len() > 0
+            {
                 first.0.each(|m, sc| {
                     let mut score = first.1 * sc;
                     if score.is_nan() {
@@ -1415,13 +1417,14 @@ fn zsetop_generic(
                 .collect();
         }
         SetOp::Diff => {
-            let (first, rest) = srcs.split_first().expect("at least one input");
-            first.0.each(|m, sc| {
-                if !rest.iter().any(|(src, _)| src.find(m).is_some()) {
-                    out.push((sc, Sds::new(m)));
-                }
-                true
-            });
+            if let Some((first, rest)) = srcs.split_first() {
+                first.0.each(|m, sc| {
+                    if !rest.iter().any(|(src, _)| src.find(m).is_some()) {
+                        out.push((sc, Sds::new(m)));
+                    }
+                    true
+                });
+            }
         }
     }
     if let Some(dst) = dst {

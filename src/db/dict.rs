@@ -288,6 +288,20 @@ impl<V: Clone> Dict<V> {
         Some((key, value))
     }
 
+    /// Size an empty table for `n` entries at once (a loader's hint; it is
+    /// capped, as a hint from a file must not allocate without bound).
+    pub fn reserve(&mut self, n: u64) {
+        const MAX_HINT: u64 = 1 << 26;
+        if self.is_empty() && !self.is_rehashing() && n > 0 {
+            let size = (n.min(MAX_HINT) as usize)
+                .max(INITIAL_SIZE)
+                .next_power_of_two();
+            if size > self.ht[0].size {
+                self.ht[0] = Table::with_size(size);
+            }
+        }
+    }
+
     /// Drop every entry.
     pub fn clear(&mut self) {
         *self = Dict::new();
@@ -515,6 +529,21 @@ mod tests {
 
     fn k(i: usize) -> Sds {
         Sds::new(format!("key:{i}").as_bytes())
+    }
+
+    #[test]
+    fn reserve_sizes_once_so_loading_never_rehashes() {
+        let mut d: Dict<u32> = Dict::new();
+        d.reserve(10_000);
+        assert_eq!(d.slots(), 16_384);
+        for i in 0..10_000u32 {
+            d.insert_new(Sds::new(format!("k{i}").as_bytes()), i);
+            assert!(!d.is_rehashing());
+        }
+        assert_eq!(d.get(b"k9999"), Some(&9999));
+        // A hint never shrinks a table or touches a full one.
+        d.reserve(1);
+        assert_eq!((d.slots(), d.len()), (16_384, 10_000));
     }
 
     #[test]

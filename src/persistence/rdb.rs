@@ -171,6 +171,17 @@ pub fn load<R: Read>(
 /// read from it. Pass `&mut reader` to keep using it.
 pub fn load_buffered<R: BufRead>(
     r: R,
+    on_entry: impl FnMut(RdbEntry) -> Result<(), String>,
+) -> Result<AuxFields, RdbError> {
+    load_with_hints(r, |_, _| {}, on_entry)
+}
+
+/// As [`load_buffered`], also passing each RESIZEDB hint on as
+/// `on_resize(db, keys)`, so a loader can size its table once instead of
+/// growing it step by step.
+pub fn load_with_hints<R: BufRead>(
+    r: R,
+    mut on_resize: impl FnMut(usize, u64),
     mut on_entry: impl FnMut(RdbEntry) -> Result<(), String>,
 ) -> Result<AuxFields, RdbError> {
     let mut src = Src {
@@ -202,8 +213,9 @@ pub fn load_buffered<R: BufRead>(
                     .map_err(|_| src.err_at(at, format!("database number {n} out of range")))?;
             }
             opcodes::RESIZEDB => {
+                let keys = src.len()?;
                 src.len()?;
-                src.len()?;
+                on_resize(db, keys);
             }
             opcodes::EXPIRETIME_MS => {
                 let mut b = [0u8; 8];

@@ -183,7 +183,15 @@ pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Lo
         keys: 0,
         expired: 0,
     };
-    rdb::load(io::BufReader::with_capacity(1 << 20, file), |e: RdbEntry| {
+    // A RESIZEDB hint sizes its database's table before the first key.
+    let hint = std::cell::Cell::new(None::<(usize, u64)>);
+    let on_resize = |db: usize, keys: u64| hint.set(Some((db, keys)));
+    rdb::load_with_hints(io::BufReader::with_capacity(1 << 20, file), on_resize, |e: RdbEntry| {
+        if let Some((db, keys)) = hint.take()
+            && let Some(d) = dbs.get_mut(db)
+        {
+            d.dict.reserve(keys);
+        }
         if e.db >= ndbs {
             return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {ndbs} databases"));
         }
