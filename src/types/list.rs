@@ -17,8 +17,10 @@ use std::collections::VecDeque;
 
 /// A node's byte budget: Redis's default list-max-listpack-size -2.
 const NODE_BYTES: usize = 8192;
-/// The first allocation of a new node; it doubles up to `NODE_BYTES`.
-const NODE_MIN_CAP: usize = 64;
+/// A new node's buffer starts at its first entry's size (rounded up to
+/// this) and grows by half each time, up to `NODE_BYTES`: a 3-element list
+/// costs a few dozen bytes, a long one reallocates O(log) times per node.
+const NODE_ALIGN: usize = 8;
 
 #[derive(Clone, Default)]
 pub struct List {
@@ -140,7 +142,8 @@ impl Node {
         let cap = if want <= self.buf.len() {
             self.buf.len()
         } else {
-            want.max((self.buf.len() * 2).min(NODE_BYTES))
+            let grown = (self.buf.len() + self.buf.len() / 2).next_multiple_of(NODE_ALIGN);
+            want.max(grown.min(NODE_BYTES))
         };
         let new_head = if at_front { cap - live } else { 0 };
         if cap == self.buf.len() {
@@ -265,8 +268,12 @@ impl List {
         match self.nodes.back_mut() {
             Some(last) if last.bytes() + n <= NODE_BYTES => last.push_back(data),
             _ => {
-                let mut node = Node::with_capacity(n.max(NODE_MIN_CAP), false);
+                let mut node = Node::with_capacity(n.next_multiple_of(NODE_ALIGN), false);
                 node.push_back(data);
+                if self.nodes.is_empty() {
+                    // Most lists are one node: no room for more until needed.
+                    self.nodes.reserve_exact(1);
+                }
                 self.nodes.push_back(node);
             }
         }
@@ -278,8 +285,12 @@ impl List {
         match self.nodes.front_mut() {
             Some(first) if first.bytes() + n <= NODE_BYTES => first.push_front(data),
             _ => {
-                let mut node = Node::with_capacity(n.max(NODE_MIN_CAP), true);
+                let mut node = Node::with_capacity(n.next_multiple_of(NODE_ALIGN), true);
                 node.push_front(data);
+                if self.nodes.is_empty() {
+                    // Most lists are one node: no room for more until needed.
+                    self.nodes.reserve_exact(1);
+                }
                 self.nodes.push_front(node);
             }
         }
