@@ -345,7 +345,7 @@ pub fn rewrite_key(
         ),
         Value::Hash(h) => {
             let pairs: Box<dyn Iterator<Item = Vec<u8>>> = match &**h {
-                Hash::Listpack(v) => Box::new(v.iter().flat_map(|(f, v)| [f.to_vec(), v.to_vec()])),
+                Hash::Listpack(p) => Box::new(p.iter().map(|e| e.to_vec())),
                 Hash::Table(d) => {
                     Box::new(d.iter().flat_map(|e| [e.key.to_vec(), e.value.to_vec()]))
                 }

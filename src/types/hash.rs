@@ -1,10 +1,11 @@
-//! The hash type: a listpack-like vector of (field, value) pairs while small
-//! (insertion order, as Redis's listpack), a `Dict` once it passes
+//! The hash type: fields and values alternating in one `Packed` buffer
+//! while small (insertion order, as Redis's listpack), a `Dict` once it passes
 //! hash-max-listpack-entries or a field/value passes hash-max-listpack-value.
 //!
 //! The conversion is one-way, as in Redis: a hash that became a table stays
 //! one even when fields are deleted.
 
+use super::packed::{self, Packed};
 use crate::db::dict::Dict;
 use crate::sds::Sds;
 use crate::util::rand;
@@ -12,14 +13,33 @@ use std::collections::HashSet;
 
 #[derive(Clone)]
 pub enum Hash {
-    Listpack(Vec<(Sds, Sds)>),
-    Table(Dict<Sds>),
+    Listpack(Packed),
+    Table(Box<Dict<Sds>>),
 }
 
 impl Default for Hash {
     fn default() -> Self {
-        Hash::Listpack(Vec::new())
+        Hash::Listpack(Packed::default())
     }
+}
+
+/// The (field, value) slots of a packed hash, in order.
+struct Pairs<'a>(packed::Iter<'a>);
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (packed::Slot<'a>, packed::Slot<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        Some((self.0.next_slot()?, self.0.next_slot()?))
+    }
+}
+
+fn pairs(p: &Packed) -> Pairs<'_> {
+    Pairs(p.iter())
+}
+
+/// The slots of `field` and its value in a packed hash.
+fn find<'a>(p: &'a Packed, field: &[u8]) -> Option<(packed::Slot<'a>, packed::Slot<'a>)> {
+    pairs(p).find(|(f, _)| f.data == field)
 }
 
 /// The two thresholds that decide when a listpack becomes a table
@@ -32,7 +52,7 @@ pub struct HashLimits {
 
 /// Iterator over a hash's (field, value) pairs, in encoding order.
 pub enum HashIter<'a> {
-    Listpack(std::slice::Iter<'a, (Sds, Sds)>),
+    Listpack(packed::Iter<'a>),
     Table(Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>),
 }
 
@@ -40,7 +60,7 @@ impl<'a> Iterator for HashIter<'a> {
     type Item = (&'a [u8], &'a [u8]);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            HashIter::Listpack(it) => it.next().map(|(f, v)| (f.as_bytes(), v.as_bytes())),
+            HashIter::Listpack(it) => Some((it.next()?, it.next()?)),
             HashIter::Table(it) => it.next(),
         }
     }
@@ -49,7 +69,7 @@ impl<'a> Iterator for HashIter<'a> {
 impl Hash {
     pub fn len(&self) -> usize {
         match self {
-            Hash::Listpack(v) => v.len(),
+            Hash::Listpack(p) => p.len() / 2,
             Hash::Table(d) => d.len(),
         }
     }
@@ -68,10 +88,7 @@ impl Hash {
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            Hash::Listpack(v) => v
-                .iter()
-                .find(|(f, _)| f.as_bytes() == field)
-                .map(|(_, val)| val.as_bytes()),
+            Hash::Listpack(p) => find(p, field).map(|(_, v)| v.data),
             Hash::Table(d) => d.get(field).map(|v| v.as_bytes()),
         }
     }
@@ -91,13 +108,14 @@ impl Hash {
             self.convert();
         }
         let (created, too_many) = match self {
-            Hash::Listpack(v) => {
-                if let Some(p) = v.iter_mut().find(|(f, _)| f.as_bytes() == field) {
-                    p.1 = Sds::new(value);
+            Hash::Listpack(p) => {
+                if let Some((_, v)) = find(p, field) {
+                    let (start, end) = (v.start, v.end);
+                    p.splice(start, end, 1, &[value]);
                     (false, false)
                 } else {
-                    v.push((Sds::new(field), Sds::new(value)));
-                    (true, v.len() as u64 > lim.max_entries)
+                    p.push(&[field, value]);
+                    (true, (p.len() / 2) as u64 > lim.max_entries)
                 }
             }
             Hash::Table(d) => (d.insert(Sds::new(field), Sds::new(value)).is_none(), false),
@@ -112,9 +130,10 @@ impl Hash {
     /// empty, as Redis's hashTypeDelete does.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            Hash::Listpack(v) => match v.iter().position(|(f, _)| f.as_bytes() == field) {
-                Some(i) => {
-                    v.remove(i);
+            Hash::Listpack(p) => match find(p, field) {
+                Some((f, v)) => {
+                    let (start, end) = (f.start, v.end);
+                    p.splice(start, end, 2, &[]);
                     true
                 }
                 None => false,
@@ -131,12 +150,12 @@ impl Hash {
 
     /// Turn a listpack into a table (no-op for a table).
     pub fn convert(&mut self) {
-        if let Hash::Listpack(v) = self {
+        if let Hash::Listpack(p) = self {
             let mut d = Dict::new();
-            for (f, val) in std::mem::take(v) {
-                d.insert_new(f, val);
+            for (f, v) in pairs(p) {
+                d.insert_new(Sds::new(f.data), Sds::new(v.data));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
 
@@ -144,7 +163,7 @@ impl Hash {
     /// order for a table.
     pub fn iter(&self) -> HashIter<'_> {
         match self {
-            Hash::Listpack(v) => HashIter::Listpack(v.iter()),
+            Hash::Listpack(p) => HashIter::Listpack(p.iter()),
             Hash::Table(d) => HashIter::Table(Box::new(
                 d.iter().map(|e| (e.key.as_bytes(), e.value.as_bytes())),
             )),
@@ -155,12 +174,13 @@ impl Hash {
     /// dictGetRandomKey), or None when empty.
     pub fn random_pair(&self) -> Option<(&[u8], &[u8])> {
         match self {
-            Hash::Listpack(v) => {
-                if v.is_empty() {
+            Hash::Listpack(p) => {
+                if p.is_empty() {
                     return None;
                 }
-                let (f, val) = &v[rand::below(v.len())];
-                Some((f.as_bytes(), val.as_bytes()))
+                pairs(p)
+                    .nth(rand::below(p.len() / 2))
+                    .map(|(f, v)| (f.data, v.data))
             }
             Hash::Table(d) => d
                 .random_entry()
@@ -201,9 +221,9 @@ impl Hash {
     /// cursor. A listpack is visited whole and answers cursor 0.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match self {
-            Hash::Listpack(v) => {
-                for (k, val) in v {
-                    f(k, val);
+            Hash::Listpack(p) => {
+                for (k, v) in pairs(p) {
+                    f(k.data, v.data);
                 }
                 0
             }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 #[derive(Clone)]
 pub enum Set {
     Intset(Vec<i64>),
-    Table(Dict<()>),
+    Table(Box<Dict<()>>),
 }
 
 impl Default for Set {
@@ -93,7 +93,7 @@ impl Set {
         if string2ll(first).is_some() {
             Set::Intset(Vec::new())
         } else {
-            Set::Table(Dict::new())
+            Set::Table(Box::default())
         }
     }
 
@@ -222,7 +222,7 @@ impl Set {
             for &i in v.iter() {
                 d.insert_new(Sds::new(fmt_i64(i, &mut buf)), ());
             }
-            *self = Set::Table(d);
+            *self = Set::Table(Box::new(d));
         }
     }
 

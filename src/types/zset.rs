@@ -579,7 +579,7 @@ pub struct SkipList {
 pub enum ZSet {
     /// (score, member) in order.
     Listpack(Vec<(f64, Sds)>),
-    Skiplist(SkipList),
+    Skiplist(Box<SkipList>),
 }
 
 impl Default for ZSet {
@@ -646,7 +646,7 @@ impl ZSet {
     /// member is `first_len` bytes long.
     pub fn new_for(first_len: usize, lim: ZSetLimits) -> ZSet {
         if lim.max_entries == 0 || first_len as u64 > lim.max_value {
-            ZSet::Skiplist(SkipList::default())
+            ZSet::Skiplist(Box::default())
         } else {
             ZSet::Listpack(Vec::new())
         }
@@ -667,10 +667,10 @@ impl ZSet {
             for (s, m) in &entries {
                 dict.insert_new(m.clone(), *s);
             }
-            ZSet::Skiplist(SkipList {
+            ZSet::Skiplist(Box::new(SkipList {
                 dict,
                 tree: Tree::from_sorted(entries),
-            })
+            }))
         }
     }
 
@@ -734,10 +734,10 @@ impl ZSet {
             for (s, m) in &v {
                 dict.insert_new(m.clone(), *s);
             }
-            *self = ZSet::Skiplist(SkipList {
+            *self = ZSet::Skiplist(Box::new(SkipList {
                 dict,
                 tree: Tree::from_sorted(v),
-            });
+            }));
         }
     }
 
@@ -1086,7 +1086,7 @@ mod tests {
 
     #[test]
     fn tree_rank_select_and_ranges() {
-        let mut z = ZSet::Skiplist(SkipList::default());
+        let mut z = ZSet::Skiplist(Box::default());
         let mut model = Vec::new();
         for i in 0..1000u32 {
             let m = format!("m{}", (i * 7919) % 1000).into_bytes();
