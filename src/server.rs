@@ -134,7 +134,9 @@ pub struct Server {
     pub persist: PersistStats,
     pub bgsave: Option<BgSaveJob>,
     /// (db, key) → slots of clients WATCHing it.
-    pub watched_keys: HashMap<(usize, Vec<u8>), Vec<usize>>,
+    /// Watched key -> (client slot, the key was already expired when that
+    /// client watched it).
+    pub watched_keys: HashMap<(usize, Vec<u8>), Vec<Watcher>>,
     /// Clients whose watched keys were touched: their EXEC fails.
     pub cas_dirty: HashSet<usize>,
     /// Wrapping EXEC's commands in MULTI/EXEC for the AOF.
@@ -151,6 +153,10 @@ pub struct Server {
     /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
     pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
 }
+
+/// A client watching a key: its slot, and whether the key was already
+/// expired when it watched it.
+pub type Watcher = (usize, bool);
 
 impl Server {
     pub fn new(config: Config) -> Server {
@@ -249,7 +255,7 @@ impl Server {
         self.watched_keys
             .entry(entry.clone())
             .or_default()
-            .push(c.slot);
+            .push((c.slot, expired_now));
         if expired_now {
             c.watched_expired.push(entry.clone());
         }
@@ -259,7 +265,7 @@ impl Server {
     pub fn unwatch_all(&mut self, c: &mut Client) {
         for entry in c.watched.drain(..) {
             if let Some(v) = self.watched_keys.get_mut(&entry) {
-                v.retain(|&s| s != c.slot);
+                v.retain(|&(s, _)| s != c.slot);
                 if v.is_empty() {
                     self.watched_keys.remove(&entry);
                 }
@@ -279,13 +285,22 @@ impl Server {
             })
     }
 
-    /// A key changed: every client watching it will fail its EXEC.
+    /// A key changed: every client watching it will fail its EXEC, except
+    /// one that watched it already expired and now sees it deleted, which
+    /// is logically no change (Redis 7.0's touchWatchedKey).
     pub fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
         if self.watched_keys.is_empty() {
             return;
         }
-        if let Some(slots) = self.watched_keys.get(&(db, key.to_vec())) {
-            self.cas_dirty.extend(slots.iter().copied());
+        let exists = self.dbs[db].dict.contains_key(key);
+        if let Some(watchers) = self.watched_keys.get_mut(&(db, key.to_vec())) {
+            for (slot, expired_at_watch) in watchers.iter_mut() {
+                if *expired_at_watch && !exists {
+                    *expired_at_watch = false;
+                    continue;
+                }
+                self.cas_dirty.insert(*slot);
+            }
         }
     }
 
@@ -303,7 +318,7 @@ impl Server {
                     && (self.dbs[db].dict.contains_key(k)
                         || other.is_some_and(|o| self.dbs[o].dict.contains_key(k)))
             })
-            .flat_map(|(_, slots)| slots.iter().copied())
+            .flat_map(|(_, watchers)| watchers.iter().map(|&(slot, _)| slot))
             .collect();
         self.cas_dirty.extend(hit);
     }
@@ -738,20 +753,20 @@ impl Server {
                 return;
             }
         };
-        if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
-            self.reject(
-                c,
-                ReplyError::new("NOAUTH Authentication required."),
-                Some(spec),
-            );
-            return;
-        }
         if !spec.arity_ok(c.argv.len()) {
             let err = ReplyError::owned(format!(
                 "ERR wrong number of arguments for '{}' command",
                 self.commands.full_name(spec)
             ));
             self.reject(c, err, Some(spec));
+            return;
+        }
+        if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
+            self.reject(
+                c,
+                ReplyError::new("NOAUTH Authentication required."),
+                Some(spec),
+            );
             return;
         }
         // RESP2 subscribers may only (un)subscribe, PING, QUIT or RESET.
@@ -804,10 +819,26 @@ impl Server {
     }
 
     fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {
-        // A refused command inside MULTI dooms the transaction (EXECABORT).
-        if c.mstate.is_some() {
-            c.dirty_exec = true;
-        }
+        // A refused EXEC discards the transaction and says why (Redis's
+        // execCommandAbort); any other refused command inside MULTI dooms
+        // the transaction.
+        let err = if spec.is_some_and(|s| s.name == "exec") {
+            crate::commands::transactions::discard_transaction(self, c);
+            let msg = err.as_bytes();
+            let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+            ReplyError::bytes(
+                [
+                    b"EXECABORT Transaction discarded because of: ".as_slice(),
+                    why,
+                ]
+                .concat(),
+            )
+        } else {
+            if c.mstate.is_some() {
+                c.dirty_exec = true;
+            }
+            err
+        };
         if let Some(spec) = spec {
             let i = self.commands.index_of(spec);
             if self.stats.commands.len() <= i {
@@ -848,6 +879,15 @@ impl Server {
             for i in crate::commands::key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.touch_watched_key(c.db, &key);
+            }
+        }
+        // A write that leaves a list or sorted set at a key someone waits
+        // on (RENAME, a STORE, a push) readies it, as Redis's dbAdd does;
+        // the waiters are served once the command (or EXEC) is done.
+        if self.dirty != dirty_before && !self.blocking_keys.is_empty() {
+            for i in crate::commands::key_positions(spec, &c.argv) {
+                let key = c.argv[i].clone();
+                self.signal_key_as_ready(c.db, &key);
             }
         }
         if self.dirty != dirty_before && self.aof.is_some() && !self.loading {

@@ -49,6 +49,8 @@ pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;
+    c.reply_off = false;
+    c.reply_skip_next = false;
     if !s.config.requirepass.is_empty() {
         c.authenticated = false;
     }
@@ -151,7 +153,7 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     if !c.authenticated {
         return Err(ReplyError::new(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(n) = setname {
@@ -402,7 +404,25 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
+/// Redis's addReplySubcommandSyntaxError, for a subcommand given too many
+/// arguments that its table arity (a minimum) let through.
+pub fn subcommand_syntax_error(c: &Client) -> ReplyError {
+    ReplyError::bytes(
+        [
+            b"ERR unknown subcommand or wrong number of arguments for '".as_slice(),
+            &c.argv[1],
+            b"'. Try ",
+            &c.argv[0].to_ascii_uppercase(),
+            b" HELP.",
+        ]
+        .concat(),
+    )
+}
+
 pub fn client_unblock_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() > 4 {
+        return Err(subcommand_syntax_error(c));
+    }
     let id = parse_i64(&c.argv[2])?;
     let how = match c.argv.get(3) {
         None => crate::blocked::Unblock::Timeout,

@@ -226,15 +226,19 @@ pub fn client_pause_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if ms < 0 {
         return Err(ReplyError::new("ERR timeout is negative"));
     }
+    if c.argv.len() > 4 {
+        return Err(super::connection::subcommand_syntax_error(c));
+    }
     let all = match c.argv.get(3) {
         None => true,
         Some(a) if is(a, "all") => true,
         Some(a) if is(a, "write") => false,
-        Some(_) => return Err(super::SYNTAX_ERR),
+        Some(_) => {
+            return Err(ReplyError::new(
+                "ERR CLIENT PAUSE mode must be WRITE or ALL",
+            ));
+        }
     };
-    if c.argv.len() > 4 {
-        return Err(super::SYNTAX_ERR);
-    }
     let until = s.now_ms.saturating_add(ms);
     // A longer or stricter pause wins, as Redis's pauseClients does.
     s.pause = Some(match s.pause {

@@ -442,7 +442,12 @@ fn ttl_generic(s: &mut Server, c: &mut Client, ms: bool, absolute: bool) -> CmdR
             } else {
                 (when - s.now_ms).max(0)
             };
-            c.reply.int(if ms { ttl } else { (ttl + 500) / 1000 });
+            // Rounded to the nearest second without overflowing near i64::MAX.
+            c.reply.int(if ms {
+                ttl
+            } else {
+                ((ttl as i128 + 500) / 1000) as i64
+            });
         }
     }
     Ok(())

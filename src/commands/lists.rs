@@ -641,8 +641,9 @@ pub fn brpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn blmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
+    // Redis checks numkeys, the direction and COUNT before the timeout.
     let a = parse_mpop(&c.argv, 2)?;
+    let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
     if mpop_first(s, c, a.keys.clone(), a.end, a.count)? {
         return Ok(());
     }

@@ -796,7 +796,7 @@ fn zrange_generic(
     let key = c.argv[first].clone();
     if store {
         let dst = c.argv[first - 1].clone();
-        let entries: Vec<(f64, Sds)> = match s.lookup_write(c.db, &key) {
+        let mut entries: Vec<(f64, Sds)> = match s.lookup_write(c.db, &key) {
             None => Vec::new(),
             Some(o) => match &o.value {
                 Value::ZSet(z) => select_range(z, &spec, rev, offset, limit)
@@ -806,7 +806,20 @@ fn zrange_generic(
                 _ => return Err(WRONGTYPE_ERR),
             },
         };
-        let z = ZSet::from_entries(entries, limits(s));
+        // Redis builds the destination element by element, starting as a
+        // listpack unless a rank range already says it is too long; the
+        // elements added before it converts went through the listpack's
+        // text form (so -0 became 0).
+        let lim = limits(s);
+        let mut packed =
+            !matches!(spec, RangeSpec::Rank(..)) || entries.len() as u64 <= lim.max_entries;
+        for (i, (score, m)) in entries.iter_mut().enumerate() {
+            packed = packed && (i as u64) < lim.max_entries && m.len() as u64 <= lim.max_value;
+            if packed {
+                *score = crate::types::zset::listpack_score(*score);
+            }
+        }
+        let z = ZSet::from_entries(entries, lim);
         store_result(s, c, &dst, z);
         return Ok(());
     }

@@ -61,10 +61,9 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
             // Checked when queued; a table cannot change meanwhile.
             _ => c.reply.error(b"ERR unknown command"),
         }
-        if !s.ready_keys.is_empty() {
-            s.handle_clients_blocked_on_keys();
-        }
     }
+    // Waiters on keys the transaction readied are served after it, by the
+    // caller, so nothing interleaves with it.
     c.in_exec = false;
     c.argv = exec_argv;
     if s.exec_wrap == ExecWrap::Emitted {

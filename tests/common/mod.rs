@@ -133,6 +133,10 @@ pub fn start_redis_server() -> Proc {
                 "no",
                 "--protected-mode",
                 "no",
+                // miniredis always answers DEBUG (SLEEP, RELOAD, ...); the
+                // reference must too for the cases that use it.
+                "--enable-debug-command",
+                "yes",
                 "--loglevel",
                 "notice",
             ])

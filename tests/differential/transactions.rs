@@ -132,3 +132,64 @@ EXEC
 "#,
     );
 }
+
+/// A refused EXEC discards the transaction with EXECABORT and the reason;
+/// a key already expired when watched and then lazily deleted is no
+/// change.
+#[test]
+fn tx_refused_exec_and_watched_expired_keys() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(
+        &mut p,
+        r#"
+EXEC x
+MULTI
+SET a 1
+EXEC x
+EXEC
+GET a
+DEBUG SET-ACTIVE-EXPIRE 0
+SET w 1 PX 1
+DEBUG SLEEP 0.01
+WATCH w
+GET w
+MULTI
+PING
+EXEC
+SET w2 1 PX 1
+DEBUG SLEEP 0.01
+WATCH w2
+EXISTS w2
+SET w2 back
+MULTI
+PING
+EXEC
+DEBUG SET-ACTIVE-EXPIRE 1
+SET k v
+PEXPIREAT k 9223372036854775806
+EXPIRETIME k
+PEXPIRETIME k
+TTL k
+BLMPOP abc 0 l LEFT
+BLMPOP abc 1 l FOO
+BLMPOP k a b c d e f
+BLMPOP x 1 l LEFT
+CLIENT UNBLOCK 1 2 3
+CLIENT UNBLOCK 1 foo
+CLIENT UNBLOCK x
+CLIENT PAUSE 0 FOO
+CLIENT PAUSE 0 write x
+CLIENT PAUSE abc
+CLIENT PAUSE -1
+ZADD s -0 m1
+ZADD s 1 mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm
+ZADD s -0 m2
+ZRANGESTORE d s 0 -1
+ZSCORE d m1
+ZSCORE d m2
+OBJECT ENCODING d
+ZRANGESTORE d2 s 0 -1 REV
+ZSCORE d2 m2
+"#,
+    );
+}

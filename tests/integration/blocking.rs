@@ -172,3 +172,56 @@ fn client_unblock_timeout_and_error() {
     );
     assert_eq!(p.cmd(&[b"CLIENT", b"UNBLOCK", id.as_bytes()]), b":0\r\n");
 }
+
+/// Redis serves waiters after the whole EXEC: the transaction sees its own
+/// pushes, and the waiter gets what is left (here: after RPUSH a b; LPOP,
+/// the waiter gets b, and after RPUSH; DEL, nothing).
+#[test]
+fn waiters_are_served_after_exec_not_inside_it() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut tx = s.raw();
+    w.send_cmd(&[b"BLPOP", b"m", b"0"]);
+    wait_blocked(&mut tx, 1);
+    assert_eq!(tx.cmd(&[b"MULTI"]), b"+OK\r\n");
+    assert_eq!(tx.cmd(&[b"RPUSH", b"m", b"a", b"b"]), b"+QUEUED\r\n");
+    assert_eq!(tx.cmd(&[b"LPOP", b"m"]), b"+QUEUED\r\n");
+    assert_eq!(tx.cmd(&[b"EXEC"]), b"*2\r\n:2\r\n$1\r\na\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nm\r\n$1\r\nb\r\n");
+
+    w.send_cmd(&[b"BLPOP", b"q", b"0.2"]);
+    wait_blocked(&mut tx, 1);
+    assert_eq!(tx.cmd(&[b"MULTI"]), b"+OK\r\n");
+    assert_eq!(tx.cmd(&[b"RPUSH", b"q", b"a"]), b"+QUEUED\r\n");
+    assert_eq!(tx.cmd(&[b"DEL", b"q"]), b"+QUEUED\r\n");
+    assert_eq!(tx.cmd(&[b"EXEC"]), b"*2\r\n:1\r\n:1\r\n");
+    assert_eq!(
+        w.read_reply(),
+        b"*-1\r\n",
+        "the element never existed outside"
+    );
+}
+
+/// A key that becomes a list or sorted set by RENAME (or RENAMENX) readies
+/// its waiters, as any key creation does in Redis.
+#[test]
+fn rename_onto_a_waited_key_serves_the_waiter() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut p = s.raw();
+    assert_eq!(p.cmd(&[b"RPUSH", b"tmp", b"v"]), b":1\r\n");
+    w.send_cmd(&[b"BLPOP", b"dst", b"0"]);
+    wait_blocked(&mut p, 1);
+    assert_eq!(p.cmd(&[b"RENAME", b"tmp", b"dst"]), b"+OK\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$3\r\ndst\r\n$1\r\nv\r\n");
+
+    assert_eq!(p.cmd(&[b"ZADD", b"tz", b"5", b"q"]), b":1\r\n");
+    w.send_cmd(&[b"BZPOPMAX", b"zdst", b"0"]);
+    wait_blocked(&mut p, 1);
+    assert_eq!(p.cmd(&[b"RENAMENX", b"tz", b"zdst"]), b":1\r\n");
+    assert_eq!(
+        w.read_reply(),
+        b"*3\r\n$4\r\nzdst\r\n$1\r\nq\r\n$1\r\n5\r\n"
+    );
+    assert_eq!(p.cmd(&[b"EXISTS", b"zdst"]), b":0\r\n");
+}

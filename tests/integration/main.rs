@@ -92,8 +92,31 @@ fn requirepass_gates_every_command_path() {
         r.cmd(&[b"AUTH", b"wrong"]),
         b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
     );
+    // As Redis 7.0: arity is checked before authentication, a refused EXEC
+    // says EXECABORT, and HELLO names its AUTH option.
+    assert_eq!(
+        r.cmd(&[b"GET"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&[b"EXEC"]),
+        b"-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        r.cmd(&[b"HELLO", b"3"]),
+        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"
+    );
     assert_eq!(r.cmd(&[b"AUTH", b"s3cret"]), b"+OK\r\n");
     assert_eq!(r.cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn reset_turns_client_reply_back_on() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    r.send(b"CLIENT REPLY OFF\r\nRESET\r\nPING\r\n");
+    assert_eq!(r.read_reply(), b"+RESET\r\n");
+    assert_eq!(r.read_reply(), b"+PONG\r\n");
 }
 
 #[test]
