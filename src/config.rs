@@ -155,31 +155,47 @@ fn parse_int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
     Ok(n)
 }
 
-/// Redis's memtoull: "1gb", "100mb", "64k", plain bytes.
+/// Redis 7.0's memtoull: digits then an optional unit (b, k, kb, m, mb,
+/// g, gb; any case). No digits reads as 0 and a number too big for 64 bits
+/// saturates, as strtoull does; the unit multiplies with wraparound.
 pub fn parse_memory(s: &str) -> Option<u64> {
-    let lower = s.to_ascii_lowercase();
-    let (num, mul) = [
-        ("gb", 1u64 << 30),
-        ("mb", 1 << 20),
-        ("kb", 1 << 10),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find_map(|(suf, mul)| lower.strip_suffix(suf).map(|n| (n.to_string(), *mul)))
-    .unwrap_or((lower.clone(), 1));
-    let n: u64 = num.parse().ok()?;
-    n.checked_mul(mul)
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = s.split_at(digits);
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    let n = num.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add((d - b'0') as u64)
+    });
+    Some(n.wrapping_mul(mul))
+}
+
+/// A memory value within `min..=max` (compared as Redis's signed long long
+/// when `max` fits one, so an overflowed value reads as out of range).
+fn parse_mem_range(v: &[String], min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_memory(one(v)?).ok_or("argument must be a memory value")?;
+    let too_big = if max <= i64::MAX as u64 {
+        n as i64 > max as i64 || (n as i64) < 0
+    } else {
+        n > max
+    };
+    if too_big || n < min {
+        return Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ));
+    }
+    Ok(n)
 }
 
 fn parse_mem(v: &[String], max: u64) -> Result<u64, String> {
-    let n = parse_memory(one(v)?).ok_or("argument must be a memory value")?;
-    if n > max {
-        return Err(format!("argument must be between 0 and {max} inclusive"));
-    }
-    Ok(n)
+    parse_mem_range(v, 0, max)
 }
 
 fn parse_enum(v: &[String], choices: &[&str]) -> Result<String, String> {
@@ -211,7 +227,11 @@ fn parse_save(v: &[String]) -> Result<String, String> {
 /// Merge "class hard soft seconds" triples into the current setting.
 fn parse_obuf_limits(current: &str, v: &[String]) -> Result<String, String> {
     let words: Vec<String> = v.join(" ").split_whitespace().map(String::from).collect();
-    if words.is_empty() || !words.len().is_multiple_of(4) {
+    if words.is_empty() {
+        // An empty value changes nothing, as in Redis.
+        return Ok(current.to_string());
+    }
+    if !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut classes: Vec<(String, [u64; 3])> = current
@@ -304,10 +324,7 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
     ),
     entry!("loglevel", true, |c| c.loglevel.clone(), |c, v| c
         .loglevel =
-        parse_enum(
-            v,
-            &["debug", "verbose", "notice", "warning", "nothing"]
-        )?),
+        parse_enum(v, &["debug", "verbose", "notice", "warning"])?),
     entry!("logfile", false, |c| c.logfile.clone(), |c, v| c.logfile =
         one(v)?.to_string()),
     entry!("hz", true, |c| c.hz.to_string(), |c, v| c.hz =
@@ -381,13 +398,13 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "proto-max-bulk-len",
         true,
         |c| c.proto_max_bulk_len.to_string(),
-        |c, v| c.proto_max_bulk_len = parse_mem(v, i64::MAX as u64)?.max(1024 * 1024)
+        |c, v| c.proto_max_bulk_len = parse_mem_range(v, 1024 * 1024, i64::MAX as u64)?
     ),
     entry!(
         "client-query-buffer-limit",
         true,
         |c| c.client_query_buffer_limit.to_string(),
-        |c, v| c.client_query_buffer_limit = parse_mem(v, i64::MAX as u64)?.max(1024 * 1024)
+        |c, v| c.client_query_buffer_limit = parse_mem_range(v, 1024 * 1024, i64::MAX as u64)?
     ),
     entry!(
         "active-expire-effort",
@@ -438,7 +455,7 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "hash-max-listpack-entries",
         true,
         |c| c.hash_max_listpack_entries.to_string(),
-        |c, v| c.hash_max_listpack_entries = parse_mem(v, i64::MAX as u64)?
+        |c, v| c.hash_max_listpack_entries = parse_int(v, 0, i64::MAX)? as u64
     ),
     entry!(
         "hash-max-listpack-value",
@@ -450,13 +467,13 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "set-max-intset-entries",
         true,
         |c| c.set_max_intset_entries.to_string(),
-        |c, v| c.set_max_intset_entries = parse_mem(v, i64::MAX as u64)?
+        |c, v| c.set_max_intset_entries = parse_int(v, 0, i64::MAX)? as u64
     ),
     entry!(
         "zset-max-listpack-entries",
         true,
         |c| c.zset_max_listpack_entries.to_string(),
-        |c, v| c.zset_max_listpack_entries = parse_mem(v, i64::MAX as u64)?
+        |c, v| c.zset_max_listpack_entries = parse_int(v, 0, i64::MAX)? as u64
     ),
     entry!(
         "zset-max-listpack-value",
@@ -616,5 +633,9 @@ mod tests {
         assert!(c.load_text("nosuch 1").is_err());
         assert_eq!(parse_memory("1gb"), Some(1 << 30));
         assert_eq!(parse_memory("64mb"), Some(64 << 20));
+        assert_eq!(parse_memory(""), Some(0));
+        assert_eq!(parse_memory("99999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_memory("1.5"), None);
+        assert_eq!(parse_memory("-1"), None);
     }
 }

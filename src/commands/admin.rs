@@ -202,10 +202,32 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
 // ---------------------------------------------------------------------
 
 pub fn config_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let found = s.config.matching(&c.argv[2..]);
+    // A name without glob characters is looked up directly and answered
+    // under the name as typed, as Redis 7.0 does; each parameter once.
+    let mut found: Vec<(String, &'static str, String)> = Vec::new();
+    for pat in &c.argv[2..] {
+        if !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+            let typed = String::from_utf8_lossy(pat).into_owned();
+            if let Some(e) = config::find(&typed)
+                && !found.iter().any(|(_, n, _)| *n == e.name)
+            {
+                found.push((typed, e.name, (e.get)(&s.config)));
+            }
+            continue;
+        }
+        for (name, value) in s.config.matching(std::slice::from_ref(pat)) {
+            let canon = config::find(name).map_or(name, |e| e.name);
+            if !found
+                .iter()
+                .any(|(n, c2, _)| n == name || (*c2 == canon && n == canon))
+            {
+                found.push((name.to_string(), canon, value));
+            }
+        }
+    }
     c.reply.map_len(found.len());
-    for (name, value) in found {
-        c.reply.bulk_str(name);
+    for (name, _, value) in found {
+        c.reply.bulk_str(&name);
         c.reply.bulk_str(&value);
     }
     Ok(())
@@ -237,7 +259,7 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
             failure = Some((name, "duplicate parameter"));
         } else {
             seen.push(entry.name);
-            plan.push((entry, String::from_utf8_lossy(&pair[1]).into_owned()));
+            plan.push((entry, name, String::from_utf8_lossy(&pair[1]).into_owned()));
         }
     }
     if let Some((name, why)) = failure {
@@ -247,11 +269,11 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     // Apply all or nothing.
     let mut next = s.config.clone();
-    for (entry, value) in plan {
+    for (entry, name, value) in plan {
+        // Errors name the parameter as the client typed it (an alias too).
         (entry.set)(&mut next, &[value]).map_err(|why| {
             ReplyError::owned(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{}') - {why}",
-                entry.name
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
             ))
         })?;
     }

@@ -721,6 +721,30 @@ CONFIG SET protected-mode maybe
 CONFIG SET hash-max-listpack-entries 100
 CONFIG GET hash-max-listpack-entries
 CONFIG SET hash-max-listpack-entries 512
+CONFIG SET hash-max-listpack-entries 1gb
+CONFIG SET hash-max-listpack-entries abc
+CONFIG SET set-max-intset-entries -1
+CONFIG SET zset-max-listpack-entries 1.5
+CONFIG SET hash-max-listpack-value 99999999999999999999
+CONFIG SET zset-max-ziplist-value 99999999999999999999
+CONFIG SET list-max-ziplist-size abc
+CONFIG SET hash-max-listpack-value ""
+CONFIG GET hash-max-listpack-value
+CONFIG SET hash-max-listpack-value 64
+CONFIG SET proto-max-bulk-len 10
+CONFIG SET client-query-buffer-limit 100
+CONFIG SET maxmemory 99999999999999999999
+CONFIG GET maxmemory
+CONFIG SET maxmemory ""
+CONFIG GET maxmemory
+CONFIG SET maxmemory -1
+CONFIG SET maxmemory 1.5mb
+CONFIG SET client-output-buffer-limit ""
+CONFIG GET client-output-buffer-limit
+CONFIG SET loglevel foo
+CONFIG GET MAXMEMORY
+CONFIG GET Hz
+CONFIG GET hash-max-ziplist-entries
 CONFIG RESETSTAT
 CONFIG RESETSTAT x
 "#,
