@@ -624,14 +624,27 @@ pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
         crate::commands::Lookup::Found(spec) => spec,
         _ => return Err(ReplyError::new("ERR Invalid command specified")),
     };
+    if spec.key_specs.is_empty() {
+        return Err(ReplyError::new("ERR The command has no key arguments"));
+    }
     if !spec.arity_ok(args.len()) {
         return Err(ReplyError::new(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = crate::commands::key_positions(spec, args);
+    let keys = if crate::commands::keynum_counts_valid(spec, args) {
+        crate::commands::key_positions(spec, args)
+    } else {
+        Vec::new()
+    };
     if keys.is_empty() {
-        return Err(ReplyError::new("ERR The command has no key arguments"));
+        if spec.has_flag("no_mandatory_keys") {
+            c.reply.array_len(0);
+            return Ok(());
+        }
+        return Err(ReplyError::new(
+            "ERR Invalid arguments specified for command",
+        ));
     }
     c.reply.array_len(keys.len());
     for i in keys {

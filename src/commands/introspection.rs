@@ -77,6 +77,9 @@ impl Slowlog {
 }
 
 pub fn slowlog_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() > 3 {
+        return Err(super::connection::subcommand_syntax_error(c));
+    }
     let count = match c.argv.get(2) {
         Some(a) => parse_range(
             a,

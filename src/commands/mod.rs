@@ -290,6 +290,29 @@ impl CommandTable {
 
 /// Key argument positions of a command line, from its key specs (Redis's
 /// getKeysUsingKeySpecs): what WATCH invalidation and COMMAND GETKEYS use.
+/// Does every numkeys-style key spec of `argv` name at least one key and
+/// no more than the arguments hold? (Redis's genericGetKeys sanity check:
+/// when it fails, COMMAND GETKEYS finds no keys at all.)
+pub fn keynum_counts_valid(spec: &CommandSpec, argv: &[Vec<u8>]) -> bool {
+    let argc = argv.len() as i64;
+    spec.key_specs.iter().all(|ks| {
+        let (BeginSearch::Index(start), FindKeys::Keynum(numidx, first, step)) =
+            (&ks.begin, &ks.find)
+        else {
+            return true;
+        };
+        let start = *start as i64;
+        let Some(n) = argv
+            .get((start + *numidx as i64) as usize)
+            .and_then(|a| crate::util::num::string2ll(a))
+        else {
+            return false;
+        };
+        let first = start + *first as i64;
+        n >= 1 && n <= (argc - first) / (*step).max(1) as i64
+    })
+}
+
 pub fn key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
     let argc = argv.len() as i64;
     let mut out = Vec::new();

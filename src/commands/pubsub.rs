@@ -221,6 +221,9 @@ pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn pubsub_channels_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() > 3 {
+        return Err(super::connection::subcommand_syntax_error(c));
+    }
     let pat = c.argv.get(2).cloned();
     let names: Vec<&Vec<u8>> = s
         .pubsub

@@ -666,6 +666,15 @@ fn command_table_facts_match() {
         &mut p,
         r#"
 COMMAND GETKEYS SET a b
+COMMAND GETKEYS zunionstore d 0 a
+COMMAND GETKEYS zunionstore d 5 a
+COMMAND GETKEYS zunionstore d 1 a
+COMMAND GETKEYS lmpop 0 a LEFT
+COMMAND GETKEYS lmpop 2 a b LEFT
+COMMAND GETKEYS ping x
+COMMAND GETKEYS nosuch a
+SLOWLOG GET 1 2
+PUBSUB CHANNELS * x
 COMMAND GETKEYS MSET a 1 b 2
 COMMAND GETKEYS DEL a b c
 COMMAND GETKEYS GET
