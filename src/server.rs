@@ -971,6 +971,8 @@ fn trunc(b: &[u8], n: usize) -> &[u8] {
 /// Redis's unknown-command text: the name (up to 128 bytes) and the first
 /// arguments, each quoted, until 128 bytes of them are shown.
 fn unknown_command_error(argv: &[Vec<u8>]) -> ReplyError {
+    // Redis formats with %s, which stops at a NUL byte.
+    let c_str = |a: &[u8]| -> Vec<u8> { a.split(|&b| b == 0).next().unwrap_or_default().to_vec() };
     let mut args: Vec<u8> = Vec::new();
     for a in &argv[1..] {
         if args.len() >= 128 {
@@ -978,11 +980,11 @@ fn unknown_command_error(argv: &[Vec<u8>]) -> ReplyError {
         }
         let room = 128 - args.len();
         args.push(b'\'');
-        args.extend_from_slice(trunc(a, room));
+        args.extend_from_slice(trunc(&c_str(a), room));
         args.extend_from_slice(b"' ");
     }
     let mut msg = b"ERR unknown command '".to_vec();
-    msg.extend_from_slice(trunc(&argv[0], 128));
+    msg.extend_from_slice(trunc(&c_str(&argv[0]), 128));
     msg.extend_from_slice(b"', with args beginning with: ");
     msg.extend_from_slice(&args);
     ReplyError::bytes(msg)

@@ -203,3 +203,15 @@ fn huge_and_negative_counts_and_bad_numbers_never_crash() {
     }
     assert_eq!(r.cmd(&[b"PING"]), b"+PONG\r\n");
 }
+
+/// Redis formats the unknown-command error with %s: names and arguments
+/// stop at a NUL byte.
+#[test]
+fn unknown_command_error_stops_at_nul() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    assert_eq!(
+        r.cmd(&[b"GE\0Tx", b"a\0b"]),
+        b"-ERR unknown command 'GE', with args beginning with: 'a' \r\n"
+    );
+}
