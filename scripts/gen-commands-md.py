@@ -45,7 +45,9 @@ for title, path in MODULES:
     out.append("")
 out.append(
     "Beyond Redis 7.0.15: `CLIENT SETINFO` (from Redis 7.2; modern client libraries send it), "
-    "`DEBUG` offers only `SLEEP`, `SET-ACTIVE-EXPIRE` and `HELP`, and `--port 0` picks a free port "
-    "and prints it in the banner."
+    "and `--port 0` picks a free port and prints it in the banner. `DEBUG` is always enabled "
+    "(Redis 7.0 refuses it unless `enable-debug-command` is set) and offers `SLEEP`, "
+    "`SET-ACTIVE-EXPIRE`, `RELOAD`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
+    "`ACL` answers `WHOAMI` only: there is one user, `default`."
 )
 open("docs/COMMANDS.md", "w").write("\n".join(out) + "\n")
