@@ -62,7 +62,7 @@ MODULES = [
         "monitor",
         ("slowlog", ["get", "len", "reset", "help"]),
         ("latency", ["latest", "reset", "help"]),
-        ("acl", ["whoami"]),
+        ("acl", ["whoami", "cat", "users", "help"]),
     ]),
     ("lists", [
         "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange",
@@ -209,6 +209,9 @@ SUMMARIES = {
     "latency|help": "List the LATENCY subcommands.",
     "acl": "Inspect users and permissions.",
     "acl|whoami": "Name the user this connection is authenticated as.",
+    "acl|cat": "List the command categories, or the commands in one category.",
+    "acl|users": "List the names of the configured users.",
+    "acl|help": "List the ACL subcommands.",
     # lists
     "lpush": "Insert elements at the head of a list.",
     "rpush": "Insert elements at the tail of a list.",

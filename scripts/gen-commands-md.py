@@ -48,6 +48,6 @@ out.append(
     "and `--port 0` picks a free port and prints it in the banner. `DEBUG` is always enabled "
     "(Redis 7.0 refuses it unless `enable-debug-command` is set) and offers `SLEEP`, "
     "`SET-ACTIVE-EXPIRE`, `RELOAD`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
-    "`ACL` answers `WHOAMI` only: there is one user, `default`."
+    "`ACL` answers `WHOAMI`, `USERS`, `CAT` and `HELP`: there is one user, `default`, with every permission."
 )
 open("docs/COMMANDS.md", "w").write("\n".join(out) + "\n")

@@ -6,6 +6,17 @@ use super::{DocArg, DocVal};
 
 pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
     (
+        "acl|cat",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("categoryname")),
+                ("type", DocVal::Str("string")),
+                ("flags", DocVal::Flags(&["optional"])),
+            ],
+            args: &[],
+        }],
+    ),
+    (
         "append",
         &[
             DocArg {

@@ -221,6 +221,97 @@ pub fn acl_whoami_command(_: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
+/// Redis 7.0's ACL categories, in its order.
+const ACL_CATEGORIES: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+/// ACL CAT [category]: the categories, or every command (containers'
+/// subcommands as `parent|sub`) that belongs to one.
+pub fn acl_cat_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    if c.argv.len() > 3 {
+        return Err(super::connection::subcommand_syntax_error(c));
+    }
+    let Some(arg) = c.argv.get(2) else {
+        c.reply.array_len(ACL_CATEGORIES.len());
+        for cat in ACL_CATEGORIES {
+            c.reply.bulk_str(cat);
+        }
+        return Ok(());
+    };
+    let Some(cat) = ACL_CATEGORIES
+        .iter()
+        .find(|cat| arg.eq_ignore_ascii_case(cat.as_bytes()))
+    else {
+        return Err(ReplyError::bytes(
+            [b"ERR Unknown category '".as_slice(), arg, b"'"].concat(),
+        ));
+    };
+    let tag = format!("@{cat}");
+    let in_cat = |spec: &CommandSpec| spec.acl.split_whitespace().any(|t| t == tag);
+    let mut names: Vec<String> = Vec::new();
+    for table in super::all_tables() {
+        for spec in table {
+            if in_cat(spec) {
+                names.push(spec.name.to_string());
+            }
+            for sub in spec.subcommands {
+                if in_cat(sub) {
+                    names.push(format!("{}|{}", spec.name, sub.name));
+                }
+            }
+        }
+    }
+    c.reply.array_len(names.len());
+    for n in names {
+        c.reply.bulk_str(&n);
+    }
+    Ok(())
+}
+
+/// ACL USERS: there is one user.
+pub fn acl_users_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.array_len(1);
+    c.reply.bulk(b"default");
+    Ok(())
+}
+
+pub fn acl_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    super::keys::reply_help(
+        c,
+        "ACL",
+        &[
+            "CAT [<category>]",
+            "    The command categories, or the commands in one category.",
+            "USERS",
+            "    The names of the users (there is one: default).",
+            "WHOAMI",
+            "    The user this connection is authenticated as.",
+        ],
+    );
+    Ok(())
+}
+
 /// CLIENT PAUSE <ms> [WRITE|ALL].
 pub fn client_pause_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let ms = crate::util::num::string2ll(&c.argv[2]).ok_or(ReplyError::new(
@@ -473,22 +564,75 @@ pub static COMMANDS: &[CommandSpec] = &[
         complexity: "Depends on subcommand.",
         summary: "Inspect users and permissions.",
         handler: container_command,
-        subcommands: &[CommandSpec {
-            name: "whoami",
-            arity: 2,
-            flags: "noscript loading stale",
-            acl: "@slow",
-            tips: "",
-            first_key: 0,
-            last_key: 0,
-            key_step: 0,
-            key_specs: &[],
-            group: "server",
-            since: "6.0.0",
-            complexity: "O(1)",
-            summary: "Name the user this connection is authenticated as.",
-            handler: acl_whoami_command,
-            subcommands: &[],
-        }],
+        subcommands: &[
+            CommandSpec {
+                name: "whoami",
+                arity: 2,
+                flags: "noscript loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "6.0.0",
+                complexity: "O(1)",
+                summary: "Name the user this connection is authenticated as.",
+                handler: acl_whoami_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "cat",
+                arity: -2,
+                flags: "noscript loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "6.0.0",
+                complexity: "O(1) since the categories and commands are a fixed set.",
+                summary: "List the command categories, or the commands in one category.",
+                handler: acl_cat_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "users",
+                arity: 2,
+                flags: "admin noscript loading stale",
+                acl: "@admin @slow @dangerous",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "6.0.0",
+                complexity: "O(N). Where N is the number of configured users.",
+                summary: "List the names of the configured users.",
+                handler: acl_users_command,
+                subcommands: &[],
+            },
+            CommandSpec {
+                name: "help",
+                arity: 2,
+                flags: "loading stale",
+                acl: "@slow",
+                tips: "",
+                first_key: 0,
+                last_key: 0,
+                key_step: 0,
+                key_specs: &[],
+                group: "server",
+                since: "6.0.0",
+                complexity: "O(1)",
+                summary: "List the ACL subcommands.",
+                handler: acl_help_command,
+                subcommands: &[],
+            },
+        ],
     },
 ];

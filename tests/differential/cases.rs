@@ -882,3 +882,57 @@ fn command_docs_arguments_match() {
         }
     }
 }
+
+/// ACL's read-only subcommands: the category list and error texts match
+/// byte for byte; each category's command list is Redis's, restricted to
+/// the commands miniredis has.
+#[test]
+fn acl_cat_users_whoami() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(
+        &mut p,
+        r#"
+ACL CAT
+ACL CAT foo
+ACL CAT a b
+ACL USERS
+ACL USERS x
+ACL WHOAMI
+ACL WHOAMI x
+ACL NOSUCH
+"#,
+    );
+    // Bulk strings of a flat array reply.
+    fn names(reply: &[u8]) -> std::collections::BTreeSet<String> {
+        String::from_utf8_lossy(reply)
+            .split("\r\n")
+            .skip(1)
+            .filter(|l| !l.starts_with('$') && !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+    let ours_all = names(&p.a.cmd(&[b"COMMAND", b"LIST"]));
+    for cat in [
+        "write",
+        "read",
+        "fast",
+        "transaction",
+        "pubsub",
+        "Connection",
+    ] {
+        let ours = names(&p.a.cmd(&[b"ACL", b"CAT", cat.as_bytes()]));
+        let theirs = names(&p.b.cmd(&[b"ACL", b"CAT", cat.as_bytes()]));
+        assert!(ours.len() > 3, "{cat}: {ours:?}");
+        for n in &ours {
+            // CLIENT SETINFO is our one Redis 7.2 extension.
+            if n != "client|setinfo" {
+                assert!(theirs.contains(n), "{cat}: {n} is not in Redis's list");
+            }
+        }
+        for n in &theirs {
+            if !n.contains('|') && ours_all.contains(n) {
+                assert!(ours.contains(n), "{cat}: {n} missing");
+            }
+        }
+    }
+}
