@@ -357,6 +357,7 @@ pub fn rewrite_key(
             let members: Box<dyn Iterator<Item = Vec<u8>>> = match &**s {
                 Set::Intset(v) => Box::new(v.iter().map(|i| i.to_string().into_bytes())),
                 Set::Table(d) => Box::new(d.iter().map(|e| e.key.to_vec())),
+                Set::Packed(p) => Box::new(p.iter().map(|m| m.to_vec())),
             };
             let mut members = members;
             batched(out, b"SADD", &mut members, ITEMS_PER_CMD);

@@ -48,7 +48,7 @@ fn write_key<W: io::Write>(
         }
         Value::Set(s) => match &**s {
             Set::Intset(ints) => w.write_entry(key, &SaveValue::SetIntset(ints), expire, compress),
-            Set::Table(_) => {
+            Set::Packed(_) | Set::Table(_) => {
                 let owned: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
                 let members: Vec<&[u8]> = owned.iter().map(|m| m.as_slice()).collect();
                 w.write_entry(key, &SaveValue::Set(&members), expire, compress)

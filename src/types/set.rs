@@ -1,10 +1,15 @@
 //! The set type: a sorted vector of integers while every member is an
-//! integer and there are few (Redis's intset, set-max-intset-entries), a
-//! `Dict` otherwise.
+//! integer and there are few (Redis's intset, set-max-intset-entries); a
+//! `Packed` buffer while small (at most 128 members of at most 64 bytes,
+//! Redis 7.2's listpack sets); a `Dict` otherwise. Redis 7.0 stores small
+//! string sets as hash tables, so OBJECT ENCODING says `hashtable` for a
+//! packed set too: the compact form is ours, the reply is Redis's. Member
+//! order of a non-intset set is unspecified either way.
 //!
 //! A member is an intset integer when Redis's `string2ll` accepts it (so
 //! "01", "+1", "-0" and " 1" are strings). The conversion is one-way.
 
+use super::packed::{self, Packed};
 use crate::db::dict::Dict;
 use crate::sds::Sds;
 use crate::util::num::string2ll;
@@ -14,8 +19,13 @@ use std::collections::HashSet;
 #[derive(Clone)]
 pub enum Set {
     Intset(Vec<i64>),
+    Packed(Packed),
     Table(Box<Dict<()>>),
 }
+
+/// The most members, and the longest member, a packed set holds.
+const PACKED_MAX_ENTRIES: usize = 128;
+const PACKED_MAX_VALUE: usize = 64;
 
 impl Default for Set {
     fn default() -> Self {
@@ -73,6 +83,7 @@ impl Member<'_> {
 /// Iterator over a set's members, in encoding order (sorted for an intset).
 pub enum SetIter<'a> {
     Intset(std::slice::Iter<'a, i64>),
+    Packed(packed::Iter<'a>),
     Table(Box<dyn Iterator<Item = Member<'a>> + 'a>),
 }
 
@@ -81,6 +92,7 @@ impl<'a> Iterator for SetIter<'a> {
     fn next(&mut self) -> Option<Member<'a>> {
         match self {
             SetIter::Intset(it) => it.next().map(|i| Member::Int(*i)),
+            SetIter::Packed(it) => it.next().map(Member::Str),
             SetIter::Table(it) => it.next(),
         }
     }
@@ -92,6 +104,8 @@ impl Set {
     pub fn new_for(first: &[u8]) -> Set {
         if string2ll(first).is_some() {
             Set::Intset(Vec::new())
+        } else if first.len() <= PACKED_MAX_VALUE {
+            Set::Packed(Packed::default())
         } else {
             Set::Table(Box::default())
         }
@@ -100,6 +114,7 @@ impl Set {
     pub fn len(&self) -> usize {
         match self {
             Set::Intset(v) => v.len(),
+            Set::Packed(p) => p.len(),
             Set::Table(d) => d.len(),
         }
     }
@@ -111,13 +126,14 @@ impl Set {
     pub fn encoding(&self) -> &'static str {
         match self {
             Set::Intset(_) => "intset",
-            Set::Table(_) => "hashtable",
+            Set::Packed(_) | Set::Table(_) => "hashtable",
         }
     }
 
     pub fn contains(&self, m: &[u8]) -> bool {
         match self {
             Set::Intset(v) => string2ll(m).is_some_and(|i| v.binary_search(&i).is_ok()),
+            Set::Packed(p) => p.iter().any(|e| e == m),
             Set::Table(d) => d.contains_key(m),
         }
     }
@@ -127,9 +143,9 @@ impl Set {
         match (self, m) {
             (Set::Intset(v), Member::Int(i)) => v.binary_search(&i).is_ok(),
             (_, Member::Str(s)) => self.contains(s),
-            (Set::Table(d), Member::Int(i)) => {
+            (_, Member::Int(i)) => {
                 let mut buf = [0u8; 20];
-                d.contains_key(fmt_i64(i, &mut buf))
+                self.contains(fmt_i64(i, &mut buf))
             }
         }
     }
@@ -151,11 +167,21 @@ impl Set {
                     }
                 };
             }
-            self.convert();
+            self.convert_for(m.len());
+        }
+        if let Set::Packed(p) = self {
+            if p.iter().any(|e| e == m) {
+                return false;
+            }
+            if p.len() < PACKED_MAX_ENTRIES && m.len() <= PACKED_MAX_VALUE {
+                p.push(&[m]);
+                return true;
+            }
+            self.convert_to_table();
         }
         match self {
             Set::Table(d) => d.insert(Sds::new(m), ()).is_none(),
-            Set::Intset(_) => false,
+            Set::Intset(_) | Set::Packed(_) => false,
         }
     }
 
@@ -188,6 +214,17 @@ impl Set {
                 }
                 _ => false,
             },
+            Set::Packed(p) => {
+                let mut it = p.iter();
+                while let Some(slot) = it.next_slot() {
+                    if slot.data == m {
+                        let (start, end) = (slot.start, slot.end);
+                        p.splice(start, end, 1, &[]);
+                        return true;
+                    }
+                }
+                false
+            }
             Set::Table(d) => {
                 let removed = d.remove(m).is_some();
                 if removed {
@@ -214,21 +251,53 @@ impl Set {
         }
     }
 
-    /// Turn an intset into a table (no-op for a table).
-    pub fn convert(&mut self) {
+    /// Turn an intset into a string set: packed while it (and a member
+    /// of `next_len` bytes about to join) fits, else a table.
+    fn convert_for(&mut self, next_len: usize) {
         if let Set::Intset(v) = self {
-            let mut d = Dict::new();
             let mut buf = [0u8; 20];
-            for &i in v.iter() {
-                d.insert_new(Sds::new(fmt_i64(i, &mut buf)), ());
+            if v.len() < PACKED_MAX_ENTRIES && next_len <= PACKED_MAX_VALUE {
+                let mut p = Packed::default();
+                let owned: Vec<Vec<u8>> =
+                    v.iter().map(|&i| fmt_i64(i, &mut buf).to_vec()).collect();
+                let refs: Vec<&[u8]> = owned.iter().map(|m| m.as_slice()).collect();
+                p.push(&refs);
+                *self = Set::Packed(p);
+            } else {
+                let mut d = Dict::new();
+                for &i in v.iter() {
+                    d.insert_new(Sds::new(fmt_i64(i, &mut buf)), ());
+                }
+                *self = Set::Table(Box::new(d));
             }
-            *self = Set::Table(Box::new(d));
         }
+    }
+
+    /// Turn an intset into a string set (Redis's conversion on too many
+    /// integers).
+    pub fn convert(&mut self) {
+        self.convert_for(0);
+        if self.len() > PACKED_MAX_ENTRIES {
+            self.convert_to_table();
+        }
+    }
+
+    /// Turn a packed or integer set into a table (no-op for a table).
+    fn convert_to_table(&mut self) {
+        if matches!(self, Set::Table(_)) {
+            return;
+        }
+        let mut d = Dict::new();
+        for m in self.iter() {
+            d.insert_new(Sds::new(&m.to_vec()), ());
+        }
+        *self = Set::Table(Box::new(d));
     }
 
     pub fn iter(&self) -> SetIter<'_> {
         match self {
             Set::Intset(v) => SetIter::Intset(v.iter()),
+            Set::Packed(p) => SetIter::Packed(p.iter()),
             Set::Table(d) => SetIter::Table(Box::new(d.iter().map(|e| Member::Str(&e.key)))),
         }
     }
@@ -242,6 +311,13 @@ impl Set {
                     None
                 } else {
                     Some(Member::Int(v[rand::below(v.len())]))
+                }
+            }
+            Set::Packed(p) => {
+                if p.is_empty() {
+                    None
+                } else {
+                    p.iter().nth(rand::below(p.len())).map(Member::Str)
                 }
             }
             Set::Table(d) => d.random_entry().map(|e| Member::Str(&e.key)),
@@ -284,6 +360,19 @@ impl Set {
                     !take[k - 1]
                 });
                 out
+            }
+            Set::Packed(p) => {
+                let mut all: Vec<Vec<u8>> = p.iter().map(|m| m.to_vec()).collect();
+                for i in 0..count {
+                    let j = i + rand::below(all.len() - i);
+                    all.swap(i, j);
+                }
+                let rest: Vec<&[u8]> = all[count..].iter().map(|m| m.as_slice()).collect();
+                let mut kept = Packed::default();
+                kept.push(&rest);
+                *p = kept;
+                all.truncate(count);
+                all
             }
             Set::Table(d) => {
                 let mut out = Vec::with_capacity(count);
@@ -349,6 +438,12 @@ impl Set {
                 }
                 0
             }
+            Set::Packed(p) => {
+                for m in p.iter() {
+                    f(Member::Str(m));
+                }
+                0
+            }
             Set::Table(d) => d.scan(cursor, |e| f(Member::Str(&e.key))),
         }
     }
@@ -360,6 +455,50 @@ mod tests {
 
     fn members(s: &Set) -> Vec<Vec<u8>> {
         s.iter().map(|m| m.to_vec()).collect()
+    }
+
+    /// Small string sets live packed, then move to a table past 128
+    /// members or on a member over 64 bytes; every step agrees with a
+    /// plain HashSet model.
+    #[test]
+    fn packed_sets_match_a_model_through_conversions() {
+        use std::collections::HashSet as Model;
+        let mut s = Set::new_for(b"a");
+        let mut model: Model<Vec<u8>> = Model::new();
+        let check = |s: &Set, model: &Model<Vec<u8>>| {
+            assert_eq!(s.len(), model.len());
+            let got: Model<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
+            assert_eq!(&got, model);
+            assert_eq!(s.encoding(), "hashtable");
+        };
+        for i in 0..300u32 {
+            let m = format!("m{}", (i * 7919) % 160).into_bytes();
+            if i % 5 == 4 {
+                assert_eq!(s.remove(&m), model.remove(&m));
+            } else {
+                assert_eq!(s.add(&m, 512), model.insert(m.clone()));
+            }
+            check(&s, &model);
+            assert!(
+                matches!(s, Set::Packed(_)) == (model.len() <= 128 && !matches!(s, Set::Table(_)))
+            );
+        }
+        let mut small = Set::new_for(b"x");
+        small.add(b"x", 512);
+        small.add(b"y", 512);
+        assert!(matches!(small, Set::Packed(_)));
+        assert!(small.contains(b"y") && !small.contains(b"z"));
+        small.add(&[b'L'; 65], 512);
+        assert!(matches!(small, Set::Table(_)));
+        // An intset meeting a string becomes packed, integers and all.
+        let mut ints = Set::new_for(b"1");
+        ints.add(b"1", 512);
+        ints.add(b"2", 512);
+        ints.add(b"abc", 512);
+        assert!(matches!(ints, Set::Packed(_)));
+        assert!(ints.contains(b"1") && ints.contains_member(Member::Int(2)));
+        let popped = ints.pop_random(2);
+        assert_eq!((popped.len(), ints.len()), (2, 1));
     }
 
     #[test]
