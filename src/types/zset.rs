@@ -897,6 +897,9 @@ impl ZSet {
                 let s = listpack_score(score);
                 let pos =
                     v.partition_point(|(s2, m2)| cmp_entry(*s2, m2, s, member) == Ordering::Less);
+                // Grow by exactly one: a small set is many keys' worth of
+                // memory, and it is at most zset-max-listpack-entries long.
+                v.reserve_exact(1);
                 v.insert(pos, (s, Sds::new(member)));
             }
             ZSet::Skiplist(sl) => {
