@@ -159,6 +159,9 @@ impl Set {
                 return match v.binary_search(&i) {
                     Ok(_) => false,
                     Err(pos) => {
+                        // Exact growth, as Redis's intset reallocates: the
+                        // insert shifts the tail anyway.
+                        v.reserve_exact(1);
                         v.insert(pos, i);
                         if v.len() as u64 > max_intset {
                             self.convert();
@@ -192,6 +195,7 @@ impl Set {
             (Set::Intset(v), Member::Int(i)) => match v.binary_search(&i) {
                 Ok(_) => false,
                 Err(pos) => {
+                    v.reserve_exact(1);
                     v.insert(pos, i);
                     if v.len() as u64 > max_intset {
                         self.convert();
