@@ -12,7 +12,7 @@
 # Usage: scripts/bench.sh [BINARY]
 #   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
 #        SECTIONS=throughput,memory,bgsave,aof,rdb (any subset)
-#        AOF_REQUESTS=100000 CUSTOM=0 (skip the zrank/zrange/publish tests)
+#        AOF_REQUESTS=100000 SMALL=200000 CUSTOM=0 (skip the zrank/zrange/publish tests)
 set -euo pipefail
 
 BIN=${1:-./target/release/miniredis}
@@ -209,6 +209,37 @@ for start in range(0, n, batch):
   done
 done
 
+
+# Bytes per key of many small collections (200,000 keys each): the common
+# shape of real data (user:1 -> a few fields), where per-key overhead and
+# the compact encodings decide.
+SMALL=${SMALL:-200000}
+echo
+printf '%-10s %-8s %14s\n' server small used/key
+for kind in hash3 set3 intset3 zset3 list3; do
+  stop_servers
+  start_servers
+  for who in miniredis redis; do
+    port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+    base_used=$(mem_field "$port" used_memory)
+    python3 -c "
+import sys
+out = sys.stdout.buffer
+kind = '$kind'
+for i in range($SMALL):
+    k = b'key:%08d' % i
+    if kind == 'hash3': args = [b'HSET', k, b'name', b'alice%d' % i, b'age', b'30', b'city', b'paris']
+    elif kind == 'set3': args = [b'SADD', k, b'red%d' % i, b'green', b'blue']
+    elif kind == 'intset3': args = [b'SADD', k, b'%d' % i, b'2', b'3']
+    elif kind == 'zset3': args = [b'ZADD', k, b'1', b'alice%d' % i, b'2', b'bob', b'3.5', b'carol']
+    else: args = [b'RPUSH', k, b'a%d' % i, b'bb', b'ccc']
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+" | redis-cli -p "$port" --pipe >/dev/null
+    used=$(mem_field "$port" used_memory)
+    awk -v w="$who" -v t="$kind" -v u="$used" -v bu="$base_used" -v n="$SMALL" \
+      'BEGIN { printf "%-10s %-8s %14.1f\n", w, t, (u-bu)/n }'
+  done
+done
 fi # memory
 
 # A client's view of the loop: PING one at a time until the file $2
