@@ -1,5 +1,6 @@
 //! `Packed`: byte strings back to back in one exact-size allocation, each
-//! framed by its length as a LEB128 varint. This is Redis's listpack idea
+//! framed by its length as a LEB128 varint, after a 4-byte entry count (no
+//! header at all when empty), so the handle is one boxed slice. This is Redis's listpack idea
 //! for small collections (a small hash is one of these, fields and values
 //! alternating): one allocation instead of one per element, at the price
 //! of a linear scan and a reallocation per change, which is cheap at the
@@ -9,8 +10,10 @@
 #[derive(Clone, Default)]
 pub struct Packed {
     buf: Box<[u8]>,
-    count: u32,
 }
+
+/// The entry count's bytes at the head of a non-empty buffer.
+const HDR: usize = 4;
 
 fn varint_len(mut n: usize) -> usize {
     let mut k = 1;
@@ -64,11 +67,25 @@ pub struct Slot<'a> {
 impl Packed {
     /// Entries (not pairs).
     pub fn len(&self) -> usize {
-        self.count as usize
+        match self.buf.get(..HDR) {
+            Some(h) => u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+            None => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.buf.is_empty()
+    }
+
+    /// Take `out` (header room included) as the buffer holding `count`
+    /// entries.
+    fn install(&mut self, mut out: Vec<u8>, count: usize) {
+        if count == 0 {
+            self.buf = Box::default();
+            return;
+        }
+        out[..HDR].copy_from_slice(&(count as u32).to_le_bytes());
+        self.buf = out.into_boxed_slice();
     }
 
     /// Bytes used (and allocated).
@@ -79,24 +96,28 @@ impl Packed {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             buf: &self.buf,
-            pos: 0,
+            pos: HDR.min(self.buf.len()),
         }
     }
 
     /// Append entries, reallocating once.
     pub fn push(&mut self, entries: &[&[u8]]) {
         let extra: usize = entries.iter().map(|e| varint_len(e.len()) + e.len()).sum();
-        let mut out = Vec::with_capacity(self.buf.len() + extra);
-        out.extend_from_slice(&self.buf);
+        let mut out = Vec::with_capacity(HDR + self.buf.len() + extra);
+        if self.buf.is_empty() {
+            out.extend_from_slice(&[0; HDR]);
+        } else {
+            out.extend_from_slice(&self.buf);
+        }
         for e in entries {
             put_entry(&mut out, e);
         }
-        self.buf = out.into_boxed_slice();
-        self.count += entries.len() as u32;
+        let count = self.len() + entries.len();
+        self.install(out, count);
     }
 
-    /// Replace the bytes `start..end` (whole entries, `removed` of them)
-    /// with `entries`.
+    /// Replace the bytes `start..end` (whole entries, `removed` of them,
+    /// as `Slot`s place them) with `entries`.
     pub fn splice(&mut self, start: usize, end: usize, removed: usize, entries: &[&[u8]]) {
         let extra: usize = entries.iter().map(|e| varint_len(e.len()) + e.len()).sum();
         let mut out = Vec::with_capacity(self.buf.len() - (end - start) + extra);
@@ -105,8 +126,8 @@ impl Packed {
             put_entry(&mut out, e);
         }
         out.extend_from_slice(&self.buf[end..]);
-        self.buf = out.into_boxed_slice();
-        self.count = self.count + entries.len() as u32 - removed as u32;
+        let count = self.len() + entries.len() - removed;
+        self.install(out, count);
     }
 }
 
@@ -152,7 +173,7 @@ mod tests {
         assert_eq!(p.len(), 4);
         let all: Vec<&[u8]> = p.iter().collect();
         assert_eq!(all, vec![&b"a"[..], b"", &long[..], b"zz"]);
-        assert_eq!(p.bytes(), 2 + 1 + 302 + 3);
+        assert_eq!(p.bytes(), HDR + 2 + 1 + 302 + 3);
         // Replace the long entry by two short ones.
         let mut it = p.iter();
         it.next_slot();
@@ -162,8 +183,9 @@ mod tests {
         let all: Vec<&[u8]> = p.iter().collect();
         assert_eq!(all, vec![&b"a"[..], b"", b"x", b"y", b"zz"]);
         assert_eq!(p.len(), 5);
-        p.splice(0, p.bytes(), 5, &[]);
+        p.splice(HDR, p.bytes(), 5, &[]);
         assert!(p.is_empty());
-        assert_eq!(p.iter().count(), 0);
+        assert_eq!((p.bytes(), p.len(), p.iter().count()), (0, 0, 0));
+        assert_eq!(std::mem::size_of::<Packed>(), 16);
     }
 }
