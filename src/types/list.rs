@@ -12,6 +12,7 @@
 //! plain nodes. The buffers are only ever written by this module, so the
 //! decoding below trusts them.
 
+use super::packed::{read_varint, varint_len};
 use crate::sds::Sds;
 use std::collections::VecDeque;
 
@@ -34,16 +35,6 @@ struct Node {
     head: u32,
     tail: u32,
     count: u32,
-}
-
-fn varint_len(mut n: usize) -> usize {
-    let mut k = 1;
-    n >>= 7;
-    while n > 0 {
-        k += 1;
-        n >>= 7;
-    }
-    k
 }
 
 /// Bytes an entry of `len` data bytes takes in a node.
@@ -70,18 +61,8 @@ fn write_entry(dst: &mut [u8], data: &[u8]) {
 /// The entry starting at `pos`: (data start, data length, next entry).
 #[inline]
 fn read_forward(buf: &[u8], pos: usize) -> (usize, usize, usize) {
-    let (mut len, mut shift, mut i) = (0usize, 0, pos);
-    loop {
-        let b = buf[i];
-        len |= ((b & 0x7f) as usize) << shift;
-        i += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    let h = i - pos;
-    (i, len, i + len + h)
+    let (len, d) = read_varint(buf, pos);
+    (d, len, d + len + (d - pos))
 }
 
 /// The entry ending at `end`: (entry start, data start, data length).
@@ -156,6 +137,14 @@ impl Node {
         }
         self.head = new_head as u32;
         self.tail = (new_head + live) as u32;
+    }
+
+    fn push(&mut self, data: &[u8], front: bool) {
+        if front {
+            self.push_front(data)
+        } else {
+            self.push_back(data)
+        }
     }
 
     fn push_back(&mut self, data: &[u8]) {
@@ -264,34 +253,34 @@ impl List {
     }
 
     pub fn push_back(&mut self, data: &[u8]) {
-        let n = entry_size(data.len());
-        match self.nodes.back_mut() {
-            Some(last) if last.bytes() + n <= NODE_BYTES => last.push_back(data),
-            _ => {
-                let mut node = Node::with_capacity(n.next_multiple_of(NODE_ALIGN), false);
-                node.push_back(data);
-                if self.nodes.is_empty() {
-                    // Most lists are one node: no room for more until needed.
-                    self.nodes.reserve_exact(1);
-                }
-                self.nodes.push_back(node);
-            }
-        }
-        self.len += 1;
+        self.push(data, false);
     }
 
     pub fn push_front(&mut self, data: &[u8]) {
+        self.push(data, true);
+    }
+
+    fn push(&mut self, data: &[u8], front: bool) {
         let n = entry_size(data.len());
-        match self.nodes.front_mut() {
-            Some(first) if first.bytes() + n <= NODE_BYTES => first.push_front(data),
+        let end = if front {
+            self.nodes.front_mut()
+        } else {
+            self.nodes.back_mut()
+        };
+        match end {
+            Some(node) if node.bytes() + n <= NODE_BYTES => node.push(data, front),
             _ => {
-                let mut node = Node::with_capacity(n.next_multiple_of(NODE_ALIGN), true);
-                node.push_front(data);
+                let mut node = Node::with_capacity(n.next_multiple_of(NODE_ALIGN), front);
+                node.push(data, front);
                 if self.nodes.is_empty() {
                     // Most lists are one node: no room for more until needed.
                     self.nodes.reserve_exact(1);
                 }
-                self.nodes.push_front(node);
+                if front {
+                    self.nodes.push_front(node);
+                } else {
+                    self.nodes.push_back(node);
+                }
             }
         }
         self.len += 1;

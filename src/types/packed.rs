@@ -15,7 +15,8 @@ pub struct Packed {
 /// The entry count's bytes at the head of a non-empty buffer.
 const HDR: usize = 4;
 
-fn varint_len(mut n: usize) -> usize {
+/// Bytes the LEB128 varint of `n` takes.
+pub(crate) fn varint_len(mut n: usize) -> usize {
     let mut k = 1;
     n >>= 7;
     while n > 0 {
@@ -23,6 +24,21 @@ fn varint_len(mut n: usize) -> usize {
         n >>= 7;
     }
     k
+}
+
+/// The LEB128 varint at `pos`: (its value, the position after it).
+#[inline]
+pub(crate) fn read_varint(buf: &[u8], pos: usize) -> (usize, usize) {
+    let (mut n, mut shift, mut i) = (0usize, 0, pos);
+    loop {
+        let b = buf[i];
+        n |= ((b & 0x7f) as usize) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            return (n, i);
+        }
+        shift += 7;
+    }
 }
 
 fn put_entry(out: &mut Vec<u8>, data: &[u8]) {
@@ -42,17 +58,8 @@ fn put_entry(out: &mut Vec<u8>, data: &[u8]) {
 /// The entry at `pos`: (data start, data end = next entry's start).
 #[inline]
 fn read_entry(buf: &[u8], pos: usize) -> (usize, usize) {
-    let (mut len, mut shift, mut i) = (0usize, 0, pos);
-    loop {
-        let b = buf[i];
-        len |= ((b & 0x7f) as usize) << shift;
-        i += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (i, i + len)
+    let (len, d) = read_varint(buf, pos);
+    (d, d + len)
 }
 
 /// An entry's place: its bytes are `data`, the whole entry spans
