@@ -352,19 +352,9 @@ impl List {
 
     /// Overwrite element `i` (< len).
     pub fn set(&mut self, i: usize, data: &[u8]) {
-        if i >= self.len {
-            return;
+        if i < self.len {
+            self.rewrite_at(i, data, true);
         }
-        let (ni, j) = self.locate(i);
-        let node = &self.nodes[ni];
-        let (s, e) = node.span(j);
-        let mut bytes = Vec::with_capacity(node.bytes() + entry_size(data.len()));
-        bytes.extend_from_slice(&node.buf[node.head as usize..s]);
-        let at = bytes.len();
-        bytes.resize(at + entry_size(data.len()), 0);
-        write_entry(&mut bytes[at..], data);
-        bytes.extend_from_slice(&node.buf[e..node.tail as usize]);
-        self.replace_node(ni, &bytes);
     }
 
     /// Insert `data` so that it becomes element `i` (<= len).
@@ -375,17 +365,24 @@ impl List {
         if i >= self.len {
             return self.push_back(data);
         }
+        self.rewrite_at(i, data, false);
+        self.len += 1;
+    }
+
+    /// Rebuild the node holding element `i` (< len) with `data` written in
+    /// its place (`replace`) or just before it, cut anew into nodes.
+    fn rewrite_at(&mut self, i: usize, data: &[u8], replace: bool) {
         let (ni, j) = self.locate(i);
         let node = &self.nodes[ni];
-        let (s, _) = node.span(j);
+        let (s, e) = node.span(j);
+        let resume = if replace { e } else { s };
         let mut bytes = Vec::with_capacity(node.bytes() + entry_size(data.len()));
         bytes.extend_from_slice(&node.buf[node.head as usize..s]);
         let at = bytes.len();
         bytes.resize(at + entry_size(data.len()), 0);
         write_entry(&mut bytes[at..], data);
-        bytes.extend_from_slice(&node.buf[s..node.tail as usize]);
+        bytes.extend_from_slice(&node.buf[resume..node.tail as usize]);
         self.replace_node(ni, &bytes);
-        self.len += 1;
     }
 
     /// Drop the first `n` elements (whole nodes at a time where it can).
