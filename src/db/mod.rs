@@ -73,6 +73,16 @@ impl Db {
             .insert_new(Sds::new(key), Object::new(value, lru_clock(now)));
     }
 
+    /// Add a key, or replace it and drop its TTL if it was there: one hash
+    /// and one bucket walk (loading a file, where keys are new but a
+    /// damaged file may repeat one).
+    pub fn add_or_replace(&mut self, key: &[u8], value: Value, now: i64) {
+        let obj = Object::new(value, lru_clock(now));
+        if self.dict.insert(Sds::new(key), obj).is_some() {
+            self.remove_expire(key);
+        }
+    }
+
     /// Set a key to a value, creating or overwriting; drops its TTL unless
     /// `keep_ttl` (Redis's setKey).
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {

@@ -201,8 +201,7 @@ pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Lo
         }
         let Some(value) = value_from_rdb(e.value, lim) else { return Ok(()) };
         let db = &mut dbs[e.db];
-        db.delete(&e.key);
-        db.add(&e.key, value, now_ms);
+        db.add_or_replace(&e.key, value, now_ms);
         if let Some(t) = e.expire_ms {
             db.set_expire(&e.key, t);
         }
