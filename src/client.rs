@@ -62,6 +62,11 @@ pub struct Client {
     pub obuf_soft_since: Option<i64>,
     /// MONITOR mode.
     pub monitor: bool,
+    /// CLIENT NO-EVICT on (shown as the `e` flag; there is no eviction).
+    pub no_evict: bool,
+    /// While EXEC runs its queue: how many commands it holds (CLIENT LIST
+    /// still shows the client in MULTI, as Redis does).
+    pub exec_len: Option<usize>,
     /// CLIENT REPLY OFF / SKIP.
     pub reply_off: bool,
     pub reply_skip_next: bool,
@@ -112,6 +117,8 @@ impl Client {
             patterns: Vec::new(),
             obuf_soft_since: None,
             monitor: false,
+            no_evict: false,
+            exec_len: None,
             reply_off: false,
             reply_skip_next: false,
             paused_argv: None,

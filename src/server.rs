@@ -731,14 +731,22 @@ impl Server {
 
     fn process_command_inner(&mut self, c: &mut Client) {
         c.last_interaction = self.now_ms;
+        // CLIENT LIST's cmd= is set at lookup, as Redis's lastcmd: a
+        // refused or queued command shows too, an unknown one as NULL, and
+        // the commands EXEC runs leave it at exec.
         let spec = match self.commands.lookup(&c.argv) {
-            Lookup::Found(spec) => spec,
+            Lookup::Found(spec) => {
+                c.last_cmd = self.commands.full_name_static(spec);
+                spec
+            }
             Lookup::UnknownCommand => {
+                c.last_cmd = "NULL";
                 let err = unknown_command_error(&c.argv);
                 self.reject(c, err, None);
                 return;
             }
             Lookup::UnknownSubcommand => {
+                c.last_cmd = "NULL";
                 let err = ReplyError::bytes(
                     [
                         b"ERR unknown subcommand '".as_slice(),
@@ -805,7 +813,12 @@ impl Server {
                 self.commands.full_name_static(spec),
                 "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
             ) {
-                if let Some(q) = c.mstate.as_mut() {
+                // A transaction already doomed (a refused command, a
+                // touched WATCH) stops growing, as Redis's queueMultiCommand.
+                let doomed = c.dirty_exec || self.cas_dirty.contains(&c.slot);
+                if let Some(q) = c.mstate.as_mut()
+                    && !doomed
+                {
                     q.push(std::mem::take(&mut c.argv));
                 }
                 c.reply.status("QUEUED");
@@ -875,8 +888,11 @@ impl Server {
         // A command that changed data is logged: as its handler rewrote it,
         // or as it came.
         let overrides = self.propagate_override.take();
-        if self.dirty != dirty_before && !self.watched_keys.is_empty() {
-            for i in crate::commands::key_positions(spec, &c.argv) {
+        // COPY ... DB n writes a key of another database: its handler
+        // touches and signals the right one itself.
+        let keys_in_other_db = spec.name == "copy";
+        if self.dirty != dirty_before && !self.watched_keys.is_empty() && !keys_in_other_db {
+            for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.touch_watched_key(c.db, &key);
             }
@@ -884,8 +900,8 @@ impl Server {
         // A write that leaves a list or sorted set at a key someone waits
         // on (RENAME, a STORE, a push) readies it, as Redis's dbAdd does;
         // the waiters are served once the command (or EXEC) is done.
-        if self.dirty != dirty_before && !self.blocking_keys.is_empty() {
-            for i in crate::commands::key_positions(spec, &c.argv) {
+        if self.dirty != dirty_before && !self.blocking_keys.is_empty() && !keys_in_other_db {
+            for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.signal_key_as_ready(c.db, &key);
             }
@@ -907,7 +923,6 @@ impl Server {
         // One index lookup serves the name and the stats slot.
         let i = self.commands.index_of(spec);
         let name = self.commands.names()[i];
-        c.last_cmd = name;
         // Passwords never reach MONITOR, the slow log or CLIENT LIST.
         redact_secrets(name, &mut c.argv);
         if !self.monitors.is_empty()

@@ -67,6 +67,13 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(DB_INDEX_ERR);
     }
+    if a == b {
+        // Swapping a database with itself changes nothing (Redis's
+        // dbSwapDatabases), though Redis still counts it as a change.
+        s.dirty += 1;
+        c.reply.ok();
+        return Ok(());
+    }
     s.touch_all_watched_in_db(a as usize, Some(b as usize));
     s.touch_all_watched_in_db(b as usize, Some(a as usize));
     s.dbs.swap(a as usize, b as usize);

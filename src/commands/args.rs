@@ -73,16 +73,26 @@ pub fn parse_block_timeout(now_ms: i64, arg: &[u8]) -> Result<i64, ReplyError> {
     crate::util::ld::LongDouble::parse(arg).ok_or(ReplyError::new(
         "ERR timeout is not a float or out of range",
     ))?;
-    let secs: f64 = std::str::from_utf8(arg)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0.0);
-    let ms = secs * 1000.0;
-    // C's float-to-integer conversion yields i64::MIN when out of range.
-    let tval = if (-9.2e18..9.2e18).contains(&ms) {
-        ms as i64
-    } else {
-        i64::MIN
+    // Redis reads a long double, multiplies by 1000 and rounds up to whole
+    // milliseconds (0.0005 waits 1 ms; -0.0005 is 0, forever); C's
+    // conversion of a value past i64 yields i64::MIN, read as negative.
+    // Whole seconds are computed exactly (a long double holds them all,
+    // an f64 would round 9223372036854775 up past the limit).
+    let tval = match crate::util::num::string2ll(arg) {
+        Some(secs) => secs.checked_mul(1000).unwrap_or(i64::MIN),
+        None => {
+            let secs: f64 = std::str::from_utf8(arg)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0.0);
+            let ms = (secs * 1000.0).ceil();
+            const TWO_63: f64 = 9_223_372_036_854_775_808.0; // 2^63, exact in f64
+            if (-TWO_63..TWO_63).contains(&ms) {
+                ms as i64
+            } else {
+                i64::MIN
+            }
+        }
     };
     if tval < 0 {
         return Err(ReplyError::new("ERR timeout is negative"));
@@ -90,8 +100,6 @@ pub fn parse_block_timeout(now_ms: i64, arg: &[u8]) -> Result<i64, ReplyError> {
     if tval == 0 {
         return Ok(0);
     }
-    if tval > i64::MAX - now_ms {
-        return Err(ReplyError::new("ERR timeout is out of range"));
-    }
-    Ok(tval + now_ms)
+    // A deadline past the end of time waits forever, as Redis's does.
+    Ok(tval.checked_add(now_ms).unwrap_or(0))
 }

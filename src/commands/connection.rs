@@ -185,6 +185,40 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
 // CLIENT
 // ---------------------------------------------------------------------
 
+/// Redis's getClientType: a client with subscriptions is `pubsub`, every
+/// other one (a monitor too) `normal`; there are no replicas or masters.
+pub fn client_type(c: &Client) -> &'static str {
+    if c.subscription_count() > 0 {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// CLIENT LIST's flags, in the order Redis's catClientInfoString writes them.
+fn client_flags(s: &Server, c: &Client) -> String {
+    let mut f = String::new();
+    let set = [
+        (c.monitor, 'O'),
+        (c.subscription_count() > 0, 'P'),
+        (c.mstate.is_some() || c.exec_len.is_some(), 'x'),
+        (c.bstate.is_some(), 'b'),
+        (s.cas_dirty.contains(&c.slot), 'd'),
+        (c.close_after_reply, 'c'),
+        (c.close_asap, 'A'),
+        (c.no_evict, 'e'),
+    ];
+    for (on, ch) in set {
+        if on {
+            f.push(ch);
+        }
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    f
+}
+
 /// One CLIENT LIST line, in Redis 7.0's field order.
 pub fn client_info_string(s: &Server, c: &Client) -> String {
     let now = s.now_ms;
@@ -197,19 +231,13 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         String::from_utf8_lossy(c.name.as_deref().unwrap_or(b"")),
         (now - c.ctime) / 1000,
         (now - c.last_interaction) / 1000,
-        if c.bstate.is_some() {
-            "b"
-        } else if c.mstate.is_some() {
-            "x"
-        } else if c.subscription_count() > 0 {
-            "P"
-        } else {
-            "N"
-        },
+        client_flags(s, c),
         c.db,
         c.channels.len(),
         c.patterns.len(),
-        c.mstate.as_ref().map(|q| q.len() as i64).unwrap_or(-1),
+        c.exec_len
+            .or(c.mstate.as_ref().map(|q| q.len()))
+            .map_or(-1, |n| n as i64),
         c.query.buf.len() - c.query.pos,
         c.query.buf.capacity() - c.query.buf.len(),
         c.argv.iter().map(|a| a.len()).sum::<usize>(),
@@ -260,7 +288,6 @@ pub fn client_setinfo_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn client_info_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    c.last_cmd = "client|info";
     let mut line = client_info_string(s, c);
     line.push('\n');
     c.reply.verbatim(line.as_bytes());
@@ -268,45 +295,41 @@ pub fn client_info_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn client_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    c.last_cmd = "client|list";
-    let mut ids: Option<Vec<u64>> = None;
-    if c.argv.len() > 2 {
-        if is(&c.argv[2], "type") && c.argv.len() == 4 {
-            let t = &c.argv[3];
-            if !(is(t, "normal")
-                || is(t, "master")
-                || is(t, "replica")
-                || is(t, "slave")
-                || is(t, "pubsub"))
-            {
-                return Err(ReplyError::bytes(
-                    [b"ERR Unknown client type '".as_slice(), t, b"'"].concat(),
-                ));
-            }
-            if !is(t, "normal") {
-                ids = Some(Vec::new());
-            }
-        } else if is(&c.argv[2], "id") && c.argv.len() >= 4 {
-            let mut v = Vec::new();
-            for a in &c.argv[3..] {
-                let id = parse_i64(a)
-                    .ok()
-                    .filter(|&i| i > 0)
-                    .ok_or(ReplyError::new("ERR Invalid client ID"))?;
-                v.push(id as u64);
-            }
-            ids = Some(v);
-        } else {
-            return Err(SYNTAX_ERR);
-        }
-    }
     let mut out = String::new();
-    for cl in s.client_ids_sorted(c) {
-        if ids.as_ref().is_some_and(|ids| !ids.contains(&cl.id)) {
-            continue;
-        }
+    let mut line = |cl: &Client| {
         out.push_str(&client_info_string(s, cl));
         out.push('\n');
+    };
+    if c.argv.len() == 4 && is(&c.argv[2], "type") {
+        let t = c.argv[3].to_ascii_lowercase();
+        if !matches!(
+            &t[..],
+            b"normal" | b"master" | b"replica" | b"slave" | b"pubsub"
+        ) {
+            return Err(ReplyError::bytes(
+                [b"ERR Unknown client type '".as_slice(), &c.argv[3], b"'"].concat(),
+            ));
+        }
+        for cl in s.client_ids_sorted(c) {
+            if client_type(cl).as_bytes() == &t[..] {
+                line(cl);
+            }
+        }
+    } else if c.argv.len() >= 4 && is(&c.argv[2], "id") {
+        // In argument order, repeats included; an unknown id is skipped.
+        let all = s.client_ids_sorted(c);
+        for a in &c.argv[3..] {
+            let id = parse_i64(a).map_err(|_| ReplyError::new("ERR Invalid client ID"))?;
+            if let Some(cl) = all.iter().find(|cl| cl.id as i64 == id) {
+                line(cl);
+            }
+        }
+    } else if c.argv.len() > 2 {
+        return Err(SYNTAX_ERR);
+    } else {
+        for cl in s.client_ids_sorted(c) {
+            line(cl);
+        }
     }
     c.reply.verbatim(out.as_bytes());
     Ok(())
@@ -337,7 +360,7 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(SYNTAX_ERR);
     }
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
-    let mut type_normal: Option<bool> = None;
+    let mut kind: Option<Vec<u8>> = None;
     for pair in c.argv[2..].chunks(2) {
         let (k, v) = (&pair[0], &pair[1]);
         if is(k, "id") {
@@ -361,7 +384,7 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
                     [b"ERR Unknown client type '".as_slice(), v, b"'"].concat(),
                 ));
             }
-            type_normal = Some(is(v, "normal"));
+            kind = Some(v.to_ascii_lowercase());
         } else if is(k, "user") {
             if v.as_slice() != b"default" {
                 return Err(ReplyError::bytes(
@@ -384,7 +407,9 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
         id.is_none_or(|i| cl.id == i)
             && addr.as_ref().is_none_or(|a| &cl.addr == a)
             && laddr.as_ref().is_none_or(|a| &cl.laddr == a)
-            && type_normal != Some(false)
+            && kind
+                .as_ref()
+                .is_none_or(|k| client_type(cl).as_bytes() == &k[..])
     };
     let mut killed = 0;
     for (slot, other) in s.clients.iter_mut().enumerate() {

@@ -351,6 +351,7 @@ pub fn client_unpause_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn client_no_evict_command(_: &mut Server, c: &mut Client) -> CmdResult {
     if is(&c.argv[2], "on") || is(&c.argv[2], "off") {
+        c.no_evict = is(&c.argv[2], "on");
         c.reply.ok();
         Ok(())
     } else {

@@ -314,9 +314,23 @@ pub fn keynum_counts_valid(spec: &CommandSpec, argv: &[Vec<u8>]) -> bool {
 }
 
 pub fn key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+    positions(spec, argv, false)
+}
+
+/// The keys a write may change: those of key specs not flagged `RO` (so
+/// not COPY's source or a STORE command's inputs), which is what Redis
+/// signals as modified.
+pub fn written_key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+    positions(spec, argv, true)
+}
+
+fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<usize> {
     let argc = argv.len() as i64;
     let mut out = Vec::new();
     for ks in spec.key_specs {
+        if only_written && ks.flags.split_whitespace().any(|f| f == "RO") {
+            continue;
+        }
         let start = match &ks.begin {
             BeginSearch::Index(i) => *i as i64,
             BeginSearch::Keyword(kw, from) => {

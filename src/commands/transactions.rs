@@ -52,6 +52,7 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
     // Logged as MULTI ... EXEC, so a replay applies all of it or none.
     s.exec_wrap = ExecWrap::Pending;
     c.in_exec = true;
+    c.exec_len = Some(queue.len());
     let exec_argv = std::mem::take(&mut c.argv);
     c.reply.array_len(queue.len());
     for argv in queue {
@@ -65,6 +66,7 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
     // Waiters on keys the transaction readied are served after it, by the
     // caller, so nothing interleaves with it.
     c.in_exec = false;
+    c.exec_len = None;
     c.argv = exec_argv;
     if s.exec_wrap == ExecWrap::Emitted {
         s.feed_aof(c.db, &[b"EXEC".to_vec()]);

@@ -225,3 +225,24 @@ fn rename_onto_a_waited_key_serves_the_waiter() {
     );
     assert_eq!(p.cmd(&[b"EXISTS", b"zdst"]), b":0\r\n");
 }
+
+/// Timeouts round up to whole milliseconds, as Redis's do: 0.0005 times
+/// out, and a huge one (past the end of time) waits.
+#[test]
+fn sub_millisecond_and_huge_timeouts() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut admin = s.raw();
+    let t0 = Instant::now();
+    assert_eq!(w.cmd(&[b"BLPOP", b"q", b"0.0005"]), b"*-1\r\n");
+    assert_eq!(w.cmd(&[b"BZPOPMIN", b"z", b"1e-5"]), b"*-1\r\n");
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        w.cmd(&[b"BLPOP", b"q", b"9223372036854776"]),
+        b"-ERR timeout is negative\r\n"
+    );
+    w.send_cmd(&[b"BLPOP", b"q", b"9223372036854775"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.cmd(&[b"RPUSH", b"q", b"x"]), b":1\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+}

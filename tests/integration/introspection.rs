@@ -96,3 +96,40 @@ fn passwords_are_redacted_in_monitor_and_slowlog() {
     let log = r.q("SLOWLOG GET 10");
     assert!(!log.contains("s3cret"), "{log}");
 }
+
+/// A subscribed client is of type pubsub for CLIENT LIST and CLIENT KILL,
+/// and CLIENT LIST ID answers in argument order, repeats included.
+#[test]
+fn client_types_and_list_by_id() {
+    let s = start_miniredis(&[]);
+    let mut sub = s.raw();
+    let mut admin = s.raw();
+    sub.send_cmd(&[b"SUBSCRIBE", b"ch"]);
+    sub.read_reply();
+    let pubsub = String::from_utf8(admin.cmd(&[b"CLIENT", b"LIST", b"TYPE", b"pubsub"])).unwrap();
+    assert_eq!(pubsub.matches("id=").count(), 1, "{pubsub}");
+    assert!(pubsub.contains("flags=P "), "{pubsub}");
+    let normal = String::from_utf8(admin.cmd(&[b"CLIENT", b"LIST", b"TYPE", b"normal"])).unwrap();
+    assert_eq!(normal.matches("id=").count(), 1, "{normal}");
+    let me = String::from_utf8(admin.cmd(&[b"CLIENT", b"ID"])).unwrap();
+    let me = me.trim_start_matches(':').trim_end().to_string();
+    let list = String::from_utf8(admin.cmd(&[
+        b"CLIENT",
+        b"LIST",
+        b"ID",
+        me.as_bytes(),
+        b"0",
+        me.as_bytes(),
+    ]))
+    .unwrap();
+    assert_eq!(list.matches(&format!("id={me} ")).count(), 2, "{list}");
+    assert_eq!(
+        admin.cmd(&[b"CLIENT", b"KILL", b"TYPE", b"normal"]),
+        b":0\r\n"
+    );
+    assert_eq!(
+        admin.cmd(&[b"CLIENT", b"KILL", b"TYPE", b"pubsub"]),
+        b":1\r\n"
+    );
+    assert!(sub.closed(), "the subscriber was killed");
+}
