@@ -133,3 +133,49 @@ fn client_types_and_list_by_id() {
     );
     assert!(sub.closed(), "the subscriber was killed");
 }
+
+/// CLIENT LIST's flags, multi= and cmd= follow Redis 7.0: `d` once a
+/// watched key is touched (and a doomed transaction queues nothing), `e`
+/// for NO-EVICT, `O` for a monitor, cmd= from the command's lookup.
+#[test]
+fn client_list_flags_multi_and_cmd() {
+    let s = start_miniredis(&[]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    let info =
+        |r: &mut crate::common::Raw| String::from_utf8(r.cmd(&[b"CLIENT", b"INFO"])).unwrap();
+    assert_eq!(a.cmd(&[b"WATCH", b"w"]), b"+OK\r\n");
+    assert_eq!(b.cmd(&[b"SET", b"w", b"1"]), b"+OK\r\n");
+    assert!(info(&mut a).contains(" flags=d "), "{}", info(&mut a));
+    assert_eq!(a.cmd(&[b"MULTI"]), b"+OK\r\n");
+    assert_eq!(a.cmd(&[b"GET", b"w"]), b"+QUEUED\r\n");
+    let list = String::from_utf8(b.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(
+        list.contains(" flags=xd ") && list.contains(" multi=0 ") && list.contains(" cmd=get "),
+        "{list}"
+    );
+    assert_eq!(a.cmd(&[b"EXEC"]), b"*-1\r\n");
+    assert_eq!(
+        a.cmd(&[b"GET"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    let list = String::from_utf8(b.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(list.contains(" cmd=get "), "{list}");
+    a.cmd(&[b"NOSUCH"]);
+    let list = String::from_utf8(b.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(list.contains(" cmd=NULL "), "{list}");
+    assert_eq!(a.cmd(&[b"CLIENT", b"NO-EVICT", b"on"]), b"+OK\r\n");
+    assert!(info(&mut a).contains(" flags=e "));
+    // Inside EXEC the client is still in MULTI, with its queue's length.
+    assert_eq!(b.cmd(&[b"MULTI"]), b"+OK\r\n");
+    b.cmd(&[b"CLIENT", b"INFO"]);
+    let exec = String::from_utf8(b.cmd(&[b"EXEC"])).unwrap();
+    assert!(
+        exec.contains(" flags=x ") && exec.contains(" multi=1 ") && exec.contains(" cmd=exec "),
+        "{exec}"
+    );
+    let mut m = s.raw();
+    assert_eq!(m.cmd(&[b"MONITOR"]), b"+OK\r\n");
+    let list = String::from_utf8(b.cmd(&[b"CLIENT", b"LIST"])).unwrap();
+    assert!(list.contains(" flags=O "), "{list}");
+}
