@@ -888,21 +888,18 @@ impl Server {
         // A command that changed data is logged: as its handler rewrote it,
         // or as it came.
         let overrides = self.propagate_override.take();
-        // COPY ... DB n writes a key of another database: its handler
-        // touches and signals the right one itself.
-        let keys_in_other_db = spec.name == "copy";
-        if self.dirty != dirty_before && !self.watched_keys.is_empty() && !keys_in_other_db {
+        // A write touches the WATCHes on the keys it may change, and a
+        // write that leaves a list or sorted set at a key someone waits on
+        // (RENAME, a STORE, a push) readies it, as Redis's dbAdd does; the
+        // waiters are served once the command (or EXEC) is done. COPY ...
+        // DB n writes a key of another database: its handler does both.
+        if self.dirty != dirty_before
+            && (!self.watched_keys.is_empty() || !self.blocking_keys.is_empty())
+            && spec.name != "copy"
+        {
             for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.touch_watched_key(c.db, &key);
-            }
-        }
-        // A write that leaves a list or sorted set at a key someone waits
-        // on (RENAME, a STORE, a push) readies it, as Redis's dbAdd does;
-        // the waiters are served once the command (or EXEC) is done.
-        if self.dirty != dirty_before && !self.blocking_keys.is_empty() && !keys_in_other_db {
-            for i in crate::commands::written_key_positions(spec, &c.argv) {
-                let key = c.argv[i].clone();
                 self.signal_key_as_ready(c.db, &key);
             }
         }
