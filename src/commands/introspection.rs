@@ -167,7 +167,7 @@ pub fn monitor_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 /// Send a command line to every MONITOR client (Redis's
 /// replicationFeedMonitors): `+<unix.micros> [<db> <addr>] "arg" ...`.
-pub fn feed_monitors(s: &mut Server, c: &Client) {
+pub fn feed_monitors(s: &mut Server, c: &mut Client) {
     let us = crate::util::time::ustime();
     let mut line = format!(
         "{}.{:06} [{} {}]",
@@ -179,6 +179,11 @@ pub fn feed_monitors(s: &mut Server, c: &Client) {
     for a in &c.argv {
         line.push(' ');
         repr(&mut line, a);
+    }
+    // A monitor sees its own commands too, after their replies (Redis's
+    // call feeds the monitors once the command has run).
+    if c.monitor {
+        c.reply.status(&line);
     }
     for slot in s.monitors.clone() {
         if slot == c.slot {

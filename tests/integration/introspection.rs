@@ -41,6 +41,10 @@ fn monitor_streams_other_clients_commands() {
         "{line}"
     );
     assert!(line.contains(" [0 127.0.0.1:"), "{line}");
+    // Its own commands too, after their replies, as Redis does.
+    assert_eq!(mon.q("PING"), "+PONG\r\n");
+    let own = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(own.ends_with("] \"PING\"\r\n"), "{own}");
 }
 
 #[test]
