@@ -17,6 +17,7 @@
 //! store commands (ZUNIONSTORE, ZRANGESTORE...) are built small again when
 //! they fit, as Redis converts them.
 
+use super::packed::Packed;
 use crate::db::dict::Dict;
 use crate::sds::Sds;
 use crate::util::rand;
@@ -577,14 +578,125 @@ pub struct SkipList {
 
 #[derive(Clone)]
 pub enum ZSet {
-    /// (score, member) in order.
-    Listpack(Vec<(f64, Sds)>),
+    /// (score, member) in order, packed.
+    Listpack(ZPack),
     Skiplist(Box<SkipList>),
 }
 
 impl Default for ZSet {
     fn default() -> Self {
-        ZSet::Listpack(Vec::new())
+        ZSet::Listpack(ZPack::default())
+    }
+}
+
+/// The `listpack` encoding: (score, member) in order in one `Packed`
+/// buffer, each entry the score's 8 bytes then the member, so a small set
+/// is one allocation. Lookups are linear scans, as in Redis's listpack,
+/// over at most zset-max-listpack-entries elements.
+#[derive(Clone, Default)]
+pub struct ZPack(Packed);
+
+fn zentry(data: &[u8]) -> (f64, &[u8]) {
+    let (score, member) = data.split_at(8);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(score);
+    (f64::from_le_bytes(b), member)
+}
+
+impl ZPack {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (f64, &[u8])> + '_ {
+        self.0.iter().map(zentry)
+    }
+
+    /// Every element, decoded (for reverse walks and index access).
+    pub fn to_vec(&self) -> Vec<(f64, &[u8])> {
+        self.iter().collect()
+    }
+
+    /// The places of the entries `start..end` (by rank), as a byte range.
+    fn byte_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let mut it = self.0.iter();
+        let (mut from, mut to) = (None, None);
+        let mut k = 0;
+        while let Some(slot) = it.next_slot() {
+            if k == start {
+                from = Some(slot.start);
+            }
+            if k + 1 == end {
+                to = Some(slot.end);
+                break;
+            }
+            k += 1;
+        }
+        Some((from?, to?))
+    }
+
+    /// Insert in order (the member is known absent).
+    fn insert(&mut self, score: f64, member: &[u8]) {
+        let mut it = self.0.iter();
+        let mut at = None;
+        while let Some(slot) = it.next_slot() {
+            let (s2, m2) = zentry(slot.data);
+            if cmp_entry(s2, m2, score, member) != Ordering::Less {
+                at = Some(slot.start);
+                break;
+            }
+        }
+        let mut entry = Vec::with_capacity(8 + member.len());
+        entry.extend_from_slice(&score.to_le_bytes());
+        entry.extend_from_slice(member);
+        match at {
+            Some(pos) => self.0.splice(pos, pos, 0, &[&entry]),
+            None => self.0.push(&[&entry]),
+        }
+    }
+
+    /// Remove `member`; its score if it was there.
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let mut it = self.0.iter();
+        while let Some(slot) = it.next_slot() {
+            let (s, m) = zentry(slot.data);
+            if m == member {
+                let (start, end) = (slot.start, slot.end);
+                self.0.splice(start, end, 1, &[]);
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Remove ranks `start..end` (within the length), returning them.
+    fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Sds)> {
+        let out: Vec<(f64, Sds)> = self
+            .iter()
+            .skip(start)
+            .take(end - start)
+            .map(|(s, m)| (s, Sds::new(m)))
+            .collect();
+        if let Some((from, to)) = self.byte_range(start, end) {
+            self.0.splice(from, to, end - start, &[]);
+        }
+        out
+    }
+
+    /// Build from elements already in order.
+    fn from_sorted(entries: &[(f64, Sds)]) -> ZPack {
+        let owned: Vec<Vec<u8>> = entries
+            .iter()
+            .map(|(s, m)| [s.to_le_bytes().as_slice(), m.as_bytes()].concat())
+            .collect();
+        let refs: Vec<&[u8]> = owned.iter().map(|e| e.as_slice()).collect();
+        let mut p = Packed::default();
+        p.push(&refs);
+        ZPack(p)
     }
 }
 
@@ -615,7 +727,7 @@ pub enum AddResult {
 /// Iterator over (score, member) from some rank, either way.
 pub enum ZIter<'a> {
     Listpack {
-        v: &'a [(f64, Sds)],
+        v: Vec<(f64, &'a [u8])>,
         /// Next index to yield; `usize::MAX` when done backwards.
         next: usize,
         rev: bool,
@@ -628,13 +740,13 @@ impl<'a> Iterator for ZIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             ZIter::Listpack { v, next, rev } => {
-                let (s, m) = v.get(*next)?;
+                let (s, m) = *v.get(*next)?;
                 *next = if *rev {
                     next.checked_sub(1).unwrap_or(usize::MAX)
                 } else {
                     *next + 1
                 };
-                Some((*s, m.as_bytes()))
+                Some((s, m))
             }
             ZIter::Tree(t) => t.next(),
         }
@@ -648,7 +760,7 @@ impl ZSet {
         if lim.max_entries == 0 || first_len as u64 > lim.max_value {
             ZSet::Skiplist(Box::default())
         } else {
-            ZSet::Listpack(Vec::new())
+            ZSet::Listpack(ZPack::default())
         }
     }
 
@@ -661,7 +773,7 @@ impl ZSet {
             for e in entries.iter_mut() {
                 e.0 = listpack_score(e.0);
             }
-            ZSet::Listpack(entries)
+            ZSet::Listpack(ZPack::from_sorted(&entries))
         } else {
             let mut dict = Dict::new();
             for (s, m) in &entries {
@@ -728,8 +840,8 @@ impl ZSet {
 
     /// Turn a listpack into a skiplist (no-op for a skiplist).
     pub fn convert_to_skiplist(&mut self) {
-        if let ZSet::Listpack(v) = self {
-            let v = std::mem::take(v);
+        if let ZSet::Listpack(p) = self {
+            let v: Vec<(f64, Sds)> = p.iter().map(|(s, m)| (s, Sds::new(m))).collect();
             let mut dict = Dict::new();
             for (s, m) in &v {
                 dict.insert_new(m.clone(), *s);
@@ -743,7 +855,7 @@ impl ZSet {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Listpack(v) => v.iter().find(|(_, m)| m.as_bytes() == member).map(|e| e.0),
+            ZSet::Listpack(v) => v.iter().find(|(_, m)| *m == member).map(|e| e.0),
             ZSet::Skiplist(sl) => sl.dict.get(member).copied(),
         }
     }
@@ -751,7 +863,7 @@ impl ZSet {
     /// 0-based rank from the lowest score.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
-            ZSet::Listpack(v) => v.iter().position(|(_, m)| m.as_bytes() == member),
+            ZSet::Listpack(v) => v.iter().position(|(_, m)| m == member),
             ZSet::Skiplist(sl) => {
                 let s = *sl.dict.get(member)?;
                 Some(sl.tree.rank(s, member))
@@ -762,7 +874,7 @@ impl ZSet {
     /// The element at rank `k` (< len).
     pub fn get(&self, k: usize) -> (f64, &[u8]) {
         match self {
-            ZSet::Listpack(v) => (v[k].0, &v[k].1),
+            ZSet::Listpack(v) => v.iter().nth(k).unwrap_or((0.0, &[])),
             ZSet::Skiplist(sl) => sl.tree.get(k),
         }
     }
@@ -770,15 +882,15 @@ impl ZSet {
     /// Elements from rank `k` on, ascending (`rev` false) or descending.
     pub fn iter_from(&self, k: usize, rev: bool) -> ZIter<'_> {
         match self {
-            ZSet::Listpack(v) => ZIter::Listpack {
-                v,
-                next: if k < v.len() { k } else { usize::MAX },
-                rev,
-            },
+            ZSet::Listpack(p) => {
+                let v = p.to_vec();
+                let next = if k < v.len() { k } else { usize::MAX };
+                ZIter::Listpack { v, next, rev }
+            }
             ZSet::Skiplist(sl) => {
                 if k >= sl.tree.len() {
                     ZIter::Listpack {
-                        v: &[],
+                        v: Vec::new(),
                         next: usize::MAX,
                         rev,
                     }
@@ -799,7 +911,7 @@ impl ZSet {
     /// searched assuming `pred` fails on a prefix and holds after it.
     pub fn first_where(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> Option<usize> {
         match self {
-            ZSet::Listpack(v) => v.iter().position(|(s, m)| pred(*s, m)),
+            ZSet::Listpack(v) => v.iter().position(|(s, m)| pred(s, m)),
             ZSet::Skiplist(sl) => {
                 let k = sl.tree.count_prefix(|s, m| !pred(s, m));
                 (k < sl.tree.len()).then_some(k)
@@ -811,7 +923,7 @@ impl ZSet {
     /// `first_where`, from the tail.
     pub fn last_where(&self, mut pred: impl FnMut(f64, &[u8]) -> bool) -> Option<usize> {
         match self {
-            ZSet::Listpack(v) => v.iter().rposition(|(s, m)| pred(*s, m)),
+            ZSet::Listpack(v) => v.to_vec().iter().rposition(|(s, m)| pred(*s, m)),
             ZSet::Skiplist(sl) => sl.tree.count_prefix(pred).checked_sub(1),
         }
     }
@@ -822,7 +934,7 @@ impl ZSet {
             return AddResult::Nan;
         }
         let current = match self {
-            ZSet::Listpack(v) => v.iter().find(|(_, m)| m.as_bytes() == member).map(|e| e.0),
+            ZSet::Listpack(v) => v.iter().find(|(_, m)| *m == member).map(|e| e.0),
             // One dict probe decides and, for an update, writes the score.
             ZSet::Skiplist(sl) => match sl.dict.get_mut(member) {
                 Some(cur_ref) => {
@@ -893,15 +1005,7 @@ impl ZSet {
             self.convert_to_skiplist();
         }
         match self {
-            ZSet::Listpack(v) => {
-                let s = listpack_score(score);
-                let pos =
-                    v.partition_point(|(s2, m2)| cmp_entry(*s2, m2, s, member) == Ordering::Less);
-                // Grow by exactly one: a small set is many keys' worth of
-                // memory, and it is at most zset-max-listpack-entries long.
-                v.reserve_exact(1);
-                v.insert(pos, (s, Sds::new(member)));
-            }
+            ZSet::Listpack(v) => v.insert(listpack_score(score), member),
             ZSet::Skiplist(sl) => {
                 sl.dict.insert_new(Sds::new(member), score);
                 sl.tree.insert(score, Sds::new(member));
@@ -912,12 +1016,8 @@ impl ZSet {
     fn update(&mut self, member: &[u8], old: f64, new: f64) {
         match self {
             ZSet::Listpack(v) => {
-                if let Some(i) = v.iter().position(|(_, m)| m.as_bytes() == member) {
-                    let (_, m) = v.remove(i);
-                    let s = listpack_score(new);
-                    let pos =
-                        v.partition_point(|(s2, m2)| cmp_entry(*s2, m2, s, &m) == Ordering::Less);
-                    v.insert(pos, (s, m));
+                if v.remove(member).is_some() {
+                    v.insert(listpack_score(new), member);
                 }
             }
             ZSet::Skiplist(sl) => {
@@ -933,13 +1033,7 @@ impl ZSet {
     /// Remove a member; true if it was there.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
-            ZSet::Listpack(v) => match v.iter().position(|(_, m)| m.as_bytes() == member) {
-                Some(i) => {
-                    v.remove(i);
-                    true
-                }
-                None => false,
-            },
+            ZSet::Listpack(v) => v.remove(member).is_some(),
             ZSet::Skiplist(sl) => match sl.dict.remove(member) {
                 Some((_, s)) => {
                     sl.tree.remove(s, member);
@@ -958,7 +1052,7 @@ impl ZSet {
             return Vec::new();
         }
         match self {
-            ZSet::Listpack(v) => v.drain(start..end).collect(),
+            ZSet::Listpack(v) => v.drain(start, end),
             ZSet::Skiplist(sl) => {
                 let out = sl.tree.remove_range(start, end);
                 for (_, m) in &out {
@@ -977,8 +1071,7 @@ impl ZSet {
                 if v.is_empty() {
                     return None;
                 }
-                let (s, m) = &v[rand::below(v.len())];
-                Some((*s, m))
+                v.iter().nth(rand::below(v.len()))
             }
             ZSet::Skiplist(sl) => sl.dict.random_entry().map(|e| (e.value, &e.key[..])),
         }
@@ -998,7 +1091,7 @@ impl ZSet {
                         break;
                     }
                     if rand::below(len - i) < needed {
-                        out.push((*s, m.as_bytes()));
+                        out.push((s, m));
                         needed -= 1;
                     }
                 }
@@ -1036,8 +1129,8 @@ impl ZSet {
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match self {
             ZSet::Listpack(v) => {
-                for (s, m) in v {
-                    f(m, *s);
+                for (s, m) in v.iter() {
+                    f(m, s);
                 }
                 0
             }
