@@ -475,9 +475,9 @@ mod tests {
             assert_eq!(&got, model);
             assert_eq!(s.encoding(), "hashtable");
         };
-        for i in 0..300u32 {
-            let m = format!("m{}", (i * 7919) % 160).into_bytes();
-            if i % 5 == 4 {
+        for i in 0..600u32 {
+            let m = format!("m{}", (i * 7919) % 200).into_bytes();
+            if i % 10 == 9 {
                 assert_eq!(s.remove(&m), model.remove(&m));
             } else {
                 assert_eq!(s.add(&m, 512), model.insert(m.clone()));
@@ -486,7 +486,15 @@ mod tests {
             assert!(
                 matches!(s, Set::Packed(_)) == (model.len() <= 128 && !matches!(s, Set::Table(_)))
             );
+            if model.len() > 128 {
+                assert!(
+                    matches!(s, Set::Table(_)),
+                    "past 128 members a set is a table"
+                );
+            }
         }
+        // The walk above did pass 128 members.
+        assert!(matches!(s, Set::Table(_)));
         let mut small = Set::new_for(b"x");
         small.add(b"x", 512);
         small.add(b"y", 512);

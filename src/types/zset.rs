@@ -621,24 +621,6 @@ impl ZPack {
         self.iter().collect()
     }
 
-    /// The places of the entries `start..end` (by rank), as a byte range.
-    fn byte_range(&self, start: usize, end: usize) -> Option<(usize, usize)> {
-        let mut it = self.0.iter();
-        let (mut from, mut to) = (None, None);
-        let mut k = 0;
-        while let Some(slot) = it.next_slot() {
-            if k == start {
-                from = Some(slot.start);
-            }
-            if k + 1 == end {
-                to = Some(slot.end);
-                break;
-            }
-            k += 1;
-        }
-        Some((from?, to?))
-    }
-
     /// Insert in order (the member is known absent).
     fn insert(&mut self, score: f64, member: &[u8]) {
         let mut it = self.0.iter();
@@ -673,16 +655,29 @@ impl ZPack {
         None
     }
 
-    /// Remove ranks `start..end` (within the length), returning them.
+    /// Remove ranks `start..end` (within the length), returning them: one
+    /// walk collects them and their byte range, one splice drops it.
     fn drain(&mut self, start: usize, end: usize) -> Vec<(f64, Sds)> {
-        let out: Vec<(f64, Sds)> = self
-            .iter()
-            .skip(start)
-            .take(end - start)
-            .map(|(s, m)| (s, Sds::new(m)))
-            .collect();
-        if let Some((from, to)) = self.byte_range(start, end) {
-            self.0.splice(from, to, end - start, &[]);
+        let mut out = Vec::with_capacity(end - start);
+        let (mut from, mut to) = (0, 0);
+        let mut it = self.0.iter();
+        let mut k = 0;
+        while let Some(slot) = it.next_slot() {
+            if k >= end {
+                break;
+            }
+            if k == start {
+                from = slot.start;
+            }
+            if k >= start {
+                let (s, m) = zentry(slot.data);
+                out.push((s, Sds::new(m)));
+                to = slot.end;
+            }
+            k += 1;
+        }
+        if !out.is_empty() {
+            self.0.splice(from, to, out.len(), &[]);
         }
         out
     }
