@@ -161,6 +161,7 @@ impl Server {
                 {
                     crate::commands::lists::serve_blocked_client(self, &mut c, &key);
                 }
+                crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);
                 if c.bstate.is_none() {
                     self.pending_writes.push(slot);
                 }

@@ -70,6 +70,9 @@ pub struct Client {
     /// CLIENT REPLY OFF / SKIP.
     pub reply_off: bool,
     pub reply_skip_next: bool,
+    /// The running command's replies are dropped (REPLY OFF / SKIP);
+    /// pushes meant for it are held and delivered after.
+    pub replies_suppressed: bool,
     /// A command held back by CLIENT PAUSE, run when the pause ends.
     pub paused_argv: Option<Vec<Vec<u8>>>,
     /// Already on the server's pending-write list.
@@ -121,6 +124,7 @@ impl Client {
             exec_len: None,
             reply_off: false,
             reply_skip_next: false,
+            replies_suppressed: false,
             paused_argv: None,
             pending_write: false,
         }

@@ -35,6 +35,12 @@ pub struct Config {
     pub daemonize: bool,
     pub databases_set: bool,
     pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
+    /// Enabled keyspace-notification classes (notify::KEYSPACE | ...).
+    pub notify_keyspace_events: u32,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub auto_aof_rewrite_percentage: u64,
@@ -56,6 +62,9 @@ pub struct Config {
     pub supervised: String,
     /// "normal 0 0 0 slave ... pubsub 33554432 8388608 60", canonical bytes.
     pub client_output_buffer_limit: String,
+    /// Its pubsub class, parsed once per change: (hard bytes, soft bytes,
+    /// soft seconds), read on every PUBLISH.
+    pub pubsub_limits: (u64, u64, u64),
 }
 
 impl Default for Config {
@@ -89,6 +98,11 @@ impl Default for Config {
             daemonize: false,
             databases_set: false,
             lazyfree_lazy_user_del: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_flush: false,
+            notify_keyspace_events: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             auto_aof_rewrite_percentage: 100,
@@ -110,6 +124,7 @@ impl Default for Config {
             supervised: "no".into(),
             client_output_buffer_limit:
                 "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60".into(),
+            pubsub_limits: (32 << 20, 8 << 20, 60),
         }
     }
 }
@@ -276,6 +291,10 @@ fn parse_obuf_limits(current: &str, v: &[String]) -> Result<String, String> {
 impl Config {
     /// The pubsub class's (hard bytes, soft bytes, soft seconds).
     pub fn pubsub_obuf_limits(&self) -> (u64, u64, u64) {
+        self.pubsub_limits
+    }
+
+    fn parse_pubsub_obuf_limits(&self) -> (u64, u64, u64) {
         let w: Vec<&str> = self.client_output_buffer_limit.split_whitespace().collect();
         w.chunks(4)
             .find(|c| c.first() == Some(&"pubsub"))
@@ -532,7 +551,41 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "client-output-buffer-limit",
         true,
         |c| c.client_output_buffer_limit.clone(),
-        |c, v| c.client_output_buffer_limit = parse_obuf_limits(&c.client_output_buffer_limit, v)?
+        |c, v| {
+            c.client_output_buffer_limit = parse_obuf_limits(&c.client_output_buffer_limit, v)?;
+            c.pubsub_limits = c.parse_pubsub_obuf_limits();
+        }
+    ),
+    entry!(
+        "notify-keyspace-events",
+        true,
+        |c| crate::notify::format_flags(c.notify_keyspace_events),
+        |c, v| c.notify_keyspace_events = crate::notify::parse_flags(one(v)?)
+            .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
+    ),
+    entry!(
+        "lazyfree-lazy-expire",
+        true,
+        |c| yes_no(c.lazyfree_lazy_expire),
+        |c, v| c.lazyfree_lazy_expire = parse_bool(v)?
+    ),
+    entry!(
+        "lazyfree-lazy-eviction",
+        true,
+        |c| yes_no(c.lazyfree_lazy_eviction),
+        |c, v| c.lazyfree_lazy_eviction = parse_bool(v)?
+    ),
+    entry!(
+        "lazyfree-lazy-server-del",
+        true,
+        |c| yes_no(c.lazyfree_lazy_server_del),
+        |c, v| c.lazyfree_lazy_server_del = parse_bool(v)?
+    ),
+    entry!(
+        "lazyfree-lazy-user-flush",
+        true,
+        |c| yes_no(c.lazyfree_lazy_user_flush),
+        |c, v| c.lazyfree_lazy_user_flush = parse_bool(v)?
     ),
     entry!("supervised", false, |c| c.supervised.clone(), |c, v| c
         .supervised =

@@ -318,6 +318,7 @@ impl EventLoop {
     /// written straight to its socket.
     fn before_sleep(&mut self, server: &mut Server) {
         crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
+        crate::commands::pubsub::deliver_all_deferred_pushes(server);
         // The AOF is written (and with `always`, fsynced) before any reply
         // of this iteration leaves, so an acknowledged write is logged.
         if let Some(aof) = server.aof.as_mut()

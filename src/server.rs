@@ -43,14 +43,6 @@ pub struct Stats {
     pub io_writes: u64,
 }
 
-/// Whether the AOF owes a MULTI (or an EXEC) around EXEC's commands.
-#[derive(Clone, Copy, PartialEq, Debug)]
-pub enum ExecWrap {
-    Off,
-    Pending,
-    Emitted,
-}
-
 /// A BGSAVE in progress: a thread serializing a snapshot.
 pub struct BgSaveJob {
     pub handle: std::thread::JoinHandle<std::io::Result<usize>>,
@@ -139,8 +131,11 @@ pub struct Server {
     pub watched_keys: HashMap<(usize, Vec<u8>), Vec<Watcher>>,
     /// Clients whose watched keys were touched: their EXEC fails.
     pub cas_dirty: HashSet<usize>,
-    /// Wrapping EXEC's commands in MULTI/EXEC for the AOF.
-    pub exec_wrap: ExecWrap,
+    /// What the running execution unit changed, on its way to the AOF
+    /// (propagate.rs).
+    pub prop: crate::propagate::Propagation,
+    /// Pub/sub messages for clients out of the slab while they run.
+    pub deferred_pushes: Vec<crate::commands::pubsub::DeferredPush>,
     pub pubsub: crate::commands::pubsub::PubSub,
     pub slowlog: crate::commands::introspection::Slowlog,
     /// Slots of MONITOR clients.
@@ -149,9 +144,6 @@ pub struct Server {
     pub pause: Option<(i64, bool)>,
     /// Clients holding a command back because of a pause.
     pub paused_slots: Vec<usize>,
-    /// Commands a handler wants logged instead of its argv (Redis's
-    /// alsoPropagate + rewriteClientCommandVector), for deterministic replay.
-    pub propagate_override: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -205,13 +197,13 @@ impl Server {
             bgsave: None,
             watched_keys: HashMap::new(),
             cas_dirty: HashSet::new(),
-            exec_wrap: ExecWrap::Off,
+            prop: Default::default(),
+            deferred_pushes: Vec::new(),
             pubsub: Default::default(),
             slowlog: Default::default(),
             monitors: Vec::new(),
             pause: None,
             paused_slots: Vec::new(),
-            propagate_override: None,
         }
     }
 
@@ -229,15 +221,23 @@ impl Server {
         if self.loading {
             return false;
         }
-        let d = &mut self.dbs[db];
-        if !d.key_is_expired(key, self.now_ms) {
+        if !self.dbs[db].key_is_expired(key, self.now_ms) {
             return false;
         }
-        d.delete(key);
-        self.stats.expired_keys += 1;
-        self.touch_watched_key(db, key);
-        self.feed_aof(db, &[b"DEL".to_vec(), key.to_vec()]);
+        self.delete_expired_key(db, key);
+        // Found outside any command (serving a blocked client): nothing
+        // else will send the deletion out.
+        if self.prop.depth == 0 {
+            self.propagate_pending();
+        }
         true
+    }
+
+    /// A key's value changed, or it appeared or went (Redis's
+    /// signalModifiedKey): every consumer of "this key changed" hangs here
+    /// (WATCH today, client-side caching next).
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        self.touch_watched_key(db, key);
     }
 
     // ---------------------------------------------------------------
@@ -321,25 +321,6 @@ impl Server {
             .flat_map(|(_, watchers)| watchers.iter().map(|&(slot, _)| slot))
             .collect();
         self.cas_dirty.extend(hit);
-    }
-
-    /// Log a command to the AOF (when on and not loading).
-    pub fn feed_aof(&mut self, db: usize, argv: &[Vec<u8>]) {
-        if self.loading {
-            return;
-        }
-        if self.exec_wrap == ExecWrap::Pending {
-            self.exec_wrap = ExecWrap::Emitted;
-            self.feed_aof(db, &[b"MULTI".to_vec()]);
-        }
-        if let Some(aof) = self.aof.as_mut() {
-            aof.feed(db, argv);
-        }
-        // A rewrite in progress keeps what arrives meanwhile, to append to
-        // the new file once the snapshot is written.
-        if let Some(job) = self.aof_rewrite.as_mut() {
-            job.feed(db, argv);
-        }
     }
 
     // ---------------------------------------------------------------
@@ -588,15 +569,6 @@ impl Server {
         }
     }
 
-    /// Log `argv` for the running command instead of (or besides) its own
-    /// argv: the deterministic form of a command whose effect depends on
-    /// time or state (SET EX becomes SET PXAT, EXPIRE becomes PEXPIREAT...).
-    pub fn also_propagate(&mut self, argv: Vec<Vec<u8>>) {
-        self.propagate_override
-            .get_or_insert_with(Vec::new)
-            .push(argv);
-    }
-
     /// Look a key up for reading: expired keys vanish, hits and misses are
     /// counted, the LRU clock is touched.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
@@ -703,10 +675,16 @@ impl Server {
         let reply_mark = c.reply.buf.len();
         let skip_this = c.reply_skip_next;
         c.reply_skip_next = false;
+        c.replies_suppressed = c.reply_off || skip_this;
         self.process_command_inner(c);
         if c.reply_off || skip_this {
             c.reply.buf.truncate(reply_mark.max(c.reply.sent));
         }
+        c.replies_suppressed = false;
+        // Messages published to this client while it ran (its own
+        // keyspace events, or under CLIENT REPLY OFF, where pushes still
+        // go out as Redis sends them: they are not replies).
+        crate::commands::pubsub::deliver_deferred_pushes(self, c);
     }
 
     /// Would CLIENT PAUSE hold this command back right now?
@@ -882,12 +860,15 @@ impl Server {
         self.now_ms = start_us / 1000;
         c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
-        self.propagate_override = None;
+        let outer_prevent = std::mem::replace(&mut self.prop.prevent_cmd, false);
+        let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
+        if self.prop.depth == 0 {
+            self.prop.touches_arbitrary_keys = matches!(spec.name, "scan" | "randomkey");
+        }
+        self.prop.depth += 1;
         let result: CmdResult = (spec.handler)(self, c);
+        self.prop.depth -= 1;
         let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
-        // A command that changed data is logged: as its handler rewrote it,
-        // or as it came.
-        let overrides = self.propagate_override.take();
         // A write touches the WATCHes on the keys it may change, and a
         // write that leaves a list or sorted set at a key someone waits on
         // (RENAME, a STORE, a push) readies it, as Redis's dbAdd does; the
@@ -899,23 +880,23 @@ impl Server {
         {
             for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
-                self.touch_watched_key(c.db, &key);
+                self.signal_modified_key(c.db, &key);
                 self.signal_key_as_ready(c.db, &key);
             }
         }
-        if self.dirty != dirty_before && self.aof.is_some() && !self.loading {
-            match overrides {
-                Some(cmds) => {
-                    for argv in cmds {
-                        self.feed_aof(c.db, &argv);
-                    }
-                }
-                None => {
-                    let argv = std::mem::take(&mut c.argv);
-                    self.feed_aof(c.db, &argv);
-                    c.argv = argv;
-                }
-            }
+        // A command that changed data is propagated as it came, unless its
+        // handler propagated another form. EXEC never is: what ran inside
+        // it is, wrapped in MULTI/EXEC when there is more than one op.
+        if self.dirty != dirty_before && spec.name != "exec" {
+            self.propagate_command(c.db, &c.argv);
+        }
+        self.prop.prevent_cmd = outer_prevent;
+        self.prop.cmd_db = outer_db;
+        // The outermost call sends out what its unit queued (Redis's
+        // afterCommand).
+        if self.prop.depth == 0 {
+            self.propagate_pending();
+            self.prop.touches_arbitrary_keys = false;
         }
         // One index lookup serves the name and the stats slot.
         let i = self.commands.index_of(spec);

@@ -180,7 +180,7 @@ pub fn hincrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     h.set(&c.argv[2], text.as_bytes(), lim);
     s.dirty += 1;
     // Float arithmetic is logged as its result, as Redis does.
-    s.also_propagate(vec![
+    s.propagate_as(vec![
         b"HSET".to_vec(),
         c.argv[1].clone(),
         c.argv[2].clone(),

@@ -396,10 +396,10 @@ fn expire_generic(
     }
     if when <= s.now_ms {
         s.dbs[c.db].delete(key);
-        s.also_propagate(vec![b"DEL".to_vec(), key.clone()]);
+        s.propagate_as(vec![b"DEL".to_vec(), key.clone()]);
     } else {
         s.dbs[c.db].set_expire(key, when);
-        s.also_propagate(vec![
+        s.propagate_as(vec![
             b"PEXPIREAT".to_vec(),
             key.clone(),
             when.to_string().into_bytes(),

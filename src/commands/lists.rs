@@ -294,7 +294,7 @@ fn mpop_first(
         pop_range_reply(&mut c.reply, l, end, n);
         s.dirty += n as u64;
         delete_if_empty(s, c.db, &key);
-        s.also_propagate(vec![
+        s.propagate_as(vec![
             pop_name(end).to_vec(),
             key,
             n.to_string().into_bytes(),
@@ -570,7 +570,7 @@ fn lmove_generic(
     let v = e.to_vec();
     push_items(s, c.db, dst, std::slice::from_ref(&v), to);
     c.reply.bulk(&v);
-    s.also_propagate(vec![
+    s.propagate_as(vec![
         b"LMOVE".to_vec(),
         src.to_vec(),
         dst.to_vec(),
@@ -616,7 +616,7 @@ fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
         c.reply.bulk(&e);
         s.dirty += 1;
         delete_if_empty(s, c.db, &key);
-        s.also_propagate(vec![pop_name(end).to_vec(), key]);
+        s.propagate_as(vec![pop_name(end).to_vec(), key]);
         return Ok(());
     }
     let keys = c.argv[1..last].to_vec();
@@ -715,8 +715,10 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     let db = state.db;
     let saved_db = c.db;
     c.db = db;
-    // Served outside `call`: log what it did here.
-    let outer_override = s.propagate_override.take();
+    // Served outside `call`: what it does is one execution unit, sent
+    // out below (Redis's afterCommand on the receiver).
+    s.prop.cmd_db = db;
+    s.prop.depth += 1;
     let result: Result<bool, ReplyError> = match &state.op {
         BlockOp::Pop { end, count: None } => match list_mut(s, db, key) {
             Ok(Some(l)) => match pop(l, *end) {
@@ -726,7 +728,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
                     c.reply.bulk(&e);
                     s.dirty += 1;
                     delete_if_empty(s, db, key);
-                    s.also_propagate(vec![pop_name(*end).to_vec(), key.to_vec()]);
+                    s.propagate_as(vec![pop_name(*end).to_vec(), key.to_vec()]);
                     Ok(true)
                 }
                 None => Ok(false),
@@ -748,14 +750,13 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
         BlockOp::ZPop { .. } => Ok(false),
     };
     c.db = saved_db;
-    s.touch_watched_key(db, key);
+    s.prop.depth -= 1;
+    s.prop.prevent_cmd = false;
+    s.signal_modified_key(db, key);
     if let BlockOp::Move { dst, .. } = &state.op {
-        s.touch_watched_key(db, dst);
+        s.signal_modified_key(db, dst);
     }
-    for argv in s.propagate_override.take().unwrap_or_default() {
-        s.feed_aof(db, &argv);
-    }
-    s.propagate_override = outer_override;
+    s.propagate_pending();
     match result {
         Ok(true) => {
             s.stats.numcommands += 1;

@@ -169,48 +169,135 @@ fn write_pmessage(r: &mut ReplyBuf, pat: &[u8], ch: &[u8], msg: &[u8]) {
     r.bulk(msg);
 }
 
+/// A message for a subscriber that is out of the client slab while it
+/// runs a command (or is being served): delivered right after that.
+pub struct DeferredPush {
+    pub slot: usize,
+    pub pattern: Option<Vec<u8>>,
+    pub channel: Vec<u8>,
+    pub message: Vec<u8>,
+}
+
+impl DeferredPush {
+    fn write(&self, r: &mut ReplyBuf) {
+        match &self.pattern {
+            Some(p) => write_pmessage(r, p, &self.channel, &self.message),
+            None => write_message(r, &self.channel, &self.message),
+        }
+    }
+}
+
 /// Deliver a message (Redis's pubsubPublishMessage): channel subscribers
-/// first, then pattern subscribers. Returns how many received it.
+/// first, then pattern subscribers. Returns how many received it. The
+/// publishing client, when subscribed itself, gets it in place unless its
+/// replies are switched off (a push is not a reply: it is delivered after
+/// the command then).
 pub fn publish(s: &mut Server, c: &mut Client, ch: &[u8], msg: &[u8]) -> usize {
-    let hard = s.config.pubsub_obuf_limits().0;
+    publish_to(s, Some(c), ch, msg)
+}
+
+/// Publish with no client at hand (keyspace notifications, expiry): a
+/// subscriber that is out of the slab gets the message after its command.
+pub fn publish_message(s: &mut Server, ch: &[u8], msg: &[u8]) -> usize {
+    publish_to(s, None, ch, msg)
+}
+
+fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: &[u8]) -> usize {
+    let hard = s.config.pubsub_limits.0;
     let Server {
         clients,
         pubsub,
         pending_writes,
+        deferred_pushes,
         ..
     } = s;
     let mut receivers = 0;
-    let mut deliver = |slot: usize, f: &dyn Fn(&mut ReplyBuf)| {
+    let mut deliver = |slot: usize, pat: Option<&[u8]>| {
         receivers += 1;
-        if slot == c.slot {
-            f(&mut c.reply);
-        } else if let Some(Some(sub)) = clients.get_mut(slot) {
-            // A subscriber that does not read is cut off at the hard limit
-            // rather than growing the server's memory without bound.
-            if hard > 0 && sub.reply.pending() as u64 > hard {
-                sub.close_asap = true;
-            } else if !sub.close_asap {
-                f(&mut sub.reply);
+        let write = |r: &mut ReplyBuf| match pat {
+            Some(p) => write_pmessage(r, p, ch, msg),
+            None => write_message(r, ch, msg),
+        };
+        let defer = |q: &mut Vec<DeferredPush>| {
+            q.push(DeferredPush {
+                slot,
+                pattern: pat.map(<[u8]>::to_vec),
+                channel: ch.to_vec(),
+                message: msg.to_vec(),
+            })
+        };
+        match current.as_deref_mut() {
+            Some(c) if c.slot == slot => {
+                if c.replies_suppressed {
+                    defer(deferred_pushes);
+                } else {
+                    write(&mut c.reply);
+                }
+                return;
             }
-            if !sub.pending_write {
-                sub.pending_write = true;
-                pending_writes.push(slot);
+            _ => {}
+        }
+        match clients.get_mut(slot) {
+            Some(Some(sub)) => {
+                // A subscriber that does not read is cut off at the hard
+                // limit rather than growing the server's memory without bound.
+                if hard > 0 && sub.reply.pending() as u64 > hard {
+                    sub.close_asap = true;
+                } else if !sub.close_asap {
+                    write(&mut sub.reply);
+                }
+                if !sub.pending_write {
+                    sub.pending_write = true;
+                    pending_writes.push(slot);
+                }
             }
+            // Out of the slab: the client running the command.
+            _ => defer(deferred_pushes),
         }
     };
     if let Some(slots) = pubsub.channels.get(ch) {
         for &slot in slots {
-            deliver(slot, &|r| write_message(r, ch, msg));
+            deliver(slot, None);
         }
     }
     for (pat, slots) in &pubsub.patterns {
         if string_match(pat, ch, false) {
             for &slot in slots {
-                deliver(slot, &|r| write_pmessage(r, pat, ch, msg));
+                deliver(slot, Some(pat));
             }
         }
     }
     receivers
+}
+
+/// Write the messages held for `c` while it was out of the slab.
+pub fn deliver_deferred_pushes(s: &mut Server, c: &mut Client) {
+    if s.deferred_pushes.is_empty() {
+        return;
+    }
+    let mut rest = Vec::new();
+    for p in std::mem::take(&mut s.deferred_pushes) {
+        if p.slot == c.slot {
+            p.write(&mut c.reply);
+        } else {
+            rest.push(p);
+        }
+    }
+    s.deferred_pushes = rest;
+}
+
+/// Deliver whatever is still held (before sleeping, every client is back
+/// in the slab); messages for clients gone meanwhile are dropped.
+pub fn deliver_all_deferred_pushes(s: &mut Server) {
+    for p in std::mem::take(&mut s.deferred_pushes) {
+        if let Some(Some(sub)) = s.clients.get_mut(p.slot) {
+            p.write(&mut sub.reply);
+            if !sub.pending_write {
+                sub.pending_write = true;
+                s.pending_writes.push(p.slot);
+            }
+        }
+    }
 }
 
 pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {

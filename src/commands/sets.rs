@@ -188,7 +188,7 @@ fn propagate_srem(s: &mut Server, key: &[u8], members: &[Vec<u8>]) {
         argv.push(b"SREM".to_vec());
         argv.push(key.to_vec());
         argv.extend(batch.iter().cloned());
-        s.also_propagate(argv);
+        s.propagate_as(argv);
     }
 }
 
@@ -236,7 +236,7 @@ fn spop_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
         reply_set(&mut c.reply, &all);
         s.dbs[db].delete(&c.argv[1]);
         s.dirty = s.dirty.wrapping_add(count);
-        s.also_propagate(vec![b"DEL".to_vec(), c.argv[1].clone()]);
+        s.propagate_as(vec![b"DEL".to_vec(), c.argv[1].clone()]);
         return Ok(());
     }
     let popped = set.pop_random(count as usize);

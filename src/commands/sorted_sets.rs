@@ -1117,7 +1117,7 @@ fn pop_first(
         if count.is_some() {
             argv.push(n.to_string().into_bytes());
         }
-        s.also_propagate(argv);
+        s.propagate_as(argv);
         return Ok(true);
     }
     Ok(false)
@@ -1192,19 +1192,20 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     {
         return;
     }
-    // Served outside `call`: log what it did here.
-    let outer_override = s.propagate_override.take();
+    // Served outside `call`: what it does is one execution unit, sent
+    // out here (Redis's afterCommand on the receiver).
+    s.prop.cmd_db = db;
+    s.prop.depth += 1;
     let n = pop_and_reply(s, c, db, key, served_pop(max, count));
     let mut argv = vec![pop_name(max).to_vec(), key.to_vec()];
     if count.is_some() {
         argv.push(n.to_string().into_bytes());
     }
-    s.also_propagate(argv);
-    s.touch_watched_key(db, key);
-    for argv in s.propagate_override.take().unwrap_or_default() {
-        s.feed_aof(db, &argv);
-    }
-    s.propagate_override = outer_override;
+    s.propagate_as(argv);
+    s.prop.depth -= 1;
+    s.prop.prevent_cmd = false;
+    s.signal_modified_key(db, key);
+    s.propagate_pending();
     s.stats.numcommands += 1;
     s.unblock_client(c);
 }

@@ -151,7 +151,7 @@ fn set_generic(
     if let Some(when) = expire_at {
         s.dbs[c.db].set_expire(key, when);
         // Logged with an absolute deadline so a replay expires it on time.
-        s.also_propagate(vec![
+        s.propagate_as(vec![
             b"SET".to_vec(),
             key.clone(),
             c.argv[val_idx].clone(),
@@ -242,10 +242,10 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
             s.dbs[c.db].delete(key);
-            s.also_propagate(vec![b"DEL".to_vec(), key.clone()]);
+            s.propagate_as(vec![b"DEL".to_vec(), key.clone()]);
         } else {
             s.dbs[c.db].set_expire(key, when);
-            s.also_propagate(vec![
+            s.propagate_as(vec![
                 b"PEXPIREAT".to_vec(),
                 key.clone(),
                 when.to_string().into_bytes(),
@@ -253,7 +253,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
         s.dirty += 1;
     } else if a.persist && s.dbs[c.db].remove_expire(key) {
-        s.also_propagate(vec![b"PERSIST".to_vec(), key.clone()]);
+        s.propagate_as(vec![b"PERSIST".to_vec(), key.clone()]);
         s.dirty += 1;
     }
     Ok(())
@@ -368,7 +368,7 @@ pub fn incrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     s.set_key(c.db, key, Value::from_bytes_no_int(text.as_bytes()), true);
     s.dirty += 1;
     // Float arithmetic is logged as its result.
-    s.also_propagate(vec![
+    s.propagate_as(vec![
         b"SET".to_vec(),
         key.clone(),
         text.clone().into_bytes(),

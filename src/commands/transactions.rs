@@ -5,7 +5,7 @@
 
 use super::{BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, Lookup, ReplyError};
 use crate::client::Client;
-use crate::server::{ExecWrap, Server};
+use crate::server::Server;
 
 pub fn multi_command(_: &mut Server, c: &mut Client) -> CmdResult {
     if c.mstate.is_some() {
@@ -49,8 +49,8 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Ok(());
     }
     s.unwatch_all(c);
-    // Logged as MULTI ... EXEC, so a replay applies all of it or none.
-    s.exec_wrap = ExecWrap::Pending;
+    // What the commands change is propagated when EXEC returns, wrapped
+    // in MULTI/EXEC when there is more than one op (propagate.rs).
     c.in_exec = true;
     c.exec_len = Some(queue.len());
     let exec_argv = std::mem::take(&mut c.argv);
@@ -68,10 +68,6 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.in_exec = false;
     c.exec_len = None;
     c.argv = exec_argv;
-    if s.exec_wrap == ExecWrap::Emitted {
-        s.feed_aof(c.db, &[b"EXEC".to_vec()]);
-    }
-    s.exec_wrap = ExecWrap::Off;
     Ok(())
 }
 

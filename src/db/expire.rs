@@ -100,14 +100,13 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
                 buckets += 1;
             }
             let expired = expired_keys.len();
+            // Independent deletions: propagated one by one, never wrapped.
+            server.prop.no_multi = true;
             for k in &expired_keys {
-                db.delete(k);
+                server.delete_expired_key(dbid, k);
             }
-            for k in &expired_keys {
-                server.touch_watched_key(dbid, k);
-                server.feed_aof(dbid, &[b"DEL".to_vec(), k.clone()]);
-            }
-            server.stats.expired_keys += expired as u64;
+            server.propagate_pending();
+            server.prop.no_multi = false;
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;
                 let db = &mut server.dbs[dbid];

@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod propagation;
 mod rdb;
 
 use common::{Raw, start_miniredis, wait_for};
