@@ -574,27 +574,38 @@ impl Server {
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
         self.expire_if_needed(db, key);
         let lru = lru_clock(self.now_ms);
-        let d = &mut self.dbs[db];
-        match d.dict.get(key) {
-            Some(o) => {
-                self.stats.keyspace_hits += 1;
-                if o.lru != lru
-                    && let Some(o) = d.dict.get_mut(key)
-                {
-                    o.lru = lru;
-                }
-                d.dict.get(key)
-            }
+        let stale = match self.dbs[db].dict.get(key) {
+            Some(o) => o.lru != lru,
             None => {
                 self.stats.keyspace_misses += 1;
-                None
+                self.notify_keyspace_event(crate::notify::KEY_MISS, "keymiss", key, db);
+                return None;
             }
+        };
+        self.stats.keyspace_hits += 1;
+        // Only a changed clock writes (a write may copy a chunk a snapshot
+        // shares).
+        let d = &mut self.dbs[db];
+        if stale && let Some(o) = d.dict.get_mut(key) {
+            o.lru = lru;
         }
+        d.dict.get(key)
     }
 
     /// Look a key up without touching stats or LRU (TYPE, TTL, OBJECT).
     pub fn lookup_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
         self.expire_if_needed(db, key);
+        self.dbs[db].dict.get(key)
+    }
+
+    /// `lookup_notouch` that announces a miss (`keymiss`), as Redis's
+    /// read lookups do (EXISTS, TYPE, TTL); OBJECT's does not.
+    pub fn lookup_notouch_or_miss(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        if !self.dbs[db].dict.contains_key(key) {
+            self.notify_keyspace_event(crate::notify::KEY_MISS, "keymiss", key, db);
+            return None;
+        }
         self.dbs[db].dict.get(key)
     }
 
@@ -644,9 +655,18 @@ impl Server {
         }
     }
 
-    /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept.
+    /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept; a
+    /// new key is announced (`new` event) as dbAdd does.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
-        self.dbs[db].set_key(key, value, keep_ttl, self.now_ms);
+        if self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
+            self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+        }
+    }
+
+    /// Add a key that does not exist (Redis's dbAdd): the `new` event.
+    pub fn db_add(&mut self, db: usize, key: &[u8], value: Value) {
+        self.dbs[db].add(key, value, self.now_ms);
+        self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
     }
 
     /// Delete a key; true if it existed.

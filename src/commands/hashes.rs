@@ -9,6 +9,7 @@ use super::{
     ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
 };
 use crate::client::Client;
+use crate::notify;
 use crate::resp::reply::ReplyBuf;
 use crate::server::Server;
 use crate::types::Value;
@@ -57,8 +58,7 @@ fn hash_or_create<'a>(
         Some(_) => return Err(WRONGTYPE_ERR),
     };
     if !exists {
-        let now = s.now_ms;
-        s.dbs[db].add(key, Value::Hash(Arc::new(Hash::default())), now);
+        s.db_add(db, key, Value::Hash(Arc::new(Hash::default())));
     }
     match s.dbs[db].get_mut(key).map(|o| &mut o.value) {
         Some(Value::Hash(h)) => Ok(Arc::make_mut(h)),
@@ -90,6 +90,7 @@ fn hset_generic(s: &mut Server, c: &mut Client, name: &str) -> Result<i64, Reply
         }
     }
     s.dirty += ((c.argv.len() - 2) / 2) as u64;
+    s.notify_keyspace_event(notify::HASH, "hset", &c.argv[1], c.db);
     Ok(created)
 }
 
@@ -114,6 +115,7 @@ pub fn hsetnx_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     h.set(&c.argv[2], &c.argv[3], lim);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::HASH, "hset", &c.argv[1], c.db);
     c.reply.int(1);
     Ok(())
 }
@@ -134,8 +136,12 @@ pub fn hdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
             }
         }
     }
+    if deleted > 0 {
+        s.notify_keyspace_event(notify::HASH, "hdel", &c.argv[1], c.db);
+    }
     if emptied {
         s.dbs[c.db].delete(&c.argv[1]);
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     }
     s.dirty += deleted as u64;
     c.reply.int(deleted);
@@ -154,6 +160,7 @@ pub fn hincrby_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let new = old.checked_add(incr).ok_or(OVERFLOW_ERR)?;
     h.set(&c.argv[2], new.to_string().as_bytes(), lim);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::HASH, "hincrby", &c.argv[1], c.db);
     c.reply.int(new);
     Ok(())
 }
@@ -179,6 +186,7 @@ pub fn hincrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let text = new.to_human_string();
     h.set(&c.argv[2], text.as_bytes(), lim);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::HASH, "hincrbyfloat", &c.argv[1], c.db);
     // Float arithmetic is logged as its result, as Redis does.
     s.propagate_as(vec![
         b"HSET".to_vec(),

@@ -8,6 +8,7 @@ use super::{
     ReplyError, SYNTAX_ERR,
 };
 use crate::client::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Value;
 use crate::util::glob::string_match;
@@ -19,6 +20,7 @@ pub fn del_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut n = 0;
     for i in 1..c.argv.len() {
         if s.delete_key(c.db, &c.argv[i]) {
+            s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[i], c.db);
             n += 1;
         }
     }
@@ -33,7 +35,7 @@ pub fn unlink_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn exists_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let n = (1..c.argv.len())
-        .filter(|&i| s.lookup_notouch(c.db, &c.argv[i]).is_some())
+        .filter(|&i| s.lookup_notouch_or_miss(c.db, &c.argv[i]).is_some())
         .count();
     c.reply.int(n as i64);
     Ok(())
@@ -49,7 +51,7 @@ pub fn touch_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn type_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let t = s
-        .lookup_notouch(c.db, &c.argv[1])
+        .lookup_notouch_or_miss(c.db, &c.argv[1])
         .map(|o| o.value.type_name())
         .unwrap_or("none");
     c.reply.status(t);
@@ -235,6 +237,9 @@ fn rename_generic(s: &mut Server, c: &mut Client, nx: bool) -> CmdResult {
         }
     }
     s.dirty += 1;
+    s.notify_keyspace_event(notify::NEW, "new", dst, c.db);
+    s.notify_keyspace_event(notify::GENERIC, "rename_from", src, c.db);
+    s.notify_keyspace_event(notify::GENERIC, "rename_to", dst, c.db);
     if nx {
         c.reply.int(1)
     } else {
@@ -292,7 +297,7 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
         s.dbs[dst_db].delete(dst);
     }
-    s.dbs[dst_db].add(dst, obj.value, s.now_ms);
+    s.db_add(dst_db, dst, obj.value);
     if let Some(o) = s.dbs[dst_db].get_mut(dst) {
         o.unshared = true;
     }
@@ -300,8 +305,9 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.dbs[dst_db].set_expire(dst, t);
     }
     s.signal_if_list(dst_db, dst);
-    s.touch_watched_key(dst_db, dst);
+    s.signal_modified_key(dst_db, dst);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::GENERIC, "copy_to", dst, dst_db);
     c.reply.int(1);
     Ok(())
 }
@@ -324,8 +330,11 @@ pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     }
     s.signal_if_list(dst_db, key);
-    s.touch_watched_key(dst_db, key);
+    s.signal_modified_key(dst_db, key);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::NEW, "new", key, dst_db);
+    s.notify_keyspace_event(notify::GENERIC, "move_from", key, c.db);
+    s.notify_keyspace_event(notify::GENERIC, "move_to", key, dst_db);
     c.reply.int(1);
     Ok(())
 }
@@ -396,9 +405,16 @@ fn expire_generic(
     }
     if when <= s.now_ms {
         s.dbs[c.db].delete(key);
-        s.propagate_as(vec![b"DEL".to_vec(), key.clone()]);
+        let del: &[u8] = if s.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        s.propagate_as(vec![del.to_vec(), key.clone()]);
+        s.notify_keyspace_event(notify::GENERIC, "del", key, c.db);
     } else {
         s.dbs[c.db].set_expire(key, when);
+        s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
         s.propagate_as(vec![
             b"PEXPIREAT".to_vec(),
             key.clone(),
@@ -430,7 +446,7 @@ pub fn pexpireat_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 fn ttl_generic(s: &mut Server, c: &mut Client, ms: bool, absolute: bool) -> CmdResult {
     let key = &c.argv[1];
-    if s.lookup_notouch(c.db, key).is_none() {
+    if s.lookup_notouch_or_miss(c.db, key).is_none() {
         c.reply.int(-2);
         return Ok(());
     }
@@ -478,6 +494,7 @@ pub fn persist_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let removed = s.dbs[c.db].remove_expire(key);
     if removed {
         s.dirty += 1;
+        s.notify_keyspace_event(notify::GENERIC, "persist", key, c.db);
     }
     c.reply.int(removed as i64);
     Ok(())

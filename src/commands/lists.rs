@@ -9,6 +9,7 @@ use super::{
 };
 use crate::blocked::{BlockOp, BlockState, End};
 use crate::client::Client;
+use crate::notify;
 use crate::sds::Sds;
 use crate::server::Server;
 use crate::types::Value;
@@ -47,18 +48,25 @@ pub fn list_has_items(s: &mut Server, db: usize, key: &[u8]) -> bool {
     matches!(s.lookup_notouch(db, key), Some(o) if matches!(&o.value, Value::List(l) if !l.is_empty()))
 }
 
-/// Delete the key if its list is now empty (Redis never keeps empty lists).
+/// Delete the key if its list is now empty (Redis never keeps empty
+/// lists), with its `del` event.
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) {
     if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::List(l) if l.is_empty()))
     {
         s.dbs[db].delete(key);
+        s.notify_keyspace_event(notify::GENERIC, "del", key, db);
     }
+}
+
+/// The list event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    if end == End::Head { "lpop" } else { "rpop" }
 }
 
 fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End) -> usize {
     let created = s.lookup_write(db, key).is_none();
     if created {
-        s.dbs[db].add(key, Value::List(Arc::new(List::new())), s.now_ms);
+        s.db_add(db, key, Value::List(Arc::new(List::new())));
     }
     let len = match s.dbs[db].get_mut(key).map(|o| &mut o.value) {
         Some(Value::List(l)) => {
@@ -74,6 +82,8 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
         _ => 0,
     };
     s.dirty += items.len() as u64;
+    let event = if end == End::Head { "lpush" } else { "rpush" };
+    s.notify_keyspace_event(notify::LIST, event, key, db);
     if created {
         s.signal_key_as_ready(db, key);
     }
@@ -154,6 +164,7 @@ pub fn linsert_command(s: &mut Server, c: &mut Client) -> CmdResult {
             l.insert(if after { i + 1 } else { i }, elem);
             let len = l.len();
             s.dirty += 1;
+            s.notify_keyspace_event(notify::LIST, "linsert", &c.argv[1], c.db);
             c.reply.int(len as i64);
         }
         None => c.reply.int(-1),
@@ -213,6 +224,7 @@ fn pop_generic(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
             s.dirty += 1;
         }
     }
+    s.notify_keyspace_event(notify::LIST, pop_event(end), key, c.db);
     delete_if_empty(s, c.db, key);
     Ok(())
 }
@@ -293,6 +305,7 @@ fn mpop_first(
         let n = count.min(l.len());
         pop_range_reply(&mut c.reply, l, end, n);
         s.dirty += n as u64;
+        s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
         s.propagate_as(vec![
             pop_name(end).to_vec(),
@@ -388,6 +401,7 @@ pub fn lset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let i = l.resolve_index(index).ok_or(OUT_OF_RANGE_ERR)?;
     l.set(i, &c.argv[3]);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::LIST, "lset", &c.argv[1], c.db);
     c.reply.ok();
     Ok(())
 }
@@ -422,7 +436,10 @@ pub fn lrem_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let removed = victims.len();
     l.remove_indices(&victims);
     s.dirty += removed as u64;
-    delete_if_empty(s, c.db, key);
+    if removed > 0 {
+        s.notify_keyspace_event(notify::LIST, "lrem", key, c.db);
+        delete_if_empty(s, c.db, key);
+    }
     c.reply.int(removed as i64);
     Ok(())
 }
@@ -444,6 +461,7 @@ pub fn ltrim_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     }
     s.dirty += 1;
+    s.notify_keyspace_event(notify::LIST, "ltrim", key, c.db);
     delete_if_empty(s, c.db, key);
     c.reply.ok();
     Ok(())
@@ -566,10 +584,14 @@ fn lmove_generic(
     let Some(e) = pop(l, from) else {
         return Ok(false);
     };
-    delete_if_empty(s, c.db, src);
+    // Redis's order: the push (and its events) first, then the pop's
+    // event, then the source goes if empty (when src is dst, the push
+    // lands on the same list, which never went).
     let v = e.to_vec();
     push_items(s, c.db, dst, std::slice::from_ref(&v), to);
     c.reply.bulk(&v);
+    s.notify_keyspace_event(notify::LIST, pop_event(from), src, c.db);
+    delete_if_empty(s, c.db, src);
     s.propagate_as(vec![
         b"LMOVE".to_vec(),
         src.to_vec(),
@@ -615,6 +637,7 @@ fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
         c.reply.bulk(&key);
         c.reply.bulk(&e);
         s.dirty += 1;
+        s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
         s.propagate_as(vec![pop_name(end).to_vec(), key]);
         return Ok(());
@@ -727,6 +750,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
                     c.reply.bulk(key);
                     c.reply.bulk(&e);
                     s.dirty += 1;
+                    s.notify_keyspace_event(notify::LIST, pop_event(*end), key, db);
                     delete_if_empty(s, db, key);
                     s.propagate_as(vec![pop_name(*end).to_vec(), key.to_vec()]);
                     Ok(true)

@@ -10,6 +10,7 @@ use super::{
     BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
 };
 use crate::client::Client;
+use crate::notify;
 use crate::resp::reply::ReplyBuf;
 use crate::server::Server;
 use crate::types::Value;
@@ -65,8 +66,7 @@ pub fn sadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
         Some(_) => return Err(WRONGTYPE_ERR),
     };
     if !exists {
-        let now = s.now_ms;
-        s.dbs[db].add(key, Value::Set(Arc::new(Set::new_for(&c.argv[2]))), now);
+        s.db_add(db, key, Value::Set(Arc::new(Set::new_for(&c.argv[2]))));
     }
     let Some(Value::Set(set)) = s.dbs[db].get_mut(key).map(|o| &mut o.value) else {
         return Err(WRONGTYPE_ERR);
@@ -79,6 +79,9 @@ pub fn sadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     }
     s.dirty += added as u64;
+    if added > 0 {
+        s.notify_keyspace_event(notify::SET, "sadd", key, db);
+    }
     c.reply.int(added);
     Ok(())
 }
@@ -99,8 +102,12 @@ pub fn srem_command(s: &mut Server, c: &mut Client) -> CmdResult {
             }
         }
     }
+    if deleted > 0 {
+        s.notify_keyspace_event(notify::SET, "srem", &c.argv[1], c.db);
+    }
     if emptied {
         s.dbs[c.db].delete(&c.argv[1]);
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     }
     s.dirty += deleted as u64;
     c.reply.int(deleted);
@@ -133,12 +140,14 @@ pub fn smove_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    s.notify_keyspace_event(notify::SET, "srem", src, db);
+    if emptied {
         s.dbs[db].delete(src);
+        s.notify_keyspace_event(notify::GENERIC, "del", src, db);
     }
     if dst_kind.is_none() {
-        let now = s.now_ms;
-        s.dbs[db].add(dst, Value::Set(Arc::new(Set::new_for(ele))), now);
+        s.db_add(db, dst, Value::Set(Arc::new(Set::new_for(ele))));
     }
     s.dirty += 1;
     let max = s.config.set_max_intset_entries;
@@ -146,6 +155,7 @@ pub fn smove_command(s: &mut Server, c: &mut Client) -> CmdResult {
         && set.add(ele, max)
     {
         s.dirty += 1;
+        s.notify_keyspace_event(notify::SET, "sadd", dst, db);
     }
     c.reply.int(1);
     Ok(())
@@ -206,8 +216,10 @@ pub fn spop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     let popped = set.pop_random(1);
     let emptied = set.is_empty();
+    s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
     if emptied {
         s.dbs[db].delete(&c.argv[1]);
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
     }
     s.dirty += 1;
     propagate_srem(s, &c.argv[1], &popped);
@@ -234,13 +246,16 @@ fn spop_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
         // The whole set, answered as Redis does: through a SUNION of it.
         let all = union_of(&[Some(&*set)], max);
         reply_set(&mut c.reply, &all);
+        s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
         s.dbs[db].delete(&c.argv[1]);
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
         s.dirty = s.dirty.wrapping_add(count);
         s.propagate_as(vec![b"DEL".to_vec(), c.argv[1].clone()]);
         return Ok(());
     }
     let popped = set.pop_random(count as usize);
     s.dirty = s.dirty.wrapping_add(count);
+    s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
     c.reply.set_len(popped.len());
     for m in &popped {
         c.reply.bulk(m);
@@ -338,8 +353,15 @@ fn store_result(s: &mut Server, c: &mut Client, dst: usize, result: Set) {
     if n > 0 {
         s.set_key(c.db, &c.argv[dst], Value::Set(Arc::new(result)), false);
         s.dirty += 1;
+        let event = match c.argv[0].to_ascii_lowercase().as_slice() {
+            b"sinterstore" => "sinterstore",
+            b"sunionstore" => "sunionstore",
+            _ => "sdiffstore",
+        };
+        s.notify_keyspace_event(notify::SET, event, &c.argv[dst], c.db);
     } else if s.delete_key(c.db, &c.argv[dst]) {
         s.dirty += 1;
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[dst], c.db);
     }
     c.reply.int(n as i64);
 }

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::blocked::{BlockOp, BlockState};
 use crate::client::Client;
+use crate::notify;
 use crate::resp::reply::ReplyBuf;
 use crate::sds::Sds;
 use crate::server::Server;
@@ -61,11 +62,12 @@ fn check_zset(s: &mut Server, db: usize, key: &[u8]) -> Result<bool, ReplyError>
     }
 }
 
-/// Redis never keeps an empty sorted set.
+/// Redis never keeps an empty sorted set: the key goes, with its `del`.
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) -> bool {
     if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::ZSet(z) if z.is_empty()))
     {
         s.dbs[db].delete(key);
+        s.notify_keyspace_event(notify::GENERIC, "del", key, db);
         return true;
     }
     false
@@ -79,11 +81,19 @@ fn store_result(s: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
         s.set_key(c.db, dst, Value::ZSet(Arc::new(z)), false);
         s.signal_key_as_ready(c.db, dst);
         s.dirty += 1;
+        let event = match c.argv[0].to_ascii_lowercase().as_slice() {
+            b"zunionstore" => "zunionstore",
+            b"zinterstore" => "zinterstore",
+            b"zdiffstore" => "zdiffstore",
+            _ => "zrangestore",
+        };
+        s.notify_keyspace_event(notify::ZSET, event, dst, c.db);
         c.reply.int(n as i64);
     } else {
         c.reply.int(0);
         if s.delete_key(c.db, dst) {
             s.dirty += 1;
+            s.notify_keyspace_event(notify::GENERIC, "del", dst, c.db);
         }
     }
 }
@@ -567,7 +577,7 @@ fn zadd_generic(s: &mut Server, c: &mut Client, incr: bool) -> CmdResult {
     if exists || !f.xx {
         if !exists {
             let z = ZSet::new_for(c.argv[idx + 1].len(), lim);
-            s.dbs[c.db].add(&key, Value::ZSet(Arc::new(z)), s.now_ms);
+            s.db_add(c.db, &key, Value::ZSet(Arc::new(z)));
             s.signal_key_as_ready(c.db, &key);
         }
         let Some(z) = zset_mut(s, c.db, &key)? else {
@@ -595,6 +605,10 @@ fn zadd_generic(s: &mut Server, c: &mut Client, incr: bool) -> CmdResult {
             }
         }
         s.dirty += added + updated;
+        if added + updated > 0 {
+            let event = if f.incr { "zincr" } else { "zadd" };
+            s.notify_keyspace_event(notify::ZSET, event, &key, c.db);
+        }
     }
     if f.incr {
         if processed > 0 {
@@ -631,6 +645,9 @@ pub fn zrem_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 break;
             }
         }
+    }
+    if deleted > 0 {
+        s.notify_keyspace_event(notify::ZSET, "zrem", &key, c.db);
     }
     delete_if_empty(s, c.db, &key);
     s.dirty += deleted;
@@ -910,6 +927,14 @@ fn zremrange_generic(s: &mut Server, c: &mut Client, kind: RangeKind) -> CmdResu
     } else {
         0
     };
+    if removed > 0 {
+        let event = match kind {
+            RangeKind::Score => "zremrangebyscore",
+            RangeKind::Lex => "zremrangebylex",
+            _ => "zremrangebyrank",
+        };
+        s.notify_keyspace_event(notify::ZSET, event, &key, c.db);
+    }
     delete_if_empty(s, c.db, &key);
     s.dirty += removed as u64;
     c.reply.int(removed as i64);
@@ -997,6 +1022,10 @@ fn pop_and_reply(s: &mut Server, c: &mut Client, db: usize, key: &[u8], how: Pop
         r.double(*sc);
     }
     s.dirty += n as u64;
+    if n > 0 {
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        s.notify_keyspace_event(notify::ZSET, event, key, db);
+    }
     delete_if_empty(s, db, key);
     n
 }

@@ -7,6 +7,7 @@ use super::{
     OVERFLOW_ERR, ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
 };
 use crate::client::Client;
+use crate::notify;
 use crate::server::Server;
 use crate::types::Value;
 
@@ -148,8 +149,10 @@ fn set_generic(
     let key = &c.argv[key_idx];
     s.set_key(c.db, key, value, a.keepttl);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "set", key, c.db);
     if let Some(when) = expire_at {
         s.dbs[c.db].set_expire(key, when);
+        s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
         // Logged with an absolute deadline so a replay expires it on time.
         s.propagate_as(vec![
             b"SET".to_vec(),
@@ -213,6 +216,7 @@ pub fn getset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let value = Value::from_vec(c.argv[2].clone());
     s.set_key(c.db, &c.argv[1], value, false);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "set", &c.argv[1], c.db);
     Ok(())
 }
 
@@ -222,6 +226,7 @@ pub fn getdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if found {
         s.dbs[c.db].delete(&c.argv[1]);
         s.dirty += 1;
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     }
     Ok(())
 }
@@ -242,9 +247,16 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
             s.dbs[c.db].delete(key);
-            s.propagate_as(vec![b"DEL".to_vec(), key.clone()]);
+            let del: &[u8] = if s.config.lazyfree_lazy_expire {
+                b"UNLINK"
+            } else {
+                b"DEL"
+            };
+            s.propagate_as(vec![del.to_vec(), key.clone()]);
+            s.notify_keyspace_event(notify::GENERIC, "del", key, c.db);
         } else {
             s.dbs[c.db].set_expire(key, when);
+            s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
             s.propagate_as(vec![
                 b"PEXPIREAT".to_vec(),
                 key.clone(),
@@ -254,6 +266,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.dirty += 1;
     } else if a.persist && s.dbs[c.db].remove_expire(key) {
         s.propagate_as(vec![b"PERSIST".to_vec(), key.clone()]);
+        s.notify_keyspace_event(notify::GENERIC, "persist", key, c.db);
         s.dirty += 1;
     }
     Ok(())
@@ -289,6 +302,7 @@ fn mset_generic(s: &mut Server, c: &mut Client, nx: bool, name: &str) -> Result<
     for i in (1..c.argv.len()).step_by(2) {
         let v = Value::from_vec(c.argv[i + 1].clone());
         s.set_key(c.db, &c.argv[i], v, false);
+        s.notify_keyspace_event(notify::STRING, "set", &c.argv[i], c.db);
     }
     s.dirty += (c.argv.len() / 2) as u64;
     Ok(true)
@@ -320,6 +334,7 @@ fn incr_decr(s: &mut Server, c: &mut Client, incr: i64) -> CmdResult {
     let new = old.checked_add(incr).ok_or(OVERFLOW_ERR)?;
     s.set_key(c.db, key, Value::Int(new), true);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "incrby", key, c.db);
     c.reply.int(new);
     Ok(())
 }
@@ -367,6 +382,7 @@ pub fn incrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let text = new.to_human_string();
     s.set_key(c.db, key, Value::from_bytes_no_int(text.as_bytes()), true);
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "incrbyfloat", key, c.db);
     // Float arithmetic is logged as its result.
     s.propagate_as(vec![
         b"SET".to_vec(),
@@ -399,7 +415,7 @@ pub fn append_command(s: &mut Server, c: &mut Client) -> CmdResult {
         None => {
             let v = Value::from_vec(add.clone());
             let len = add.len();
-            s.dbs[c.db].add(key, v, s.now_ms);
+            s.db_add(c.db, key, v);
             len
         }
         Some(o) => {
@@ -420,6 +436,7 @@ pub fn append_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     };
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "append", key, c.db);
     c.reply.int(new_len as i64);
     Ok(())
 }
@@ -509,9 +526,10 @@ pub fn setrange_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let len = bytes.len();
     match s.lookup_write(c.db, key) {
         Some(o) => o.value = Value::raw(bytes),
-        None => s.dbs[c.db].add(key, Value::raw(bytes), s.now_ms),
+        None => s.db_add(c.db, key, Value::raw(bytes)),
     }
     s.dirty += 1;
+    s.notify_keyspace_event(notify::STRING, "setrange", key, c.db);
     c.reply.int(len as i64);
     Ok(())
 }

@@ -84,17 +84,20 @@ impl Db {
     }
 
     /// Set a key to a value, creating or overwriting; drops its TTL unless
-    /// `keep_ttl` (Redis's setKey).
-    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) {
+    /// `keep_ttl` (Redis's setKey). True if the key is new.
+    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) -> bool {
         let obj = Object::new(value, lru_clock(now));
-        if let Some(o) = self.dict.get_mut(key) {
+        let created = if let Some(o) = self.dict.get_mut(key) {
             *o = obj;
+            false
         } else {
             self.dict.insert_new(Sds::new(key), obj);
-        }
-        if !keep_ttl {
+            true
+        };
+        if !keep_ttl && !created {
             self.remove_expire(key);
         }
+        created
     }
 
     /// Delete a key and its TTL; true if it existed.
