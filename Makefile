@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PORT ?= 6379
 
-.PHONY: all build release run test test-deps smoke bench lint fmt clean
+.PHONY: all build release run check-port test test-deps smoke bench lint fmt clean
 
 all: build
 
@@ -13,10 +13,43 @@ release:
 	$(CARGO) build --release
 
 ## Start the server on $(PORT) (default 6379) with the release build.
-run: release
+run: check-port release
 	./target/release/miniredis --port $(PORT)
 
-## The reference redis-server and redis-cli the differential tests need.
+## Before building, stop if something already listens on 127.0.0.1:$(PORT),
+## saying what (ss when it can name the process, else the server's own INFO).
+check-port: export PORT_CHECK = $(port_check)
+check-port:
+	@bash -c "$$PORT_CHECK"
+
+define port_check
+p='$(PORT)'; case $$p in ''|0|*[!0-9]*) exit 0;; esac
+(exec 3<>/dev/tcp/127.0.0.1/$$p) 2>/dev/null || exit 0
+who=$$(ss -Hltnp "sport = :$$p" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)",pid=\([0-9]*\).*/\1 (pid \2)/p' | head -1)
+if [ -z "$$who" ] && exec 3<>/dev/tcp/127.0.0.1/$$p; then
+  printf '*2\r\n$$4\r\nINFO\r\n$$6\r\nserver\r\n' >&3
+  while IFS= read -r -t 1 line <&3; do
+    case $$line in
+      miniredis_version:*) who=miniredis; break;;
+      redis_version:*) who=redis-server; break;;
+      -*) who="a Redis-protocol server"; break;;
+    esac
+  done
+  exec 3<&-
+fi
+sudo=; [ "$$(id -u)" = 0 ] || sudo='sudo '
+if [ -d /run/systemd/system ]; then stop="$${sudo}systemctl disable --now redis-server"; else stop="$${sudo}service redis-server stop"; fi
+case $$who in
+  redis-server*) [ "$$p" = 6379 ] && svc=", likely the system service Debian's redis-server package starts: stop it with '$$stop'" || svc=": stop it"
+    echo "make run: port $$p is taken by $$who$$svc, or use another port: make run PORT=$$((p+1))";;
+  miniredis*) echo "make run: port $$p is taken by $$who (an earlier make run still running?): stop it, or use another port: make run PORT=$$((p+1))";;
+  *) echo "make run: port $$p is taken by $${who:-another process}: free it, or use another port: make run PORT=$$((p+1))";;
+esac >&2
+exit 1
+endef
+
+## The reference redis-server and redis-cli the differential tests need,
+## and a venv with redis-py (target/pyclient) for the client-library tests.
 test-deps:
 	@scripts/ensure-redis.sh
 	@scripts/ensure-pyclient.sh
