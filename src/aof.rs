@@ -215,6 +215,10 @@ pub fn load(
     let total = data.len() as u64;
     let mut q = QueryBuf::default();
     q.buf = data;
+    q.whole = true;
+    // A bulk may claim at most what the server would accept or what the
+    // file holds: past both it is corruption, not a value cut short.
+    let max_bulk = (server.config.proto_max_bulk_len as usize).max(q.buf.len());
     // The parser may drop consumed bytes; the offset is what is left.
     let offset = |q: &QueryBuf| total - (q.buf.len() - q.pos) as u64;
     let mut fake = Client::new(0, None, server.now_ms);
@@ -236,7 +240,7 @@ pub fn load(
                 why: "expected '*'".into(),
             });
         }
-        match q.parse(usize::MAX) {
+        match q.parse(max_bulk) {
             Parsed::Incomplete => {
                 if !server.config.aof_load_truncated {
                     break Err(LoadError::Corrupt {
@@ -403,6 +407,7 @@ pub fn write_snapshot_commands(dbs: Vec<crate::db::Db>, path: &std::path::Path) 
                 &e.value.value,
                 expires.get(&e.key).copied(),
             );
+            crate::persistence::key_save_delay();
             if buf.len() >= 64 * 1024 {
                 if let Err(e) = w.write_all(&buf) {
                     err = Some(e);

@@ -564,6 +564,17 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
             .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?
     ),
     entry!(
+        "rdb-key-save-delay",
+        true,
+        |_c| crate::persistence::KEY_SAVE_DELAY_US
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .to_string(),
+        |_c, v| crate::persistence::KEY_SAVE_DELAY_US.store(
+            parse_int(v, i32::MIN as i64, i32::MAX as i64)?,
+            std::sync::atomic::Ordering::Relaxed
+        )
+    ),
+    entry!(
         "lazyfree-lazy-expire",
         true,
         |c| yes_no(c.lazyfree_lazy_expire),

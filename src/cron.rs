@@ -16,6 +16,7 @@ pub fn server_cron(server: &mut Server) {
     }
     server.check_aof_rewrite_done();
     server.check_bgsave_done();
+    scheduled_jobs(server);
     save_points(server);
     auto_aof_rewrite(server);
     databases_cron(server);
@@ -58,9 +59,7 @@ fn auto_aof_rewrite(server: &mut Server) {
         return;
     };
     let perc = server.config.auto_aof_rewrite_percentage;
-    if perc == 0
-        || server.aof_rewrite.is_some()
-        || aof.written < server.config.auto_aof_rewrite_min_size
+    if perc == 0 || server.has_active_job() || aof.written < server.config.auto_aof_rewrite_min_size
     {
         return;
     }
@@ -72,10 +71,31 @@ fn auto_aof_rewrite(server: &mut Server) {
     }
 }
 
+/// Jobs asked for while another ran (BGREWRITEAOF during a BGSAVE,
+/// BGSAVE SCHEDULE during a rewrite), started once none runs, the rewrite
+/// first, as Redis's serverCron does.
+fn scheduled_jobs(server: &mut Server) {
+    if server.has_active_job() {
+        return;
+    }
+    if server.aof_rewrite_scheduled {
+        server.aof_rewrite_scheduled = false;
+        let _ = server.start_aof_rewrite();
+        return;
+    }
+    let now = server.now_ms;
+    if server.bgsave_scheduled
+        && (server.persist.rdb_last_bgsave_ok || now - server.persist.rdb_last_bgsave_try_ms > 5000)
+    {
+        server.bgsave_scheduled = false;
+        let _ = server.start_bgsave();
+    }
+}
+
 /// Redis's save points: BGSAVE when `changes` writes happened and
 /// `seconds` passed since the last save (retry failures after 5 s).
 fn save_points(server: &mut Server) {
-    if server.bgsave.is_some() || server.dirty == 0 {
+    if server.has_active_job() || server.dirty == 0 {
         return;
     }
     let now = server.now_ms;

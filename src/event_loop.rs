@@ -359,6 +359,7 @@ fn obuf_limit_reached(now_ms: i64, limits: (u64, u64, u64), c: &mut Client) -> b
 /// processInputBuffer).
 pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
     let max_bulk = server.config.proto_max_bulk_len as usize;
+    c.query.batch_start = c.query.pos;
     loop {
         if c.close_after_reply
             || c.close_asap

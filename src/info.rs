@@ -228,7 +228,10 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 let rewriting = server.aof_rewrite.as_ref();
                 f!("aof_enabled:{}", server.aof.is_some() as u8);
                 f!("aof_rewrite_in_progress:{}", rewriting.is_some() as u8);
-                f!("aof_rewrite_scheduled:0");
+                f!(
+                    "aof_rewrite_scheduled:{}",
+                    server.aof_rewrite_scheduled as u8
+                );
                 f!(
                     "aof_last_rewrite_time_sec:{}",
                     if p.aof_rewrites > 0 || !p.aof_last_rewrite_ok {

@@ -125,6 +125,11 @@ pub struct Server {
     pub aof_base_size: u64,
     pub persist: PersistStats,
     pub bgsave: Option<BgSaveJob>,
+    /// BGSAVE SCHEDULE (or BGSAVE inside EXEC) while another job ran:
+    /// started by the cron once none runs (Redis's rdb_bgsave_scheduled).
+    pub bgsave_scheduled: bool,
+    /// BGREWRITEAOF while a BGSAVE ran, likewise.
+    pub aof_rewrite_scheduled: bool,
     /// (db, key) → slots of clients WATCHing it.
     /// Watched key -> (client slot, the key was already expired when that
     /// client watched it).
@@ -195,6 +200,8 @@ impl Server {
                 ..Default::default()
             },
             bgsave: None,
+            bgsave_scheduled: false,
+            aof_rewrite_scheduled: false,
             watched_keys: HashMap::new(),
             cas_dirty: HashSet::new(),
             prop: Default::default(),
@@ -205,6 +212,13 @@ impl Server {
             pause: None,
             paused_slots: Vec::new(),
         }
+    }
+
+    /// Is a background job (BGSAVE or AOF rewrite) running? Redis runs one
+    /// child at a time; we keep its rule (hasActiveChildProcess), so two
+    /// serializers never compete for the disk.
+    pub fn has_active_job(&self) -> bool {
+        self.bgsave.is_some() || self.aof_rewrite.is_some()
     }
 
     pub fn connected_clients(&self) -> usize {

@@ -334,12 +334,38 @@ pub fn bgsave_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() > 2 {
         return Err(SYNTAX_ERR);
     }
+    let schedule = c.argv.len() == 2;
+    if s.bgsave.is_some() {
+        return Err(ReplyError::new("ERR Background save already in progress"));
+    }
+    if s.has_active_job() || c.in_exec {
+        if !schedule && !c.in_exec {
+            return Err(ReplyError::new(
+                "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+            ));
+        }
+        s.bgsave_scheduled = true;
+        c.reply.status("Background saving scheduled");
+        return Ok(());
+    }
     s.start_bgsave().map_err(ReplyError::new)?;
     c.reply.status("Background saving started");
     Ok(())
 }
 
 pub fn bgrewriteaof_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if s.aof_rewrite.is_some() {
+        return Err(ReplyError::new(
+            "ERR Background append only file rewriting already in progress",
+        ));
+    }
+    if s.has_active_job() || c.in_exec {
+        s.aof_rewrite_scheduled = true;
+        s.persist.aof_rewrites_consecutive_failures = 0;
+        c.reply
+            .status("Background append only file rewriting scheduled");
+        return Ok(());
+    }
     s.start_aof_rewrite().map_err(ReplyError::new)?;
     c.reply
         .status("Background append only file rewriting started");

@@ -81,10 +81,8 @@ pub fn parse_block_timeout(now_ms: i64, arg: &[u8]) -> Result<i64, ReplyError> {
     let tval = match crate::util::num::string2ll(arg) {
         Some(secs) => secs.checked_mul(1000).unwrap_or(i64::MIN),
         None => {
-            let secs: f64 = std::str::from_utf8(arg)
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .unwrap_or(0.0);
+            // strtod reads what strtold does (hex included: "0x10" is 16).
+            let (secs, _, _) = crate::util::num::strtod(arg);
             let ms = (secs * 1000.0).ceil();
             const TWO_63: f64 = 9_223_372_036_854_775_808.0; // 2^63, exact in f64
             if (-TWO_63..TWO_63).contains(&ms) {

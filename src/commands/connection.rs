@@ -222,6 +222,15 @@ fn client_flags(s: &Server, c: &Client) -> String {
 /// One CLIENT LIST line, in Redis 7.0's field order.
 pub fn client_info_string(s: &Server, c: &Client) -> String {
     let now = s.now_ms;
+    // Redis trims the query buffer after the whole batch it read, so the
+    // client running this command still counts the command's own bytes
+    // (26 for CLIENT LIST as multibulk). It is the one out of the slab.
+    let running = s.clients.get(c.slot).is_none_or(Option::is_none);
+    let qbuf = if running {
+        c.query.buf.len().saturating_sub(c.query.batch_start)
+    } else {
+        c.query.buf.len() - c.query.pos
+    };
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
@@ -238,7 +247,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.exec_len
             .or(c.mstate.as_ref().map(|q| q.len()))
             .map_or(-1, |n| n as i64),
-        c.query.buf.len() - c.query.pos,
+        qbuf,
         c.query.buf.capacity() - c.query.buf.len(),
         c.argv.iter().map(|a| a.len()).sum::<usize>(),
         c.reply.buf.capacity(),

@@ -59,12 +59,10 @@ impl Entry<'_> {
 /// Parse a score stored as text (`"2.5"`, `"inf"`, `"-inf"`,
 /// `"0.10000000000000001"`); NaN is refused as Redis refuses it.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s.len() > 127 {
+    if s.len() > 127 {
         return None;
     }
-    let text = std::str::from_utf8(s).ok()?;
-    let v: f64 = text.parse().ok()?;
-    if v.is_nan() { None } else { Some(v) }
+    crate::util::num::string2d(s)
 }
 
 /// Size of the backlen field for an entry whose encoding + data take `l`

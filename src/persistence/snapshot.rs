@@ -116,6 +116,7 @@ pub fn save(
                     Ok(()) => keys += 1,
                     Err(e) => err = Some(e),
                 }
+                super::key_save_delay();
             });
             if let Some(e) = err {
                 return Err(e);

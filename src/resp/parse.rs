@@ -28,6 +28,14 @@ pub enum Parsed {
 pub struct QueryBuf {
     pub buf: Vec<u8>,
     pub pos: usize,
+    /// Where the batch being run started (CLIENT LIST's qbuf counts from
+    /// here, as Redis trims its query buffer only after a batch).
+    pub batch_start: usize,
+    /// The buffer already holds all the input there will be (a file being
+    /// loaded): big arguments are sliced in place, never moved to the
+    /// buffer's front or reserved for (that would be quadratic over a file
+    /// of big values, and would allocate what a header merely claims).
+    pub whole: bool,
     /// Remaining arguments of the multibulk request being read (0 = none).
     multibulk_len: usize,
     /// Length of the bulk being read, if its header was read.
@@ -152,7 +160,7 @@ impl QueryBuf {
                         _ => return Parsed::Error("Protocol error: invalid bulk length".into()),
                     };
                     self.pos += cr + 2;
-                    if len >= PROTO_MBULK_BIG_ARG {
+                    if len >= PROTO_MBULK_BIG_ARG && !self.whole {
                         // Make the buffer start at this argument and hold
                         // all of it, so reads append without reallocating.
                         self.buf.drain(..self.pos);

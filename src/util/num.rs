@@ -38,24 +38,202 @@ pub fn string2ll(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Parse a float as Redis's `string2ld`/`strtod` users do: the whole string
-/// must be consumed, no leading space, NaN rejected. Accepts what strtod
-/// accepts for decimal input (sign, exponent, inf/infinity).
+/// Parse a float as Redis's string2d and getDoubleFromObject do: C's
+/// strtod over the whole string, no leading space, no overflow or underflow
+/// to zero, no NaN. The server's one float parser (hex floats included).
 pub fn string2d(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s.len() >= 5 * 1024 {
+    if s.is_empty() || is_c_space(s[0]) {
         return None;
     }
-    if s[0].is_ascii_whitespace() {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    // Rust accepts "infinity"/"inf"/"nan" in any case like strtod; strtod
-    // also accepts hex floats, which are rare enough to leave out.
-    let v: f64 = text.parse().ok()?;
-    if v.is_nan() {
+    let (v, used, erange) = strtod(s);
+    if used != s.len() || (erange && (v.is_infinite() || v == 0.0)) || v.is_nan() {
         return None;
     }
     Some(v)
+}
+
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+fn starts_with_ci(s: &[u8], p: &[u8]) -> bool {
+    s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)
+}
+
+/// `v * 2^e` without overflowing in between.
+fn ldexp(mut v: f64, mut e: i64) -> f64 {
+    while e > 1000 {
+        v *= 2f64.powi(1000);
+        e -= 1000;
+        if v.is_infinite() {
+            return v;
+        }
+    }
+    while e < -1000 {
+        v *= 2f64.powi(-1000);
+        e += 1000;
+        if v == 0.0 {
+            return v;
+        }
+    }
+    v * 2f64.powi(e as i32)
+}
+
+/// Hex digits after "0x" as strtod reads them: (magnitude, bytes used).
+fn parse_hex_float(h: &[u8]) -> Option<(f64, usize)> {
+    let hexval = |b: u8| (b as char).to_digit(16).map(|d| d as u64);
+    let (mut mant, mut exp, mut any, mut sticky, mut j) = (0u64, 0i64, false, false, 0usize);
+    while let Some(d) = h.get(j).and_then(|&b| hexval(b)) {
+        any = true;
+        if mant >> 56 == 0 {
+            mant = mant * 16 + d;
+        } else {
+            exp += 4;
+            sticky |= d != 0;
+        }
+        j += 1;
+    }
+    if h.get(j) == Some(&b'.') {
+        let mut k = j + 1;
+        let mut frac_any = false;
+        while let Some(d) = h.get(k).and_then(|&b| hexval(b)) {
+            frac_any = true;
+            if mant >> 56 == 0 {
+                mant = mant * 16 + d;
+                exp -= 4;
+            } else {
+                sticky |= d != 0;
+            }
+            k += 1;
+        }
+        if frac_any || any {
+            any = any || frac_any;
+            j = k;
+        }
+    }
+    if !any {
+        return None;
+    }
+    if matches!(h.get(j), Some(b'p' | b'P')) {
+        let mut k = j + 1;
+        let neg = match h.get(k) {
+            Some(b'-') => {
+                k += 1;
+                true
+            }
+            Some(b'+') => {
+                k += 1;
+                false
+            }
+            _ => false,
+        };
+        if h.get(k).is_some_and(|b| b.is_ascii_digit()) {
+            let mut e: i64 = 0;
+            while let Some(&b) = h.get(k).filter(|b| b.is_ascii_digit()) {
+                e = e
+                    .saturating_mul(10)
+                    .saturating_add((b - b'0') as i64)
+                    .min(1 << 40);
+                k += 1;
+            }
+            exp += if neg { -e } else { e };
+            j = k;
+        }
+    }
+    Some((ldexp((mant | sticky as u64) as f64, exp), j))
+}
+
+/// C's strtod on `s` as a C string (up to its first NUL): the value, the
+/// bytes it used (0 when nothing parses), and whether it overflowed or
+/// underflowed to zero (ERANGE).
+pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
+    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+    let mut i = 0;
+    while i < s.len() && is_c_space(s[i]) {
+        i += 1;
+    }
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let sign = |v: f64| if neg { -v } else { v };
+    let rest = &s[i..];
+    if starts_with_ci(rest, b"inf") {
+        let n = if starts_with_ci(rest, b"infinity") {
+            8
+        } else {
+            3
+        };
+        return (sign(f64::INFINITY), i + n, false);
+    }
+    if starts_with_ci(rest, b"nan") {
+        let mut n = 3;
+        if rest.get(3) == Some(&b'(')
+            && let Some(p) = rest[4..]
+                .iter()
+                .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            && rest[4 + p] == b')'
+        {
+            n = 4 + p + 1;
+        }
+        return (f64::NAN, i + n, false);
+    }
+    if rest.len() >= 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' {
+        return match parse_hex_float(&rest[2..]) {
+            Some((v, used)) => {
+                let v = sign(v);
+                (v, i + 2 + used, v.is_infinite())
+            }
+            None => (sign(0.0), i + 1, false),
+        };
+    }
+    let mut j = 0;
+    let mut digits = 0;
+    let mut nonzero = false;
+    while j < rest.len() && rest[j].is_ascii_digit() {
+        nonzero |= rest[j] != b'0';
+        j += 1;
+        digits += 1;
+    }
+    if j < rest.len() && rest[j] == b'.' {
+        let mut k = j + 1;
+        let mut frac = 0;
+        while k < rest.len() && rest[k].is_ascii_digit() {
+            nonzero |= rest[k] != b'0';
+            k += 1;
+            frac += 1;
+        }
+        if digits + frac > 0 {
+            j = k;
+            digits += frac;
+        }
+    }
+    if digits == 0 {
+        return (0.0, 0, false);
+    }
+    if j < rest.len() && (rest[j] | 0x20) == b'e' {
+        let mut k = j + 1;
+        if k < rest.len() && (rest[k] == b'+' || rest[k] == b'-') {
+            k += 1;
+        }
+        if k < rest.len() && rest[k].is_ascii_digit() {
+            while k < rest.len() && rest[k].is_ascii_digit() {
+                k += 1;
+            }
+            j = k;
+        }
+    }
+    let text = std::str::from_utf8(&rest[..j]).unwrap_or("0");
+    let v: f64 = text.parse().unwrap_or(0.0);
+    let erange = v.is_infinite() || (v == 0.0 && nonzero);
+    (sign(v), i + j, erange)
 }
 
 /// Format an integer into a reusable buffer (Redis's `ll2string`).

@@ -246,3 +246,30 @@ fn sub_millisecond_and_huge_timeouts() {
     assert_eq!(admin.cmd(&[b"RPUSH", b"q", b"x"]), b":1\r\n");
     assert_eq!(w.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
 }
+
+/// Timeouts are read as strtold reads them: "0x10" is 16 seconds (it used
+/// to block forever), "0x0.1p-4" well under one.
+#[test]
+fn hex_timeouts_are_seconds_and_counted_in_the_timeout_table() {
+    let s = start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut forever = s.raw();
+    let mut admin = s.raw();
+    w.send_cmd(&[b"BLPOP", b"q", b"0x10"]);
+    forever.send_cmd(&[b"BLPOP", b"q2", b"0"]);
+    assert!(wait_for(Duration::from_secs(5), || {
+        let info = String::from_utf8(admin.cmd(&[b"INFO", b"clients"])).unwrap();
+        info.contains("blocked_clients:2\r\n")
+    }));
+    // Only the one with a deadline is in the timeout table.
+    let info = String::from_utf8(admin.cmd(&[b"INFO", b"clients"])).unwrap();
+    assert!(info.contains("clients_in_timeout_table:1\r\n"), "{info}");
+    assert_eq!(admin.cmd(&[b"RPUSH", b"q", b"x"]), b":1\r\n");
+    assert_eq!(w.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    assert_eq!(w.cmd(&[b"BLPOP", b"q", b"0x0.1p-4"]), b"*-1\r\n");
+    let info = String::from_utf8(admin.cmd(&[b"INFO", b"clients"])).unwrap();
+    assert!(
+        info.contains("blocked_clients:1\r\n") && info.contains("clients_in_timeout_table:0\r\n"),
+        "{info}"
+    );
+}

@@ -183,3 +183,29 @@ fn client_list_flags_multi_and_cmd() {
     let list = String::from_utf8(b.cmd(&[b"CLIENT", b"LIST"])).unwrap();
     assert!(list.contains(" flags=O "), "{list}");
 }
+
+/// CLIENT INFO/LIST count the running command's own bytes in qbuf (and a
+/// pipelined command before it), as Redis, which trims its query buffer
+/// only after the batch: 26 for CLIENT INFO as multibulk, 40 after a PING
+/// in the same read, 13 inline.
+#[test]
+fn qbuf_counts_the_running_batch() {
+    let s = crate::common::start_miniredis(&[]);
+    for (payload, want) in [
+        (&b"*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n"[..], "qbuf=26 "),
+        (
+            &b"*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n"[..],
+            "qbuf=40 ",
+        ),
+        (&b"CLIENT INFO\r\n"[..], "qbuf=13 "),
+    ] {
+        let mut r = s.raw();
+        r.send(payload);
+        let mut reply = r.read_reply();
+        if reply == b"+PONG\r\n" {
+            reply = r.read_reply();
+        }
+        let text = String::from_utf8_lossy(&reply);
+        assert!(text.contains(want), "{want} in {text}");
+    }
+}

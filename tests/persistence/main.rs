@@ -141,6 +141,59 @@ fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A bulk header claiming 10^14 bytes is corruption: refused with its
+/// offset, exit 1, the file untouched, and nothing of that size allocated.
+#[test]
+fn absurd_bulk_claim_in_the_aof_is_corruption_not_an_allocation() {
+    let dir = tmpdir("aof-claim");
+    let path = dir.join("data.aof");
+    let mut content = common::encode(&[b"SET", b"a", b"1"]);
+    let bad_at = content.len();
+    content.extend(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$100000000000000\r\nxyz\r\n");
+    std::fs::write(&path, &content).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_miniredis"))
+        .args(["--port", "0", "--aof", path.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("offset {bad_at} ")) && err.contains("invalid bulk length"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        content,
+        "the file is untouched"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Many big values load whole and in order (each is sliced in place from
+/// the file, not moved to the front of what is left of it).
+#[test]
+fn an_aof_of_big_values_loads_every_one() {
+    let dir = tmpdir("aof-big");
+    let path = dir.join("data.aof");
+    let mut content = Vec::new();
+    for i in 0..300u32 {
+        let v = vec![b'a' + (i % 26) as u8; 40_000 + i as usize];
+        content.extend(common::encode(&[b"SET", format!("k{i}").as_bytes(), &v]));
+    }
+    std::fs::write(&path, &content).unwrap();
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    assert_eq!(r.q("DBSIZE"), ":300\r\n");
+    for i in [0u32, 1, 150, 299] {
+        assert_eq!(r.q(&format!("STRLEN k{i}")), format!(":{}\r\n", 40_000 + i));
+        let v = r.cmd(&[b"GET", format!("k{i}").as_bytes()]);
+        assert!(v.ends_with(&[b'a' + (i % 26) as u8, b'\r', b'\n']));
+    }
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// A writer that SETs w:<n> = n for increasing n and records the highest
 /// acknowledged n. Pipelined a little so several commands share a loop
 /// iteration (group commit).
@@ -461,5 +514,73 @@ fn rewrite_keeps_sorted_sets() {
         before
     );
     assert_eq!(r.q("OBJECT ENCODING big"), "$8\r\nskiplist\r\n");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// One background job at a time, as Redis: BGSAVE during a rewrite is
+/// refused unless SCHEDULEd, BGREWRITEAOF during a BGSAVE is scheduled, and
+/// the cron starts what was scheduled once the running job ends.
+/// (rdb-key-save-delay holds a job open; it is read per key, so setting it
+/// back to 0 lets the job finish.)
+#[test]
+fn background_jobs_run_one_at_a_time_and_schedule_the_other() {
+    let dir = tmpdir("aof-jobs");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "everysec");
+    let mut r = s.raw();
+    for i in 0..50 {
+        r.q(&format!("SET k{i} {i}"));
+    }
+    let info = |r: &mut Raw, field: &str| -> String {
+        let text = r.q("INFO persistence");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 100000"), "+OK\r\n");
+    assert_eq!(
+        r.q("BGREWRITEAOF"),
+        "+Background append only file rewriting started\r\n"
+    );
+    assert_eq!(
+        r.q("BGREWRITEAOF"),
+        "-ERR Background append only file rewriting already in progress\r\n"
+    );
+    assert_eq!(
+        r.q("BGSAVE"),
+        "-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n"
+    );
+    assert_eq!(r.q("BGSAVE SCHEDULE"), "+Background saving scheduled\r\n");
+    assert_eq!(info(&mut r, "rdb_bgsave_in_progress"), "0");
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 0"), "+OK\r\n");
+    // The rewrite ends, then the scheduled BGSAVE runs and ends.
+    assert!(wait_for(Duration::from_secs(10), || info(
+        &mut r,
+        "rdb_saves"
+    ) == "1"
+        && info(&mut r, "aof_rewrite_in_progress") == "0"));
+    assert_eq!(info(&mut r, "aof_rewrites"), "1");
+
+    // The other way round: a rewrite asked for during a BGSAVE waits.
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 100000"), "+OK\r\n");
+    assert_eq!(r.q("BGSAVE"), "+Background saving started\r\n");
+    assert_eq!(
+        r.q("BGSAVE"),
+        "-ERR Background save already in progress\r\n"
+    );
+    assert_eq!(
+        r.q("BGREWRITEAOF"),
+        "+Background append only file rewriting scheduled\r\n"
+    );
+    assert_eq!(info(&mut r, "aof_rewrite_scheduled"), "1");
+    assert_eq!(info(&mut r, "aof_rewrite_in_progress"), "0");
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 0"), "+OK\r\n");
+    assert!(wait_for(Duration::from_secs(10), || info(
+        &mut r,
+        "aof_rewrites"
+    ) == "2"));
+    assert_eq!(info(&mut r, "aof_rewrite_scheduled"), "0");
+    assert_eq!(info(&mut r, "rdb_saves"), "2");
+    drop(s);
     let _ = std::fs::remove_dir_all(dir);
 }
