@@ -570,9 +570,13 @@ fn lmove_generic(
     from: End,
     to: End,
 ) -> Result<bool, ReplyError> {
-    let has = match list_ref(s, c.db, src)? {
+    // A write lookup, as Redis's: no hit/miss counted, no keymiss.
+    let has = match s.lookup_write(c.db, src) {
         None => return Ok(false),
-        Some(l) => !l.is_empty(),
+        Some(o) => match &o.value {
+            Value::List(l) => !l.is_empty(),
+            _ => return Err(WRONGTYPE_ERR),
+        },
     };
     if !has {
         return Ok(false);

@@ -622,7 +622,8 @@ fn zrange_generic(
     let key = c.argv[first].clone();
     if store {
         let dst = c.argv[first - 1].clone();
-        let mut entries: Vec<(f64, Sds)> = match s.lookup_write(c.db, &key) {
+        // A read lookup, as Redis's (hits/misses counted, keymiss sent).
+        let mut entries: Vec<(f64, Sds)> = match s.lookup_read(c.db, &key) {
             None => Vec::new(),
             Some(o) => match &o.value {
                 Value::ZSet(z) => select_range(z, &spec, rev, offset, limit)
@@ -1159,11 +1160,9 @@ fn zsetop_generic(
     let mut srcs: Vec<(Src, f64)> = Vec::with_capacity(setnum);
     for i in 0..setnum {
         let key = &c.argv[numkeys_idx + 1 + i];
-        let o = if dst.is_some() {
-            s.lookup_write(c.db, key).map(|o| &*o)
-        } else {
-            s.lookup_read(c.db, key)
-        };
+        // Read lookups for the STORE forms too, as Redis 7.0's (stats
+        // and keymiss count every missing source).
+        let o = s.lookup_read(c.db, key);
         let src = match o.map(|o| &o.value) {
             None => Src::None,
             Some(Value::ZSet(z)) => Src::Z(z.clone()),

@@ -221,13 +221,20 @@ pub fn getset_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn getdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let found = s.lookup_string(c.db, &c.argv[1])?.is_some();
-    get_command(s, c)?;
-    if found {
-        s.dbs[c.db].delete(&c.argv[1]);
-        s.dirty += 1;
-        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
+    // One lookup: a miss counts (and is announced) once, as in Redis.
+    match s.lookup_string(c.db, &c.argv[1])? {
+        Some(v) => {
+            let mut scratch = [0u8; 20];
+            c.reply.bulk(v.str_bytes(&mut scratch));
+        }
+        None => {
+            c.reply.null();
+            return Ok(());
+        }
     }
+    s.dbs[c.db].delete(&c.argv[1]);
+    s.dirty += 1;
+    s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     Ok(())
 }
 

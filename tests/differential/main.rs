@@ -13,6 +13,7 @@ mod cases;
 mod collections_hs;
 mod collections_list;
 mod generator;
+mod notifications;
 mod pubsub;
 mod transactions;
 mod zsets;

@@ -86,3 +86,22 @@ fn a_slow_subscriber_is_disconnected_and_memory_stays_bounded() {
         .q("PUBSUB NUMSUB firehose")
         .ends_with(":0\r\n")));
 }
+
+/// A push is not a reply: a RESP3 subscriber under CLIENT REPLY OFF still
+/// gets the messages published to it (its own PUBLISH included) and no
+/// reply. Bytes as redis-server 7.0.15 sends them.
+#[test]
+fn resp3_pushes_pass_client_reply_off() {
+    let s = crate::common::start_miniredis(&[]);
+    let mut r = s.raw();
+    r.cmd(&[b"HELLO", b"3"]);
+    r.send(b"SUBSCRIBE ch\r\nCLIENT REPLY OFF\r\nPUBLISH ch hi\r\nSET a 1\r\nCLIENT REPLY ON\r\nPING\r\n");
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.extend(r.read_reply());
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n+OK\r\n+PONG\r\n"
+    );
+}
