@@ -50,4 +50,5 @@ out.append(
     "`SET-ACTIVE-EXPIRE`, `RELOAD`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
     "`ACL` answers `WHOAMI`, `USERS`, `CAT` and `HELP`: there is one user, `default`, with every permission."
 )
+out += ["", open("scripts/commands-md-notifications.md").read().rstrip("\n")]
 open("docs/COMMANDS.md", "w").write("\n".join(out) + "\n")
