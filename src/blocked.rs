@@ -62,12 +62,18 @@ impl Server {
             }
         }
         self.blocked_slots.insert(c.slot);
+        if state.deadline > 0 {
+            self.block_deadlines.insert((state.deadline, c.slot));
+        }
         c.bstate = Some(state);
     }
 
     /// Forget that `c` is blocked (served, timed out, or gone).
     pub fn unblock_client(&mut self, c: &mut Client) {
         let Some(state) = c.bstate.take() else { return };
+        if state.deadline > 0 {
+            self.block_deadlines.remove(&(state.deadline, c.slot));
+        }
         for k in state.keys {
             let key = (state.db, k);
             if let Some(q) = self.blocking_keys.get_mut(&key) {
@@ -188,37 +194,19 @@ impl Server {
 
     /// The earliest deadline among blocked clients, if any.
     pub fn next_block_deadline(&self) -> Option<i64> {
-        self.blocked_slots
-            .iter()
-            .filter_map(|&s| {
-                self.clients
-                    .get(s)?
-                    .as_ref()?
-                    .bstate
-                    .as_ref()
-                    .map(|b| b.deadline)
-            })
-            .filter(|&d| d > 0)
-            .min()
+        self.block_deadlines.first().map(|&(d, _)| d)
     }
 
     /// Time out blocked clients whose deadline passed.
     pub fn handle_blocked_timeouts(&mut self) {
-        if self.blocked_slots.is_empty() {
+        if self.block_deadlines.is_empty() {
             return;
         }
         let now = crate::util::time::mstime();
         let expired: Vec<usize> = self
-            .blocked_slots
-            .iter()
-            .copied()
-            .filter(|&s| {
-                self.clients
-                    .get(s)
-                    .and_then(Option::as_ref)
-                    .and_then(|c| c.bstate.as_ref())
-                    .is_some_and(|b| b.deadline > 0 && b.deadline <= now)
-            })
+            .block_deadlines
+            .range(..(now + 1, 0))
+            .map(|&(_, slot)| slot)
             .collect();
         for slot in expired {
             if let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) {

@@ -159,6 +159,7 @@ impl EventLoop {
         c.slot = slot;
         c.authenticated = server.config.requirepass.is_empty();
         server.clients[slot] = Some(c);
+        server.num_clients += 1;
         server.stats.numconnections += 1;
     }
 
@@ -174,6 +175,7 @@ impl EventLoop {
         }
         debug!("Client closed connection id={} addr={}", c.id, c.addr);
         server.clients[slot] = None;
+        server.num_clients -= 1;
         self.free_slots.push(slot);
     }
 

@@ -138,19 +138,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("blocked_clients:{}", server.blocked_slots.len());
                 f!("tracking_clients:0");
                 // Blocked with a deadline (Redis's clients_timeout_table).
-                let in_timeout_table = server
-                    .blocked_slots
-                    .iter()
-                    .filter(|&&slot| {
-                        server
-                            .clients
-                            .get(slot)
-                            .and_then(Option::as_ref)
-                            .and_then(|c| c.bstate.as_ref())
-                            .is_some_and(|b| b.deadline > 0)
-                    })
-                    .count();
-                f!("clients_in_timeout_table:{}", in_timeout_table);
+                f!("clients_in_timeout_table:{}", server.block_deadlines.len());
             }
             "memory" => {
                 let used = alloc::used_memory();

@@ -110,6 +110,11 @@ pub struct Server {
     /// Keys signalled since the last command, served after it.
     pub ready_keys: VecDeque<(usize, Vec<u8>)>,
     pub blocked_slots: HashSet<usize>,
+    /// Blocked clients with a deadline, soonest first (Redis's
+    /// clients_timeout_table): the next timeout is the first entry.
+    pub block_deadlines: std::collections::BTreeSet<(i64, usize)>,
+    /// Clients in the slab (connected_clients without a scan).
+    pub num_clients: usize,
     /// Clients just unblocked: their buffered commands run next.
     pub unblocked_slots: Vec<usize>,
     /// The append-only file, when enabled.
@@ -188,6 +193,8 @@ impl Server {
             blocking_keys: HashMap::new(),
             ready_keys: VecDeque::new(),
             blocked_slots: HashSet::new(),
+            block_deadlines: Default::default(),
+            num_clients: 0,
             unblocked_slots: Vec::new(),
             aof: None,
             loading: false,
@@ -222,7 +229,7 @@ impl Server {
     }
 
     pub fn connected_clients(&self) -> usize {
-        self.clients.iter().filter(|c| c.is_some()).count()
+        self.num_clients
     }
 
     // ---------------------------------------------------------------

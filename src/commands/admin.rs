@@ -85,7 +85,7 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn info_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let sections = crate::info::sections_for(&c.argv[1..]);
-    let text = crate::info::gen_info(s, &sections, s.connected_clients() + 1);
+    let text = crate::info::gen_info(s, &sections, s.connected_clients());
     c.reply.verbatim(text.as_bytes());
     Ok(())
 }

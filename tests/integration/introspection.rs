@@ -209,3 +209,27 @@ fn qbuf_counts_the_running_batch() {
         assert!(text.contains(want), "{want} in {text}");
     }
 }
+
+/// INFO's connected_clients counts every connection, the asking one
+/// included, and follows disconnects (a counter, not a scan).
+#[test]
+fn connected_clients_follows_connects_and_disconnects() {
+    let s = crate::common::start_miniredis(&[]);
+    let mut r = s.raw();
+    let count = |r: &mut crate::common::Raw| -> String {
+        let info = String::from_utf8(r.cmd(&[b"INFO", b"clients"])).unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("connected_clients:").map(str::to_string))
+            .unwrap()
+    };
+    assert_eq!(count(&mut r), "1");
+    let mut others: Vec<_> = (0..3).map(|_| s.raw()).collect();
+    for o in others.iter_mut() {
+        assert_eq!(o.q("PING"), "+PONG\r\n");
+    }
+    assert_eq!(count(&mut r), "4");
+    others.truncate(1);
+    assert!(crate::common::wait_for(Duration::from_secs(5), || count(
+        &mut r
+    ) == "2"));
+}
