@@ -14,12 +14,17 @@ pub struct Proc {
     pub child: Child,
     pub port: u16,
     pub stdout_lines: Vec<String>,
+    /// The scratch directory the server ran in, removed on drop.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(d) = &self.dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
     }
 }
 
@@ -84,6 +89,7 @@ pub fn start_miniredis(args: &[&str]) -> Proc {
         child,
         port,
         stdout_lines: lines,
+        dir: Some(dir),
     }
 }
 
@@ -181,6 +187,7 @@ pub fn start_redis_server() -> Proc {
                 child,
                 port,
                 stdout_lines: lines,
+                dir: None,
             };
         }
         let _ = child.kill();
@@ -210,7 +217,7 @@ impl Raw {
                 }
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
-                    std::thread::yield_now();
+                    std::thread::sleep(Duration::from_millis(10));
                 }
                 Err(e) => panic!("connect {port}: {e}"),
             }

@@ -27,9 +27,9 @@ TTL k
 SET k v PX 100000
 ≈1 TTL k
 SET k v EXAT 9999999999
-TTL k
+≈1 TTL k
 SET k v PXAT 9999999999000
-TTL k
+≈1 TTL k
 SET k v KEEPTTL
 TTL k
 SET k v EX 10 EX 20
@@ -76,6 +76,7 @@ GET nosuch2
 GETDEL k
 GETDEL k
 EXISTS k
+RPUSH notastring a
 GET notastring
 GETSET notastring x
 GETDEL notastring
@@ -84,6 +85,13 @@ SETNX notastring x
 STRLEN notastring
 APPEND notastring x
 INCR notastring
+SETEX notastring 10 x
+PSETEX notastring 10000 x
+GETEX notastring
+MGET notastring
+TYPE notastring
+SET notastring x
+TYPE notastring
 "#,
     );
 }
@@ -127,6 +135,7 @@ MSETNX a 1 z 2
 MSETNX y 1 z 2
 MGET y z
 MSETNX y
+RPUSH alist x
 MGET a alist b
 MSET a 1 a 2
 GET a
@@ -201,9 +210,12 @@ INCRBYFLOAT f 0
 INCRBYFLOAT f -5
 SET f 1e3
 INCRBYFLOAT f 1
+RPUSH l x
 INCRBYFLOAT l 1
 INCRBY l 1
 DECR l
+INCR l
+DECRBY l 1
 "#,
     );
 }
@@ -269,7 +281,13 @@ SET x1 ABCBDAB
 SET x2 BDCABA
 LCS x1 x2
 LCS x1 x2 IDX WITHMATCHLEN
+RPUSH li x
 LCS a li
+LCS li a
+GETRANGE li 0 1
+STRLEN li
+APPEND li x
+SETRANGE li 0 x
 "#,
     );
 }
@@ -287,9 +305,17 @@ EXISTS k3 k3 nosuch
 UNLINK k3
 EXISTS k3
 SET s v
+RPUSH l a
+HSET h f v
+SADD st m
+ZADD z 1 m
 TYPE s
 TYPE l
+TYPE h
+TYPE st
+TYPE z
 TYPE nosuch
+DEL l h st z
 MSET user:1 a user:2 b user:10 c other d
 ~KEYS user:*
 ~KEYS user:?

@@ -371,6 +371,9 @@ fn bgrewriteaof_compacts_while_writes_continue() {
     }
     r.q("SET withttl v EX 5000");
     let before = std::fs::metadata(&path).unwrap().len();
+    // The writer sleeps 1 ms per key until let go, so the writes below
+    // land during the rewrite (asserted).
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 1000"), "+OK\r\n");
     assert_eq!(
         r.q("BGREWRITEAOF"),
         "+Background append only file rewriting started\r\n"
@@ -379,6 +382,12 @@ fn bgrewriteaof_compacts_while_writes_continue() {
     for i in 0..100 {
         r.q(&format!("SET during{i} {i}"));
     }
+    assert!(
+        r.q("INFO persistence")
+            .contains("aof_rewrite_in_progress:1"),
+        "the writes must overlap the rewrite"
+    );
+    assert_eq!(r.q("CONFIG SET rdb-key-save-delay 0"), "+OK\r\n");
     assert!(wait_for(Duration::from_secs(10), || {
         let info = r.q("INFO persistence");
         info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrites:1")
@@ -581,6 +590,25 @@ fn background_jobs_run_one_at_a_time_and_schedule_the_other() {
     ) == "2"));
     assert_eq!(info(&mut r, "aof_rewrite_scheduled"), "0");
     assert_eq!(info(&mut r, "rdb_saves"), "2");
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The product sheet's banner: `AOF: PATH (loading 1,234 commands)`, with
+/// the thousands separator.
+#[test]
+fn banner_counts_loaded_commands_with_thousands_separator() {
+    let dir = tmpdir("aof-banner");
+    let path = dir.join("redis.aof");
+    let mut content = Vec::new();
+    for i in 0..1234 {
+        content.extend(common::encode(&[b"SET", format!("k{i}").as_bytes(), b"v"]));
+    }
+    std::fs::write(&path, &content).unwrap();
+    let s = start_with_aof(&path, "everysec");
+    let want = format!("AOF: {} (loading 1,234 commands)", path.display());
+    assert!(s.stdout_lines.contains(&want), "{:?}", s.stdout_lines);
+    assert_eq!(s.raw().q("DBSIZE"), ":1234\r\n");
     drop(s);
     let _ = std::fs::remove_dir_all(dir);
 }

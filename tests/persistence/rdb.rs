@@ -144,11 +144,19 @@ fn bgsave_writes_the_data_as_of_its_start_while_writes_go_on() {
         for _ in 0..50_000 {
             r.read_reply();
         }
+        // Each key costs the writer 100 us, so the overwrites below land
+        // while it runs (asserted), then it is let go.
+        assert_eq!(r.q("CONFIG SET rdb-key-save-delay 100"), "+OK\r\n");
         assert_eq!(r.q("BGSAVE"), "+Background saving started\r\n");
         // Overwrite while the snapshot is being written.
         for i in 0..2000 {
             r.q(&format!("SET k{i} after"));
         }
+        assert!(
+            r.q("INFO persistence").contains("rdb_bgsave_in_progress:1"),
+            "the writes must overlap the snapshot"
+        );
+        assert_eq!(r.q("CONFIG SET rdb-key-save-delay 0"), "+OK\r\n");
         assert!(wait_for(Duration::from_secs(20), || r
             .q("INFO persistence")
             .contains("rdb_bgsave_in_progress:0")));
