@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod aof_interop;
 mod propagation;
 mod rdb;
 

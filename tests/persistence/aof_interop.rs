@@ -1,0 +1,408 @@
+//! The AOF miniredis writes under a mixed seeded workload (every type, TTLs
+//! that run out mid-run, transactions, blocked clients served by pushes,
+//! two databases) is loaded by a real redis-server 7.0.15, which must end
+//! up holding the same dataset miniredis held: every key's type, value and
+//! absolute expiry. `AOF_SEED=n` replays a run; `AOF_OPS` sets its length.
+
+use super::tmpdir;
+use crate::common::{self, Raw, start_miniredis, wait_for};
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// xorshift64*: deterministic for a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// One random write (or a transaction of them) as a command line.
+fn random_command(rng: &mut Rng) -> Vec<String> {
+    let s = |v: &str| v.to_string();
+    let key = |rng: &mut Rng, prefix: &str| format!("{prefix}{}", rng.below(12));
+    let val = |rng: &mut Rng| {
+        if rng.below(10) == 0 {
+            // Big enough to leave the small encodings.
+            "v".repeat(70 + rng.below(30) as usize)
+        } else {
+            format!("{}", rng.below(1000))
+        }
+    };
+    let any = ["s", "l", "h", "t", "z"];
+    let kind = rng.pick(&any);
+    let kind3 = rng.pick(&any[..3]);
+    match rng.below(40) {
+        0 => vec![s("SET"), key(rng, "s"), val(rng)],
+        1 => vec![
+            s("SET"),
+            key(rng, "s"),
+            val(rng),
+            s("PX"),
+            format!("{}", 20 + rng.below(200)),
+        ],
+        2 => vec![
+            s("SET"),
+            key(rng, "s"),
+            val(rng),
+            s("EX"),
+            format!("{}", 1000 + rng.below(1000)),
+        ],
+        3 => vec![s("INCRBY"), key(rng, "n"), format!("{}", rng.below(100))],
+        4 => vec![s("INCRBYFLOAT"), key(rng, "f"), s("1.5")],
+        5 => vec![s("APPEND"), key(rng, "s"), val(rng)],
+        6 => vec![s("DEL"), key(rng, kind)],
+        7 => vec![
+            s("PEXPIRE"),
+            key(rng, kind),
+            format!("{}", 20 + rng.below(200)),
+        ],
+        8 => vec![
+            s("EXPIRE"),
+            key(rng, kind),
+            format!("{}", 1000 + rng.below(1000)),
+        ],
+        9 => vec![s("PERSIST"), key(rng, kind3)],
+        10 => vec![s("RENAME"), key(rng, "s"), key(rng, "s")],
+        11 => vec![
+            s("GETEX"),
+            key(rng, "s"),
+            s("PX"),
+            format!("{}", 20 + rng.below(200)),
+        ],
+        12 | 13 => vec![
+            s(rng.pick(&["LPUSH", "RPUSH"])),
+            key(rng, "l"),
+            val(rng),
+            val(rng),
+        ],
+        14 => vec![s(rng.pick(&["LPOP", "RPOP"])), key(rng, "l")],
+        15 => vec![
+            s("LMOVE"),
+            key(rng, "l"),
+            key(rng, "l"),
+            s(rng.pick(&["LEFT", "RIGHT"])),
+            s(rng.pick(&["LEFT", "RIGHT"])),
+        ],
+        16 => vec![
+            s("LTRIM"),
+            key(rng, "l"),
+            s("0"),
+            format!("{}", rng.below(5)),
+        ],
+        17 => vec![s("LSET"), key(rng, "l"), s("0"), val(rng)],
+        18 | 19 => vec![
+            s("HSET"),
+            key(rng, "h"),
+            format!("f{}", rng.below(20)),
+            val(rng),
+        ],
+        20 => vec![s("HDEL"), key(rng, "h"), format!("f{}", rng.below(20))],
+        21 => vec![s("HINCRBYFLOAT"), key(rng, "h"), s("fl"), s("0.25")],
+        22 | 23 => vec![
+            s("SADD"),
+            key(rng, "t"),
+            format!("{}", rng.below(30)),
+            format!("m{}", rng.below(30)),
+        ],
+        24 => vec![s("SREM"), key(rng, "t"), format!("{}", rng.below(30))],
+        25 => vec![s("SPOP"), key(rng, "t"), format!("{}", 1 + rng.below(3))],
+        26 => vec![
+            s("SMOVE"),
+            key(rng, "t"),
+            key(rng, "t"),
+            format!("m{}", rng.below(30)),
+        ],
+        27 => vec![
+            s(rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"])),
+            key(rng, "t"),
+            key(rng, "t"),
+            key(rng, "t"),
+        ],
+        28 | 29 => {
+            let mut v = vec![s("ZADD"), key(rng, "z")];
+            let most = if rng.below(8) == 0 { 150 } else { 3 };
+            for _ in 0..1 + rng.below(most) {
+                v.push(format!("{}.5", rng.below(100)));
+                v.push(format!("m{}", rng.below(200)));
+            }
+            v
+        }
+        30 => vec![
+            s("ZINCRBY"),
+            key(rng, "z"),
+            s("2.25"),
+            format!("m{}", rng.below(200)),
+        ],
+        31 => vec![s(rng.pick(&["ZPOPMIN", "ZPOPMAX"])), key(rng, "z")],
+        32 => vec![
+            s("ZREMRANGEBYSCORE"),
+            key(rng, "z"),
+            s("0"),
+            format!("{}", rng.below(30)),
+        ],
+        33 => vec![
+            s(rng.pick(&["ZUNIONSTORE", "ZINTERSTORE"])),
+            key(rng, "z"),
+            s("2"),
+            key(rng, "z"),
+            key(rng, "z"),
+        ],
+        34 => vec![
+            s("ZRANGESTORE"),
+            key(rng, "z"),
+            key(rng, "z"),
+            s("0"),
+            s("3"),
+        ],
+        35 => vec![s("COPY"), key(rng, "s"), key(rng, "s"), s("REPLACE")],
+        36 => vec![s("MOVE"), key(rng, "s"), s("1")],
+        37 => vec![s("SELECT"), format!("{}", rng.below(2))],
+        38 => vec![s("HINCRBY"), key(rng, "h"), s("cnt"), s("3")],
+        _ => vec![s("SPOP"), key(rng, "t")],
+    }
+}
+
+/// Run `argv` on `r` and read its reply (errors such as WRONGTYPE are part
+/// of the workload).
+fn run(r: &mut Raw, argv: &[String]) -> Vec<u8> {
+    let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+    r.cmd(&refs)
+}
+
+/// Every live key of databases 0 and 1: (db, key) → (type, value, expiry).
+type Dataset = BTreeMap<(u8, String), (String, String, i64)>;
+
+fn dump(port: u16) -> Dataset {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
+    let mut con = client.get_connection().unwrap();
+    let mut out = Dataset::new();
+    for db in 0..2u8 {
+        redis::cmd("SELECT").arg(db).query::<()>(&mut con).unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut con).unwrap();
+        for k in keys {
+            let t: String = redis::cmd("TYPE").arg(&k).query(&mut con).unwrap();
+            let v: String = match t.as_str() {
+                "string" => redis::cmd("GET").arg(&k).query(&mut con).unwrap(),
+                "list" => {
+                    let v: Vec<String> = redis::cmd("LRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .query(&mut con)
+                        .unwrap();
+                    v.join(",")
+                }
+                "hash" => {
+                    let mut v: Vec<(String, String)> =
+                        redis::cmd("HGETALL").arg(&k).query(&mut con).unwrap();
+                    v.sort();
+                    format!("{v:?}")
+                }
+                "set" => {
+                    let mut v: Vec<String> =
+                        redis::cmd("SMEMBERS").arg(&k).query(&mut con).unwrap();
+                    v.sort();
+                    v.join(",")
+                }
+                "zset" => {
+                    let v: Vec<String> = redis::cmd("ZRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .arg("WITHSCORES")
+                        .query(&mut con)
+                        .unwrap();
+                    v.join(",")
+                }
+                "none" => continue,
+                other => panic!("unexpected type {other}"),
+            };
+            let exp: i64 = redis::cmd("PEXPIRETIME").arg(&k).query(&mut con).unwrap();
+            if exp == -2 {
+                continue;
+            }
+            out.insert((db, k), (t, v, exp));
+        }
+    }
+    out
+}
+
+#[test]
+fn redis_server_loads_our_aof_into_the_same_dataset() {
+    if !common::redis_server_available() {
+        return;
+    }
+    let seed: u64 = std::env::var("AOF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| std::process::id() as u64 * 2_654_435_761 + 1);
+    let ops: usize = std::env::var("AOF_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    eprintln!("AOF_SEED={seed} AOF_OPS={ops}");
+    let mut rng = Rng(seed | 1);
+    let dir = tmpdir("aof-interop");
+    let path = dir.join("appendonly.aof");
+    let s = start_miniredis(&[
+        "--aof",
+        path.to_str().unwrap(),
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+    ]);
+    let mut w = s.raw();
+    let mut blocker = s.raw();
+    let mut admin = s.raw();
+    // A blocked client waiting on a list, a sorted set or a move; served
+    // by a later push from the writer.
+    let mut waiting: Option<&str> = None;
+    let mut served = 0;
+    // The writer's selected db (the blocker stays in db 0).
+    let mut wdb = "0".to_string();
+    for i in 0..ops {
+        if waiting.is_none() && rng.below(40) == 0 {
+            let (cmd, what): (&[&[u8]], &str) = match rng.below(3) {
+                0 => (&[b"BLPOP", b"bl", b"0"], "bl"),
+                1 => (&[b"BZPOPMIN", b"bz", b"0"], "bz"),
+                _ => (&[b"BLMOVE", b"bm", b"l0", b"LEFT", b"RIGHT", b"0"], "bm"),
+            };
+            blocker.send_cmd(cmd);
+            assert!(wait_for(Duration::from_secs(5), || {
+                String::from_utf8_lossy(&admin.cmd(&[b"INFO", b"clients"]))
+                    .contains("blocked_clients:1\r\n")
+            }));
+            waiting = Some(what);
+        }
+        if let Some(what) = waiting
+            && i % 7 == 0
+        {
+            // Served inside a transaction half the time.
+            let push: Vec<String> = match what {
+                "bz" => vec!["ZADD".into(), "bz".into(), "1".into(), format!("p{i}")],
+                _ => vec!["RPUSH".into(), what.into(), format!("p{i}")],
+            };
+            run(&mut w, &["SELECT".to_string(), "0".to_string()]);
+            if rng.below(2) == 0 {
+                run(&mut w, &["MULTI".to_string()]);
+                run(&mut w, &push);
+                run(&mut w, &random_command(&mut rng));
+                run(&mut w, &["EXEC".to_string()]);
+            } else {
+                run(&mut w, &push);
+            }
+            run(&mut w, &["SELECT".to_string(), wdb.clone()]);
+            let reply = blocker.read_reply();
+            assert!(
+                reply.starts_with(b"*") || reply.starts_with(b"$"),
+                "{reply:?}"
+            );
+            waiting = None;
+            served += 1;
+        }
+        if rng.below(15) == 0 {
+            run(&mut w, &["MULTI".to_string()]);
+            for _ in 0..2 + rng.below(3) {
+                let c = random_command(&mut rng);
+                if c[0] != "SELECT" {
+                    run(&mut w, &c);
+                }
+            }
+            run(&mut w, &["EXEC".to_string()]);
+        } else {
+            let c = random_command(&mut rng);
+            if c[0] == "SELECT" {
+                wdb = c[1].clone();
+            }
+            run(&mut w, &c);
+        }
+    }
+    if waiting.is_some() {
+        blocker.cmd(&[b"PING"]); // not read: the client is dropped below
+    }
+    // Let every short TTL run out, so nothing expires between the dumps.
+    let t: Vec<String> = String::from_utf8_lossy(&w.cmd(&[b"TIME"]))
+        .split("\r\n")
+        .map(str::to_string)
+        .collect();
+    let until: u64 =
+        t[2].parse::<u64>().unwrap() * 1000 + t[4].parse::<u64>().unwrap() / 1000 + 400;
+    assert!(wait_for(Duration::from_secs(10), || {
+        let t = String::from_utf8_lossy(&admin.cmd(&[b"TIME"])).to_string();
+        let p: Vec<&str> = t.split("\r\n").collect();
+        p[2].parse::<u64>().unwrap() * 1000 + p[4].parse::<u64>().unwrap() / 1000 > until
+    }));
+    let ours = dump(s.port);
+    assert!(ours.len() > 10, "the workload left data: {}", ours.len());
+    assert!(served > 0, "some blocked clients were served");
+    admin.send(b"SHUTDOWN\r\n");
+    assert!(admin.closed());
+    drop(s);
+
+    // Redis 7.0 takes an old-style appendonly.aof in `dir` as its base.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
+        .args(["--dir", dir.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut r = None;
+    assert!(wait_for(Duration::from_secs(10), || {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(_) => {
+                let mut c = Raw::connect(port);
+                let ok = c.q("PING") == "+PONG\r\n";
+                r = Some(c);
+                ok
+            }
+            Err(_) => false,
+        }
+    }));
+    let theirs = dump(port);
+    let _ = child.kill();
+    let _ = child.wait();
+    let only_ours: Vec<_> = ours
+        .iter()
+        .filter(|(k, v)| theirs.get(k) != Some(v))
+        .take(5)
+        .collect();
+    let only_theirs: Vec<_> = theirs
+        .iter()
+        .filter(|(k, v)| ours.get(k) != Some(v))
+        .take(5)
+        .collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "AOF_SEED={seed}: datasets differ ({} keys here, {} in Redis)\nminiredis: {only_ours:?}\nredis: {only_theirs:?}",
+        ours.len(),
+        theirs.len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
