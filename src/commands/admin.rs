@@ -2,8 +2,8 @@
 //! LASTSAVE, SHUTDOWN, DEBUG and COMMAND (Redis's server.c, config.c and
 //! debug.c commands).
 
+use super::args::reply_help;
 use super::args::{is, parse_f64, parse_i64};
-use super::keys::reply_help;
 use super::{
     BeginSearch, CmdResult, CommandSpec, DB_INDEX_ERR, FindKeys, ReplyError, SYNTAX_ERR,
     container_command,

@@ -1,7 +1,9 @@
 //! Argument parsers that fail with Redis's exact errors (object.c's
 //! get*FromObjectOrReply family).
 
-use super::{NOT_FLOAT_ERR, NOT_INTEGER_ERR, ReplyError};
+use super::{NOT_FLOAT_ERR, NOT_INTEGER_ERR, ReplyError, SYNTAX_ERR};
+use crate::client::Client;
+use crate::resp::reply::ReplyBuf;
 use crate::util::num::{string2d, string2ll};
 
 /// An integer argument ("value is not an integer or out of range").
@@ -100,4 +102,182 @@ pub fn parse_block_timeout(now_ms: i64, arg: &[u8]) -> Result<i64, ReplyError> {
     }
     // A deadline past the end of time waits forever, as Redis's does.
     Ok(tval.checked_add(now_ms).unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------
+// Shapes several families share: SCAN options, HELP replies, MPOP
+// arguments, random-pick counts.
+// ---------------------------------------------------------------------
+
+/// Redis's parseScanCursorOrReply: strtoul rules (a leading '-' wraps).
+pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, ReplyError> {
+    const INVALID: ReplyError = ReplyError::new("ERR invalid cursor");
+    let (neg, digits) = match arg.first() {
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        // strtoul parses nothing and leaves eptr at the start.
+        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(INVALID);
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or(INVALID)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+/// SCAN's options, shared later by HSCAN/SSCAN/ZSCAN.
+pub struct ScanOpts {
+    pub count: usize,
+    pub pattern: Option<Vec<u8>>,
+    pub type_name: Option<Vec<u8>>,
+}
+
+pub fn parse_scan_opts(
+    argv: &[Vec<u8>],
+    from: usize,
+    allow_type: bool,
+) -> Result<ScanOpts, ReplyError> {
+    let mut o = ScanOpts {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut i = from;
+    while i < argv.len() {
+        let left = argv.len() - i;
+        if is(&argv[i], "count") && left >= 2 {
+            let n = parse_i64(&argv[i + 1])?;
+            if n < 1 {
+                return Err(SYNTAX_ERR);
+            }
+            o.count = n as usize;
+        } else if is(&argv[i], "match") && left >= 2 {
+            let p = &argv[i + 1];
+            o.pattern = if p.as_slice() == b"*" {
+                None
+            } else {
+                Some(p.clone())
+            };
+        } else if is(&argv[i], "type") && allow_type && left >= 2 {
+            o.type_name = Some(argv[i + 1].clone());
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+/// Reply with a HELP listing for a container command.
+pub fn reply_help(c: &mut Client, cmd: &str, lines: &[&str]) {
+    c.reply.array_len(lines.len() + 3);
+    c.reply.status(&format!(
+        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for l in lines {
+        c.reply.status(l);
+    }
+    c.reply.status("HELP");
+    c.reply.status("    Print this help.");
+}
+
+/// Redis's addReplySubcommandSyntaxError, for a subcommand given too many
+/// arguments that its table arity (a minimum) let through.
+pub fn subcommand_syntax_error(c: &Client) -> ReplyError {
+    ReplyError::bytes(
+        [
+            b"ERR unknown subcommand or wrong number of arguments for '".as_slice(),
+            &c.argv[1],
+            b"'. Try ",
+            &c.argv[0].to_ascii_uppercase(),
+            b" HELP.",
+        ]
+        .concat(),
+    )
+}
+
+/// A count for HRANDFIELD/SRANDMEMBER: any long but LONG_MIN, with the
+/// message Redis 7.0's getRangeLongFromObjectOrReply gives.
+pub fn parse_rand_count(arg: &[u8]) -> Result<i64, ReplyError> {
+    let v = parse_i64(arg)?;
+    if v == i64::MIN {
+        return Err(ReplyError::new(
+            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+        ));
+    }
+    Ok(v)
+}
+
+/// The reply to a SCAN-family command on a missing key.
+pub fn reply_empty_scan(r: &mut ReplyBuf) {
+    r.array_len(2);
+    r.bulk(b"0");
+    r.array_len(0);
+}
+
+/// LMPOP/ZMPOP and their blocking forms: `numkeys key... WHERE [COUNT n]`
+/// from `numkeys_idx`, WHERE one of `ends` (LEFT|RIGHT, MIN|MAX).
+pub struct MpopArgs {
+    pub keys: std::ops::Range<usize>,
+    /// The second of `ends` was given (RIGHT, MAX).
+    pub second: bool,
+    pub count: usize,
+}
+
+pub fn parse_mpop(
+    argv: &[Vec<u8>],
+    numkeys_idx: usize,
+    ends: [&str; 2],
+) -> Result<MpopArgs, ReplyError> {
+    let numkeys = parse_range(
+        &argv[numkeys_idx],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )? as usize;
+    let where_idx = numkeys_idx
+        .checked_add(numkeys)
+        .and_then(|v| v.checked_add(1))
+        .unwrap_or(usize::MAX);
+    if where_idx >= argv.len() {
+        return Err(SYNTAX_ERR);
+    }
+    let second = if is(&argv[where_idx], ends[0]) {
+        false
+    } else if is(&argv[where_idx], ends[1]) {
+        true
+    } else {
+        return Err(SYNTAX_ERR);
+    };
+    let mut count: Option<usize> = None;
+    let mut j = where_idx + 1;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j;
+        if count.is_none() && is(&argv[j], "count") && more > 0 {
+            j += 1;
+            count = Some(parse_range(
+                &argv[j],
+                1,
+                i64::MAX,
+                Some("ERR count should be greater than 0"),
+            )? as usize);
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    Ok(MpopArgs {
+        keys: numkeys_idx + 1..where_idx,
+        second,
+        count: count.unwrap_or(1),
+    })
 }

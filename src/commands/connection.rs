@@ -2,7 +2,7 @@
 //! CLIENT (Redis's networking.c and acl.c commands).
 
 use super::args::{is, parse_i64};
-use super::keys::reply_help;
+use super::args::{reply_help, subcommand_syntax_error};
 use super::{CmdResult, CommandSpec, DB_INDEX_ERR, ReplyError, SYNTAX_ERR, container_command};
 use crate::client::Client;
 use crate::server::Server;
@@ -436,21 +436,6 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     c.reply.int(killed);
     Ok(())
-}
-
-/// Redis's addReplySubcommandSyntaxError, for a subcommand given too many
-/// arguments that its table arity (a minimum) let through.
-pub fn subcommand_syntax_error(c: &Client) -> ReplyError {
-    ReplyError::bytes(
-        [
-            b"ERR unknown subcommand or wrong number of arguments for '".as_slice(),
-            &c.argv[1],
-            b"'. Try ",
-            &c.argv[0].to_ascii_uppercase(),
-            b" HELP.",
-        ]
-        .concat(),
-    )
 }
 
 pub fn client_unblock_command(s: &mut Server, c: &mut Client) -> CmdResult {

@@ -3,7 +3,7 @@
 //! (Redis's t_hash.c). The data structure lives in `types/hash.rs`.
 
 use super::args::{is, parse_i64};
-use super::keys::{parse_scan_cursor, parse_scan_opts};
+use super::args::{parse_rand_count, parse_scan_cursor, parse_scan_opts, reply_empty_scan};
 use super::{
     BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, NOT_FLOAT_ERR, OVERFLOW_ERR,
     ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
@@ -33,15 +33,6 @@ fn limits(s: &Server) -> HashLimits {
 /// type.
 fn read_hash<'a>(s: &'a mut Server, db: usize, key: &[u8]) -> Result<Option<&'a Hash>, ReplyError> {
     s.read_as(db, key)
-}
-
-/// The hash at `key` for writing, if it exists.
-fn write_hash<'a>(
-    s: &'a mut Server,
-    db: usize,
-    key: &[u8],
-) -> Result<Option<&'a mut Hash>, ReplyError> {
-    s.write_as(db, key)
 }
 
 /// The hash at `key` for writing, created empty when missing (Redis's
@@ -121,30 +112,16 @@ pub fn hsetnx_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn hdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let Some(h) = write_hash(s, c.db, &c.argv[1])? else {
-        c.reply.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    let mut emptied = false;
-    for f in &c.argv[2..] {
-        if h.remove(f) {
-            deleted += 1;
-            if h.is_empty() {
-                emptied = true;
-                break;
-            }
-        }
-    }
-    if deleted > 0 {
-        s.notify_keyspace_event(notify::HASH, "hdel", &c.argv[1], c.db);
-    }
-    if emptied {
-        s.dbs[c.db].delete(&c.argv[1]);
-        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
-    }
-    s.dirty += deleted as u64;
-    c.reply.int(deleted);
+    let n = s.remove_members::<Hash>(
+        c.db,
+        &c.argv[1],
+        &c.argv[2..],
+        notify::HASH,
+        "hdel",
+        |h, f| h.remove(f),
+        |h| h.is_empty(),
+    )?;
+    c.reply.int(n as i64);
     Ok(())
 }
 
@@ -281,18 +258,6 @@ pub fn hgetall_command(s: &mut Server, c: &mut Client) -> CmdResult {
 // HRANDFIELD
 // ---------------------------------------------------------------------
 
-/// A count for HRANDFIELD/SRANDMEMBER: any long but LONG_MIN, with the
-/// message Redis 7.0's getRangeLongFromObjectOrReply gives.
-pub fn parse_rand_count(arg: &[u8]) -> Result<i64, ReplyError> {
-    let v = parse_i64(arg)?;
-    if v == i64::MIN {
-        return Err(ReplyError::new(
-            "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        ));
-    }
-    Ok(v)
-}
-
 pub fn hrandfield_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() >= 3 {
         let l = parse_rand_count(&c.argv[2])?;
@@ -370,13 +335,6 @@ fn hrandfield_with_count(s: &mut Server, c: &mut Client, l: i64, withvalues: boo
 // ---------------------------------------------------------------------
 // HSCAN
 // ---------------------------------------------------------------------
-
-/// The reply to a SCAN-family command on a missing key.
-pub fn reply_empty_scan(r: &mut ReplyBuf) {
-    r.array_len(2);
-    r.bulk(b"0");
-    r.array_len(0);
-}
 
 pub fn hscan_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut cursor = parse_scan_cursor(&c.argv[2])?;

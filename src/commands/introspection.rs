@@ -78,7 +78,7 @@ impl Slowlog {
 
 pub fn slowlog_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() > 3 {
-        return Err(super::connection::subcommand_syntax_error(c));
+        return Err(super::args::subcommand_syntax_error(c));
     }
     let count = match c.argv.get(2) {
         Some(a) => parse_range(
@@ -122,7 +122,7 @@ pub fn slowlog_reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn slowlog_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    super::keys::reply_help(
+    super::args::reply_help(
         c,
         "SLOWLOG",
         &[
@@ -208,7 +208,7 @@ pub fn latency_reset_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn latency_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    super::keys::reply_help(
+    super::args::reply_help(
         c,
         "LATENCY",
         &[
@@ -255,7 +255,7 @@ const ACL_CATEGORIES: &[&str] = &[
 /// subcommands as `parent|sub`) that belongs to one.
 pub fn acl_cat_command(_: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() > 3 {
-        return Err(super::connection::subcommand_syntax_error(c));
+        return Err(super::args::subcommand_syntax_error(c));
     }
     let Some(arg) = c.argv.get(2) else {
         c.reply.array_len(ACL_CATEGORIES.len());
@@ -302,7 +302,7 @@ pub fn acl_users_command(_: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn acl_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    super::keys::reply_help(
+    super::args::reply_help(
         c,
         "ACL",
         &[
@@ -326,7 +326,7 @@ pub fn client_pause_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(ReplyError::new("ERR timeout is negative"));
     }
     if c.argv.len() > 4 {
-        return Err(super::connection::subcommand_syntax_error(c));
+        return Err(super::args::subcommand_syntax_error(c));
     }
     let all = match c.argv.get(3) {
         None => true,

@@ -2,7 +2,7 @@
 //! COPY, MOVE, TOUCH, the EXPIRE/TTL family and OBJECT (Redis's db.c,
 //! expire.c and object.c commands).
 
-use super::args::{is, parse_i64};
+use super::args::{is, parse_i64, parse_scan_cursor, parse_scan_opts, reply_help};
 use super::{
     BeginSearch, CmdResult, CommandSpec, DB_INDEX_ERR, FindKeys, KeySpec, NO_SUCH_KEY_ERR,
     ReplyError, SYNTAX_ERR,
@@ -73,74 +73,6 @@ pub fn keys_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     c.reply.set_deferred_array_len(d, n);
     Ok(())
-}
-
-/// Redis's parseScanCursorOrReply: strtoul rules (a leading '-' wraps).
-pub fn parse_scan_cursor(arg: &[u8]) -> Result<u64, ReplyError> {
-    const INVALID: ReplyError = ReplyError::new("ERR invalid cursor");
-    let (neg, digits) = match arg.first() {
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        // strtoul parses nothing and leaves eptr at the start.
-        return if arg.is_empty() { Ok(0) } else { Err(INVALID) };
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(INVALID);
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add((d - b'0') as u64))
-            .ok_or(INVALID)?;
-    }
-    Ok(if neg { v.wrapping_neg() } else { v })
-}
-
-/// SCAN's options, shared later by HSCAN/SSCAN/ZSCAN.
-pub struct ScanOpts {
-    pub count: usize,
-    pub pattern: Option<Vec<u8>>,
-    pub type_name: Option<Vec<u8>>,
-}
-
-pub fn parse_scan_opts(
-    argv: &[Vec<u8>],
-    from: usize,
-    allow_type: bool,
-) -> Result<ScanOpts, ReplyError> {
-    let mut o = ScanOpts {
-        count: 10,
-        pattern: None,
-        type_name: None,
-    };
-    let mut i = from;
-    while i < argv.len() {
-        let left = argv.len() - i;
-        if is(&argv[i], "count") && left >= 2 {
-            let n = parse_i64(&argv[i + 1])?;
-            if n < 1 {
-                return Err(SYNTAX_ERR);
-            }
-            o.count = n as usize;
-        } else if is(&argv[i], "match") && left >= 2 {
-            let p = &argv[i + 1];
-            o.pattern = if p.as_slice() == b"*" {
-                None
-            } else {
-                Some(p.clone())
-            };
-        } else if is(&argv[i], "type") && allow_type && left >= 2 {
-            o.type_name = Some(argv[i + 1].clone());
-        } else {
-            return Err(SYNTAX_ERR);
-        }
-        i += 2;
-    }
-    Ok(o)
 }
 
 pub fn scan_command(s: &mut Server, c: &mut Client) -> CmdResult {
@@ -563,19 +495,6 @@ pub fn object_freq_command(s: &mut Server, c: &mut Client) -> CmdResult {
             Ok(())
         }
     }
-}
-
-/// Reply with a HELP listing for a container command.
-pub fn reply_help(c: &mut Client, cmd: &str, lines: &[&str]) {
-    c.reply.array_len(lines.len() + 3);
-    c.reply.status(&format!(
-        "{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ));
-    for l in lines {
-        c.reply.status(l);
-    }
-    c.reply.status("HELP");
-    c.reply.status("    Print this help.");
 }
 
 pub fn object_help_command(_: &mut Server, c: &mut Client) -> CmdResult {

@@ -237,52 +237,6 @@ pub fn rpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     pop_generic(s, c, End::Tail)
 }
 
-/// LMPOP/BLMPOP's arguments: numkeys, keys, LEFT|RIGHT, [COUNT n].
-struct MpopArgs {
-    keys: std::ops::Range<usize>,
-    end: End,
-    count: usize,
-}
-
-fn parse_mpop(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<MpopArgs, ReplyError> {
-    let numkeys = super::args::parse_range(
-        &argv[numkeys_idx],
-        1,
-        i64::MAX,
-        Some("ERR numkeys should be greater than 0"),
-    )? as usize;
-    let where_idx = numkeys_idx
-        .checked_add(numkeys)
-        .and_then(|v| v.checked_add(1))
-        .unwrap_or(usize::MAX);
-    if where_idx >= argv.len() {
-        return Err(SYNTAX_ERR);
-    }
-    let end = parse_end(&argv[where_idx])?;
-    let mut count: Option<usize> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let more = argv.len() - 1 - j;
-        if count.is_none() && is(&argv[j], "count") && more > 0 {
-            j += 1;
-            count = Some(super::args::parse_range(
-                &argv[j],
-                1,
-                i64::MAX,
-                Some("ERR count should be greater than 0"),
-            )? as usize);
-        } else {
-            return Err(SYNTAX_ERR);
-        }
-        j += 1;
-    }
-    Ok(MpopArgs {
-        keys: numkeys_idx + 1..where_idx,
-        end,
-        count: count.unwrap_or(1),
-    })
-}
-
 /// Pop from the first non-empty list among `keys`; reply [key, [items]].
 /// Returns false when every list was missing or empty.
 fn mpop_first(
@@ -318,8 +272,9 @@ fn mpop_first(
 }
 
 pub fn lmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let a = parse_mpop(&c.argv, 1)?;
-    if !mpop_first(s, c, a.keys, a.end, a.count)? {
+    let a = super::args::parse_mpop(&c.argv, 1, ["left", "right"])?;
+    let end = if a.second { End::Tail } else { End::Head };
+    if !mpop_first(s, c, a.keys, end, a.count)? {
         c.reply.null_array();
     }
     Ok(())
@@ -669,9 +624,10 @@ pub fn brpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn blmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     // Redis checks numkeys, the direction and COUNT before the timeout.
-    let a = parse_mpop(&c.argv, 2)?;
+    let a = super::args::parse_mpop(&c.argv, 2, ["left", "right"])?;
+    let end = if a.second { End::Tail } else { End::Head };
     let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
-    if mpop_first(s, c, a.keys.clone(), a.end, a.count)? {
+    if mpop_first(s, c, a.keys.clone(), end, a.count)? {
         return Ok(());
     }
     let keys = c.argv[a.keys].to_vec();
@@ -682,7 +638,7 @@ pub fn blmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
             keys,
             deadline,
             op: BlockOp::Pop {
-                end: a.end,
+                end,
                 count: Some(a.count),
             },
         },

@@ -309,7 +309,7 @@ pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn pubsub_channels_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() > 3 {
-        return Err(super::connection::subcommand_syntax_error(c));
+        return Err(super::args::subcommand_syntax_error(c));
     }
     let pat = c.argv.get(2).cloned();
     let names: Vec<&Vec<u8>> = s
@@ -346,7 +346,7 @@ pub fn pubsub_numpat_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn pubsub_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    super::keys::reply_help(
+    super::args::reply_help(
         c,
         "PUBSUB",
         &[

@@ -4,8 +4,8 @@
 //! in `types/set.rs`.
 
 use super::args::{is, parse_positive, parse_range};
-use super::hashes::{parse_rand_count, reply_empty_scan};
-use super::keys::{parse_scan_cursor, parse_scan_opts};
+use super::args::{parse_rand_count, reply_empty_scan};
+use super::args::{parse_scan_cursor, parse_scan_opts};
 use super::{
     BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, ReplyError, SYNTAX_ERR, WRONGTYPE_ERR,
 };
@@ -87,30 +87,16 @@ pub fn sadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn srem_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let Some(set) = write_set(s, c.db, &c.argv[1])? else {
-        c.reply.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    let mut emptied = false;
-    for m in &c.argv[2..] {
-        if set.remove(m) {
-            deleted += 1;
-            if set.is_empty() {
-                emptied = true;
-                break;
-            }
-        }
-    }
-    if deleted > 0 {
-        s.notify_keyspace_event(notify::SET, "srem", &c.argv[1], c.db);
-    }
-    if emptied {
-        s.dbs[c.db].delete(&c.argv[1]);
-        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
-    }
-    s.dirty += deleted as u64;
-    c.reply.int(deleted);
+    let n = s.remove_members::<Set>(
+        c.db,
+        &c.argv[1],
+        &c.argv[2..],
+        notify::SET,
+        "srem",
+        |set, m| set.remove(m),
+        |set| set.is_empty(),
+    )?;
+    c.reply.int(n as i64);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //! blocking machinery is in blocked.rs). The type is in types/zset.rs.
 
 use super::args::{is, parse_i64, parse_positive, parse_range};
-use super::keys::{parse_scan_cursor, parse_scan_opts};
+use super::args::{parse_scan_cursor, parse_scan_opts};
 use super::{
     BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, NOT_FLOAT_ERR, ReplyError, SYNTAX_ERR,
     WRONGTYPE_ERR,
@@ -441,26 +441,16 @@ pub fn zincrby_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn zrem_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let key = c.argv[1].clone();
-    let Some(z) = zset_mut(s, c.db, &key)? else {
-        c.reply.int(0);
-        return Ok(());
-    };
-    let mut deleted = 0;
-    for m in &c.argv[2..] {
-        if z.remove(m) {
-            deleted += 1;
-            if z.is_empty() {
-                break;
-            }
-        }
-    }
-    if deleted > 0 {
-        s.notify_keyspace_event(notify::ZSET, "zrem", &key, c.db);
-    }
-    delete_if_empty(s, c.db, &key);
-    s.dirty += deleted;
-    c.reply.int(deleted as i64);
+    let n = s.remove_members::<ZSet>(
+        c.db,
+        &c.argv[1],
+        &c.argv[2..],
+        notify::ZSET,
+        "zrem",
+        |z, m| z.remove(m),
+        |z| z.is_empty(),
+    )?;
+    c.reply.int(n as i64);
     Ok(())
 }
 
@@ -872,59 +862,6 @@ pub fn zpopmax_command(s: &mut Server, c: &mut Client) -> CmdResult {
     zpop_minmax(s, c, true)
 }
 
-/// ZMPOP/BZMPOP's arguments after the timeout: numkeys, keys, MIN|MAX,
-/// [COUNT n].
-struct MpopArgs {
-    keys: std::ops::Range<usize>,
-    max: bool,
-    count: usize,
-}
-
-fn parse_mpop(argv: &[Vec<u8>], numkeys_idx: usize) -> Result<MpopArgs, ReplyError> {
-    let numkeys = parse_range(
-        &argv[numkeys_idx],
-        1,
-        i64::MAX,
-        Some("ERR numkeys should be greater than 0"),
-    )? as usize;
-    let where_idx = numkeys_idx
-        .checked_add(numkeys)
-        .and_then(|v| v.checked_add(1))
-        .unwrap_or(usize::MAX);
-    if where_idx >= argv.len() {
-        return Err(SYNTAX_ERR);
-    }
-    let max = if is(&argv[where_idx], "min") {
-        false
-    } else if is(&argv[where_idx], "max") {
-        true
-    } else {
-        return Err(SYNTAX_ERR);
-    };
-    let mut count: Option<usize> = None;
-    let mut j = where_idx + 1;
-    while j < argv.len() {
-        let more = argv.len() - 1 - j;
-        if count.is_none() && is(&argv[j], "count") && more > 0 {
-            j += 1;
-            count = Some(parse_range(
-                &argv[j],
-                1,
-                i64::MAX,
-                Some("ERR count should be greater than 0"),
-            )? as usize);
-        } else {
-            return Err(SYNTAX_ERR);
-        }
-        j += 1;
-    }
-    Ok(MpopArgs {
-        keys: numkeys_idx + 1..where_idx,
-        max,
-        count: count.unwrap_or(1),
-    })
-}
-
 /// BZPOPMIN/BZPOPMAX (`count` None: flat, key first) and ZMPOP/BZMPOP
 /// (nested, key first) replies.
 fn served_pop(max: bool, count: Option<usize>) -> PopReply {
@@ -963,8 +900,8 @@ fn pop_first(
 }
 
 pub fn zmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let a = parse_mpop(&c.argv, 1)?;
-    if !pop_first(s, c, a.keys, a.max, Some(a.count))? {
+    let a = super::args::parse_mpop(&c.argv, 1, ["min", "max"])?;
+    if !pop_first(s, c, a.keys, a.second, Some(a.count))? {
         c.reply.null_array();
     }
     Ok(())
@@ -1009,9 +946,9 @@ pub fn bzpopmax_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn bzmpop_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let a = parse_mpop(&c.argv, 2)?;
+    let a = super::args::parse_mpop(&c.argv, 2, ["min", "max"])?;
     let deadline = super::args::parse_block_timeout(s.now_ms, &c.argv[1])?;
-    blocking_pop(s, c, a.keys, deadline, a.max, Some(a.count))
+    blocking_pop(s, c, a.keys, deadline, a.second, Some(a.count))
 }
 
 /// Serve one client blocked in BZPOPMIN/BZPOPMAX/BZMPOP from the sorted

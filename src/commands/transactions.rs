@@ -88,6 +88,95 @@ pub fn unwatch_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply.ok();
     Ok(())
 }
+// ---------------------------------------------------------------------
+// WATCH bookkeeping on the server (Redis's multi.c touchWatchedKey family)
+// ---------------------------------------------------------------------
+
+impl Server {
+    // ---------------------------------------------------------------
+    // WATCH bookkeeping (Redis's multi.c touchWatchedKey family).
+    // ---------------------------------------------------------------
+
+    pub fn watch_key(&mut self, c: &mut Client, key: Vec<u8>) {
+        let entry = (c.db, key);
+        if c.watched.contains(&entry) {
+            return;
+        }
+        // A key already expired when watched counts as absent, not as
+        // "expired since": only a later expiry fails the EXEC.
+        let expired_now = self.dbs[c.db].key_is_expired(&entry.1, self.now_ms);
+        self.watched_keys
+            .entry(entry.clone())
+            .or_default()
+            .push((c.slot, expired_now));
+        if expired_now {
+            c.watched_expired.push(entry.clone());
+        }
+        c.watched.push(entry);
+    }
+
+    pub fn unwatch_all(&mut self, c: &mut Client) {
+        for entry in c.watched.drain(..) {
+            if let Some(v) = self.watched_keys.get_mut(&entry) {
+                v.retain(|&(s, _)| s != c.slot);
+                if v.is_empty() {
+                    self.watched_keys.remove(&entry);
+                }
+            }
+        }
+        c.watched_expired.clear();
+        self.cas_dirty.remove(&c.slot);
+    }
+
+    /// Did anything invalidate this client's WATCH? (Touched, or a watched
+    /// key expired since it was watched.)
+    pub fn watch_failed(&self, c: &Client) -> bool {
+        self.cas_dirty.contains(&c.slot)
+            || c.watched.iter().any(|(db, k)| {
+                !c.watched_expired.iter().any(|(d2, k2)| d2 == db && k2 == k)
+                    && self.dbs[*db].key_is_expired(k, crate::util::time::mstime())
+            })
+    }
+
+    /// A key changed: every client watching it will fail its EXEC, except
+    /// one that watched it already expired and now sees it deleted, which
+    /// is logically no change (Redis 7.0's touchWatchedKey).
+    pub fn touch_watched_key(&mut self, db: usize, key: &[u8]) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let exists = self.dbs[db].dict.contains_key(key);
+        if let Some(watchers) = self.watched_keys.get_mut(&(db, key.to_vec())) {
+            for (slot, expired_at_watch) in watchers.iter_mut() {
+                if *expired_at_watch && !exists {
+                    *expired_at_watch = false;
+                    continue;
+                }
+                self.cas_dirty.insert(*slot);
+            }
+        }
+    }
+
+    /// FLUSHDB/FLUSHALL/SWAPDB: touch watched keys of `db` that exist
+    /// there (or in `other`, for SWAPDB). Call before the change.
+    pub fn touch_all_watched_in_db(&mut self, db: usize, other: Option<usize>) {
+        if self.watched_keys.is_empty() {
+            return;
+        }
+        let hit: Vec<usize> = self
+            .watched_keys
+            .iter()
+            .filter(|((d, k), _)| {
+                *d == db
+                    && (self.dbs[db].dict.contains_key(k)
+                        || other.is_some_and(|o| self.dbs[o].dict.contains_key(k)))
+            })
+            .flat_map(|(_, watchers)| watchers.iter().map(|&(slot, _)| slot))
+            .collect();
+        self.cas_dirty.extend(hit);
+    }
+}
+
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "multi",

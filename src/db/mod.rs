@@ -4,12 +4,11 @@
 //! sampling for active expiry visits only keys that can expire and a key
 //! without a TTL pays nothing for the possibility.
 
-pub mod dict;
 pub mod expire;
 
+use crate::dict::Dict;
 use crate::sds::Sds;
 use crate::types::{Object, Value};
-use dict::Dict;
 
 #[derive(Clone, Default)]
 pub struct Db {

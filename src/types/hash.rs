@@ -6,7 +6,7 @@
 //! one even when fields are deleted.
 
 use super::packed::{self, Packed};
-use crate::db::dict::Dict;
+use crate::dict::Dict;
 use crate::sds::Sds;
 use crate::util::rand;
 use std::collections::HashSet;

@@ -10,7 +10,7 @@
 //! "01", "+1", "-0" and " 1" are strings). The conversion is one-way.
 
 use super::packed::{self, Packed};
-use crate::db::dict::Dict;
+use crate::dict::Dict;
 use crate::sds::Sds;
 use crate::util::num::string2ll;
 use crate::util::rand;

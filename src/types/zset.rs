@@ -18,7 +18,7 @@
 //! they fit, as Redis converts them.
 
 use super::packed::Packed;
-use crate::db::dict::Dict;
+use crate::dict::Dict;
 use crate::sds::Sds;
 use crate::util::rand;
 use std::cmp::Ordering;

@@ -1,0 +1,324 @@
+//! The command path, after Redis's server.c processCommand and call: the
+//! command table lookup, Redis's refusal errors, the transaction queue,
+//! then `call`, which runs the handler, signals the keys it wrote, queues
+//! its propagation and sends the unit's ops out when the outermost call
+//! returns, and keeps the stats, the slow log and MONITOR fed.
+
+use crate::client::Client;
+use crate::commands::{CmdResult, CommandSpec, Lookup, ReplyError};
+use crate::server::{CommandStats, Server};
+
+impl Server {
+    // ---------------------------------------------------------------
+    // The command path.
+    // ---------------------------------------------------------------
+
+    /// Run the request in `c.argv` (Redis's processCommand): look it up,
+    /// check arity, then `call` it. Errors here are counted as rejected.
+    pub fn process_command(&mut self, c: &mut Client) {
+        if c.argv.is_empty() {
+            return;
+        }
+        // CLIENT REPLY OFF/SKIP: run the command, drop what it answered.
+        let reply_mark = c.reply.buf.len();
+        let skip_this = c.reply_skip_next;
+        c.reply_skip_next = false;
+        c.replies_suppressed = c.reply_off || skip_this;
+        self.process_command_inner(c);
+        if c.reply_off || skip_this {
+            c.reply.buf.truncate(reply_mark.max(c.reply.sent));
+        }
+        c.replies_suppressed = false;
+        // Messages published to this client while it ran (its own
+        // keyspace events, or under CLIENT REPLY OFF, where pushes still
+        // go out as Redis sends them: they are not replies).
+        crate::commands::pubsub::deliver_deferred_pushes(self, c);
+    }
+
+    /// Would CLIENT PAUSE hold this command back right now?
+    pub fn paused_for(&mut self, argv: &[Vec<u8>]) -> bool {
+        let Some((until, all)) = self.pause else {
+            return false;
+        };
+        if crate::util::time::mstime() >= until {
+            self.pause = None;
+            return false;
+        }
+        if all {
+            return true;
+        }
+        match self.commands.lookup(argv) {
+            Lookup::Found(spec) => {
+                spec.is_write() || matches!(spec.name, "eval" | "evalsha" | "publish")
+            }
+            _ => false,
+        }
+    }
+
+    fn process_command_inner(&mut self, c: &mut Client) {
+        c.last_interaction = self.now_ms;
+        // CLIENT LIST's cmd= is set at lookup, as Redis's lastcmd: a
+        // refused or queued command shows too, an unknown one as NULL, and
+        // the commands EXEC runs leave it at exec.
+        let spec = match self.commands.lookup(&c.argv) {
+            Lookup::Found(spec) => {
+                c.last_cmd = self.commands.full_name_static(spec);
+                spec
+            }
+            Lookup::UnknownCommand => {
+                c.last_cmd = "NULL";
+                let err = unknown_command_error(&c.argv);
+                self.reject(c, err, None);
+                return;
+            }
+            Lookup::UnknownSubcommand => {
+                c.last_cmd = "NULL";
+                let err = ReplyError::bytes(
+                    [
+                        b"ERR unknown subcommand '".as_slice(),
+                        trunc(&c.argv[1], 128),
+                        b"'. Try ",
+                        c.argv[0].to_ascii_uppercase().as_slice(),
+                        b" HELP.",
+                    ]
+                    .concat(),
+                );
+                self.reject(c, err, None);
+                return;
+            }
+        };
+        if !spec.arity_ok(c.argv.len()) {
+            let err = ReplyError::owned(format!(
+                "ERR wrong number of arguments for '{}' command",
+                self.commands.full_name(spec)
+            ));
+            self.reject(c, err, Some(spec));
+            return;
+        }
+        if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
+            self.reject(
+                c,
+                ReplyError::new("NOAUTH Authentication required."),
+                Some(spec),
+            );
+            return;
+        }
+        // RESP2 subscribers may only (un)subscribe, PING, QUIT or RESET.
+        if c.reply.resp == 2
+            && c.subscription_count() > 0
+            && !matches!(
+                self.commands.full_name_static(spec),
+                "subscribe"
+                    | "psubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "ssubscribe"
+                    | "sunsubscribe"
+                    | "ping"
+                    | "quit"
+                    | "reset"
+            )
+        {
+            let err = ReplyError::owned(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                self.commands.full_name_static(spec)
+            ));
+            self.reject(c, err, Some(spec));
+            return;
+        }
+        if c.mstate.is_some() {
+            if spec.has_flag("no_multi") {
+                self.reject(
+                    c,
+                    ReplyError::new("ERR Command not allowed inside a transaction"),
+                    Some(spec),
+                );
+                return;
+            }
+            if !matches!(
+                self.commands.full_name_static(spec),
+                "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+            ) {
+                // A transaction already doomed (a refused command, a
+                // touched WATCH) stops growing, as Redis's queueMultiCommand.
+                let doomed = c.dirty_exec || self.cas_dirty.contains(&c.slot);
+                if let Some(q) = c.mstate.as_mut()
+                    && !doomed
+                {
+                    q.push(std::mem::take(&mut c.argv));
+                }
+                c.reply.status("QUEUED");
+                return;
+            }
+        }
+        self.call(c, spec);
+        if !self.ready_keys.is_empty() {
+            self.handle_clients_blocked_on_keys();
+        }
+    }
+
+    fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {
+        // A refused EXEC discards the transaction and says why (Redis's
+        // execCommandAbort); any other refused command inside MULTI dooms
+        // the transaction.
+        let err = if spec.is_some_and(|s| s.name == "exec") {
+            crate::commands::transactions::discard_transaction(self, c);
+            let msg = err.as_bytes();
+            let why = msg.strip_prefix(b"ERR ").unwrap_or(msg);
+            ReplyError::bytes(
+                [
+                    b"EXECABORT Transaction discarded because of: ".as_slice(),
+                    why,
+                ]
+                .concat(),
+            )
+        } else {
+            if c.mstate.is_some() {
+                c.dirty_exec = true;
+            }
+            err
+        };
+        if let Some(spec) = spec {
+            let i = self.commands.index_of(spec);
+            if self.stats.commands.len() <= i {
+                self.stats.commands.resize(
+                    self.commands.names().len().max(i + 1),
+                    CommandStats::default(),
+                );
+            }
+            self.stats.commands[i].rejected_calls += 1;
+        }
+        self.add_reply_error(c, &err);
+    }
+
+    /// Write an error reply and count it in errorstats.
+    pub fn add_reply_error(&mut self, c: &mut Client, err: &ReplyError) {
+        let msg = err.as_bytes();
+        let code_end = msg.iter().position(|&b| b == b' ').unwrap_or(msg.len());
+        let code = String::from_utf8_lossy(&msg[..code_end]).into_owned();
+        *self.stats.errors.entry(code).or_default() += 1;
+        self.stats.total_error_replies += 1;
+        c.reply.error(msg);
+    }
+
+    /// Run a looked-up command (Redis's call): the handler, then stats.
+    pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
+        // One clock read gives the command's time (TTLs) and its start.
+        let start_us = crate::util::time::ustime();
+        self.now_ms = start_us / 1000;
+        c.last_interaction = self.now_ms;
+        let dirty_before = self.dirty;
+        let outer_prevent = std::mem::replace(&mut self.prop.prevent_cmd, false);
+        let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
+        if self.prop.depth == 0 {
+            self.prop.touches_arbitrary_keys = matches!(spec.name, "scan" | "randomkey");
+        }
+        self.prop.depth += 1;
+        let result: CmdResult = (spec.handler)(self, c);
+        self.prop.depth -= 1;
+        let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
+        // A write touches the WATCHes on the keys it may change, and a
+        // write that leaves a list or sorted set at a key someone waits on
+        // (RENAME, a STORE, a push) readies it, as Redis's dbAdd does; the
+        // waiters are served once the command (or EXEC) is done. COPY ...
+        // DB n writes a key of another database: its handler does both.
+        if self.dirty != dirty_before
+            && (!self.watched_keys.is_empty() || !self.blocking_keys.is_empty())
+            && spec.name != "copy"
+        {
+            for i in crate::commands::written_key_positions(spec, &c.argv) {
+                let key = c.argv[i].clone();
+                self.signal_modified_key(c.db, &key);
+                self.signal_key_as_ready(c.db, &key);
+            }
+        }
+        // A command that changed data is propagated as it came, unless its
+        // handler propagated another form. EXEC never is: what ran inside
+        // it is, wrapped in MULTI/EXEC when there is more than one op.
+        if self.dirty != dirty_before && spec.name != "exec" {
+            self.propagate_command(c.db, &c.argv);
+        }
+        self.prop.prevent_cmd = outer_prevent;
+        self.prop.cmd_db = outer_db;
+        // The outermost call sends out what its unit queued (Redis's
+        // afterCommand).
+        if self.prop.depth == 0 {
+            self.propagate_pending();
+            self.prop.touches_arbitrary_keys = false;
+        }
+        // One index lookup serves the name and the stats slot.
+        let i = self.commands.index_of(spec);
+        let name = self.commands.names()[i];
+        // Passwords never reach MONITOR, the slow log or CLIENT LIST.
+        redact_secrets(name, &mut c.argv);
+        if !self.monitors.is_empty()
+            && !self.loading
+            && !spec.has_flag("admin")
+            && !spec.has_flag("skip_monitor")
+        {
+            crate::commands::introspection::feed_monitors(self, c);
+        }
+        let threshold = self.config.slowlog_log_slower_than;
+        if threshold >= 0 && usec as i64 >= threshold && !spec.has_flag("skip_slowlog") {
+            let max_len = self.config.slowlog_max_len;
+            self.slowlog
+                .push_if_needed(threshold, max_len, c, usec, self.now_ms);
+        }
+        if self.stats.commands.len() <= i {
+            self.stats.commands.resize(
+                self.commands.names().len().max(i + 1),
+                CommandStats::default(),
+            );
+        }
+        let st = &mut self.stats.commands[i];
+        st.calls += 1;
+        st.usec += usec;
+        if let Err(e) = result {
+            st.failed_calls += 1;
+            self.add_reply_error(c, &e);
+        }
+        self.stats.numcommands += 1;
+    }
+}
+
+/// Redis's redactClientCommandArgument for AUTH and HELLO ... AUTH.
+fn redact_secrets(name: &str, argv: &mut [Vec<u8>]) {
+    const REDACTED: &[u8] = b"(redacted)";
+    match name {
+        "auth" => argv.iter_mut().skip(1).for_each(|a| *a = REDACTED.to_vec()),
+        "hello" => {
+            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+                for a in argv.iter_mut().skip(i + 1).take(2) {
+                    *a = REDACTED.to_vec();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn trunc(b: &[u8], n: usize) -> &[u8] {
+    &b[..b.len().min(n)]
+}
+
+/// Redis's unknown-command text: the name (up to 128 bytes) and the first
+/// arguments, each quoted, until 128 bytes of them are shown.
+fn unknown_command_error(argv: &[Vec<u8>]) -> ReplyError {
+    // Redis formats with %s, which stops at a NUL byte.
+    let c_str = |a: &[u8]| -> Vec<u8> { a.split(|&b| b == 0).next().unwrap_or_default().to_vec() };
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(trunc(&c_str(a), room));
+        args.extend_from_slice(b"' ");
+    }
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(trunc(&c_str(&argv[0]), 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    ReplyError::bytes(msg)
+}

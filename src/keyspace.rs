@@ -1,0 +1,193 @@
+//! The keyspace API on the server, after Redis's db.c: lookups with lazy
+//! expiry, hit/miss stats and LRU touch; adding, setting and deleting keys
+//! with their bookkeeping (the `new` event); the key-modified signal.
+//! `db/` holds the data structures and knows no server.
+
+use crate::commands::{ReplyError, WRONGTYPE_ERR};
+use crate::db::lru_clock;
+use crate::server::Server;
+use crate::types::{Object, Value};
+
+impl Server {
+    // ---------------------------------------------------------------
+    // Keyspace access with lazy expiry (Redis's db.c lookupKey*).
+    // ---------------------------------------------------------------
+
+    /// Delete `key` if its TTL has passed. True if it was deleted.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        // While loading, keys stay: the file itself says when they went.
+        if self.loading {
+            return false;
+        }
+        if !self.dbs[db].key_is_expired(key, self.now_ms) {
+            return false;
+        }
+        self.delete_expired_key(db, key);
+        // Found outside any command (serving a blocked client): nothing
+        // else will send the deletion out.
+        if self.prop.depth == 0 {
+            self.propagate_pending();
+        }
+        true
+    }
+
+    /// A key's value changed, or it appeared or went (Redis's
+    /// signalModifiedKey): every consumer of "this key changed" hangs here
+    /// (WATCH today, client-side caching next).
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        self.touch_watched_key(db, key);
+    }
+
+    /// Look a key up for reading: expired keys vanish, hits and misses are
+    /// counted, the LRU clock is touched.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        let lru = lru_clock(self.now_ms);
+        let stale = match self.dbs[db].dict.get(key) {
+            Some(o) => o.lru != lru,
+            None => {
+                self.stats.keyspace_misses += 1;
+                self.notify_keyspace_event(crate::notify::KEY_MISS, "keymiss", key, db);
+                return None;
+            }
+        };
+        self.stats.keyspace_hits += 1;
+        // Only a changed clock writes (a write may copy a chunk a snapshot
+        // shares).
+        let d = &mut self.dbs[db];
+        if stale && let Some(o) = d.dict.get_mut(key) {
+            o.lru = lru;
+        }
+        d.dict.get(key)
+    }
+
+    /// Look a key up without touching stats or LRU (TYPE, TTL, OBJECT).
+    pub fn lookup_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        self.dbs[db].dict.get(key)
+    }
+
+    /// `lookup_notouch` that announces a miss (`keymiss`), as Redis's
+    /// read lookups do (EXISTS, TYPE, TTL); OBJECT's does not.
+    pub fn lookup_notouch_or_miss(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.expire_if_needed(db, key);
+        if !self.dbs[db].dict.contains_key(key) {
+            self.notify_keyspace_event(crate::notify::KEY_MISS, "keymiss", key, db);
+            return None;
+        }
+        self.dbs[db].dict.get(key)
+    }
+
+    /// Look a key up for writing.
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
+        self.expire_if_needed(db, key);
+        let lru = lru_clock(self.now_ms);
+        let o = self.dbs[db].dict.get_mut(key)?;
+        o.lru = lru;
+        Some(o)
+    }
+
+    /// A string value for reading, WRONGTYPE for other types.
+    pub fn lookup_string(&mut self, db: usize, key: &[u8]) -> Result<Option<&Value>, ReplyError> {
+        match self.lookup_read(db, key) {
+            None => Ok(None),
+            Some(o) if o.value.is_string() => Ok(Some(&o.value)),
+            Some(_) => Err(WRONGTYPE_ERR),
+        }
+    }
+
+    /// A collection of type `T` for reading: None when the key is missing,
+    /// WRONGTYPE when it holds something else.
+    pub fn read_as<T: crate::types::Kind>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&T>, ReplyError> {
+        match self.lookup_read(db, key) {
+            None => Ok(None),
+            Some(o) => T::of(&o.value).map(|a| Some(&**a)).ok_or(WRONGTYPE_ERR),
+        }
+    }
+
+    /// A collection of type `T` for writing (copied first if a snapshot
+    /// shares it): None when missing, WRONGTYPE when it holds something else.
+    pub fn write_as<T: crate::types::Kind>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+    ) -> Result<Option<&mut T>, ReplyError> {
+        match self.lookup_write(db, key) {
+            None => Ok(None),
+            Some(o) => T::of_mut(&mut o.value)
+                .map(|a| Some(std::sync::Arc::make_mut(a)))
+                .ok_or(WRONGTYPE_ERR),
+        }
+    }
+
+    /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept; a
+    /// new key is announced (`new` event) as dbAdd does.
+    pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        if self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
+            self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+        }
+    }
+
+    /// Add a key that does not exist (Redis's dbAdd): the `new` event.
+    pub fn db_add(&mut self, db: usize, key: &[u8], value: Value) {
+        self.dbs[db].add(key, value, self.now_ms);
+        self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+    }
+
+    /// Remove `members` from the collection of type `T` at `key` (HDEL,
+    /// SREM, ZREM: one body), stopping once it is empty; if any went, the
+    /// type's event and `dirty`; an emptied collection's key goes too,
+    /// with its `del` event. Returns how many were removed (0 for a missing
+    /// key), WRONGTYPE for another type.
+    #[allow(clippy::too_many_arguments)]
+    pub fn remove_members<T: crate::types::Kind>(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        members: &[Vec<u8>],
+        class: u32,
+        event: &str,
+        remove: fn(&mut T, &[u8]) -> bool,
+        is_empty: fn(&T) -> bool,
+    ) -> Result<usize, ReplyError> {
+        let Some(coll) = self.write_as::<T>(db, key)? else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        let mut emptied = false;
+        for m in members {
+            if remove(coll, m) {
+                removed += 1;
+                if is_empty(coll) {
+                    emptied = true;
+                    break;
+                }
+            }
+        }
+        if removed > 0 {
+            self.dirty += removed as u64;
+            self.notify_keyspace_event(class, event, key, db);
+        }
+        if emptied {
+            self.dbs[db].delete(key);
+            self.notify_keyspace_event(crate::notify::GENERIC, "del", key, db);
+        }
+        Ok(removed)
+    }
+
+    /// Delete a key; true if it existed.
+    pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        self.dbs[db].delete(key)
+    }
+
+    /// Does the key exist (expired keys do not)?
+    pub fn key_exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.expire_if_needed(db, key);
+        self.dbs[db].dict.contains_key(key)
+    }
+}
