@@ -25,10 +25,15 @@ impl Server {
         c.reply_skip_next = false;
         c.replies_suppressed = c.reply_off || skip_this;
         self.process_command_inner(c);
-        if c.reply_off || skip_this {
+        // (CLIENT REPLY ON lifts it for its own OK, even after a SKIP.)
+        if c.replies_suppressed {
             c.reply.buf.truncate(reply_mark.max(c.reply.sent));
         }
         c.replies_suppressed = false;
+        if !c.kept_pushes.is_empty() {
+            let kept = std::mem::take(&mut c.kept_pushes);
+            c.reply.buf.extend_from_slice(&kept);
+        }
         // Messages published to this client while it ran (its own
         // keyspace events, or under CLIENT REPLY OFF, where pushes still
         // go out as Redis sends them: they are not replies).

@@ -51,8 +51,6 @@ pub struct Client {
     pub dirty_exec: bool,
     /// Keys this client WATCHes: (db, key).
     pub watched: Vec<(usize, Vec<u8>)>,
-    /// Watched keys that were already expired when watched.
-    pub watched_expired: Vec<(usize, Vec<u8>)>,
     /// Running queued commands inside EXEC (blocking commands don't block).
     pub in_exec: bool,
     /// Subscribed channels and patterns, in subscription order.
@@ -73,6 +71,8 @@ pub struct Client {
     /// The running command's replies are dropped (REPLY OFF / SKIP);
     /// pushes meant for it are held and delivered after.
     pub replies_suppressed: bool,
+    /// Push frames written while replies were suppressed, sent after.
+    pub kept_pushes: Vec<u8>,
     /// A command held back by CLIENT PAUSE, run when the pause ends.
     pub paused_argv: Option<Vec<Vec<u8>>>,
     /// Already on the server's pending-write list.
@@ -114,7 +114,6 @@ impl Client {
             mstate: None,
             dirty_exec: false,
             watched: Vec::new(),
-            watched_expired: Vec::new(),
             in_exec: false,
             channels: Vec::new(),
             patterns: Vec::new(),
@@ -125,6 +124,7 @@ impl Client {
             reply_off: false,
             reply_skip_next: false,
             replies_suppressed: false,
+            kept_pushes: Vec::new(),
             paused_argv: None,
             pending_write: false,
         }

@@ -257,7 +257,16 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         if failure.is_some() {
             continue;
         }
-        if !entry.mutable {
+        if entry.name == "port"
+            && !seen.contains(&entry.name)
+            && pair[1] == s.config.port.to_string().as_bytes()
+        {
+            // The port it already listens on: nothing to rebind (Redis's
+            // CONFIG SET port answers OK; rebinding elsewhere is not
+            // supported here, so another value is refused below).
+            seen.push(entry.name);
+            continue;
+        } else if !entry.mutable {
             failure = Some((name, "can't set immutable config"));
         } else if matches!(entry.name, "dir" | "dbfilename") {
             // Protected in Redis 7.0 (enable-protected-configs no).

@@ -51,6 +51,7 @@ pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.name = None;
     c.reply_off = false;
     c.reply_skip_next = false;
+    c.replies_suppressed = false;
     if !s.config.requirepass.is_empty() {
         c.authenticated = false;
     }

@@ -369,6 +369,7 @@ pub fn client_reply_command(_: &mut Server, c: &mut Client) -> CmdResult {
     if is(mode, "on") {
         c.reply_off = false;
         c.reply_skip_next = false;
+        c.replies_suppressed = false;
         c.reply.ok();
     } else if is(mode, "off") {
         c.reply_off = true;

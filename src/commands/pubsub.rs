@@ -24,7 +24,21 @@ impl Client {
     }
 }
 
-fn reply_sub_event(r: &mut ReplyBuf, kind: &str, name: Option<&[u8]>, count: usize) {
+/// A (un)subscribe confirmation (an array in RESP2, a push in RESP3).
+/// CLIENT REPLY OFF/SKIP does not silence pub/sub frames in either
+/// protocol (Redis's CLIENT_PUSHING): kept aside, sent after the command.
+fn reply_sub_event(c: &mut Client, kind: &str, name: Option<&[u8]>, count: usize) {
+    if c.replies_suppressed {
+        let mut side = ReplyBuf::new();
+        side.resp = c.reply.resp;
+        write_sub_event(&mut side, kind, name, count);
+        c.kept_pushes.extend_from_slice(&side.buf);
+    } else {
+        write_sub_event(&mut c.reply, kind, name, count);
+    }
+}
+
+fn write_sub_event(r: &mut ReplyBuf, kind: &str, name: Option<&[u8]>, count: usize) {
     r.push_len(3);
     r.bulk_str(kind);
     match name {
@@ -44,7 +58,7 @@ fn subscribe(s: &mut Server, c: &mut Client, ch: Vec<u8>) {
         c.channels.push(ch.clone());
     }
     let n = c.subscription_count();
-    reply_sub_event(&mut c.reply, "subscribe", Some(&ch), n);
+    reply_sub_event(c, "subscribe", Some(&ch), n);
 }
 
 fn unsubscribe(s: &mut Server, c: &mut Client, ch: &[u8], notify: bool) {
@@ -59,7 +73,7 @@ fn unsubscribe(s: &mut Server, c: &mut Client, ch: &[u8], notify: bool) {
     }
     if notify {
         let n = c.subscription_count();
-        reply_sub_event(&mut c.reply, "unsubscribe", Some(ch), n);
+        reply_sub_event(c, "unsubscribe", Some(ch), n);
     }
 }
 
@@ -72,7 +86,7 @@ fn psubscribe(s: &mut Server, c: &mut Client, pat: Vec<u8>) {
         c.patterns.push(pat.clone());
     }
     let n = c.subscription_count();
-    reply_sub_event(&mut c.reply, "psubscribe", Some(&pat), n);
+    reply_sub_event(c, "psubscribe", Some(&pat), n);
 }
 
 fn punsubscribe(s: &mut Server, c: &mut Client, pat: &[u8], notify: bool) {
@@ -92,7 +106,7 @@ fn punsubscribe(s: &mut Server, c: &mut Client, pat: &[u8], notify: bool) {
     }
     if notify {
         let n = c.subscription_count();
-        reply_sub_event(&mut c.reply, "punsubscribe", Some(pat), n);
+        reply_sub_event(c, "punsubscribe", Some(pat), n);
     }
 }
 
@@ -122,7 +136,7 @@ pub fn unsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     if targets.is_empty() {
         let n = c.subscription_count();
-        reply_sub_event(&mut c.reply, "unsubscribe", None, n);
+        reply_sub_event(c, "unsubscribe", None, n);
     }
     for ch in targets {
         unsubscribe(s, c, &ch, true);
@@ -146,7 +160,7 @@ pub fn punsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     if targets.is_empty() {
         let n = c.subscription_count();
-        reply_sub_event(&mut c.reply, "punsubscribe", None, n);
+        reply_sub_event(c, "punsubscribe", None, n);
     }
     for p in targets {
         punsubscribe(s, c, &p, true);

@@ -109,9 +109,6 @@ impl Server {
             .entry(entry.clone())
             .or_default()
             .push((c.slot, expired_now));
-        if expired_now {
-            c.watched_expired.push(entry.clone());
-        }
         c.watched.push(entry);
     }
 
@@ -124,17 +121,21 @@ impl Server {
                 }
             }
         }
-        c.watched_expired.clear();
         self.cas_dirty.remove(&c.slot);
     }
 
     /// Did anything invalidate this client's WATCH? (Touched, or a watched
     /// key expired since it was watched.)
     pub fn watch_failed(&self, c: &Client) -> bool {
+        let now = crate::util::time::mstime();
         self.cas_dirty.contains(&c.slot)
-            || c.watched.iter().any(|(db, k)| {
-                !c.watched_expired.iter().any(|(d2, k2)| d2 == db && k2 == k)
-                    && self.dbs[*db].key_is_expired(k, crate::util::time::mstime())
+            || c.watched.iter().any(|entry| {
+                let expired_at_watch = self
+                    .watched_keys
+                    .get(entry)
+                    .and_then(|v| v.iter().find(|&&(slot, _)| slot == c.slot))
+                    .is_some_and(|&(_, e)| e);
+                !expired_at_watch && self.dbs[entry.0].key_is_expired(&entry.1, now)
             })
     }
 
@@ -163,17 +164,42 @@ impl Server {
         if self.watched_keys.is_empty() {
             return;
         }
-        let hit: Vec<usize> = self
-            .watched_keys
-            .iter()
-            .filter(|((d, k), _)| {
-                *d == db
-                    && (self.dbs[db].dict.contains_key(k)
-                        || other.is_some_and(|o| self.dbs[o].dict.contains_key(k)))
-            })
-            .flat_map(|(_, watchers)| watchers.iter().map(|&(slot, _)| slot))
-            .collect();
-        self.cas_dirty.extend(hit);
+        // Redis 7.0's touchAllWatchedKeysInDb: a watched key that was
+        // already expired when watched and is now just gone (or stays
+        // expired) is no change; a missing one replaced by an expired one
+        // counts as expired at watch.
+        let now = self.now_ms;
+        let Server {
+            watched_keys,
+            dbs,
+            cas_dirty,
+            ..
+        } = self;
+        for ((d, k), watchers) in watched_keys.iter_mut() {
+            if *d != db {
+                continue;
+            }
+            let exists_in_emptied = dbs[db].dict.contains_key(k);
+            let in_replaced = other.is_some_and(|o| dbs[o].dict.contains_key(k));
+            if !exists_in_emptied && !in_replaced {
+                continue;
+            }
+            let replaced_expired = other.is_some_and(|o| dbs[o].key_is_expired(k, now));
+            for (slot, expired_at_watch) in watchers.iter_mut() {
+                if *expired_at_watch {
+                    if !in_replaced {
+                        *expired_at_watch = false;
+                        continue;
+                    } else if replaced_expired {
+                        continue;
+                    }
+                } else if !exists_in_emptied && replaced_expired {
+                    *expired_at_watch = true;
+                    continue;
+                }
+                cas_dirty.insert(*slot);
+            }
+        }
     }
 }
 

@@ -236,3 +236,23 @@ fn connected_clients_follows_connects_and_disconnects() {
         &mut r
     ) == "2"));
 }
+
+/// CLIENT REPLY ON after a SKIP answers its own OK (Redis clears the skip
+/// for the running command), and CONFIG SET port to the port in use is OK.
+#[test]
+fn reply_on_after_skip_and_config_set_same_port() {
+    let s = crate::common::start_miniredis(&[]);
+    let mut r = s.raw();
+    r.send(b"CLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nPING\r\n");
+    assert_eq!(r.read_reply(), b"+OK\r\n");
+    assert_eq!(r.read_reply(), b"+PONG\r\n");
+    let port = s.port.to_string();
+    assert_eq!(
+        r.cmd(&[b"CONFIG", b"GET", b"port"]),
+        format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()).into_bytes()
+    );
+    assert_eq!(
+        r.cmd(&[b"CONFIG", b"SET", b"port", port.as_bytes()]),
+        b"+OK\r\n"
+    );
+}

@@ -105,3 +105,29 @@ fn resp3_pushes_pass_client_reply_off() {
         ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n>3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n+OK\r\n+PONG\r\n"
     );
 }
+
+/// Subscribe confirmations are pub/sub frames, not replies: CLIENT REPLY
+/// OFF or SKIP does not silence them, in RESP2 either (Redis's
+/// CLIENT_PUSHING). Bytes as redis-server 7.0.15 sends them.
+#[test]
+fn subscribe_confirmations_pass_client_reply_off_and_skip() {
+    let s = crate::common::start_miniredis(&[]);
+    let mut r = s.raw();
+    r.send(b"CLIENT REPLY OFF\r\nSUBSCRIBE ch\r\nPSUBSCRIBE p*\r\n");
+    assert_eq!(
+        r.read_reply(),
+        b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"
+    );
+    assert_eq!(
+        r.read_reply(),
+        b"*3\r\n$10\r\npsubscribe\r\n$2\r\np*\r\n:2\r\n"
+    );
+    let mut q = s.raw();
+    q.send(b"CLIENT REPLY SKIP\r\nSUBSCRIBE x\r\nPING\r\n");
+    assert_eq!(
+        q.read_reply(),
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n"
+    );
+    // RESP2 subscribers answer PING with an array.
+    assert_eq!(q.read_reply(), b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}

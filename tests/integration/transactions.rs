@@ -95,3 +95,37 @@ fn queued_commands_errors_abort_exec() {
     );
     assert_eq!(a.q("EXISTS x"), ":0\r\n");
 }
+
+/// A key already expired (not yet deleted) when WATCHed and then removed
+/// by FLUSHDB, FLUSHALL or SWAPDB is no change: EXEC runs (Redis 7.0's
+/// touchAllWatchedKeysInDb). A live watched key flushed away still fails it.
+#[test]
+fn flushing_an_expired_watched_key_is_no_change() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    assert_eq!(r.q("DEBUG SET-ACTIVE-EXPIRE 0"), "+OK\r\n");
+    for flush in ["FLUSHDB", "FLUSHALL", "SWAPDB 0 1"] {
+        r.q("FLUSHALL");
+        r.q("SET x foo PX 1");
+        // Wait past the TTL without touching x (DBSIZE counts it still).
+        let t0 = std::time::Instant::now();
+        assert!(crate::common::wait_for(
+            std::time::Duration::from_secs(5),
+            || t0.elapsed() > std::time::Duration::from_millis(5) && r.q("DBSIZE") == ":1\r\n"
+        ));
+        assert_eq!(r.q("WATCH x"), "+OK\r\n");
+        r.q(flush);
+        r.q("MULTI");
+        r.q("PING");
+        assert_eq!(r.q("EXEC"), "*1\r\n+PONG\r\n", "{flush}");
+        if flush.starts_with("SWAPDB") {
+            r.q("SWAPDB 0 1");
+        }
+    }
+    r.q("SET live 1");
+    r.q("WATCH live");
+    r.q("FLUSHDB");
+    r.q("MULTI");
+    r.q("PING");
+    assert_eq!(r.q("EXEC"), "*-1\r\n");
+}
