@@ -62,6 +62,7 @@ impl Server {
             }
         }
         self.blocked_slots.insert(c.slot);
+        c.blocked_argv_mem = c.argv.iter().map(|a| a.len()).sum();
         if state.deadline > 0 {
             self.block_deadlines.insert((state.deadline, c.slot));
         }

@@ -222,19 +222,14 @@ impl Server {
         let result: CmdResult = (spec.handler)(self, c);
         self.prop.depth -= 1;
         let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
-        // A write touches the WATCHes on the keys it may change, and a
-        // write that leaves a list or sorted set at a key someone waits on
-        // (RENAME, a STORE, a push) readies it, as Redis's dbAdd does; the
-        // waiters are served once the command (or EXEC) is done. COPY ...
-        // DB n writes a key of another database: its handler does both.
-        if self.dirty != dirty_before
-            && (!self.watched_keys.is_empty() || !self.blocking_keys.is_empty())
-            && spec.name != "copy"
-        {
+        // A write touches the WATCHes on the keys it may change. (Waiters
+        // are readied where a key is created, by the keyspace API, as
+        // Redis's dbAdd does: an overwrite readies nobody.) COPY ... DB n
+        // writes a key of another database: its handler signals it.
+        if self.dirty != dirty_before && !self.watched_keys.is_empty() && spec.name != "copy" {
             for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.signal_modified_key(c.db, &key);
-                self.signal_key_as_ready(c.db, &key);
             }
         }
         // A command that changed data is propagated as it came, unless its

@@ -45,6 +45,9 @@ pub struct Client {
     pub slot: usize,
     /// Set while blocked in BLPOP and friends.
     pub bstate: Option<crate::blocked::BlockState>,
+    /// Argument bytes of the command the client is blocked in (CLIENT
+    /// LIST's argv-mem: Redis keeps that argv until it is served).
+    pub blocked_argv_mem: usize,
     /// Commands queued since MULTI.
     pub mstate: Option<Vec<Vec<Vec<u8>>>>,
     /// A command was refused while queueing: EXEC will abort.
@@ -111,6 +114,7 @@ impl Client {
             authenticated: false,
             slot: usize::MAX,
             bstate: None,
+            blocked_argv_mem: 0,
             mstate: None,
             dirty_exec: false,
             watched: Vec::new(),

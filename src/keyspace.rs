@@ -128,6 +128,7 @@ impl Server {
     /// new key is announced (`new` event) as dbAdd does.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
         if self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
+            self.signal_key_as_ready(db, key);
             self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
         }
     }
@@ -135,6 +136,7 @@ impl Server {
     /// Add a key that does not exist (Redis's dbAdd): the `new` event.
     pub fn db_add(&mut self, db: usize, key: &[u8], value: Value) {
         self.dbs[db].add(key, value, self.now_ms);
+        self.signal_key_as_ready(db, key);
         self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
     }
 
@@ -177,6 +179,47 @@ impl Server {
             self.notify_keyspace_event(crate::notify::GENERIC, "del", key, db);
         }
         Ok(removed)
+    }
+
+    /// Remove a key and its TTL, no questions asked (Redis's dbDelete): the
+    /// caller has looked it up, and announces and signals what it did.
+    /// The one place a deletion from a command happens (lazy freeing will
+    /// hang here).
+    pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db].delete(key)
+    }
+
+    /// Add a key that does not exist with an object taken from elsewhere
+    /// and its TTL (RENAME, MOVE: Redis's dbAdd of the moved object), with
+    /// the `new` event.
+    pub fn db_add_object(&mut self, db: usize, key: &[u8], obj: Object, ttl: Option<i64>) {
+        let d = &mut self.dbs[db];
+        d.dict.insert_new(crate::sds::Sds::new(key), obj);
+        if let Some(t) = ttl {
+            d.set_expire(key, t);
+        }
+        self.signal_key_as_ready(db, key);
+        self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+    }
+
+    /// Remove a key and hand back its object and TTL (RENAME, MOVE).
+    pub fn db_take(&mut self, db: usize, key: &[u8]) -> Option<(Object, Option<i64>)> {
+        self.dbs[db].take(key)
+    }
+
+    /// Give a key an absolute expiry in Unix ms (Redis's setExpire).
+    pub fn set_expire(&mut self, db: usize, key: &[u8], when: i64) {
+        self.dbs[db].set_expire(key, when);
+    }
+
+    /// Drop a key's TTL; true if it had one.
+    pub fn remove_expire(&mut self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db].remove_expire(key)
+    }
+
+    /// A key's absolute expiry in Unix ms, if it has one.
+    pub fn get_expire(&self, db: usize, key: &[u8]) -> Option<i64> {
+        self.dbs[db].get_expire(key)
     }
 
     /// Delete a key; true if it existed.

@@ -233,7 +233,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.query.buf.len() - c.query.pos
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -250,7 +250,18 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
             .map_or(-1, |n| n as i64),
         qbuf,
         c.query.buf.capacity() - c.query.buf.len(),
-        c.argv.iter().map(|a| a.len()).sum::<usize>(),
+        // A blocked client still holds its command's arguments in Redis.
+        if c.bstate.is_some() {
+            c.blocked_argv_mem
+        } else {
+            c.argv.iter().map(|a| a.len()).sum::<usize>()
+        },
+        // Redis's mstate.argv_len_sums: each queued command's argument
+        // bytes plus a pointer per argument.
+        c.mstate.as_ref().map_or(0, |q| q
+            .iter()
+            .map(|argv| argv.iter().map(|a| a.len() + 8).sum::<usize>())
+            .sum::<usize>()),
         c.reply.buf.capacity(),
         c.reply.pending(),
         c.query.buf.capacity() + c.reply.buf.capacity(),

@@ -159,17 +159,12 @@ fn rename_generic(s: &mut Server, c: &mut Client, nx: bool) -> CmdResult {
             c.reply.int(0);
             return Ok(());
         }
-        s.dbs[c.db].delete(dst);
+        s.db_delete(c.db, dst);
     }
-    let db = &mut s.dbs[c.db];
-    if let Some((obj, ttl)) = db.take(src) {
-        db.dict.insert_new(crate::sds::Sds::new(dst), obj);
-        if let Some(t) = ttl {
-            db.set_expire(dst, t);
-        }
+    if let Some((obj, ttl)) = s.db_take(c.db, src) {
+        s.db_add_object(c.db, dst, obj, ttl);
     }
     s.dirty += 1;
-    s.notify_keyspace_event(notify::NEW, "new", dst, c.db);
     s.notify_keyspace_event(notify::GENERIC, "rename_from", src, c.db);
     s.notify_keyspace_event(notify::GENERIC, "rename_to", dst, c.db);
     if nx {
@@ -221,22 +216,21 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     };
-    let ttl = s.dbs[c.db].get_expire(src);
+    let ttl = s.get_expire(c.db, src);
     if s.lookup_write(dst_db, dst).is_some() {
         if !replace {
             c.reply.int(0);
             return Ok(());
         }
-        s.dbs[dst_db].delete(dst);
+        s.db_delete(dst_db, dst);
     }
     s.db_add(dst_db, dst, obj.value);
     if let Some(o) = s.dbs[dst_db].get_mut(dst) {
         o.unshared = true;
     }
     if let Some(t) = ttl {
-        s.dbs[dst_db].set_expire(dst, t);
+        s.set_expire(dst_db, dst, t);
     }
-    s.signal_if_list(dst_db, dst);
     s.signal_modified_key(dst_db, dst);
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "copy_to", dst, dst_db);
@@ -254,17 +248,11 @@ pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     }
-    if let Some((obj, ttl)) = s.dbs[c.db].take(key) {
-        let d = &mut s.dbs[dst_db];
-        d.dict.insert_new(crate::sds::Sds::new(key), obj);
-        if let Some(t) = ttl {
-            d.set_expire(key, t);
-        }
+    if let Some((obj, ttl)) = s.db_take(c.db, key) {
+        s.db_add_object(dst_db, key, obj, ttl);
     }
-    s.signal_if_list(dst_db, key);
     s.signal_modified_key(dst_db, key);
     s.dirty += 1;
-    s.notify_keyspace_event(notify::NEW, "new", key, dst_db);
     s.notify_keyspace_event(notify::GENERIC, "move_from", key, c.db);
     s.notify_keyspace_event(notify::GENERIC, "move_to", key, dst_db);
     c.reply.int(1);
@@ -326,7 +314,7 @@ fn expire_generic(
         c.reply.int(0);
         return Ok(());
     }
-    let current = s.dbs[c.db].get_expire(key);
+    let current = s.get_expire(c.db, key);
     let refuse = (nx && current.is_some())
         || (xx && current.is_none())
         || (gt && current.is_none_or(|cur| when <= cur))
@@ -336,7 +324,7 @@ fn expire_generic(
         return Ok(());
     }
     if when <= s.now_ms {
-        s.dbs[c.db].delete(key);
+        s.db_delete(c.db, key);
         let del: &[u8] = if s.config.lazyfree_lazy_expire {
             b"UNLINK"
         } else {
@@ -345,7 +333,7 @@ fn expire_generic(
         s.propagate_as(vec![del.to_vec(), key.clone()]);
         s.notify_keyspace_event(notify::GENERIC, "del", key, c.db);
     } else {
-        s.dbs[c.db].set_expire(key, when);
+        s.set_expire(c.db, key, when);
         s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
         s.propagate_as(vec![
             b"PEXPIREAT".to_vec(),
@@ -382,7 +370,7 @@ fn ttl_generic(s: &mut Server, c: &mut Client, ms: bool, absolute: bool) -> CmdR
         c.reply.int(-2);
         return Ok(());
     }
-    match s.dbs[c.db].get_expire(key) {
+    match s.get_expire(c.db, key) {
         None => c.reply.int(-1),
         Some(when) => {
             let ttl = if absolute {
@@ -423,7 +411,7 @@ pub fn persist_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.int(0);
         return Ok(());
     }
-    let removed = s.dbs[c.db].remove_expire(key);
+    let removed = s.remove_expire(c.db, key);
     if removed {
         s.dirty += 1;
         s.notify_keyspace_event(notify::GENERIC, "persist", key, c.db);

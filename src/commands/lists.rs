@@ -53,7 +53,7 @@ pub fn list_has_items(s: &mut Server, db: usize, key: &[u8]) -> bool {
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) {
     if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::List(l) if l.is_empty()))
     {
-        s.dbs[db].delete(key);
+        s.db_delete(db, key);
         s.notify_keyspace_event(notify::GENERIC, "del", key, db);
     }
 }
@@ -84,9 +84,6 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
     s.dirty += items.len() as u64;
     let event = if end == End::Head { "lpush" } else { "rpush" };
     s.notify_keyspace_event(notify::LIST, event, key, db);
-    if created {
-        s.signal_key_as_ready(db, key);
-    }
     len
 }
 

@@ -129,7 +129,7 @@ pub fn smove_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let emptied = set.is_empty();
     s.notify_keyspace_event(notify::SET, "srem", src, db);
     if emptied {
-        s.dbs[db].delete(src);
+        s.db_delete(db, src);
         s.notify_keyspace_event(notify::GENERIC, "del", src, db);
     }
     if dst_kind.is_none() {
@@ -204,7 +204,7 @@ pub fn spop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let emptied = set.is_empty();
     s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
     if emptied {
-        s.dbs[db].delete(&c.argv[1]);
+        s.db_delete(db, &c.argv[1]);
         s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
     }
     s.dirty += 1;
@@ -233,13 +233,26 @@ fn spop_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
         let all = union_of(&[Some(&*set)], max);
         reply_set(&mut c.reply, &all);
         s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
-        s.dbs[db].delete(&c.argv[1]);
+        s.db_delete(db, &c.argv[1]);
         s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
         s.dirty = s.dirty.wrapping_add(count);
         s.propagate_as(vec![b"DEL".to_vec(), c.argv[1].clone()]);
         return Ok(());
     }
     let popped = set.pop_random(count as usize);
+    // Redis's case 3 (what stays is at most a fifth of what goes): it
+    // builds the remaining set anew, so its encoding is what a new set of
+    // those members gets (an intset if they are all integers).
+    if set.len() as u64 * 5 <= count {
+        let members: Vec<Vec<u8>> = set.iter().map(|m| m.to_vec()).collect();
+        if let Some(first) = members.first() {
+            let mut rebuilt = Set::new_for(first);
+            for m in &members {
+                rebuilt.add(m, max);
+            }
+            *set = rebuilt;
+        }
+    }
     s.dirty = s.dirty.wrapping_add(count);
     s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
     c.reply.set_len(popped.len());

@@ -66,7 +66,7 @@ fn check_zset(s: &mut Server, db: usize, key: &[u8]) -> Result<bool, ReplyError>
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) -> bool {
     if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::ZSet(z) if z.is_empty()))
     {
-        s.dbs[db].delete(key);
+        s.db_delete(db, key);
         s.notify_keyspace_event(notify::GENERIC, "del", key, db);
         return true;
     }
@@ -79,7 +79,6 @@ fn store_result(s: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
     let n = z.len();
     if n > 0 {
         s.set_key(c.db, dst, Value::ZSet(Arc::new(z)), false);
-        s.signal_key_as_ready(c.db, dst);
         s.dirty += 1;
         let event = match c.argv[0].to_ascii_lowercase().as_slice() {
             b"zunionstore" => "zunionstore",
@@ -387,7 +386,6 @@ fn zadd_generic(s: &mut Server, c: &mut Client, incr: bool) -> CmdResult {
         if !exists {
             let z = ZSet::new_for(c.argv[idx + 1].len(), lim);
             s.db_add(c.db, &key, Value::ZSet(Arc::new(z)));
-            s.signal_key_as_ready(c.db, &key);
         }
         let Some(z) = zset_mut(s, c.db, &key)? else {
             return Ok(());

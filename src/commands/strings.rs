@@ -151,7 +151,7 @@ fn set_generic(
     s.dirty += 1;
     s.notify_keyspace_event(notify::STRING, "set", key, c.db);
     if let Some(when) = expire_at {
-        s.dbs[c.db].set_expire(key, when);
+        s.set_expire(c.db, key, when);
         s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
         // Logged with an absolute deadline so a replay expires it on time.
         s.propagate_as(vec![
@@ -232,7 +232,7 @@ pub fn getdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
             return Ok(());
         }
     }
-    s.dbs[c.db].delete(&c.argv[1]);
+    s.db_delete(c.db, &c.argv[1]);
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     Ok(())
@@ -253,7 +253,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply.bulk(&bytes);
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
-            s.dbs[c.db].delete(key);
+            s.db_delete(c.db, key);
             let del: &[u8] = if s.config.lazyfree_lazy_expire {
                 b"UNLINK"
             } else {
@@ -262,7 +262,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
             s.propagate_as(vec![del.to_vec(), key.clone()]);
             s.notify_keyspace_event(notify::GENERIC, "del", key, c.db);
         } else {
-            s.dbs[c.db].set_expire(key, when);
+            s.set_expire(c.db, key, when);
             s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
             s.propagate_as(vec![
                 b"PEXPIREAT".to_vec(),
@@ -271,7 +271,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
             ]);
         }
         s.dirty += 1;
-    } else if a.persist && s.dbs[c.db].remove_expire(key) {
+    } else if a.persist && s.remove_expire(c.db, key) {
         s.propagate_as(vec![b"PERSIST".to_vec(), key.clone()]);
         s.notify_keyspace_event(notify::GENERIC, "persist", key, c.db);
         s.dirty += 1;

@@ -214,3 +214,37 @@ fn served_pops_are_logged_as_zpopmin_and_replay() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Waiters are readied where a key is created (Redis's dbAdd), not by an
+/// overwrite: a client blocked on a key that another type took meanwhile
+/// stays blocked when a STORE replaces that value, until a push.
+#[test]
+fn an_overwrite_readies_nobody() {
+    let s = crate::common::start_miniredis(&[]);
+    let mut w = s.raw();
+    let mut r = s.raw();
+    w.send_cmd(&[b"BZPOPMAX", b"k", b"0"]);
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(5),
+        || {
+            String::from_utf8_lossy(&r.cmd(&[b"INFO", b"clients"]))
+                .contains("blocked_clients:1\r\n")
+        }
+    ));
+    assert_eq!(r.q("SET k v"), "+OK\r\n");
+    assert_eq!(r.q("ZADD src 1 a"), ":1\r\n");
+    assert_eq!(r.q("ZUNIONSTORE k 1 src"), ":1\r\n");
+    // Still blocked: the overwrite signalled nothing.
+    assert!(
+        String::from_utf8_lossy(&r.cmd(&[b"INFO", b"clients"])).contains("blocked_clients:1\r\n")
+    );
+    // As in redis-server 7.0.15, adding to that existing sorted set
+    // readies nobody either; only a key created anew does.
+    assert_eq!(r.q("ZADD k 2 b"), ":1\r\n");
+    assert!(
+        String::from_utf8_lossy(&r.cmd(&[b"INFO", b"clients"])).contains("blocked_clients:1\r\n")
+    );
+    assert_eq!(r.q("DEL k"), ":1\r\n");
+    assert_eq!(r.q("ZADD k 3 c"), ":1\r\n");
+    assert_eq!(w.read_reply(), b"*3\r\n$1\r\nk\r\n$1\r\nc\r\n$1\r\n3\r\n");
+}
