@@ -216,7 +216,7 @@ impl Server {
         let outer_prevent = std::mem::replace(&mut self.prop.prevent_cmd, false);
         let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
         if self.prop.depth == 0 {
-            self.prop.touches_arbitrary_keys = matches!(spec.name, "scan" | "randomkey");
+            self.prop.top_command = spec.name;
         }
         self.prop.depth += 1;
         let result: CmdResult = (spec.handler)(self, c);
@@ -235,7 +235,7 @@ impl Server {
         // A command that changed data is propagated as it came, unless its
         // handler propagated another form. EXEC never is: what ran inside
         // it is, wrapped in MULTI/EXEC when there is more than one op.
-        if self.dirty != dirty_before && spec.name != "exec" {
+        if self.dirty != dirty_before {
             self.propagate_command(c.db, &c.argv);
         }
         self.prop.prevent_cmd = outer_prevent;
@@ -244,7 +244,7 @@ impl Server {
         // afterCommand).
         if self.prop.depth == 0 {
             self.propagate_pending();
-            self.prop.touches_arbitrary_keys = false;
+            self.prop.top_command = "";
         }
         // One index lookup serves the name and the stats slot.
         let i = self.commands.index_of(spec);

@@ -34,10 +34,10 @@ pub struct Propagation {
     /// Active expiry: the batch is independent deletions, never wrapped
     /// (Redis's propagate_no_multi).
     pub no_multi: bool,
-    /// The running top-level command may touch arbitrary keys (SCAN,
-    /// RANDOMKEY): its expired-key deletions go out unwrapped, as Redis's
-    /// CMD_TOUCHES_ARBITRARY_KEYS.
-    pub touches_arbitrary_keys: bool,
+    /// The running top-level command's name: SCAN and RANDOMKEY may touch
+    /// arbitrary keys, so their expired-key deletions go out unwrapped, as
+    /// Redis's CMD_TOUCHES_ARBITRARY_KEYS (looked at only when wrapping).
+    pub top_command: &'static str,
 }
 
 impl Propagation {
@@ -49,6 +49,7 @@ impl Propagation {
 impl Server {
     /// Is anyone listening to the propagation stream? (Nothing is queued,
     /// so nothing is cloned, when no AOF is on and no rewrite runs.)
+    #[inline]
     pub fn propagation_wanted(&self) -> bool {
         !self.loading && (self.aof.is_some() || self.aof_rewrite.is_some())
     }
@@ -72,6 +73,7 @@ impl Server {
 
     /// Queue the command that just ran, unless its handler propagated
     /// something else. Called by `call` when the command dirtied the data.
+    #[inline]
     pub(crate) fn propagate_command(&mut self, db: usize, argv: &[Vec<u8>]) {
         if self.prop.prevent_cmd || !self.propagation_wanted() {
             return;
@@ -87,12 +89,19 @@ impl Server {
 
     /// Send the queued ops out (Redis's propagatePendingCommands): alone as
     /// they are, several inside MULTI/EXEC.
+    #[inline]
     pub fn propagate_pending(&mut self) {
-        if self.prop.ops.is_empty() {
-            return;
+        if !self.prop.ops.is_empty() {
+            self.send_pending();
         }
+    }
+
+    #[inline(never)]
+    fn send_pending(&mut self) {
         let ops = std::mem::take(&mut self.prop.ops);
-        let wrap = ops.len() > 1 && !self.prop.no_multi && !self.prop.touches_arbitrary_keys;
+        let wrap = ops.len() > 1
+            && !self.prop.no_multi
+            && !matches!(self.prop.top_command, "scan" | "randomkey");
         if wrap {
             // MULTI takes the first op's db, so its SELECT comes first;
             // EXEC takes the last one's, so it needs none.

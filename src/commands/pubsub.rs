@@ -285,10 +285,15 @@ fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: 
 }
 
 /// Write the messages held for `c` while it was out of the slab.
+#[inline]
 pub fn deliver_deferred_pushes(s: &mut Server, c: &mut Client) {
-    if s.deferred_pushes.is_empty() {
-        return;
+    if !s.deferred_pushes.is_empty() {
+        deliver_deferred_to(s, c);
     }
+}
+
+#[inline(never)]
+fn deliver_deferred_to(s: &mut Server, c: &mut Client) {
     let mut rest = Vec::new();
     for p in std::mem::take(&mut s.deferred_pushes) {
         if p.slot == c.slot {
@@ -302,7 +307,15 @@ pub fn deliver_deferred_pushes(s: &mut Server, c: &mut Client) {
 
 /// Deliver whatever is still held (before sleeping, every client is back
 /// in the slab); messages for clients gone meanwhile are dropped.
+#[inline]
 pub fn deliver_all_deferred_pushes(s: &mut Server) {
+    if !s.deferred_pushes.is_empty() {
+        deliver_all_deferred(s);
+    }
+}
+
+#[inline(never)]
+fn deliver_all_deferred(s: &mut Server) {
     for p in std::mem::take(&mut s.deferred_pushes) {
         if let Some(Some(sub)) = s.clients.get_mut(p.slot) {
             p.write(&mut sub.reply);

@@ -67,6 +67,9 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
     // caller, so nothing interleaves with it.
     c.in_exec = false;
     c.exec_len = None;
+    // EXEC itself is never propagated: what ran inside it was queued, and
+    // goes out wrapped in MULTI/EXEC when the unit ends.
+    s.prop.prevent_cmd = true;
     c.argv = exec_argv;
     Ok(())
 }
