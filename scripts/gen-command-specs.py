@@ -11,10 +11,13 @@ kept in the SUMMARIES dict inside this script.
 
 Usage:
     redis-server --port 7399 --save '' --appendonly no --daemonize yes
-    python3 scripts/gen-command-specs.py --port 7399 > out          # all modules to stdout
-    python3 scripts/gen-command-specs.py --port 7399 --outdir scripts/command-specs
-                                     # writes <module>.rs.txt per module
+    python3 scripts/gen-command-specs.py --port 7399
+                      # writes src/commands/table/<module>.rs, one per family
     redis-cli -p 7399 shutdown nosave
+
+The files it writes are generated: edit this script (SUMMARIES, MODULES,
+BEYOND_7_0), never the files.  Each holds one family's `COMMANDS` rows; the
+handlers live in the family's module (src/commands/<module>.rs).
 
 Rows follow `CommandSpec` / `KeySpec` / `BeginSearch` / `FindKeys` in
 src/commands/mod.rs.  Anything Redis reports that the struct cannot hold
@@ -189,7 +192,7 @@ SUMMARIES = {
     "client|getname": "Report the name attached to this connection.",
     "client|list": "Describe every open connection.",
     "client|info": "Describe this connection.",
-    "client|setinfo": "Record library name or version for this connection.",
+    "client|setinfo": "Record the name or version of the client library on this connection.",
     "client|kill": "Close other connections chosen by address or filter.",
     "client|help": "List the CLIENT subcommands.",
     "client|unblock": "Release a client that is blocked in a blocking command.",
@@ -484,11 +487,32 @@ def render_row(full, info, docs, indent, handler, sub_rows=None, warnings=None):
     if sub_rows is None:
         out.append("%shandler: %s, subcommands: &[]," % (q, handler))
     else:
-        out.append("%shandler: container_command, subcommands: &[" % q)
+        out.append("%shandler: %s, subcommands: &[" % (q, handler or "container_command"))
         out.extend(sub_rows)
         out.append("%s]," % q)
     out.append(p + "},")
     return out
+
+
+# Rows for commands newer than Redis 7.0.15 (which cannot describe them):
+# full name -> the COMMAND INFO/DOCS facts of the Redis version that added
+# them, in render_row's shape.
+BEYOND_7_0 = {
+    # Redis 7.2: modern client libraries send it on connect.
+    "client|setinfo": (
+        ["client|setinfo", 4, ["noscript", "loading", "stale"], 0, 0, 0,
+         ["@slow", "@connection"],
+         ["request_policy:all_nodes", "response_policy:all_succeeded"], []],
+        {"group": "connection", "since": "7.2.0", "complexity": "O(1)"},
+    ),
+}
+
+# Containers that answer by themselves too (COMMAND alone lists every
+# command); the others answer Redis's unknown-subcommand error.
+CONTAINER_HANDLERS = {"command": "command_command"}
+
+# MODULES names that differ from their source file.
+FILE_OF = {"server": "admin"}
 
 
 def handler_name(*parts):
@@ -522,6 +546,11 @@ def generate(conn, warnings):
             sub_rows = []
             for sub in subs_wanted:
                 full = "%s|%s" % (name, sub)
+                if full not in sub_infos and full in BEYOND_7_0:
+                    info_b, docs_b = BEYOND_7_0[full]
+                    sub_rows += render_row(full, info_b, docs_b, 12,
+                                           handler_name(name, sub), warnings=warnings)
+                    continue
                 if full not in sub_infos:
                     sub_rows.append("            // MISSING: %s is not known to this server" % full)
                     warnings.append("%s: not known to server, row skipped" % full)
@@ -531,8 +560,8 @@ def generate(conn, warnings):
             skipped = sorted(set(sub_infos) - {"%s|%s" % (name, s) for s in subs_wanted})
             if skipped:
                 warnings.append("%s: server subcommands not emitted: %s" % (name, " ".join(skipped)))
-            lines += render_row(name, info, docs, 4, None, sub_rows=sub_rows,
-                                warnings=warnings)
+            lines += render_row(name, info, docs, 4, CONTAINER_HANDLERS.get(name),
+                                sub_rows=sub_rows, warnings=warnings)
         result[module] = "\n".join(lines) + "\n"
     return result
 
@@ -541,7 +570,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=6379)
-    ap.add_argument("--outdir", help="write <module>.rs.txt files here instead of stdout")
+    ap.add_argument("--outdir", default=os.path.join(os.path.dirname(__file__), "..", "src", "commands", "table"),
+                    help="where the table modules go (default src/commands/table)")
+    ap.add_argument("--stdout", action="store_true", help="print instead of writing files")
     args = ap.parse_args()
 
     conn = Resp(args.host, args.port)
@@ -551,16 +582,39 @@ def main():
         warnings.append("server reports redis_version %s, expected 7.0.15" % version)
     result = generate(conn, warnings)
 
-    if args.outdir:
-        os.makedirs(args.outdir, exist_ok=True)
-        for module, text in result.items():
-            with open(os.path.join(args.outdir, module + ".rs.txt"), "w") as f:
-                f.write(text)
+    files = {}
+    for module, text in result.items():
+        fname = FILE_OF.get(module, module)
+        files[fname] = (
+            "//! The `%s` family's command table rows (handlers in\n"
+            "//! src/commands/%s.rs). GENERATED by scripts/gen-command-specs.py from\n"
+            "//! redis-server 7.0.15's COMMAND INFO and COMMAND DOCS; summaries are the\n"
+            "//! script's own words. Do not edit: change the script and rerun it.\n"
+            "\n"
+            "#[allow(unused_imports)]\n"
+            "use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};\n"
+            "#[allow(unused_imports)]\n"
+            "use crate::commands::{\n"
+            "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*, sets::*,\n"
+            "    sorted_sets::*, strings::*, transactions::*,\n"
+            "};\n"
+            "\n"
+            "#[rustfmt::skip]\n"
+            "pub static COMMANDS: &[CommandSpec] = &[\n%s];\n"
+        ) % (module, fname, text)
+    if args.stdout:
+        for fname, text in files.items():
+            sys.stdout.write("// ===== src/commands/table/%s.rs =====\n%s\n" % (fname, text))
     else:
-        for module, text in result.items():
-            sys.stdout.write("// ===== src/commands/%s.rs =====\n" % module)
-            sys.stdout.write(text)
-            sys.stdout.write("\n")
+        os.makedirs(args.outdir, exist_ok=True)
+        for fname, text in files.items():
+            with open(os.path.join(args.outdir, fname + ".rs"), "w") as f:
+                f.write(text)
+        with open(os.path.join(args.outdir, "mod.rs"), "w") as f:
+            f.write("//! The command table, one generated module per family (see\n"
+                    "//! scripts/gen-command-specs.py). Do not edit.\n\n")
+            for fname in sorted(files):
+                f.write("pub mod %s;\n" % fname)
     for w in warnings:
         print("warning: " + w, file=sys.stderr)
 

@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
-"""Regenerate docs/COMMANDS.md from the command tables in src/commands/*.rs."""
+"""Regenerate docs/COMMANDS.md from the command tables in src/commands/table/*.rs."""
 import os
 import re
 
 MODULES = [
-    ("String", "src/commands/strings.rs"),
-    ("Generic (keys)", "src/commands/keys.rs"),
-    ("Server", "src/commands/admin.rs"),
-    ("Connection", "src/commands/connection.rs"),
-    ("List", "src/commands/lists.rs"),
-    ("Hash", "src/commands/hashes.rs"),
-    ("Set", "src/commands/sets.rs"),
-    ("Transactions", "src/commands/transactions.rs"),
-    ("Pub/Sub", "src/commands/pubsub.rs"),
-    ("Sorted set", "src/commands/sorted_sets.rs"),
-    ("Introspection", "src/commands/introspection.rs"),
+    ("String", "src/commands/table/strings.rs"),
+    ("Generic (keys)", "src/commands/table/keys.rs"),
+    ("Server", "src/commands/table/admin.rs"),
+    ("Connection", "src/commands/table/connection.rs"),
+    ("List", "src/commands/table/lists.rs"),
+    ("Hash", "src/commands/table/hashes.rs"),
+    ("Set", "src/commands/table/sets.rs"),
+    ("Transactions", "src/commands/table/transactions.rs"),
+    ("Pub/Sub", "src/commands/table/pubsub.rs"),
+    ("Sorted set", "src/commands/table/sorted_sets.rs"),
+    ("Introspection", "src/commands/table/introspection.rs"),
 ]
 
 out = [
@@ -33,7 +33,8 @@ for title, path in MODULES:
     if "pub static COMMANDS" not in src:
         continue
     src = src[src.index("pub static COMMANDS"):]
-    out += [f"## {title} (`{path}`)", "", "| command | arity | summary |", "|---|---|---|"]
+    handlers = path.replace("/table/", "/")
+    out += [f"## {title} (`{handlers}`)", "", "| command | arity | summary |", "|---|---|---|"]
     parent = None
     for m in re.finditer(r'\n( +)name: "([^"]+)",\s+arity: (-?\d+),.*?summary: "((?:[^"\\]|\\.)*)"', src, re.S):
         indent, name, arity, summary = m.groups()

@@ -18,6 +18,7 @@ pub mod pubsub;
 pub mod sets;
 pub mod sorted_sets;
 pub mod strings;
+pub mod table;
 pub mod transactions;
 
 use crate::client::Client;
@@ -151,17 +152,17 @@ pub fn container_command(_: &mut Server, c: &mut Client) -> CmdResult {
 /// All command families' rows.
 pub fn all_tables() -> Vec<&'static [CommandSpec]> {
     vec![
-        strings::COMMANDS,
-        keys::COMMANDS,
-        admin::COMMANDS,
-        connection::COMMANDS,
-        lists::COMMANDS,
-        transactions::COMMANDS,
-        pubsub::COMMANDS,
-        hashes::COMMANDS,
-        sets::COMMANDS,
-        introspection::COMMANDS,
-        sorted_sets::COMMANDS,
+        table::strings::COMMANDS,
+        table::keys::COMMANDS,
+        table::admin::COMMANDS,
+        table::connection::COMMANDS,
+        table::lists::COMMANDS,
+        table::transactions::COMMANDS,
+        table::pubsub::COMMANDS,
+        table::hashes::COMMANDS,
+        table::sets::COMMANDS,
+        table::introspection::COMMANDS,
+        table::sorted_sets::COMMANDS,
     ]
 }
 

@@ -3,7 +3,7 @@
 //! client's command interleaves; a watched key touched by anyone (writes,
 //! deletes, expiry, FLUSH*, SWAPDB) makes EXEC return a null array.
 
-use super::{BeginSearch, CmdResult, CommandSpec, FindKeys, KeySpec, Lookup, ReplyError};
+use super::{CmdResult, Lookup, ReplyError};
 use crate::client::Client;
 use crate::server::Server;
 
@@ -205,96 +205,3 @@ impl Server {
         }
     }
 }
-
-pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "multi",
-        arity: 1,
-        flags: "noscript loading stale fast allow_busy",
-        acl: "@fast @transaction",
-        tips: "",
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        key_specs: &[],
-        group: "transactions",
-        since: "1.2.0",
-        complexity: "O(1)",
-        summary: "Begin queueing commands for a transaction.",
-        handler: multi_command,
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "exec",
-        arity: 1,
-        flags: "noscript loading stale skip_slowlog",
-        acl: "@slow @transaction",
-        tips: "",
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        key_specs: &[],
-        group: "transactions",
-        since: "1.2.0",
-        complexity: "Depends on commands in the transaction",
-        summary: "Run every queued command of the transaction.",
-        handler: exec_command,
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "discard",
-        arity: 1,
-        flags: "noscript loading stale fast allow_busy",
-        acl: "@fast @transaction",
-        tips: "",
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        key_specs: &[],
-        group: "transactions",
-        since: "2.0.0",
-        complexity: "O(N), when N is the number of queued commands",
-        summary: "Throw away the queued transaction.",
-        handler: discard_command,
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "watch",
-        arity: -2,
-        flags: "noscript loading stale fast allow_busy",
-        acl: "@fast @transaction",
-        tips: "",
-        first_key: 1,
-        last_key: -1,
-        key_step: 1,
-        key_specs: &[KeySpec {
-            notes: "",
-            flags: "RO",
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range(-1, 1, 0),
-        }],
-        group: "transactions",
-        since: "2.2.0",
-        complexity: "O(1) for every key.",
-        summary: "Abort the next transaction if any of these keys change.",
-        handler: watch_command,
-        subcommands: &[],
-    },
-    CommandSpec {
-        name: "unwatch",
-        arity: 1,
-        flags: "noscript loading stale fast allow_busy",
-        acl: "@fast @transaction",
-        tips: "",
-        first_key: 0,
-        last_key: 0,
-        key_step: 0,
-        key_specs: &[],
-        group: "transactions",
-        since: "2.2.0",
-        complexity: "O(1)",
-        summary: "Stop watching all keys.",
-        handler: unwatch_command,
-        subcommands: &[],
-    },
-];

@@ -1,0 +1,14 @@
+//! The command table, one generated module per family (see
+//! scripts/gen-command-specs.py). Do not edit.
+
+pub mod admin;
+pub mod connection;
+pub mod hashes;
+pub mod introspection;
+pub mod keys;
+pub mod lists;
+pub mod pubsub;
+pub mod sets;
+pub mod sorted_sets;
+pub mod strings;
+pub mod transactions;
