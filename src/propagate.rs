@@ -138,12 +138,28 @@ impl Server {
         self.dbs[db].delete(key);
         self.notify_keyspace_event(crate::notify::EXPIRED, "expired", key, db);
         self.signal_modified_key(db, key);
-        let cmd: &[u8] = if self.config.lazyfree_lazy_expire {
+        let cmd = self.expire_deletion_command();
+        self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);
+        self.stats.expired_keys += 1;
+    }
+
+    /// How a deletion because of expiry is propagated: DEL, or UNLINK under
+    /// lazyfree-lazy-expire (Redis's propagateDeletion).
+    pub fn expire_deletion_command(&self) -> &'static [u8] {
+        if self.config.lazyfree_lazy_expire {
             b"UNLINK"
         } else {
             b"DEL"
-        };
-        self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);
-        self.stats.expired_keys += 1;
+        }
+    }
+
+    /// A command set a time already past on `key` (EXPIRE, GETEX EXAT/PXAT):
+    /// the key goes now, announced as `del` and propagated as DEL/UNLINK in
+    /// the command's place (Redis's expireGenericCommand).
+    pub fn delete_for_past_expiry(&mut self, db: usize, key: &[u8]) {
+        self.db_delete(db, key);
+        let cmd = self.expire_deletion_command();
+        self.propagate_as(vec![cmd.to_vec(), key.to_vec()]);
+        self.notify_keyspace_event(crate::notify::GENERIC, "del", key, db);
     }
 }

@@ -252,14 +252,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply.bulk(&bytes);
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
-            s.db_delete(c.db, key);
-            let del: &[u8] = if s.config.lazyfree_lazy_expire {
-                b"UNLINK"
-            } else {
-                b"DEL"
-            };
-            s.propagate_as(vec![del.to_vec(), key.clone()]);
-            s.notify_keyspace_event(notify::GENERIC, "del", key, c.db);
+            s.delete_for_past_expiry(c.db, key);
         } else {
             s.set_expire(c.db, key, when);
             s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);

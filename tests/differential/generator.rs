@@ -637,19 +637,7 @@ fn run_generated(resp3: bool) {
             .unwrap();
         p.checked -= 1;
     }
-    let seed: u64 = std::env::var("DIFF_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
-    let n: usize = std::env::var("DIFF_COMMANDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(12_000);
+    let (seed, n) = seed_and_len(12_000);
     eprintln!("generated differential run: DIFF_SEED={seed} DIFF_COMMANDS={n}");
     let mut r = Rng::new(seed);
     let mut history: Vec<String> = Vec::new();

@@ -113,15 +113,13 @@ fn truncated_tail_loads_with_a_warning_and_is_cut() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
-    let dir = tmpdir("aof-corrupt");
+/// Start on an AOF holding `content`, which is damaged at `bad_at`: the
+/// server must refuse with one line naming that offset (and `why`), exit 1
+/// and leave the file as it was.
+fn assert_refused(name: &str, content: &[u8], bad_at: usize, why: &str) {
+    let dir = tmpdir(name);
     let path = dir.join("data.aof");
-    let mut content = common::encode(&[b"SET", b"a", b"1"]);
-    let bad_at = content.len();
-    content.extend(b"garbage in the middle\r\n");
-    content.extend(common::encode(&[b"SET", b"b", b"2"]));
-    std::fs::write(&path, &content).unwrap();
+    std::fs::write(&path, content).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_miniredis"))
         .args(["--port", "0", "--aof", path.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -130,7 +128,9 @@ fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!("offset {bad_at} ")) && err.contains("redis-check-aof --fix"),
+        err.contains(&format!("offset {bad_at} "))
+            && err.contains(why)
+            && err.contains("redis-check-aof --fix"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -142,33 +142,23 @@ fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn corruption_before_the_end_refuses_to_start_and_keeps_the_file() {
+    let mut content = common::encode(&[b"SET", b"a", b"1"]);
+    let bad_at = content.len();
+    content.extend(b"garbage in the middle\r\n");
+    content.extend(common::encode(&[b"SET", b"b", b"2"]));
+    assert_refused("aof-corrupt", &content, bad_at, "expected '*'");
+}
+
 /// A bulk header claiming 10^14 bytes is corruption: refused with its
 /// offset, exit 1, the file untouched, and nothing of that size allocated.
 #[test]
 fn absurd_bulk_claim_in_the_aof_is_corruption_not_an_allocation() {
-    let dir = tmpdir("aof-claim");
-    let path = dir.join("data.aof");
     let mut content = common::encode(&[b"SET", b"a", b"1"]);
     let bad_at = content.len();
     content.extend(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$100000000000000\r\nxyz\r\n");
-    std::fs::write(&path, &content).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_miniredis"))
-        .args(["--port", "0", "--aof", path.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(&format!("offset {bad_at} ")) && err.contains("invalid bulk length"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        content,
-        "the file is untouched"
-    );
-    let _ = std::fs::remove_dir_all(dir);
+    assert_refused("aof-claim", &content, bad_at, "invalid bulk length");
 }
 
 /// Many big values load whole and in order (each is sliced in place from
