@@ -28,6 +28,17 @@ impl Server {
         }
     }
 
+    /// Load the RDB file into the (empty) databases: startup and DEBUG
+    /// RELOAD.
+    pub fn rdb_load(&mut self) -> Result<crate::persistence::snapshot::Loaded, String> {
+        let (path, lim) = (self.rdb_path(), self.load_limits());
+        let now = crate::util::time::mstime();
+        let loaded = crate::persistence::snapshot::load(&mut self.dbs, &path, &lim, now)?;
+        self.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
+        self.persist.rdb_last_load_keys_expired = loaded.expired as u64;
+        Ok(loaded)
+    }
+
     /// SAVE: write the dataset from the loop.
     pub fn rdb_save(&mut self) -> std::io::Result<usize> {
         let now = crate::util::time::mstime();

@@ -181,6 +181,49 @@ impl Server {
         Ok(removed)
     }
 
+    /// How many databases there are.
+    pub fn db_count(&self) -> usize {
+        self.dbs.len()
+    }
+
+    /// A database, to read whole (KEYS, SCAN, RANDOMKEY, DBSIZE).
+    pub fn db(&self, db: usize) -> &crate::db::Db {
+        &self.dbs[db]
+    }
+
+    /// A key's object as stored: no expiry check, no stats (a command
+    /// looking again at what it just wrote).
+    pub fn peek(&self, db: usize, key: &[u8]) -> Option<&Object> {
+        self.dbs[db].dict.get(key)
+    }
+
+    /// `peek` for writing.
+    pub fn peek_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
+        self.dbs[db].get_mut(key)
+    }
+
+    /// Empty one database (FLUSHDB): every WATCH on a key it held fails
+    /// first. Returns how many keys went.
+    pub fn flush_db(&mut self, db: usize) -> usize {
+        self.touch_all_watched_in_db(db, None);
+        self.dbs[db].flush()
+    }
+
+    /// Empty every database (FLUSHALL, DEBUG RELOAD).
+    pub fn flush_all(&mut self) -> usize {
+        (0..self.dbs.len()).map(|db| self.flush_db(db)).sum()
+    }
+
+    /// Swap two databases (SWAPDB): WATCHes on either fail as Redis's
+    /// touchAllWatchedKeysInDb decides, and waiters on keys that now hold
+    /// what they wait for are readied.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.touch_all_watched_in_db(a, Some(b));
+        self.touch_all_watched_in_db(b, Some(a));
+        self.dbs.swap(a, b);
+        self.signal_swapped_dbs(a, b);
+    }
+
     /// Remove a key and its TTL, no questions asked (Redis's dbDelete): the
     /// caller has looked it up, and announces and signals what it did.
     /// The one place a deletion from a command happens (lazy freeing will

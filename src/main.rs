@@ -179,12 +179,9 @@ fn main() -> ExitCode {
     server.config_file = config_file;
     // Startup data: the AOF if it is on, else the RDB.
     if !server.config.appendonly && server.rdb_path().exists() {
-        let (path, lim) = (server.rdb_path(), server.load_limits());
-        let now = miniredis::util::time::mstime();
-        match miniredis::persistence::snapshot::load(&mut server.dbs, &path, &lim, now) {
+        let path = server.rdb_path();
+        match server.rdb_load() {
             Ok(loaded) => {
-                server.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
-                server.persist.rdb_last_load_keys_expired = loaded.expired as u64;
                 println!(
                     "RDB: {} (loading {} keys)",
                     path.display(),

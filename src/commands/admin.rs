@@ -11,7 +11,7 @@ use crate::server::{Server, Shutdown, Stats};
 use crate::util::glob::string_match;
 
 pub fn dbsize_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    c.reply.int(s.dbs[c.db].len() as i64);
+    c.reply.int(s.db(c.db).len() as i64);
     Ok(())
 }
 
@@ -26,18 +26,14 @@ fn parse_flush_flags(c: &Client) -> CmdResult {
 
 pub fn flushdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
     parse_flush_flags(c)?;
-    s.touch_all_watched_in_db(c.db, None);
-    s.dirty += s.dbs[c.db].flush() as u64;
+    s.dirty += s.flush_db(c.db) as u64;
     c.reply.ok();
     Ok(())
 }
 
 pub fn flushall_command(s: &mut Server, c: &mut Client) -> CmdResult {
     parse_flush_flags(c)?;
-    for db in 0..s.dbs.len() {
-        s.touch_all_watched_in_db(db, None);
-    }
-    let removed: usize = s.dbs.iter_mut().map(|d| d.flush()).sum();
+    let removed = s.flush_all();
     s.dirty += removed as u64 + 1;
     // As Redis: with save points set, FLUSHALL leaves an empty RDB behind.
     if !s.save_points().is_empty() && s.bgsave.is_none() {
@@ -60,7 +56,7 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     let a = parse(&c.argv[1], "ERR invalid first DB index")?;
     let b = parse(&c.argv[2], "ERR invalid second DB index")?;
-    let n = s.dbs.len() as i64;
+    let n = s.db_count() as i64;
     if a < 0 || a >= n || b < 0 || b >= n {
         return Err(DB_INDEX_ERR);
     }
@@ -71,10 +67,7 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.ok();
         return Ok(());
     }
-    s.touch_all_watched_in_db(a as usize, Some(b as usize));
-    s.touch_all_watched_in_db(b as usize, Some(a as usize));
-    s.dbs.swap(a as usize, b as usize);
-    s.signal_swapped_dbs(a as usize, b as usize);
+    s.swap_dbs(a as usize, b as usize);
     s.dirty += 1;
     c.reply.ok();
     Ok(())
@@ -156,14 +149,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.rdb_save()
             .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
         // A restore from disk invalidates every WATCH on what it replaces.
-        for db in 0..s.dbs.len() {
-            s.touch_all_watched_in_db(db, None);
-        }
-        for db in s.dbs.iter_mut() {
-            db.flush();
-        }
-        let (path, lim, now) = (s.rdb_path(), s.load_limits(), crate::util::time::mstime());
-        crate::persistence::snapshot::load(&mut s.dbs, &path, &lim, now).map_err(|e| {
+        s.flush_all();
+        s.rdb_load().map_err(|e| {
             ReplyError::owned(format!("ERR Error trying to load the RDB dump: {e}"))
         })?;
         c.reply.ok();

@@ -61,7 +61,7 @@ pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn select_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let id = super::args::parse_i32(&c.argv[1])?;
-    if id < 0 || id as usize >= s.dbs.len() {
+    if id < 0 || id as usize >= s.db_count() {
         return Err(DB_INDEX_ERR);
     }
     c.db = id as usize;

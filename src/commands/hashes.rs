@@ -48,7 +48,7 @@ fn hash_or_create<'a>(
     if !exists {
         s.db_add(db, key, Value::Hash(Arc::new(Hash::default())));
     }
-    match s.dbs[db].get_mut(key).map(|o| &mut o.value) {
+    match s.peek_mut(db, key).map(|o| &mut o.value) {
         Some(Value::Hash(h)) => Ok(Arc::make_mut(h)),
         _ => Err(WRONGTYPE_ERR),
     }

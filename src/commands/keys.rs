@@ -58,7 +58,7 @@ pub fn type_command(s: &mut Server, c: &mut Client) -> CmdResult {
 pub fn keys_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let pattern = &c.argv[1];
     let all = pattern.as_slice() == b"*";
-    let db = &s.dbs[c.db];
+    let db = s.db(c.db);
     let now = s.now_ms;
     let d = c.reply.deferred();
     let mut n = 0;
@@ -76,7 +76,7 @@ pub fn scan_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut cursor = parse_scan_cursor(&c.argv[1])?;
     let opts = parse_scan_opts(&c.argv, 2, true)?;
     let mut keys: Vec<Vec<u8>> = Vec::new();
-    let dict = &s.dbs[c.db].dict;
+    let dict = &s.db(c.db).dict;
     let mut maxiter = opts.count.saturating_mul(10);
     loop {
         cursor = dict.scan(cursor, |e| keys.push(e.key.to_vec()));
@@ -118,7 +118,7 @@ pub fn scan_command(s: &mut Server, c: &mut Client) -> CmdResult {
 pub fn randomkey_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut tries = 0;
     loop {
-        match s.dbs[c.db].random_key(s.now_ms) {
+        match s.db(c.db).random_key(s.now_ms) {
             None => {
                 c.reply.null();
                 return Ok(());
@@ -183,7 +183,7 @@ pub fn renamenx_command(s: &mut Server, c: &mut Client) -> CmdResult {
 /// A database number argument: an int, then in range.
 fn parse_db_index(s: &Server, arg: &[u8]) -> Result<usize, ReplyError> {
     let id = super::args::parse_i32(arg)?;
-    if id < 0 || id as usize >= s.dbs.len() {
+    if id < 0 || id as usize >= s.db_count() {
         return Err(DB_INDEX_ERR);
     }
     Ok(id as usize)
@@ -222,7 +222,7 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.db_delete(dst_db, dst);
     }
     s.db_add(dst_db, dst, obj.value);
-    if let Some(o) = s.dbs[dst_db].get_mut(dst) {
+    if let Some(o) = s.peek_mut(dst_db, dst) {
         o.unshared = true;
     }
     if let Some(t) = ttl {

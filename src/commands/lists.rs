@@ -48,8 +48,7 @@ pub fn list_has_items(s: &mut Server, db: usize, key: &[u8]) -> bool {
 /// Delete the key if its list is now empty (Redis never keeps empty
 /// lists), with its `del` event.
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) {
-    if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::List(l) if l.is_empty()))
-    {
+    if matches!(s.peek(db, key), Some(o) if matches!(&o.value, Value::List(l) if l.is_empty())) {
         s.db_delete(db, key);
         s.notify_keyspace_event(notify::GENERIC, "del", key, db);
     }
@@ -65,7 +64,7 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
     if created {
         s.db_add(db, key, Value::List(Arc::new(List::new())));
     }
-    let len = match s.dbs[db].get_mut(key).map(|o| &mut o.value) {
+    let len = match s.peek_mut(db, key).map(|o| &mut o.value) {
         Some(Value::List(l)) => {
             let l = Arc::make_mut(l);
             for it in items {
@@ -686,7 +685,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     let Some(state) = c.bstate.clone() else {
         return;
     };
-    if state.db >= s.dbs.len() {
+    if state.db >= s.db_count() {
         return;
     }
     let db = state.db;

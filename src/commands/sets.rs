@@ -40,7 +40,7 @@ fn write_set<'a>(
 
 /// The set stored at a key already checked to hold one.
 fn stored_set<'a>(s: &'a Server, db: usize, key: &[u8]) -> Option<&'a Set> {
-    match s.dbs[db].dict.get(key).map(|o| &o.value) {
+    match s.peek(db, key).map(|o| &o.value) {
         Some(Value::Set(set)) => Some(set),
         _ => None,
     }
@@ -66,7 +66,7 @@ pub fn sadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if !exists {
         s.db_add(db, key, Value::Set(Arc::new(Set::new_for(&c.argv[2]))));
     }
-    let Some(Value::Set(set)) = s.dbs[db].get_mut(key).map(|o| &mut o.value) else {
+    let Some(Value::Set(set)) = s.peek_mut(db, key).map(|o| &mut o.value) else {
         return Err(WRONGTYPE_ERR);
     };
     let set = Arc::make_mut(set);

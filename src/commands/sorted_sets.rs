@@ -61,8 +61,7 @@ fn check_zset(s: &mut Server, db: usize, key: &[u8]) -> Result<bool, ReplyError>
 
 /// Redis never keeps an empty sorted set: the key goes, with its `del`.
 fn delete_if_empty(s: &mut Server, db: usize, key: &[u8]) -> bool {
-    if matches!(s.dbs[db].dict.get(key), Some(o) if matches!(&o.value, Value::ZSet(z) if z.is_empty()))
-    {
+    if matches!(s.peek(db, key), Some(o) if matches!(&o.value, Value::ZSet(z) if z.is_empty())) {
         s.db_delete(db, key);
         s.notify_keyspace_event(notify::GENERIC, "del", key, db);
         return true;
@@ -955,7 +954,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     let BlockOp::ZPop { max, count } = state.op else {
         return;
     };
-    if state.db >= s.dbs.len() {
+    if state.db >= s.db_count() {
         return;
     }
     let db = state.db;
