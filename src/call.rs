@@ -219,6 +219,7 @@ impl Server {
             self.prop.top_command = spec.name;
         }
         self.prop.depth += 1;
+        self.reply_pos = Some((c.slot, c.reply.buf.len()));
         let result: CmdResult = (spec.handler)(self, c);
         self.prop.depth -= 1;
         let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
@@ -238,6 +239,9 @@ impl Server {
         if self.dirty != dirty_before {
             self.propagate_command(c.db, &c.argv);
         }
+        // Pushes from here on (the unit's propagation publishes nothing,
+        // but an EXEC's next command notes its own position).
+        self.reply_pos = Some((c.slot, c.reply.buf.len()));
         self.prop.prevent_cmd = outer_prevent;
         self.prop.cmd_db = outer_db;
         // The outermost call sends out what its unit queued (Redis's

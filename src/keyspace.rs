@@ -181,6 +181,13 @@ impl Server {
         Ok(removed)
     }
 
+    /// The running command wrote part of its reply before the events that
+    /// follow (Redis's order for LPOP, HSET, ZADD...): they land after it.
+    #[inline]
+    pub fn note_reply(&mut self, c: &crate::client::Client) {
+        self.reply_pos = Some((c.slot, c.reply.buf.len()));
+    }
+
     /// How many databases there are.
     pub fn db_count(&self) -> usize {
         self.dbs.len()

@@ -150,6 +150,10 @@ pub struct Server {
     pub prop: crate::propagate::Propagation,
     /// Pub/sub messages for clients out of the slab while they run.
     pub deferred_pushes: Vec<crate::commands::pubsub::DeferredPush>,
+    /// Where the running client's reply stands, as last noted (`call`
+    /// notes it before the handler, handlers after a reply part Redis
+    /// writes before its events): pushes to that client land there.
+    pub reply_pos: Option<(usize, usize)>,
     pub pubsub: crate::commands::pubsub::PubSub,
     pub slowlog: crate::commands::introspection::Slowlog,
     /// Slots of MONITOR clients.
@@ -217,6 +221,7 @@ impl Server {
             cas_dirty: HashSet::new(),
             prop: Default::default(),
             deferred_pushes: Vec::new(),
+            reply_pos: None,
             pubsub: Default::default(),
             slowlog: Default::default(),
             monitors: Vec::new(),

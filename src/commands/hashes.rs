@@ -78,19 +78,26 @@ fn hset_generic(s: &mut Server, c: &mut Client, name: &str) -> Result<i64, Reply
         }
     }
     s.dirty += ((c.argv.len() - 2) / 2) as u64;
-    s.notify_keyspace_event(notify::HASH, "hset", &c.argv[1], c.db);
     Ok(created)
+}
+
+/// A hash event, after the reply as Redis sends it.
+fn notify_after_reply(s: &mut Server, c: &Client, event: &str) {
+    s.note_reply(c);
+    s.notify_keyspace_event(notify::HASH, event, &c.argv[1], c.db);
 }
 
 pub fn hset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let created = hset_generic(s, c, "hset")?;
     c.reply.int(created);
+    notify_after_reply(s, c, "hset");
     Ok(())
 }
 
 pub fn hmset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     hset_generic(s, c, "hmset")?;
     c.reply.ok();
+    notify_after_reply(s, c, "hset");
     Ok(())
 }
 
@@ -103,8 +110,8 @@ pub fn hsetnx_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     h.set(&c.argv[2], &c.argv[3], lim);
     s.dirty += 1;
-    s.notify_keyspace_event(notify::HASH, "hset", &c.argv[1], c.db);
     c.reply.int(1);
+    notify_after_reply(s, c, "hset");
     Ok(())
 }
 
@@ -134,8 +141,8 @@ pub fn hincrby_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let new = old.checked_add(incr).ok_or(OVERFLOW_ERR)?;
     h.set(&c.argv[2], new.to_string().as_bytes(), lim);
     s.dirty += 1;
-    s.notify_keyspace_event(notify::HASH, "hincrby", &c.argv[1], c.db);
     c.reply.int(new);
+    notify_after_reply(s, c, "hincrby");
     Ok(())
 }
 
@@ -160,7 +167,6 @@ pub fn hincrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let text = new.to_human_string();
     h.set(&c.argv[2], text.as_bytes(), lim);
     s.dirty += 1;
-    s.notify_keyspace_event(notify::HASH, "hincrbyfloat", &c.argv[1], c.db);
     // Float arithmetic is logged as its result, as Redis does.
     s.propagate_as(vec![
         b"HSET".to_vec(),
@@ -169,6 +175,7 @@ pub fn hincrbyfloat_command(s: &mut Server, c: &mut Client) -> CmdResult {
         text.clone().into_bytes(),
     ]);
     c.reply.bulk(text.as_bytes());
+    notify_after_reply(s, c, "hincrbyfloat");
     Ok(())
 }
 

@@ -320,19 +320,22 @@ fn expire_generic(
         c.reply.int(0);
         return Ok(());
     }
+    s.dirty += 1;
     if when <= s.now_ms {
         s.delete_for_past_expiry(c.db, key);
+        c.reply.int(1);
     } else {
         s.set_expire(c.db, key, when);
-        s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
         s.propagate_as(vec![
             b"PEXPIREAT".to_vec(),
             key.clone(),
             when.to_string().into_bytes(),
         ]);
+        // Redis answers before it announces the new TTL.
+        c.reply.int(1);
+        s.note_reply(c);
+        s.notify_keyspace_event(notify::GENERIC, "expire", key, c.db);
     }
-    s.dirty += 1;
-    c.reply.int(1);
     Ok(())
 }
 

@@ -78,9 +78,14 @@ fn push_items(s: &mut Server, db: usize, key: &[u8], items: &[Vec<u8>], end: End
         _ => 0,
     };
     s.dirty += items.len() as u64;
+    len
+}
+
+/// The list event of a push at `end` (the caller sends it where Redis
+/// does: after the reply for LPUSH, before it for LMOVE's destination).
+fn notify_push(s: &mut Server, db: usize, key: &[u8], end: End) {
     let event = if end == End::Head { "lpush" } else { "rpush" };
     s.notify_keyspace_event(notify::LIST, event, key, db);
-    len
 }
 
 fn pop(l: &mut List, end: End) -> Option<Sds> {
@@ -120,6 +125,8 @@ fn push_generic(s: &mut Server, c: &mut Client, end: End, only_existing: bool) -
     }
     let len = push_items(s, c.db, &c.argv[1], &c.argv[2..], end);
     c.reply.int(len as i64);
+    s.note_reply(c);
+    notify_push(s, c.db, &c.argv[1], end);
     Ok(())
 }
 
@@ -217,6 +224,7 @@ fn pop_generic(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
             s.dirty += 1;
         }
     }
+    s.note_reply(c);
     s.notify_keyspace_event(notify::LIST, pop_event(end), key, c.db);
     delete_if_empty(s, c.db, key);
     Ok(())
@@ -252,6 +260,7 @@ fn mpop_first(
         let n = count.min(l.len());
         pop_range_reply(&mut c.reply, l, end, n);
         s.dirty += n as u64;
+        s.note_reply(c);
         s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
         s.propagate_as(vec![
@@ -349,8 +358,9 @@ pub fn lset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let i = l.resolve_index(index).ok_or(OUT_OF_RANGE_ERR)?;
     l.set(i, &c.argv[3]);
     s.dirty += 1;
-    s.notify_keyspace_event(notify::LIST, "lset", &c.argv[1], c.db);
     c.reply.ok();
+    s.note_reply(c);
+    s.notify_keyspace_event(notify::LIST, "lset", &c.argv[1], c.db);
     Ok(())
 }
 
@@ -541,7 +551,9 @@ fn lmove_generic(
     // lands on the same list, which never went).
     let v = e.to_vec();
     push_items(s, c.db, dst, std::slice::from_ref(&v), to);
+    notify_push(s, c.db, dst, to);
     c.reply.bulk(&v);
+    s.note_reply(c);
     s.notify_keyspace_event(notify::LIST, pop_event(from), src, c.db);
     delete_if_empty(s, c.db, src);
     s.propagate_as(vec![
@@ -589,6 +601,7 @@ fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
         c.reply.bulk(&key);
         c.reply.bulk(&e);
         s.dirty += 1;
+        s.note_reply(c);
         s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
         s.propagate_as(vec![pop_name(end).to_vec(), key]);
@@ -691,6 +704,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
     let db = state.db;
     let saved_db = c.db;
     c.db = db;
+    s.note_reply(c);
     // Served outside `call`: what it does is one execution unit, sent
     // out below (Redis's afterCommand on the receiver).
     s.prop.cmd_db = db;
@@ -703,6 +717,7 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
                     c.reply.bulk(key);
                     c.reply.bulk(&e);
                     s.dirty += 1;
+                    s.note_reply(c);
                     s.notify_keyspace_event(notify::LIST, pop_event(*end), key, db);
                     delete_if_empty(s, db, key);
                     s.propagate_as(vec![pop_name(*end).to_vec(), key.to_vec()]);

@@ -187,6 +187,9 @@ fn write_pmessage(r: &mut ReplyBuf, pat: &[u8], ch: &[u8], msg: &[u8]) {
 /// runs a command (or is being served): delivered right after that.
 pub struct DeferredPush {
     pub slot: usize,
+    /// Where in the running client's reply buffer Redis would have written
+    /// it (the reply position last noted), so it lands there, not after.
+    pub pos: Option<usize>,
     pub pattern: Option<Vec<u8>>,
     pub channel: Vec<u8>,
     pub message: Vec<u8>,
@@ -223,8 +226,10 @@ fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: 
         pubsub,
         pending_writes,
         deferred_pushes,
+        reply_pos,
         ..
     } = s;
+    let pos = *reply_pos;
     let mut receivers = 0;
     let mut deliver = |slot: usize, pat: Option<&[u8]>| {
         receivers += 1;
@@ -235,6 +240,7 @@ fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: 
         let defer = |q: &mut Vec<DeferredPush>| {
             q.push(DeferredPush {
                 slot,
+                pos: pos.filter(|&(s, _)| s == slot).map(|(_, p)| p),
                 pattern: pat.map(<[u8]>::to_vec),
                 channel: ch.to_vec(),
                 message: msg.to_vec(),
@@ -295,12 +301,22 @@ pub fn deliver_deferred_pushes(s: &mut Server, c: &mut Client) {
 #[inline(never)]
 fn deliver_deferred_to(s: &mut Server, c: &mut Client) {
     let mut rest = Vec::new();
+    // Bytes already inserted, so later positions shift by as much.
+    let mut shift = 0;
     for p in std::mem::take(&mut s.deferred_pushes) {
-        if p.slot == c.slot {
-            p.write(&mut c.reply);
-        } else {
+        if p.slot != c.slot {
             rest.push(p);
+            continue;
         }
+        let mut frame = ReplyBuf::new();
+        frame.resp = c.reply.resp;
+        p.write(&mut frame);
+        let len = c.reply.buf.len();
+        let at = p
+            .pos
+            .map_or(len, |pos| (pos + shift).clamp(c.reply.sent, len));
+        c.reply.buf.splice(at..at, frame.buf.iter().copied());
+        shift += frame.buf.len();
     }
     s.deferred_pushes = rest;
 }
@@ -318,6 +334,7 @@ pub fn deliver_all_deferred_pushes(s: &mut Server) {
 fn deliver_all_deferred(s: &mut Server) {
     for p in std::mem::take(&mut s.deferred_pushes) {
         if let Some(Some(sub)) = s.clients.get_mut(p.slot) {
+            // (Left over from a serve: no position applies any more.)
             p.write(&mut sub.reply);
             if !sub.pending_write {
                 sub.pending_write = true;

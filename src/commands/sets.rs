@@ -201,15 +201,17 @@ pub fn spop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let popped = set.pop_random(1);
     let emptied = set.is_empty();
     s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
-    if emptied {
-        s.db_delete(db, &c.argv[1]);
-        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
-    }
     s.dirty += 1;
     propagate_srem(s, &c.argv[1], &popped);
     match popped.first() {
         Some(m) => c.reply.bulk(m),
         None => c.reply.null(),
+    }
+    if emptied {
+        // The key goes after the reply, as in Redis.
+        s.note_reply(c);
+        s.db_delete(db, &c.argv[1]);
+        s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
     }
     Ok(())
 }
@@ -229,8 +231,9 @@ fn spop_with_count(s: &mut Server, c: &mut Client) -> CmdResult {
     if count >= set.len() as u64 {
         // The whole set, answered as Redis does: through a SUNION of it.
         let all = union_of(&[Some(&*set)], max);
-        reply_set(&mut c.reply, &all);
         s.notify_keyspace_event(notify::SET, "spop", &c.argv[1], db);
+        reply_set(&mut c.reply, &all);
+        s.note_reply(c);
         s.db_delete(db, &c.argv[1]);
         s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], db);
         s.dirty = s.dirty.wrapping_add(count);
@@ -345,22 +348,34 @@ fn check_sets(s: &mut Server, c: &Client, from: usize, to: usize) -> Result<Vec<
 
 /// Store a computed set at `dst` (dropping its TTL), or delete `dst` when
 /// the result is empty; reply with the stored size.
-fn store_result(s: &mut Server, c: &mut Client, dst: usize, result: Set) {
+/// Events come after the reply, as Redis sends them, but for SINTERSTORE
+/// with a missing source (`early_del`), whose `del` goes first.
+fn store_result(s: &mut Server, c: &mut Client, dst: usize, result: Set, early_del: bool) {
     let n = result.len();
     if n > 0 {
         s.set_key(c.db, &c.argv[dst], Value::Set(Arc::new(result)), false);
         s.dirty += 1;
+        c.reply.int(n as i64);
+        s.note_reply(c);
         let event = match c.argv[0].to_ascii_lowercase().as_slice() {
             b"sinterstore" => "sinterstore",
             b"sunionstore" => "sunionstore",
             _ => "sdiffstore",
         };
         s.notify_keyspace_event(notify::SET, event, &c.argv[dst], c.db);
-    } else if s.delete_key(c.db, &c.argv[dst]) {
+        return;
+    }
+    if !early_del {
+        c.reply.int(0);
+        s.note_reply(c);
+    }
+    if s.delete_key(c.db, &c.argv[dst]) {
         s.dirty += 1;
         s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[dst], c.db);
     }
-    c.reply.int(n as i64);
+    if early_del {
+        c.reply.int(0);
+    }
 }
 
 /// SINTER, SINTERSTORE, SINTERCARD, SMEMBERS (Redis's
@@ -377,7 +392,7 @@ fn sinter_generic(
     let present = check_sets(s, c, from, to)?;
     if present.iter().any(|p| !p) {
         if let Some(d) = dst {
-            store_result(s, c, d, Set::default());
+            store_result(s, c, d, Set::default(), true);
         } else if card.is_some() {
             c.reply.int(0);
         } else {
@@ -417,7 +432,7 @@ fn sinter_generic(
                 result.add_member(m, max);
             }
         }
-        store_result(s, c, d, result);
+        store_result(s, c, d, result, false);
         return Ok(());
     }
     let r = &mut c.reply;
@@ -502,7 +517,7 @@ fn sunion_diff_generic(
         }
     };
     match dst {
-        Some(d) => store_result(s, c, d, result),
+        Some(d) => store_result(s, c, d, result, false),
         None => reply_set(&mut c.reply, &result),
     }
     Ok(())

@@ -76,6 +76,8 @@ fn store_result(s: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
     if n > 0 {
         s.set_key(c.db, dst, Value::ZSet(Arc::new(z)), false);
         s.dirty += 1;
+        c.reply.int(n as i64);
+        s.note_reply(c);
         let event = match c.argv[0].to_ascii_lowercase().as_slice() {
             b"zunionstore" => "zunionstore",
             b"zinterstore" => "zinterstore",
@@ -83,9 +85,9 @@ fn store_result(s: &mut Server, c: &mut Client, dst: &[u8], z: ZSet) {
             _ => "zrangestore",
         };
         s.notify_keyspace_event(notify::ZSET, event, dst, c.db);
-        c.reply.int(n as i64);
     } else {
         c.reply.int(0);
+        s.note_reply(c);
         if s.delete_key(c.db, dst) {
             s.dirty += 1;
             s.notify_keyspace_event(notify::GENERIC, "del", dst, c.db);
@@ -408,10 +410,6 @@ fn zadd_generic(s: &mut Server, c: &mut Client, incr: bool) -> CmdResult {
             }
         }
         s.dirty += added + updated;
-        if added + updated > 0 {
-            let event = if f.incr { "zincr" } else { "zadd" };
-            s.notify_keyspace_event(notify::ZSET, event, &key, c.db);
-        }
     }
     if f.incr {
         if processed > 0 {
@@ -422,6 +420,12 @@ fn zadd_generic(s: &mut Server, c: &mut Client, incr: bool) -> CmdResult {
     } else {
         c.reply
             .int((if ch { added + updated } else { added }) as i64);
+    }
+    // Announced after the reply, as Redis does.
+    if added + updated > 0 {
+        s.note_reply(c);
+        let event = if f.incr { "zincr" } else { "zadd" };
+        s.notify_keyspace_event(notify::ZSET, event, &key, c.db);
     }
     Ok(())
 }
@@ -808,6 +812,14 @@ fn pop_and_reply(s: &mut Server, c: &mut Client, db: usize, key: &[u8], how: Pop
             r.array_len(n);
         }
     }
+    // Redis announces the pop between the reply's headers and its
+    // elements, and the key's deletion after the whole reply.
+    if n > 0 {
+        s.note_reply(c);
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        s.notify_keyspace_event(notify::ZSET, event, key, db);
+    }
+    let r = &mut c.reply;
     for (sc, m) in &popped {
         if nested {
             r.array_len(2);
@@ -816,10 +828,7 @@ fn pop_and_reply(s: &mut Server, c: &mut Client, db: usize, key: &[u8], how: Pop
         r.double(*sc);
     }
     s.dirty += n as u64;
-    if n > 0 {
-        let event = if max { "zpopmax" } else { "zpopmin" };
-        s.notify_keyspace_event(notify::ZSET, event, key, db);
-    }
+    s.note_reply(c);
     delete_if_empty(s, db, key);
     n
 }

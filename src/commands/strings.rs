@@ -136,6 +136,8 @@ fn set_generic(
             }
             None => c.reply.null(),
         }
+        // SET ... GET announces what it did after the old value.
+        s.note_reply(c);
     }
     let found = s.key_exists(c.db, key);
     if (a.nx && found) || (a.xx && !found) {
@@ -212,6 +214,7 @@ pub fn get_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn getset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     get_command(s, c)?;
+    s.note_reply(c);
     let value = Value::from_vec(c.argv[2].clone());
     s.set_key(c.db, &c.argv[1], value, false);
     s.dirty += 1;
@@ -231,6 +234,7 @@ pub fn getdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
             return Ok(());
         }
     }
+    s.note_reply(c);
     s.db_delete(c.db, &c.argv[1]);
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
@@ -250,6 +254,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
         None => None,
     };
     c.reply.bulk(&bytes);
+    s.note_reply(c);
     if let Some(when) = expire_at {
         if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
             s.delete_for_past_expiry(c.db, key);
