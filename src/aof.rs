@@ -525,7 +525,7 @@ mod tests {
         let loaded = r.unwrap();
         assert_eq!((loaded.commands, loaded.truncated_at), (14, None));
         assert_eq!(after, sample());
-        assert_eq!(server.dbs[0].dict.len(), 5 + 1);
+        assert_eq!(server.db(0).dict.len(), 5 + 1);
     }
 
     proptest! {

@@ -118,7 +118,7 @@ impl Server {
     /// create one where clients wait, as Redis's dbAdd signals).
     pub fn signal_if_list(&mut self, db: usize, key: &[u8]) {
         if !self.blocking_keys.is_empty()
-            && matches!(self.dbs[db].dict.get(key), Some(o) if matches!(o.value, crate::types::Value::List(_) | crate::types::Value::ZSet(_)))
+            && matches!(self.peek(db, key), Some(o) if matches!(o.value, crate::types::Value::List(_) | crate::types::Value::ZSet(_)))
         {
             self.signal_key_as_ready(db, key);
         }

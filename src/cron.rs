@@ -26,13 +26,7 @@ pub fn server_cron(server: &mut Server) {
 /// Active expiry, then table resizing and a millisecond of rehashing.
 fn databases_cron(server: &mut Server) {
     active_expire_cycle(server, CycleKind::Slow);
-    let start = Instant::now();
-    let budget = Duration::from_millis(1);
-    for db in server.dbs.iter_mut() {
-        db.dict.shrink_if_needed();
-        db.expires.shrink_if_needed();
-        while start.elapsed() < budget && (db.dict.rehash(100) | db.expires.rehash(100)) {}
-    }
+    server.resize_and_rehash(Instant::now() + Duration::from_millis(1));
 }
 
 /// Close clients idle longer than `timeout` seconds (0 = never).

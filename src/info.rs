@@ -393,7 +393,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
             }
             "keyspace" => {
                 f!("# Keyspace");
-                for (i, db) in server.dbs.iter().enumerate() {
+                for (i, db) in (0..server.db_count()).map(|i| (i, server.db(i))) {
                     if !db.is_empty() {
                         f!(
                             "db{}:keys={},expires={},avg_ttl={}",

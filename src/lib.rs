@@ -21,8 +21,6 @@ pub mod db;
 pub mod dict;
 pub mod event_loop;
 pub mod info;
-pub mod jobs;
-pub mod keyspace;
 pub mod notify;
 pub mod persistence;
 pub mod propagate;

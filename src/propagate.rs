@@ -135,7 +135,7 @@ impl Server {
     /// event, the key-modified signal, and DEL (or UNLINK under
     /// lazyfree-lazy-expire) propagated.
     pub fn delete_expired_key(&mut self, db: usize, key: &[u8]) {
-        self.dbs[db].delete(key);
+        self.db_delete(db, key);
         self.notify_keyspace_event(crate::notify::EXPIRED, "expired", key, db);
         self.signal_modified_key(db, key);
         let cmd = self.expire_deletion_command();

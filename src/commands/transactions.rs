@@ -107,7 +107,7 @@ impl Server {
         }
         // A key already expired when watched counts as absent, not as
         // "expired since": only a later expiry fails the EXEC.
-        let expired_now = self.dbs[c.db].key_is_expired(&entry.1, self.now_ms);
+        let expired_now = self.db(c.db).key_is_expired(&entry.1, self.now_ms);
         self.watched_keys
             .entry(entry.clone())
             .or_default()
@@ -138,7 +138,7 @@ impl Server {
                     .get(entry)
                     .and_then(|v| v.iter().find(|&&(slot, _)| slot == c.slot))
                     .is_some_and(|&(_, e)| e);
-                !expired_at_watch && self.dbs[entry.0].key_is_expired(&entry.1, now)
+                !expired_at_watch && self.db(entry.0).key_is_expired(&entry.1, now)
             })
     }
 
@@ -149,7 +149,7 @@ impl Server {
         if self.watched_keys.is_empty() {
             return;
         }
-        let exists = self.dbs[db].dict.contains_key(key);
+        let exists = self.db(db).dict.contains_key(key);
         if let Some(watchers) = self.watched_keys.get_mut(&(db, key.to_vec())) {
             for (slot, expired_at_watch) in watchers.iter_mut() {
                 if *expired_at_watch && !exists {
@@ -172,22 +172,34 @@ impl Server {
         // expired) is no change; a missing one replaced by an expired one
         // counts as expired at watch.
         let now = self.now_ms;
-        let Server {
-            watched_keys,
-            dbs,
-            cas_dirty,
-            ..
-        } = self;
-        for ((d, k), watchers) in watched_keys.iter_mut() {
-            if *d != db {
-                continue;
-            }
-            let exists_in_emptied = dbs[db].dict.contains_key(k);
-            let in_replaced = other.is_some_and(|o| dbs[o].dict.contains_key(k));
+        // What each watched key of `db` finds, read first (the databases
+        // are only read), then the watchers updated.
+        // (watched key, exists in `db`, exists in `other`, expired there)
+        type Found = ((usize, Vec<u8>), bool, bool, bool);
+        let found: Vec<Found> = self
+            .watched_keys
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|entry| {
+                let k = &entry.1;
+                let exists_in_emptied = self.db(db).dict.contains_key(k);
+                let in_replaced = other.is_some_and(|o| self.db(o).dict.contains_key(k));
+                let replaced_expired = other.is_some_and(|o| self.db(o).key_is_expired(k, now));
+                (
+                    entry.clone(),
+                    exists_in_emptied,
+                    in_replaced,
+                    replaced_expired,
+                )
+            })
+            .collect();
+        for (entry, exists_in_emptied, in_replaced, replaced_expired) in found {
             if !exists_in_emptied && !in_replaced {
                 continue;
             }
-            let replaced_expired = other.is_some_and(|o| dbs[o].key_is_expired(k, now));
+            let Some(watchers) = self.watched_keys.get_mut(&entry) else {
+                continue;
+            };
             for (slot, expired_at_watch) in watchers.iter_mut() {
                 if *expired_at_watch {
                     if !in_replaced {
@@ -200,7 +212,7 @@ impl Server {
                     *expired_at_watch = true;
                     continue;
                 }
-                cas_dirty.insert(*slot);
+                self.cas_dirty.insert(*slot);
             }
         }
     }

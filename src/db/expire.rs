@@ -61,7 +61,7 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
         }
     };
     st.timelimit_exit = false;
-    let ndbs = server.dbs.len();
+    let ndbs = server.db_count();
     let (mut total_sampled, mut total_expired) = (0usize, 0usize);
     let mut expired_keys: Vec<Vec<u8>> = Vec::new();
     'dbs: for _ in 0..ndbs {
@@ -70,7 +70,7 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
         let mut iteration = 0u64;
         loop {
             let now = crate::util::time::mstime();
-            let db = &mut server.dbs[dbid];
+            let db = server.db_mut(dbid);
             let num = db.expires.len();
             if num == 0 {
                 db.avg_ttl = 0;
@@ -109,7 +109,7 @@ pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
             server.prop.no_multi = false;
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;
-                let db = &mut server.dbs[dbid];
+                let db = server.db_mut(dbid);
                 db.avg_ttl = if db.avg_ttl == 0 {
                     avg
                 } else {

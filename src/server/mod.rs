@@ -2,9 +2,10 @@
 //! readiness — databases, clients, config, stats — after Redis's server.h.
 //! Its behaviour is split along Redis's own files: the command path
 //! (`call.rs`, server.c's processCommand/call), the keyspace API
-//! (`keyspace.rs`, db.c), propagation (`propagate.rs`), notifications
-//! (`notify.rs`), WATCH (`commands/transactions.rs`, multi.c), background
-//! jobs (`jobs.rs`, rdb.c/aof.c's background halves), blocked clients
+//! (`server/keyspace.rs`, db.c: the only way to the private databases),
+//! propagation (`propagate.rs`), notifications (`notify.rs`), WATCH
+//! (`commands/transactions.rs`, multi.c), background jobs
+//! (`server/jobs.rs`, rdb.c/aof.c's background halves), blocked clients
 //! (`blocked.rs`, blocked.c).
 
 use crate::client::Client;
@@ -14,6 +15,11 @@ use crate::db::Db;
 use crate::util::time::mstime;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Instant;
+
+// The server's own halves: the keyspace API (the only code that touches
+// the databases) and the background jobs that snapshot them.
+mod jobs;
+mod keyspace;
 
 /// Per-command counters for INFO commandstats.
 #[derive(Default, Clone, Copy)]
@@ -86,7 +92,8 @@ pub enum Shutdown {
 pub struct Server {
     pub config: Config,
     pub config_file: Option<String>,
-    pub dbs: Vec<Db>,
+    /// The databases: reached through the keyspace API (keyspace.rs).
+    dbs: Vec<Db>,
     /// Clients by poll token; the one being served is taken out meanwhile.
     pub clients: Vec<Option<Client>>,
     pub commands: CommandTable,

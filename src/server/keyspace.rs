@@ -204,6 +204,24 @@ impl Server {
         self.dbs[db].dict.get(key)
     }
 
+    /// A database for the keyspace's own upkeep (the active expiry cycle
+    /// walks `expires` and keeps its cursor and averages there).
+    pub(crate) fn db_mut(&mut self, db: usize) -> &mut crate::db::Db {
+        &mut self.dbs[db]
+    }
+
+    /// Shrink tables that emptied and rehash incrementally until
+    /// `deadline` (the cron's millisecond, as Redis's databasesCron).
+    pub fn resize_and_rehash(&mut self, deadline: std::time::Instant) {
+        for db in self.dbs.iter_mut() {
+            db.dict.shrink_if_needed();
+            db.expires.shrink_if_needed();
+            while std::time::Instant::now() < deadline
+                && (db.dict.rehash(100) | db.expires.rehash(100))
+            {}
+        }
+    }
+
     /// `peek` for writing.
     pub fn peek_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
         self.dbs[db].get_mut(key)
