@@ -24,6 +24,12 @@ ELEMS=${ELEMS:-1000000}
 SECTIONS=${SECTIONS:-throughput,memory,bgsave,aof,rdb}
 AOF_REQUESTS=${AOF_REQUESTS:-100000}
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
+# PIN=1 (the default where taskset and 2+ CPUs exist): servers on CPU 0,
+# redis-benchmark on CPU 1, so the two never take turns on one core (on a
+# 2-core machine that turn-taking swings a ratio by +-20% between reruns).
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && echo 1 || echo 0)}
+on_server_cpu() { if [ "$PIN" = 1 ]; then exec taskset -c 0 "$@"; else exec "$@"; fi; }  # always run with &: exec keeps $! the server's pid
+on_bench_cpu() { if [ "$PIN" = 1 ]; then taskset -c 1 "$@"; else "$@"; fi; }
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -40,10 +46,10 @@ wait_ready() { # port
 start_servers() {
   mkdir -p "$WORK/mr" "$WORK/rd"
   MR_PORT=$(free_port)
-  "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" >/dev/null 2>"$WORK/mr.err" &
+  on_server_cpu "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" >/dev/null 2>"$WORK/mr.err" &
   MR_PID=$!; PIDS+=("$MR_PID")
   RD_PORT=$(free_port)
-  redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
+  on_server_cpu redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
   RD_PID=$!; PIDS+=("$RD_PID")
   wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
 }
@@ -97,7 +103,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
       redis-cli -p "$port" FLUSHALL >/dev/null
-      redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$TESTS" --csv 2>/dev/null \
+      on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$TESTS" --csv 2>/dev/null \
         | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" 'BEGIN{OFS="\t"} {print w, p, $1, $2}' >> "$WORK/results"
     done
   done
@@ -136,7 +142,7 @@ for round in $(seq 1 "$ROUNDS"); do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
       for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello"; do
         name=${spec%%:*}; cmd=${spec#*:}
-        rps=$(redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
+        rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
         printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"
       done
     done
