@@ -1466,27 +1466,13 @@ fn gen_wide_zset(r: &mut Rng) -> Step {
             r.pick(&["1", "3", "50", "0"])
         ]),
         9 | 10 => {
-            let mut c = if r.chance(50) {
-                sv!["ZRANGE", &k, idx(r), idx(r)]
-            } else {
-                sv![
-                    "ZRANGE",
-                    &k,
-                    r.pick(SCORE_BOUNDS),
-                    r.pick(SCORE_BOUNDS),
-                    "BYSCORE"
-                ]
-            };
-            if r.chance(30) {
-                c.push("REV".into());
-            }
-            if c.len() == 5 && r.chance(40) {
-                c.extend(sv![
-                    "LIMIT",
-                    r.pick(&["0", "2", "-1"]),
-                    r.pick(&["1", "5", "-1"])
-                ]);
-            }
+            let ranks = (idx(r), idx(r));
+            let mut c = zrange_args(
+                r,
+                sv!["ZRANGE", &k],
+                ranks,
+                (&["0", "2", "-1"], &["1", "5", "-1"]),
+            );
             if r.chance(40) {
                 c.push("WITHSCORES".into());
             }
@@ -1537,28 +1523,13 @@ fn gen_wide_zset(r: &mut Rng) -> Step {
             }
         }
         16 | 17 => {
-            let mut c = if r.chance(50) {
-                sv!["ZRANGESTORE", &k2, &k, idx(r), idx(r)]
-            } else {
-                sv![
-                    "ZRANGESTORE",
-                    &k2,
-                    &k,
-                    r.pick(SCORE_BOUNDS),
-                    r.pick(SCORE_BOUNDS),
-                    "BYSCORE"
-                ]
-            };
-            if r.chance(30) {
-                c.push("REV".into());
-            }
-            if c.len() == 6 && r.chance(40) {
-                c.extend(sv![
-                    "LIMIT",
-                    r.pick(&["0", "1"]),
-                    r.pick(&["3", "-1", "200"])
-                ]);
-            }
+            let ranks = (idx(r), idx(r));
+            let c = zrange_args(
+                r,
+                sv!["ZRANGESTORE", &k2, &k],
+                ranks,
+                (&["0", "1"], &["3", "-1", "200"]),
+            );
             exact(c)
         }
         18 => {
@@ -3096,4 +3067,31 @@ fn generator_multi_client() {
         "only {} replies compared",
         w.p.checked
     );
+}
+
+/// ZRANGE/ZRANGESTORE arguments after `head` (the command and its keys):
+/// a rank range or a BYSCORE range, maybe REV, and for BYSCORE maybe a
+/// LIMIT drawn from `limits` (offsets, counts).
+/// `ranks` is a rank range to use when no BYSCORE range is drawn. LIMIT is
+/// drawn only when three arguments followed `head` (a BYSCORE range
+/// without REV, or a rank range with REV, whose LIMIT Redis refuses).
+fn zrange_args(
+    r: &mut Rng,
+    mut head: Vec<String>,
+    ranks: (String, String),
+    limits: (&[&str], &[&str]),
+) -> Vec<String> {
+    let base = head.len();
+    if r.chance(50) {
+        head.extend([ranks.0, ranks.1]);
+    } else {
+        head.extend(sv![r.pick(SCORE_BOUNDS), r.pick(SCORE_BOUNDS), "BYSCORE"]);
+    }
+    if r.chance(30) {
+        head.push("REV".into());
+    }
+    if head.len() == base + 3 && r.chance(40) {
+        head.extend(sv!["LIMIT", r.pick(limits.0), r.pick(limits.1)]);
+    }
+    head
 }
