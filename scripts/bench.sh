@@ -13,6 +13,9 @@
 #   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
 #        SECTIONS=throughput,memory,bgsave,aof,rdb (any subset)
 #        AOF_REQUESTS=100000 SMALL=200000 CUSTOM=0 (skip the zrank/zrange/publish tests)
+#        BASELINE=/path/to/older/miniredis: compare BINARY against that binary
+#        instead of redis-server (a change's regression check; the ratio column
+#        is then new/old, and SECTIONS defaults to throughput)
 set -euo pipefail
 
 BIN=${1:-./target/release/miniredis}
@@ -21,7 +24,10 @@ REQUESTS=${REQUESTS:-200000}
 KEYS=${KEYS:-1000000}
 TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,lrange_100,lrange_600}
 ELEMS=${ELEMS:-1000000}
+BASELINE=${BASELINE:-}
+if [ -n "$BASELINE" ]; then SECTIONS=${SECTIONS:-throughput}; fi
 SECTIONS=${SECTIONS:-throughput,memory,bgsave,aof,rdb}
+OTHER=${BASELINE:+baseline}; OTHER=${OTHER:-redis}  # the second column's name
 AOF_REQUESTS=${AOF_REQUESTS:-100000}
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 # PIN=1 (the default where taskset and 2+ CPUs exist): servers on CPU 0,
@@ -49,21 +55,26 @@ start_servers() {
   on_server_cpu "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" >/dev/null 2>"$WORK/mr.err" &
   MR_PID=$!; PIDS+=("$MR_PID")
   RD_PORT=$(free_port)
-  on_server_cpu redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
+  if [ -n "$BASELINE" ]; then
+    on_server_cpu "$BASELINE" --port "$RD_PORT" --save '' --appendonly no --dir "$WORK/rd" "$@" >/dev/null 2>"$WORK/rd.err" &
+  else
+    on_server_cpu redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
+  fi
   RD_PID=$!; PIDS+=("$RD_PID")
   wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
 }
 
 # The medians of a results file (who, -P, test, rps rows) and their ratios.
 summarize() { # file
-  python3 - "$1" <<'PY'
+  python3 - "$1" "$OTHER" <<'PY'
 import sys, statistics
+other = sys.argv[2]
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 data = {}
 for who, p, test, rps in rows:
     data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
 print()
-print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {'redis rps':>12} {'ratio':>7}")
+print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {other + ' rps':>12} {'ratio':>7}")
 worst = None
 for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
     m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
@@ -71,7 +82,7 @@ for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1]
     worst = ratio if worst is None else min(worst, ratio)
     print(f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}")
 if worst is not None:
-    print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster)")
+    print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster than {other})")
 PY
 }
 
@@ -92,7 +103,8 @@ stop_servers() {
 }
 
 start_servers
-echo "bench: miniredis $("$BIN" --version) on $MR_PORT (pid $MR_PID), $(redis-server --version | cut -d' ' -f1-3) on $RD_PORT (pid $RD_PID)"
+if [ -n "$BASELINE" ]; then other_version="baseline $("$BASELINE" --version) ($BASELINE)"; else other_version=$(redis-server --version | cut -d' ' -f1-3); fi
+echo "bench: miniredis $("$BIN" --version) on $MR_PORT (pid $MR_PID), $other_version on $RD_PORT (pid $RD_PID)"
 echo "bench: sections $SECTIONS; $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, tests $TESTS"
 
 if want throughput; then

@@ -1,70 +1,125 @@
 //! Background I/O, after Redis's bio.c: one helper thread that runs the
-//! blocking fsync of the append-only file, so the event loop never waits on
-//! the disk under `appendfsync everysec`.
+//! blocking fsyncs of the append-only file (so the event loop never waits
+//! on the disk) and deletes files the AOF no longer needs (an unlink of a
+//! big file can take long on some filesystems).
 
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Sender, channel};
 
-/// A job for the fsync thread: sync `file`, then record that the first
-/// `upto` bytes are durable.
-struct FsyncJob {
-    file: Arc<File>,
-    upto: u64,
+enum Job {
+    /// Sync `file`, then record that its first `upto` bytes are durable
+    /// in `synced` (each file has its own counter: an fsync of a file the
+    /// AOF moved away from must not vouch for the new one).
+    Fsync {
+        file: Arc<File>,
+        upto: u64,
+        synced: Arc<AtomicU64>,
+        /// Counted in `in_progress` (the loop's own fsyncs, one at a time).
+        tracked: bool,
+    },
+    Unlink(PathBuf),
 }
 
-/// Handle to the fsync thread and what it reports back.
+/// Handle to the bio thread and what it reports back.
 pub struct Bio {
-    tx: Sender<FsyncJob>,
-    /// Bytes of the file known to be on disk.
-    pub synced: Arc<AtomicU64>,
+    tx: Sender<Job>,
     pub in_progress: Arc<AtomicBool>,
     /// Set if an fsync failed (INFO aof_last_write_status).
     pub failed: Arc<AtomicBool>,
+    /// Fsyncs done, for the event loop to notice without polling.
+    pub completed: Arc<AtomicU64>,
 }
 
 impl Bio {
-    pub fn start(initial_synced: u64) -> std::io::Result<Bio> {
-        let (tx, rx) = channel::<FsyncJob>();
-        let synced = Arc::new(AtomicU64::new(initial_synced));
+    /// Start the thread; `wake` runs after every fsync (the event loop's
+    /// waker, so replies waiting for that fsync leave at once).
+    pub fn start(wake: Option<Arc<dyn Fn() + Send + Sync>>) -> std::io::Result<Bio> {
+        let (tx, rx) = channel::<Job>();
         let in_progress = Arc::new(AtomicBool::new(false));
         let failed = Arc::new(AtomicBool::new(false));
-        let (s, p, f) = (synced.clone(), in_progress.clone(), failed.clone());
+        let completed = Arc::new(AtomicU64::new(0));
+        let (p, f, done) = (in_progress.clone(), failed.clone(), completed.clone());
         std::thread::Builder::new()
-            .name("bio_aof_fsync".into())
+            .name("bio_aof".into())
             .spawn(move || {
                 for job in rx {
-                    match job.file.sync_data() {
-                        Ok(()) => {
-                            s.fetch_max(job.upto, Ordering::SeqCst);
-                            f.store(false, Ordering::SeqCst);
+                    match job {
+                        Job::Fsync {
+                            file,
+                            upto,
+                            synced,
+                            tracked,
+                        } => {
+                            match file.sync_data() {
+                                Ok(()) => {
+                                    synced.fetch_max(upto, Ordering::SeqCst);
+                                    f.store(false, Ordering::SeqCst);
+                                }
+                                Err(e) => {
+                                    log::warn!("Background AOF fsync failed: {e}");
+                                    f.store(true, Ordering::SeqCst);
+                                }
+                            }
+                            if tracked {
+                                p.store(false, Ordering::SeqCst);
+                            }
+                            done.fetch_add(1, Ordering::SeqCst);
+                            if let Some(w) = wake.as_ref() {
+                                w();
+                            }
                         }
-                        Err(e) => {
-                            log::warn!("Background AOF fsync failed: {e}");
-                            f.store(true, Ordering::SeqCst);
+                        Job::Unlink(path) => {
+                            if let Err(e) = std::fs::remove_file(&path) {
+                                log::warn!("Can't remove {}: {e}", path.display());
+                            }
                         }
                     }
-                    p.store(false, Ordering::SeqCst);
                 }
             })?;
         Ok(Bio {
             tx,
-            synced,
             in_progress,
             failed,
+            completed,
         })
     }
 
     /// Queue an fsync unless one is already running. Returns whether queued.
-    pub fn fsync(&self, file: Arc<File>, upto: u64) -> bool {
+    pub fn fsync(&self, file: Arc<File>, upto: u64, synced: Arc<AtomicU64>) -> bool {
         if self.in_progress.swap(true, Ordering::SeqCst) {
             return false;
         }
-        if self.tx.send(FsyncJob { file, upto }).is_err() {
+        let job = Job::Fsync {
+            file,
+            upto,
+            synced,
+            tracked: true,
+        };
+        if self.tx.send(job).is_err() {
             self.in_progress.store(false, Ordering::SeqCst);
             return false;
         }
         true
+    }
+
+    /// Sync a file the AOF is done with, then close it (Redis's
+    /// aof_background_fsync_and_close), even while another fsync runs.
+    pub fn fsync_and_close(&self, file: Arc<File>) {
+        let _ = self.tx.send(Job::Fsync {
+            file,
+            upto: 0,
+            synced: Arc::new(AtomicU64::new(0)),
+            tracked: false,
+        });
+    }
+
+    /// Delete a file in the background (Redis's bg_unlink).
+    pub fn unlink(&self, path: PathBuf) {
+        if self.tx.send(Job::Unlink(path.clone())).is_err() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }

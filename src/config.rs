@@ -58,6 +58,10 @@ pub struct Config {
     pub aof_use_rdb_preamble: bool,
     pub aof_load_truncated: bool,
     pub appendfsync_no_rewrite: bool,
+    pub aof_timestamp_enabled: bool,
+    /// `--aof PATH` (ours, not Redis's): one append-only file at PATH
+    /// instead of Redis 7.0's directory of files.
+    pub aof_file: Option<String>,
     pub pidfile: String,
     pub supervised: String,
     /// "normal 0 0 0 slave ... pubsub 33554432 8388608 60", canonical bytes.
@@ -119,6 +123,8 @@ impl Default for Config {
             stop_writes_on_bgsave_error: true,
             aof_use_rdb_preamble: true,
             aof_load_truncated: true,
+            aof_timestamp_enabled: false,
+            aof_file: None,
             appendfsync_no_rewrite: false,
             pidfile: String::new(),
             supervised: "no".into(),
@@ -138,6 +144,23 @@ pub struct ConfigEntry {
     pub mutable: bool,
     pub get: Getter,
     pub set: Setter,
+}
+
+/// Redis 7.0 keeps the AOF's names plain file names (isValidAOFfilename,
+/// isValidAOFdirname).
+fn valid_aof_name(v: &str, what: &str) -> Result<String, String> {
+    if v.is_empty() {
+        return Err(format!("{what} can't be empty"));
+    }
+    if v.contains('/') || v.contains('\\') {
+        let just = if what == "appenddirname" {
+            "dirname"
+        } else {
+            "filename"
+        };
+        return Err(format!("{what} can't be a path, just a {just}"));
+    }
+    Ok(v.to_string())
 }
 
 fn yes_no(b: bool) -> String {
@@ -396,13 +419,13 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "appendfilename",
         false,
         |c| c.appendfilename.clone(),
-        |c, v| c.appendfilename = one(v)?.to_string()
+        |c, v| c.appendfilename = valid_aof_name(one(v)?, "appendfilename")?
     ),
     entry!(
         "appenddirname",
         false,
         |c| c.appenddirname.clone(),
-        |c, v| c.appenddirname = one(v)?.to_string()
+        |c, v| c.appenddirname = valid_aof_name(one(v)?, "appenddirname")?
     ),
     entry!("appendfsync", true, |c| c.appendfsync.clone(), |c, v| c
         .appendfsync =
@@ -532,6 +555,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| yes_no(c.aof_use_rdb_preamble),
         |c, v| c.aof_use_rdb_preamble = parse_bool(v)?
+    ),
+    entry!(
+        "aof-timestamp-enabled",
+        true,
+        |c| yes_no(c.aof_timestamp_enabled),
+        |c, v| c.aof_timestamp_enabled = parse_bool(v)?
     ),
     entry!(
         "aof-load-truncated",

@@ -49,16 +49,18 @@ fn client_timeouts(server: &mut Server) {
 /// Rewrite the AOF when it grew by auto-aof-rewrite-percentage since the
 /// last rewrite and is past auto-aof-rewrite-min-size.
 fn auto_aof_rewrite(server: &mut Server) {
-    let Some(aof) = server.aof.as_ref() else {
+    let Some(aof) = server.aof.as_ref().filter(|a| !a.wait_rewrite) else {
         return;
     };
     let perc = server.config.auto_aof_rewrite_percentage;
-    if perc == 0 || server.has_active_job() || aof.written < server.config.auto_aof_rewrite_min_size
+    if perc == 0
+        || server.has_active_job()
+        || aof.current_size <= server.config.auto_aof_rewrite_min_size
     {
         return;
     }
-    let base = server.aof_base_size.max(1);
-    let growth = (aof.written.saturating_sub(base)) * 100 / base;
+    let base = aof.base_size.max(1);
+    let growth = (aof.current_size * 100 / base).saturating_sub(100);
     if growth >= perc {
         log::info!("Starting automatic rewriting of AOF on {growth}% growth");
         let _ = server.start_aof_rewrite();

@@ -257,8 +257,8 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 );
                 f!("aof_last_cow_size:{}", server.persist.aof_last_cow_size);
                 if let Some(aof) = server.aof.as_ref() {
-                    f!("aof_current_size:{}", aof.written);
-                    f!("aof_base_size:{}", server.aof_base_size);
+                    f!("aof_current_size:{}", aof.current_size);
+                    f!("aof_base_size:{}", aof.base_size);
                     f!("aof_pending_rewrite:0");
                     f!("aof_buffer_length:{}", aof.buf.len());
                     f!("aof_pending_bio_fsync:0");

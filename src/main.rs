@@ -100,9 +100,8 @@ fn parse_args() -> Result<Option<(Config, Option<String>)>, StartError> {
     }
     for (name, args) in directives {
         if name == "aof" {
-            let path = args.join(" ");
             config.appendonly = true;
-            config.appendfilename = path;
+            config.aof_file = Some(args.join(" "));
             continue;
         }
         config.apply(&name, &args).map_err(|e| {
@@ -194,32 +193,12 @@ fn main() -> ExitCode {
             }
         }
     }
-    if server.config.appendonly {
-        let path = std::path::PathBuf::from(&server.config.appendfilename);
-        match miniredis::aof::load(&mut server, &path) {
-            Ok(loaded) => {
-                println!(
-                    "AOF: {} (loading {} commands)",
-                    path.display(),
-                    thousands(loaded.commands)
-                );
-            }
-            Err(e) => {
-                eprintln!("miniredis: {e}");
-                return ExitCode::from(1);
-            }
-        }
-        let fsync = miniredis::aof::Fsync::parse(&server.config.appendfsync);
-        match miniredis::aof::Aof::open(path.clone(), fsync) {
-            Ok(aof) => {
-                server.aof_base_size = aof.written;
-                server.aof = Some(aof);
-            }
-            Err(e) => {
-                eprintln!(
-                    "miniredis: can't open the append only file {}: {e}",
-                    path.display()
-                );
+    if server.config.appendonly || server.config.aof_file.is_none() {
+        match load_aof(&mut server) {
+            Ok(Some(banner)) => println!("{banner}"),
+            Ok(None) => {}
+            Err(msg) => {
+                eprintln!("miniredis: {msg}");
                 return ExitCode::from(1);
             }
         }
@@ -241,6 +220,39 @@ fn main() -> ExitCode {
 
     info!("miniredis is now ready to exit, bye bye...");
     ExitCode::SUCCESS
+}
+
+/// Read the AOF's manifest (always: Redis refuses a broken one even with
+/// the AOF off) and, with `appendonly yes`, load the files and open the AOF
+/// for appending. The banner line to print, if the AOF is on.
+fn load_aof(server: &mut Server) -> Result<Option<String>, String> {
+    use miniredis::aof::{Layout, load};
+    let opts = load::LoadOpts::default();
+    let layout = Layout::of(&server.config);
+    let loaded = match &layout {
+        Layout::Dir { dir, filename } => {
+            server.aof_manifest = load::read_manifest(dir, filename).map_err(|e| e.to_string())?;
+            if !server.config.appendonly {
+                return Ok(None);
+            }
+            load::load_dir(server, dir, filename, opts).map_err(|e| e.to_string())?
+        }
+        Layout::Single { path } => {
+            load::load_single(server, path, opts).map_err(|e| e.to_string())?
+        }
+    };
+    server.aof_manifest = loaded.manifest.clone();
+    server.aof_open_on_start(&loaded)?;
+    let what = if loaded.rdb_keys > 0 {
+        format!(
+            "loading {} keys and {} commands",
+            thousands(loaded.rdb_keys),
+            thousands(loaded.commands)
+        )
+    } else {
+        format!("loading {} commands", thousands(loaded.commands))
+    };
+    Ok(Some(format!("AOF: {} ({what})", layout.display())))
 }
 
 /// 1234567 -> "1,234,567", as the banner shows counts.

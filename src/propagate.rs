@@ -123,7 +123,7 @@ impl Server {
             return;
         }
         if let Some(aof) = self.aof.as_mut() {
-            aof.feed(db, argv);
+            aof.feed(db, argv, self.now_ms / 1000);
         }
         if let Some(job) = self.aof_rewrite.as_mut() {
             job.feed(db, argv);
@@ -156,6 +156,13 @@ impl Server {
     /// A command set a time already past on `key` (EXPIRE, GETEX EXAT/PXAT):
     /// the key goes now, announced as `del` and propagated as DEL/UNLINK in
     /// the command's place (Redis's expireGenericCommand).
+    /// A TTL already in the past deletes the key at once (Redis's
+    /// checkAlreadyExpired), except while loading: the file goes on to
+    /// say what happened next, and replays it with the key still there.
+    pub fn check_already_expired(&self, when: i64) -> bool {
+        when <= self.now_ms && !self.loading
+    }
+
     pub fn delete_for_past_expiry(&mut self, db: usize, key: &[u8]) {
         self.db_delete(db, key);
         let cmd = self.expire_deletion_command();

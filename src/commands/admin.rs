@@ -291,20 +291,8 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
 /// first (a background rewrite, then the log starts); off flushes and closes.
 fn apply_appendonly(s: &mut Server, was_on: bool) {
     match (was_on, s.config.appendonly) {
-        (false, true) if s.aof.is_none() => {
-            s.aof_enable_pending = true;
-            if s.start_aof_rewrite().is_err() {
-                // A rewrite is running: it will turn the log on when done.
-            }
-        }
-        (true, false) => {
-            if let Some(mut aof) = s.aof.take()
-                && let Err(e) = aof.shutdown()
-            {
-                log::warn!("Flushing the AOF when turning it off: {e}");
-            }
-            s.aof_enable_pending = false;
-        }
+        (false, true) if s.aof.is_none() => s.aof_start(),
+        (true, false) => s.aof_stop(),
         _ => {}
     }
 }

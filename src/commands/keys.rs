@@ -321,7 +321,7 @@ fn expire_generic(
         return Ok(());
     }
     s.dirty += 1;
-    if when <= s.now_ms {
+    if s.check_already_expired(when) {
         s.delete_for_past_expiry(c.db, key);
         c.reply.int(1);
     } else {

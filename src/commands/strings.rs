@@ -256,7 +256,7 @@ pub fn getex_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply.bulk(&bytes);
     s.note_reply(c);
     if let Some(when) = expire_at {
-        if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && when <= s.now_ms {
+        if matches!(a.expire, ExpireArg::ExAt | ExpireArg::PxAt) && s.check_already_expired(when) {
             s.delete_for_past_expiry(c.db, key);
         } else {
             s.set_expire(c.db, key, when);

@@ -79,6 +79,19 @@ pub fn save(
     checksum: bool,
     now_ms: i64,
 ) -> io::Result<usize> {
+    save_as(dbs, path, compress, checksum, now_ms, false)
+}
+
+/// As [`save`]; `aof_base` marks the file as an AOF's base (the `aof-base`
+/// aux field Redis 7.0 writes).
+pub fn save_as(
+    dbs: Vec<Db>,
+    path: &Path,
+    compress: bool,
+    checksum: bool,
+    now_ms: i64,
+    aof_base: bool,
+) -> io::Result<usize> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -93,6 +106,7 @@ pub fn save(
         let file = File::create(&temp)?;
         let mut info = rdb::SaveInfo::now();
         info.checksum = checksum;
+        info.aof_base = aof_base;
         info.used_mem = crate::alloc::used_memory() as u64;
         let mut w = RdbWriter::with_info(BufWriter::with_capacity(1 << 20, file), &info)?;
         let mut keys = 0;
@@ -179,15 +193,35 @@ pub struct Loaded {
 /// skipped, as a master loading its own file does.
 pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Loaded, String> {
     let file = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+    load_from(
+        dbs,
+        io::BufReader::with_capacity(1 << 20, file),
+        lim,
+        Some(now_ms),
+    )
+    .map(|(loaded, _)| loaded)
+}
+
+/// Load an RDB from a reader, leaving it right after the RDB's last byte
+/// (an AOF goes on with commands there). Keys expired before `now_ms` are
+/// skipped; `None` keeps every key, as Redis loads an AOF's RDB part.
+pub fn load_from<R: io::BufRead>(
+    dbs: &mut [Db],
+    r: R,
+    lim: &Limits,
+    now_ms: Option<i64>,
+) -> Result<(Loaded, rdb::AuxFields), String> {
     let ndbs = dbs.len();
     let mut loaded = Loaded {
         keys: 0,
         expired: 0,
     };
+    let now = now_ms.unwrap_or(i64::MIN);
+    let clock = crate::util::time::mstime();
     // A RESIZEDB hint sizes its database's table before the first key.
     let hint = std::cell::Cell::new(None::<(usize, u64)>);
     let on_resize = |db: usize, keys: u64| hint.set(Some((db, keys)));
-    rdb::load_with_hints(io::BufReader::with_capacity(1 << 20, file), on_resize, |e: RdbEntry| {
+    let aux = rdb::load_with_hints(r, on_resize, |e: RdbEntry| {
         if let Some((db, keys)) = hint.take()
             && let Some(d) = dbs.get_mut(db)
         {
@@ -196,13 +230,13 @@ pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Lo
         if e.db >= ndbs {
             return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {ndbs} databases"));
         }
-        if e.expire_ms.is_some_and(|t| t <= now_ms) {
+        if now_ms.is_some() && e.expire_ms.is_some_and(|t| t <= now) {
             loaded.expired += 1;
             return Ok(());
         }
         let Some(value) = value_from_rdb(e.value, lim) else { return Ok(()) };
         let db = &mut dbs[e.db];
-        db.add_or_replace(&e.key, value, now_ms);
+        db.add_or_replace(&e.key, value, clock);
         if let Some(t) = e.expire_ms {
             db.set_expire(&e.key, t);
         }
@@ -210,5 +244,5 @@ pub fn load(dbs: &mut [Db], path: &Path, lim: &Limits, now_ms: i64) -> Result<Lo
         Ok(())
     })
     .map_err(|e| e.to_string())?;
-    Ok(loaded)
+    Ok((loaded, aux))
 }

@@ -134,11 +134,14 @@ pub struct Server {
     pub loading: bool,
     /// A background AOF rewrite in progress.
     pub aof_rewrite: Option<crate::aof::RewriteJob>,
-    /// Turn the AOF on once the running rewrite finishes (CONFIG SET
-    /// appendonly yes writes the whole dataset first, as Redis does).
+    /// The single-file layout: turn the AOF on once the running rewrite
+    /// finishes (CONFIG SET appendonly yes writes the whole dataset first).
     pub aof_enable_pending: bool,
-    /// AOF size after the last rewrite, the base of auto-rewrite growth.
-    pub aof_base_size: u64,
+    /// The directory layout's manifest, kept even while the AOF is off (a
+    /// BGREWRITEAOF then still writes a new base), as Redis keeps it.
+    pub aof_manifest: crate::aof::manifest::Manifest,
+    /// Called by the bio thread after each fsync: wakes the event loop.
+    pub aof_wake: Option<std::sync::Arc<dyn Fn() + Send + Sync>>,
     pub persist: PersistStats,
     pub bgsave: Option<BgSaveJob>,
     /// BGSAVE SCHEDULE (or BGSAVE inside EXEC) while another job ran:
@@ -215,7 +218,8 @@ impl Server {
             loading: false,
             aof_rewrite: None,
             aof_enable_pending: false,
-            aof_base_size: 0,
+            aof_manifest: Default::default(),
+            aof_wake: None,
             persist: PersistStats {
                 rdb_last_bgsave_ok: true,
                 aof_last_rewrite_ok: true,

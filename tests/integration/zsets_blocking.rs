@@ -166,9 +166,7 @@ fn served_pops_are_logged_as_zpopmin_and_replay() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("z.aof");
     let args = [
-        "--appendonly",
-        "yes",
-        "--appendfilename",
+        "--aof",
         path.to_str().unwrap(),
         "--appendfsync",
         "always",

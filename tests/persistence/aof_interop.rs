@@ -1,8 +1,10 @@
-//! The AOF miniredis writes under a mixed seeded workload (every type, TTLs
-//! that run out mid-run, transactions, blocked clients served by pushes,
-//! two databases) is loaded by a real redis-server 7.0.15, which must end
-//! up holding the same dataset miniredis held: every key's type, value and
-//! absolute expiry. `AOF_SEED=n` replays a run; `AOF_OPS` sets its length.
+//! AOF interop with a real redis-server 7.0.15, both ways, under a mixed
+//! seeded workload (every type, TTLs that run out mid-run, transactions,
+//! blocked clients served by pushes, two databases, rewrites mid-run): the
+//! loading server must end up holding the same dataset the writing one
+//! held, every key's type, value and absolute expiry. Both layouts: Redis
+//! 7.0's directory (RDB base or command base) and our single file.
+//! `AOF_SEED=n` replays a run; `AOF_OPS` sets its length.
 
 use super::tmpdir;
 use crate::common::{self, Raw, start_miniredis, wait_for};
@@ -239,11 +241,7 @@ fn dump(port: u16) -> Dataset {
     out
 }
 
-#[test]
-fn redis_server_loads_our_aof_into_the_same_dataset() {
-    if !common::redis_server_available() {
-        return;
-    }
+fn seed_and_ops() -> (u64, usize) {
     let seed: u64 = std::env::var("AOF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -253,20 +251,21 @@ fn redis_server_loads_our_aof_into_the_same_dataset() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3000);
     eprintln!("AOF_SEED={seed} AOF_OPS={ops}");
+    (seed, ops)
+}
+
+fn info_has(r: &mut Raw, what: &str) -> bool {
+    String::from_utf8_lossy(&r.cmd(&[b"INFO", b"persistence"])).contains(what)
+}
+
+/// The seeded workload against the server on `port`; with `rewrite_every`,
+/// a BGREWRITEAOF every so many ops (waited for, so the next starts). Ends
+/// once every short TTL has run out. How many blocked clients were served.
+fn drive(port: u16, seed: u64, ops: usize, rewrite_every: Option<usize>) -> usize {
     let mut rng = Rng(seed | 1);
-    let dir = tmpdir("aof-interop");
-    let path = dir.join("appendonly.aof");
-    let s = start_miniredis(&[
-        "--aof",
-        path.to_str().unwrap(),
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ]);
-    let mut w = s.raw();
-    let mut blocker = s.raw();
-    let mut admin = s.raw();
+    let mut w = Raw::connect(port);
+    let mut blocker = Raw::connect(port);
+    let mut admin = Raw::connect(port);
     // A blocked client waiting on a list, a sorted set or a move; served
     // by a later push from the writer.
     let mut waiting: Option<&str> = None;
@@ -274,6 +273,20 @@ fn redis_server_loads_our_aof_into_the_same_dataset() {
     // The writer's selected db (the blocker stays in db 0).
     let mut wdb = "0".to_string();
     for i in 0..ops {
+        if let Some(every) = rewrite_every
+            && i > 0
+            && i % every == 0
+        {
+            assert!(wait_for(Duration::from_secs(20), || info_has(
+                &mut admin,
+                "aof_rewrite_in_progress:0"
+            ) && !info_has(
+                &mut admin,
+                "aof_rewrite_scheduled:1"
+            )));
+            let reply = admin.cmd(&[b"BGREWRITEAOF"]);
+            assert!(reply.starts_with(b"+Background"), "{reply:?}");
+        }
         if waiting.is_none() && rng.below(40) == 0 {
             let (cmd, what): (&[&[u8]], &str) = match rng.below(3) {
                 0 => (&[b"BLPOP", b"bl", b"0"], "bl"),
@@ -332,60 +345,54 @@ fn redis_server_loads_our_aof_into_the_same_dataset() {
     }
     // A client still waiting stays blocked; it is dropped with the server.
     // Let every short TTL run out, so nothing expires between the dumps.
-    let t: Vec<String> = String::from_utf8_lossy(&w.cmd(&[b"TIME"]))
-        .split("\r\n")
-        .map(str::to_string)
-        .collect();
-    let until: u64 =
-        t[2].parse::<u64>().unwrap() * 1000 + t[4].parse::<u64>().unwrap() / 1000 + 400;
-    assert!(wait_for(Duration::from_secs(10), || {
-        let t = String::from_utf8_lossy(&admin.cmd(&[b"TIME"])).to_string();
+    let now_ms = |r: &mut Raw| {
+        let t = String::from_utf8_lossy(&r.cmd(&[b"TIME"])).to_string();
         let p: Vec<&str> = t.split("\r\n").collect();
-        p[2].parse::<u64>().unwrap() * 1000 + p[4].parse::<u64>().unwrap() / 1000 > until
-    }));
-    let ours = dump(s.port);
-    assert!(ours.len() > 10, "the workload left data: {}", ours.len());
-    assert!(served > 0, "some blocked clients were served");
-    admin.send(b"SHUTDOWN\r\n");
-    assert!(admin.closed());
-    drop(s);
+        p[2].parse::<u64>().unwrap() * 1000 + p[4].parse::<u64>().unwrap() / 1000
+    };
+    let until = now_ms(&mut w) + 400;
+    assert!(wait_for(Duration::from_secs(10), || now_ms(&mut admin) > until));
+    // The last rewrite is in before the dataset is compared.
+    assert!(wait_for(Duration::from_secs(20), || info_has(
+        &mut admin,
+        "aof_rewrite_in_progress:0"
+    ) && !info_has(
+        &mut admin,
+        "aof_rewrite_scheduled:1"
+    )));
+    served
+}
 
-    // Redis 7.0 takes an old-style appendonly.aof in `dir` as its base.
+/// redis-server 7.0.15 on a free port in `dir`, with `args`.
+fn spawn_redis(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-        ])
-        .args(["--appendonly", "yes", "--appendfilename", "appendonly.aof"])
-        .args(["--dir", dir.to_str().unwrap()])
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--dir", dir.to_str().unwrap()])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut r = None;
     assert!(wait_for(Duration::from_secs(10), || {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(_) => {
-                let mut c = Raw::connect(port);
-                let ok = c.q("PING") == "+PONG\r\n";
-                r = Some(c);
-                ok
-            }
-            Err(_) => false,
-        }
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && Raw::connect(port).q("PING") == "+PONG\r\n"
     }));
-    let theirs = dump(port);
-    let _ = child.kill();
+    (child, port)
+}
+
+/// Stop redis-server the way a user does (SHUTDOWN: the AOF is flushed).
+fn shutdown_redis(mut child: std::process::Child, port: u16) {
+    let mut r = Raw::connect(port);
+    r.send(b"SHUTDOWN\r\n");
     let _ = child.wait();
+}
+
+fn assert_same(seed: u64, what: &str, ours: &Dataset, theirs: &Dataset) {
     let only_ours: Vec<_> = ours
         .iter()
         .filter(|(k, v)| theirs.get(k) != Some(v))
@@ -398,9 +405,120 @@ fn redis_server_loads_our_aof_into_the_same_dataset() {
         .collect();
     assert!(
         only_ours.is_empty() && only_theirs.is_empty(),
-        "AOF_SEED={seed}: datasets differ ({} keys here, {} in Redis)\nminiredis: {only_ours:?}\nredis: {only_theirs:?}",
+        "AOF_SEED={seed} {what}: datasets differ ({} keys in miniredis, {} in Redis)\nminiredis: {only_ours:?}\nredis: {only_theirs:?}",
         ours.len(),
         theirs.len()
     );
+}
+
+/// redis-check-aof accepts `path` (a manifest or a single file).
+fn check_aof(path: &std::path::Path) {
+    let out = Command::new("redis-check-aof").arg(path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && (text.contains("is valid") || text.contains("are valid")),
+        "redis-check-aof {}: {text}",
+        path.display()
+    );
+}
+
+#[test]
+fn redis_server_loads_our_aof_into_the_same_dataset() {
+    if !common::redis_server_available() {
+        return;
+    }
+    let (seed, ops) = seed_and_ops();
+    let dir = tmpdir("aof-interop");
+    let path = dir.join("appendonly.aof");
+    let s = start_miniredis(&[
+        "--aof",
+        path.to_str().unwrap(),
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+    ]);
+    let served = drive(s.port, seed, ops, None);
+    let ours = dump(s.port);
+    assert!(ours.len() > 10, "the workload left data: {}", ours.len());
+    assert!(served > 0, "some blocked clients were served");
+    let mut admin = s.raw();
+    admin.send(b"SHUTDOWN\r\n");
+    assert!(admin.closed());
+    drop(s);
+    check_aof(&path);
+    // Redis 7.0 takes an old-style appendonly.aof in `dir` as its base.
+    let (child, port) = spawn_redis(&dir, &["--appendonly", "yes"]);
+    let theirs = dump(port);
+    shutdown_redis(child, port);
+    assert_same(seed, "single file", &ours, &theirs);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Redis 7.0's directory layout, both ways, with and without the RDB
+/// preamble, rewrites mid-run: what one server wrote, the other loads into
+/// the same dataset; redis-check-aof accepts our directory.
+#[test]
+fn the_directory_layout_moves_between_redis_and_us_both_ways() {
+    if !common::redis_server_available() {
+        return;
+    }
+    let (seed, ops) = seed_and_ops();
+    for preamble in ["yes", "no"] {
+        let layout = ["--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+        // miniredis writes, redis-server loads.
+        let dir = tmpdir(&format!("aof-dir-ours-{preamble}"));
+        let mut args = vec!["--dir", dir.to_str().unwrap(), "--save", ""];
+        args.extend(layout);
+        args.extend(["--appendfsync", "everysec"]);
+        let s = start_miniredis(&args);
+        drive(s.port, seed, ops, Some(ops / 3));
+        let ours = dump(s.port);
+        assert!(ours.len() > 10, "the workload left data: {}", ours.len());
+        let mut admin = s.raw();
+        admin.send(b"SHUTDOWN\r\n");
+        assert!(admin.closed());
+        drop(s);
+        let manifest = dir.join("appendonlydir/appendonly.aof.manifest");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let base_ext = if preamble == "yes" {
+            ".base.rdb"
+        } else {
+            ".base.aof"
+        };
+        assert!(
+            text.lines().next().unwrap().contains(base_ext) && !text.contains(" type h"),
+            "{text}"
+        );
+        check_aof(&manifest);
+        let (child, port) = spawn_redis(&dir, &layout);
+        let theirs = dump(port);
+        shutdown_redis(child, port);
+        assert_same(
+            seed,
+            &format!("ours -> redis, preamble {preamble}"),
+            &ours,
+            &theirs,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+
+        // redis-server writes, miniredis loads.
+        let dir = tmpdir(&format!("aof-dir-theirs-{preamble}"));
+        let (child, port) = spawn_redis(&dir, &layout);
+        drive(port, seed ^ 0x5eed, ops, Some(ops / 3));
+        let theirs = dump(port);
+        shutdown_redis(child, port);
+        let mut args = vec!["--dir", dir.to_str().unwrap(), "--save", ""];
+        args.extend(layout);
+        let s = start_miniredis(&args);
+        let ours = dump(s.port);
+        drop(s);
+        assert_same(
+            seed ^ 0x5eed,
+            &format!("redis -> ours, preamble {preamble}"),
+            &ours,
+            &theirs,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

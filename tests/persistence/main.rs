@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod aof_dir;
 mod aof_interop;
 mod propagation;
 mod rdb;
@@ -400,35 +401,44 @@ fn bgrewriteaof_compacts_while_writes_continue() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// CONFIG SET appendonly yes writes the dataset first, then logs.
+/// CONFIG SET appendonly yes writes the dataset first, then logs: both
+/// layouts.
 #[test]
 fn config_set_appendonly_yes_writes_the_dataset_then_logs() {
-    let dir = tmpdir("aof-enable");
-    let path = dir.join("late.aof");
-    let s = start_miniredis(&[
-        "--appendonly",
-        "no",
-        "--appendfilename",
-        path.to_str().unwrap(),
-        "--save",
-        "",
-    ]);
-    let mut r = s.raw();
-    r.q("SET before 1");
-    r.q("RPUSH l a b");
-    assert_eq!(r.q("CONFIG SET appendonly yes"), "+OK\r\n");
-    assert!(wait_for(Duration::from_secs(10), || r
-        .q("INFO persistence")
-        .contains("aof_enabled:1")));
-    r.q("SET after 2");
-    r.send(b"SHUTDOWN\r\n");
-    assert!(r.closed());
-    drop(s);
-    let s = start_with_aof(&path, "everysec");
-    let mut r = s.raw();
-    assert_eq!(r.q("MGET before after"), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
-    assert_eq!(r.q("LRANGE l 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
-    let _ = std::fs::remove_dir_all(dir);
+    for single in [true, false] {
+        let dir = tmpdir(if single {
+            "aof-enable-1"
+        } else {
+            "aof-enable-dir"
+        });
+        let path = dir.join("late.aof");
+        let layout: Vec<&str> = if single {
+            vec!["--aof", path.to_str().unwrap()]
+        } else {
+            vec!["--dir", dir.to_str().unwrap()]
+        };
+        let mut args = layout.clone();
+        args.extend(["--appendonly", "no", "--save", ""]);
+        let s = start_miniredis(&args);
+        let mut r = s.raw();
+        r.q("SET before 1");
+        r.q("RPUSH l a b");
+        assert_eq!(r.q("CONFIG SET appendonly yes"), "+OK\r\n");
+        assert!(wait_for(Duration::from_secs(10), || r
+            .q("INFO persistence")
+            .contains("aof_enabled:1")));
+        r.q("SET after 2");
+        r.send(b"SHUTDOWN\r\n");
+        assert!(r.closed());
+        drop(s);
+        let mut args = layout.clone();
+        args.extend(["--appendonly", "yes", "--save", ""]);
+        let s = start_miniredis(&args);
+        let mut r = s.raw();
+        assert_eq!(r.q("MGET before after"), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+        assert_eq!(r.q("LRANGE l 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// EXEC's writes are logged inside MULTI/EXEC and replay as a unit; a

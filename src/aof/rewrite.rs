@@ -1,0 +1,192 @@
+//! The AOF rewrite, after Redis's rewriteAppendOnlyFileRio: the dataset as
+//! the fewest commands that rebuild it (or as an RDB, the default base),
+//! written from a copy-on-write snapshot on a background thread.
+
+use super::cat_command;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Items per command when a collection is written in pieces (Redis's
+/// AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_CMD: usize = 64;
+
+/// Append the commands that rebuild one key.
+pub fn rewrite_key(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    value: &crate::types::Value,
+    expire: Option<i64>,
+) {
+    use crate::types::Value;
+    use crate::types::hash::Hash;
+    use crate::types::set::Set;
+    let k = key.to_vec();
+    let batched =
+        |out: &mut Vec<u8>, cmd: &[u8], items: &mut dyn Iterator<Item = Vec<u8>>, per: usize| {
+            let mut argv = vec![cmd.to_vec(), k.clone()];
+            for it in items {
+                argv.push(it);
+                if argv.len() >= 2 + per {
+                    cat_command(out, &argv);
+                    argv.truncate(2);
+                }
+            }
+            if argv.len() > 2 {
+                cat_command(out, &argv);
+            }
+        };
+    match value {
+        Value::List(l) => batched(
+            out,
+            b"RPUSH",
+            &mut l.iter().map(|e| e.to_vec()),
+            ITEMS_PER_CMD,
+        ),
+        Value::Hash(h) => {
+            let pairs: Box<dyn Iterator<Item = Vec<u8>>> = match &**h {
+                Hash::Listpack(p) => Box::new(p.iter().map(|e| e.to_vec())),
+                Hash::Table(d) => {
+                    Box::new(d.iter().flat_map(|e| [e.key.to_vec(), e.value.to_vec()]))
+                }
+            };
+            let mut pairs = pairs;
+            batched(out, b"HSET", &mut pairs, ITEMS_PER_CMD * 2);
+        }
+        Value::Set(s) => {
+            let members: Box<dyn Iterator<Item = Vec<u8>>> = match &**s {
+                Set::Intset(v) => Box::new(v.iter().map(|i| i.to_string().into_bytes())),
+                Set::Table(d) => Box::new(d.iter().map(|e| e.key.to_vec())),
+                Set::Packed(p) => Box::new(p.iter().map(|m| m.to_vec())),
+            };
+            let mut members = members;
+            batched(out, b"SADD", &mut members, ITEMS_PER_CMD);
+        }
+        Value::ZSet(z) => {
+            let mut pairs = z
+                .iter_asc()
+                .flat_map(|(m, score)| [crate::util::num::fmt_g17(score).into_bytes(), m.to_vec()]);
+            batched(out, b"ZADD", &mut pairs, ITEMS_PER_CMD * 2);
+        }
+        other => cat_command(out, &[b"SET".to_vec(), k.clone(), other.to_vec()]),
+    }
+    if let Some(when) = expire {
+        cat_command(
+            out,
+            &[b"PEXPIREAT".to_vec(), k, when.to_string().into_bytes()],
+        );
+    }
+}
+
+/// Write a snapshot of every database as commands into `path`, fsync it
+/// (Redis's rewriteAppendOnlyFileRio). `timestamp`: open with a `#TS`
+/// annotation, as Redis does with aof-timestamp-enabled. Runs on a
+/// background thread; the snapshot shares its pieces with the live
+/// keyspace until either side writes (see db/dict.rs).
+pub fn write_snapshot_commands(
+    dbs: Vec<crate::db::Db>,
+    path: &Path,
+    timestamp: Option<i64>,
+) -> io::Result<()> {
+    let file = File::create(path)?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, file);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    if let Some(ts) = timestamp {
+        buf.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+    }
+    for (id, db) in dbs.into_iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        cat_command(&mut buf, &[b"SELECT".to_vec(), id.to_string().into_bytes()]);
+        let crate::db::Db { dict, expires, .. } = db;
+        let mut err: Option<io::Error> = None;
+        // Chunks are released as they are written (see Dict::drain_chunks).
+        dict.drain_chunks(|e| {
+            if err.is_some() {
+                return;
+            }
+            rewrite_key(
+                &mut buf,
+                &e.key,
+                &e.value.value,
+                expires.get(&e.key).copied(),
+            );
+            crate::persistence::key_save_delay();
+            if buf.len() >= 64 * 1024 {
+                if let Err(e) = w.write_all(&buf) {
+                    err = Some(e);
+                }
+                buf.clear();
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+    }
+    w.write_all(&buf)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// What a rewrite writes: the new base of a directory layout (an RDB or
+/// commands), or the whole new single file (commands).
+pub struct BaseSpec {
+    pub rdb: bool,
+    pub compress: bool,
+    pub checksum: bool,
+    pub now_ms: i64,
+    pub timestamp: Option<i64>,
+}
+
+/// Write the snapshot `dbs` to `path` as `spec` says, fsynced. The thread
+/// body of a rewrite (the child of Redis's rewriteAppendOnlyFile).
+pub fn write_base(dbs: Vec<crate::db::Db>, path: &Path, spec: &BaseSpec) -> io::Result<()> {
+    if spec.rdb {
+        crate::persistence::snapshot::save_as(
+            dbs,
+            path,
+            spec.compress,
+            spec.checksum,
+            spec.now_ms,
+            true,
+        )
+        .map(|_| ())
+    } else {
+        write_snapshot_commands(dbs, path, spec.timestamp)
+    }
+}
+
+/// A background rewrite in progress.
+pub struct RewriteJob {
+    pub handle: std::thread::JoinHandle<io::Result<()>>,
+    pub temp: std::path::PathBuf,
+    /// The single-file layout only: commands that arrived while the
+    /// snapshot was being written, appended to the new file at the end.
+    /// (The directory layout needs none: a new incr file takes them.)
+    pub buffered: bool,
+    /// The new base is an RDB.
+    pub rdb: bool,
+    pub buf: Vec<u8>,
+    pub selected_db: Option<usize>,
+    pub started_ms: i64,
+    /// Copy-on-write bytes counter when the snapshot was taken.
+    pub cow_at_start: u64,
+}
+
+impl RewriteJob {
+    pub fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if !self.buffered {
+            return;
+        }
+        if self.selected_db != Some(db) {
+            cat_command(
+                &mut self.buf,
+                &[b"SELECT".to_vec(), db.to_string().into_bytes()],
+            );
+            self.selected_db = Some(db);
+        }
+        cat_command(&mut self.buf, argv);
+    }
+}
