@@ -17,10 +17,33 @@ enum Job {
         file: Arc<File>,
         upto: u64,
         synced: Arc<AtomicU64>,
-        /// Counted in `in_progress` (the loop's own fsyncs, one at a time).
-        tracked: bool,
+        /// The same point in the AOF's offset across all its files, for
+        /// replies waiting on it (`appendfsync always`).
+        global: Option<(u64, Arc<AtomicU64>)>,
     },
     Unlink(PathBuf),
+}
+
+fn run_fsync(
+    file: &File,
+    upto: u64,
+    synced: &AtomicU64,
+    global: Option<(u64, Arc<AtomicU64>)>,
+    failed: &AtomicBool,
+) {
+    match file.sync_data() {
+        Ok(()) => {
+            synced.fetch_max(upto, Ordering::SeqCst);
+            if let Some((at, g)) = global {
+                g.fetch_max(at, Ordering::SeqCst);
+            }
+            failed.store(false, Ordering::SeqCst);
+        }
+        Err(e) => {
+            log::warn!("Background AOF fsync failed: {e}");
+            failed.store(true, Ordering::SeqCst);
+        }
+    }
 }
 
 /// Handle to the bio thread and what it reports back.
@@ -51,21 +74,10 @@ impl Bio {
                             file,
                             upto,
                             synced,
-                            tracked,
+                            global,
                         } => {
-                            match file.sync_data() {
-                                Ok(()) => {
-                                    synced.fetch_max(upto, Ordering::SeqCst);
-                                    f.store(false, Ordering::SeqCst);
-                                }
-                                Err(e) => {
-                                    log::warn!("Background AOF fsync failed: {e}");
-                                    f.store(true, Ordering::SeqCst);
-                                }
-                            }
-                            if tracked {
-                                p.store(false, Ordering::SeqCst);
-                            }
+                            run_fsync(&file, upto, &synced, global, &f);
+                            p.store(false, Ordering::SeqCst);
                             done.fetch_add(1, Ordering::SeqCst);
                             if let Some(w) = wake.as_ref() {
                                 w();
@@ -88,7 +100,13 @@ impl Bio {
     }
 
     /// Queue an fsync unless one is already running. Returns whether queued.
-    pub fn fsync(&self, file: Arc<File>, upto: u64, synced: Arc<AtomicU64>) -> bool {
+    pub fn fsync(
+        &self,
+        file: Arc<File>,
+        upto: u64,
+        synced: Arc<AtomicU64>,
+        global: Option<(u64, Arc<AtomicU64>)>,
+    ) -> bool {
         if self.in_progress.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -96,24 +114,13 @@ impl Bio {
             file,
             upto,
             synced,
-            tracked: true,
+            global,
         };
         if self.tx.send(job).is_err() {
             self.in_progress.store(false, Ordering::SeqCst);
             return false;
         }
         true
-    }
-
-    /// Sync a file the AOF is done with, then close it (Redis's
-    /// aof_background_fsync_and_close), even while another fsync runs.
-    pub fn fsync_and_close(&self, file: Arc<File>) {
-        let _ = self.tx.send(Job::Fsync {
-            file,
-            upto: 0,
-            synced: Arc::new(AtomicU64::new(0)),
-            tracked: false,
-        });
     }
 
     /// Delete a file in the background (Redis's bg_unlink).

@@ -39,6 +39,12 @@ pub struct Client {
     pub want_write: bool,
     pub bytes_read_total: u64,
     pub bytes_written_total: u64,
+    /// Reply bytes waiting for the AOF (`appendfsync always`): (end of
+    /// the bytes, counted like `bytes_written_total`; the AOF offset that
+    /// must be durable before they leave), oldest first.
+    pub held: std::collections::VecDeque<(u64, u64)>,
+    /// The end of the bytes released from `held` so far.
+    pub released_to: u64,
     /// Passed AUTH (or no password is set).
     pub authenticated: bool,
     /// Index in the server's client slab (its poll token's slot).
@@ -111,6 +117,8 @@ impl Client {
             want_write: false,
             bytes_read_total: 0,
             bytes_written_total: 0,
+            held: std::collections::VecDeque::new(),
+            released_to: 0,
             authenticated: false,
             slot: usize::MAX,
             bstate: None,
@@ -169,6 +177,33 @@ impl Client {
 
     /// Write pending reply bytes until done, WouldBlock, or `limit`.
     /// Returns true when everything pending was written.
+    /// Hold the reply bytes produced so far until the AOF offset `need` is
+    /// durable (no-op when nothing new was produced since the last hold).
+    pub fn hold_reply(&mut self, need: u64) {
+        let end = self.bytes_written_total + self.reply.pending() as u64;
+        if self.held.back().is_none_or(|&(e, _)| e < end) && end > self.bytes_written_total {
+            self.held.push_back((end, need));
+        }
+    }
+
+    /// How many pending reply bytes may leave now that `synced` AOF bytes
+    /// are durable: all of them unless some still wait.
+    pub fn sendable(&mut self, synced: u64) -> usize {
+        while let Some(&(end, need)) = self.held.front() {
+            if need > synced {
+                break;
+            }
+            self.released_to = end;
+            self.held.pop_front();
+        }
+        if self.held.is_empty() {
+            self.reply.pending()
+        } else {
+            self.released_to.saturating_sub(self.bytes_written_total) as usize
+        }
+    }
+
+    /// Write up to `limit` pending reply bytes. True when nothing is left.
     pub fn write_to_socket(&mut self, limit: usize) -> io::Result<bool> {
         let Some(sock) = self.sock.as_mut() else {
             self.reply.buf.clear();
@@ -176,11 +211,13 @@ impl Client {
             return Ok(true);
         };
         let mut written = 0;
-        while self.reply.sent < self.reply.buf.len() {
-            if written >= limit {
-                return Ok(false);
-            }
-            match sock.write(&self.reply.buf[self.reply.sent..]) {
+        let stop = self
+            .reply
+            .sent
+            .saturating_add(limit)
+            .min(self.reply.buf.len());
+        while self.reply.sent < stop {
+            match sock.write(&self.reply.buf[self.reply.sent..stop]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.reply.sent += n;

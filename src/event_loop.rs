@@ -18,12 +18,15 @@ use std::time::{Duration, Instant};
 
 /// Tokens below this are listeners; a client in slot i has token i + this.
 const CLIENT_TOKEN_BASE: usize = 64;
+/// The bio thread's wake-up after an fsync (replies may be released).
+const WAKER_TOKEN: usize = CLIENT_TOKEN_BASE - 1;
 
 /// Set by SIGINT/SIGTERM.
 pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
 
 pub struct EventLoop {
     poll: Poll,
+    waker: std::sync::Arc<mio::Waker>,
     listeners: Vec<TcpListener>,
     free_slots: Vec<usize>,
     /// Clients whose last read filled its buffer: more may be waiting, and
@@ -34,14 +37,28 @@ pub struct EventLoop {
 impl EventLoop {
     pub fn new(mut listeners: Vec<TcpListener>) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
+        if listeners.len() >= WAKER_TOKEN {
+            return Err(io::Error::other("too many listening addresses"));
+        }
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(l, Token(i), Interest::READABLE)?;
         }
+        let waker = std::sync::Arc::new(mio::Waker::new(poll.registry(), Token(WAKER_TOKEN))?);
         Ok(EventLoop {
             poll,
+            waker,
             listeners,
             free_slots: Vec::new(),
             pending_reads: Vec::new(),
+        })
+    }
+
+    /// What the bio thread calls after an fsync: the loop wakes and
+    /// releases the replies that were waiting for it.
+    pub fn waker(&self) -> std::sync::Arc<dyn Fn() + Send + Sync> {
+        let w = self.waker.clone();
+        std::sync::Arc::new(move || {
+            let _ = w.wake();
         })
     }
 
@@ -72,6 +89,9 @@ impl EventLoop {
             }
             for ev in events.iter() {
                 let t = ev.token().0;
+                if t == WAKER_TOKEN {
+                    continue;
+                }
                 if t < CLIENT_TOKEN_BASE {
                     self.accept(server, t);
                     continue;
@@ -271,13 +291,25 @@ impl EventLoop {
             return;
         };
         c.pending_write = false;
+        let synced = server.aof.as_ref().map_or(u64::MAX, |a| a.global_synced());
         let close = if c.close_asap {
             true
         } else {
             let before = c.bytes_written_total;
-            match c.write_to_socket(usize::MAX) {
+            let limit = if c.held.is_empty() {
+                usize::MAX
+            } else {
+                c.sendable(synced)
+            };
+            match c.write_to_socket(limit) {
                 Err(_) => true,
-                Ok(done) => {
+                Ok(all_sent) => {
+                    // What is left waits for an fsync, not for the socket.
+                    let waiting = !all_sent && !c.held.is_empty() && c.sendable(synced) == 0;
+                    if waiting {
+                        server.held_slots.insert(slot);
+                    }
+                    let done = all_sent || waiting;
                     server.stats.net_output_bytes += c.bytes_written_total - before;
                     if c.subscription_count() > 0
                         && obuf_limit_reached(server.now_ms, server.config.pubsub_obuf_limits(), c)
@@ -288,7 +320,7 @@ impl EventLoop {
                             c.addr
                         );
                         true
-                    } else if done && c.close_after_reply {
+                    } else if all_sent && c.close_after_reply {
                         true
                     } else if done == c.want_write {
                         let interest = if done {
@@ -321,22 +353,42 @@ impl EventLoop {
     fn before_sleep(&mut self, server: &mut Server) {
         crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
         crate::commands::pubsub::deliver_all_deferred_pushes(server);
-        // The AOF is written (and with `always`, fsynced) before any reply
-        // of this iteration leaves, so an acknowledged write is logged.
-        if let Some(aof) = server.aof.as_mut()
-            && let Err(e) = aof.flush()
-        {
-            if aof.fsync == crate::aof::Fsync::Always {
-                log::error!(
-                    "Can't recover from AOF write error when the AOF fsync policy is 'always': {e}. Exiting..."
-                );
-                std::process::exit(1);
+        // The AOF is written before any reply of this iteration leaves, so
+        // an acknowledged write is logged. With `always`, its fsync goes to
+        // the bio thread and this iteration's replies wait for it (reads
+        // too: nobody sees what a crash could take back), while the loop
+        // goes on serving.
+        let mut need = None;
+        if let Some(aof) = server.aof.as_mut() {
+            let always = aof.fsync == crate::aof::Fsync::Always;
+            let written = if always { aof.write_buf() } else { aof.flush() };
+            match written {
+                Err(e) if always => {
+                    log::error!(
+                        "Can't recover from AOF write error when the AOF fsync policy is 'always': {e}. Exiting..."
+                    );
+                    std::process::exit(1);
+                }
+                Err(e) => log::warn!("Error writing to the AOF file: {e}"),
+                Ok(()) if always => need = aof.sync_in_background(),
+                Ok(()) => {}
             }
-            log::warn!("Error writing to the AOF file: {e}");
         }
         let pending = std::mem::take(&mut server.pending_writes);
         for slot in pending {
+            if let Some(need) = need
+                && let Some(Some(c)) = server.clients.get_mut(slot)
+            {
+                c.hold_reply(need);
+            }
             self.flush_client(server, slot);
+        }
+        // Replies an fsync has released since.
+        if !server.held_slots.is_empty() {
+            let held: Vec<usize> = server.held_slots.drain().collect();
+            for slot in held {
+                self.flush_client(server, slot);
+            }
         }
     }
 }

@@ -261,7 +261,13 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     f!("aof_base_size:{}", aof.base_size);
                     f!("aof_pending_rewrite:0");
                     f!("aof_buffer_length:{}", aof.buf.len());
-                    f!("aof_pending_bio_fsync:0");
+                    f!(
+                        "aof_pending_bio_fsync:{}",
+                        aof.bio
+                            .in_progress
+                            .load(std::sync::atomic::Ordering::SeqCst)
+                            as u8
+                    );
                     f!("aof_delayed_fsync:0");
                 }
                 f!("module_fork_in_progress:0");

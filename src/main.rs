@@ -176,6 +176,14 @@ fn main() -> ExitCode {
     install_signal_handlers();
     let mut server = Server::new(config);
     server.config_file = config_file;
+    let mut el = match EventLoop::new(listeners) {
+        Ok(el) => el,
+        Err(e) => {
+            eprintln!("miniredis: can't start the event loop: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    server.aof_wake = Some(el.waker());
     // Startup data: the AOF if it is on, else the RDB.
     if !server.config.appendonly && server.rdb_path().exists() {
         let path = server.rdb_path();
@@ -203,13 +211,6 @@ fn main() -> ExitCode {
             }
         }
     }
-    let mut el = match EventLoop::new(listeners) {
-        Ok(el) => el,
-        Err(e) => {
-            eprintln!("miniredis: can't start the event loop: {e}");
-            return ExitCode::from(1);
-        }
-    };
     println!("Ready to accept connections");
     let _ = std::io::stdout().flush();
     info!("Server initialized, pid {}", std::process::id());

@@ -288,10 +288,12 @@ fn atoll(s: &[u8]) -> i64 {
     if neg { -n } else { n }
 }
 
-/// sdsneedsrepr: whether a name must be quoted in the manifest.
+/// sdsneedsrepr: whether a name must be quoted in the manifest. Also a
+/// single quote, which Redis leaves bare and then cannot read back (its
+/// sdssplitargs takes it for an opening quote).
 fn needs_repr(s: &[u8]) -> bool {
     s.iter().any(|&c| {
-        matches!(c, b'\\' | b'"' | b'\n' | b'\r' | b'\t' | 7 | 8)
+        matches!(c, b'\\' | b'"' | b'\'' | b'\n' | b'\r' | b'\t' | 7 | 8)
             || !(0x20..=0x7e).contains(&c)
             || c == b' '
     })

@@ -10,12 +10,15 @@
 //! the live writes. Ours (`--aof PATH`, the product sheet's): one file of
 //! commands at PATH, replaced atomically by a rewrite.
 //!
-//! Commands collect in `buf` while the loop runs; `flush` writes them in
-//! `before_sleep`, before any reply of that iteration leaves. With
-//! `appendfsync always` it also fsyncs there: one fsync per loop iteration
-//! covers every command of that iteration (group commit), and no reply is
-//! sent before its command is on disk. With `everysec` the cron hands an
-//! fsync to the bio thread once a second.
+//! Commands collect in `buf` while the loop runs; `before_sleep` writes
+//! them before any reply of that iteration leaves. With `everysec` the cron
+//! hands an fsync to the bio thread once a second. With `always` the loop
+//! never waits for the disk either: the iteration's commands are written,
+//! their fsync runs on the bio thread while the loop serves the next
+//! batch, and the replies of that iteration are held until it completes
+//! (group commit, pipelined; see `event_loop.rs` and docs/PERSISTENCE.md).
+//! Offsets for that live in one space across all the AOF's files
+//! (`global_written`, `global_synced`).
 
 pub mod load;
 pub mod manifest;
@@ -104,6 +107,10 @@ pub struct Aof {
     pub written: u64,
     /// Bytes of every file of the AOF (aof_current_size).
     pub current_size: u64,
+    /// Bytes written since the AOF was opened, across file switches, and
+    /// how many of them are known durable: replies wait on these.
+    pub global_written: u64,
+    global_synced: Arc<AtomicU64>,
     /// Size after the last rewrite: the base of auto-rewrite growth.
     pub base_size: u64,
     pub bio: Bio,
@@ -163,6 +170,8 @@ impl Aof {
             fsync,
             written,
             current_size: written,
+            global_written: 0,
+            global_synced: Arc::new(AtomicU64::new(0)),
             base_size: 0,
             bio: Bio::start(wake)?,
             last_fsync_ms: 0,
@@ -202,15 +211,45 @@ impl Aof {
         self.synced.load(Ordering::SeqCst)
     }
 
+    /// Of `global_written`, the bytes known durable.
+    pub fn global_synced(&self) -> u64 {
+        self.global_synced.load(Ordering::SeqCst)
+    }
+
     /// Write the buffer to the file (before replies go out); with
-    /// `always`, fsync too.
+    /// `always`, fsync too, here and now.
     pub fn flush(&mut self) -> io::Result<()> {
         self.write_buf()?;
         if self.fsync == Fsync::Always && self.synced() < self.written {
-            self.file.sync_data()?;
-            self.synced.fetch_max(self.written, Ordering::SeqCst);
+            self.sync_now()?;
         }
         Ok(())
+    }
+
+    /// fsync the current file from the loop.
+    fn sync_now(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.synced.fetch_max(self.written, Ordering::SeqCst);
+        self.global_synced
+            .fetch_max(self.global_written, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// `always`: hand the fsync of everything written so far to the bio
+    /// thread, unless one is running (its completion wakes the loop, which
+    /// then starts the next). Returns the offset replies must wait for, if
+    /// anything is not yet durable.
+    pub fn sync_in_background(&mut self) -> Option<u64> {
+        if self.global_synced() >= self.global_written {
+            return None;
+        }
+        self.bio.fsync(
+            self.file.clone(),
+            self.written,
+            self.synced.clone(),
+            Some((self.global_written, self.global_synced.clone())),
+        );
+        Some(self.global_written)
     }
 
     /// Write the buffer to the file, without fsync.
@@ -222,6 +261,7 @@ impl Aof {
             }
             self.written += self.buf.len() as u64;
             self.current_size += self.buf.len() as u64;
+            self.global_written += self.buf.len() as u64;
             self.buf.clear();
             self.last_write_ok = true;
         }
@@ -235,7 +275,7 @@ impl Aof {
             && now_ms - self.last_fsync_ms >= 1000
             && self
                 .bio
-                .fsync(self.file.clone(), self.written, self.synced.clone())
+                .fsync(self.file.clone(), self.written, self.synced.clone(), None)
         {
             self.last_fsync_ms = now_ms;
         }
@@ -247,27 +287,22 @@ impl Aof {
     /// Flush and fsync everything (shutdown, appendonly off).
     pub fn shutdown(&mut self) -> io::Result<()> {
         self.write_buf()?;
-        self.file.sync_data()?;
-        self.synced.fetch_max(self.written, Ordering::SeqCst);
-        Ok(())
+        self.sync_now()
     }
 
     /// Append from now on to the file at `path` (a new incr file, or the
-    /// single file a rewrite just replaced). The old file is fsynced and
-    /// closed in the background; the next command starts with SELECT.
+    /// single file a rewrite just replaced); the next command starts with
+    /// SELECT. The old file is fsynced first, here and now: it is no longer
+    /// the last file, and only the last file may end short when the AOF is
+    /// loaded, so a power cut must not leave its tail behind (one fsync per
+    /// rewrite; Redis syncs it in the background and takes that risk).
     pub fn switch_to(&mut self, path: &Path, truncate: bool) -> io::Result<()> {
         self.write_buf()?;
-        // Under `always` a reply may be waiting for what was just written:
-        // the old file must be on disk before the loop goes on.
-        if self.fsync == Fsync::Always && self.synced() < self.written {
-            self.file.sync_data()?;
-            self.synced.fetch_max(self.written, Ordering::SeqCst);
+        if self.synced() < self.written {
+            self.sync_now()?;
         }
         let (file, len) = open_append(path, truncate)?;
-        let old = std::mem::replace(&mut self.file, Arc::new(file));
-        if self.synced() < self.written {
-            self.bio.fsync_and_close(old);
-        }
+        self.file = Arc::new(file);
         self.synced = Arc::new(AtomicU64::new(len));
         self.written = len;
         self.selected_db = None;

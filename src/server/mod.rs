@@ -112,6 +112,8 @@ pub struct Server {
     pub executable: String,
     /// Clients waiting to be written to (Redis's clients_pending_write).
     pub pending_writes: Vec<usize>,
+    /// Clients whose replies wait for an AOF fsync (`appendfsync always`).
+    pub held_slots: HashSet<usize>,
     pub expire_state: crate::db::expire::ExpireCycleState,
     pub ops_sampler: crate::info::OpsSampler,
     /// DEBUG SET-ACTIVE-EXPIRE switch.
@@ -205,6 +207,7 @@ impl Server {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             pending_writes: Vec::new(),
+            held_slots: HashSet::new(),
             expire_state: Default::default(),
             ops_sampler: Default::default(),
             active_expire_enabled: true,

@@ -6,6 +6,7 @@ mod common;
 
 mod aof_dir;
 mod aof_interop;
+mod crash;
 mod propagation;
 mod rdb;
 
