@@ -62,6 +62,9 @@ pub struct Config {
     /// `--aof PATH` (ours, not Redis's): one append-only file at PATH
     /// instead of Redis 7.0's directory of files.
     pub aof_file: Option<String>,
+    /// `--aof-load-until TIME` (ours): load the AOF as it was at these
+    /// Unix seconds, change no file, and run with appendonly off.
+    pub aof_load_until: Option<i64>,
     pub pidfile: String,
     pub supervised: String,
     /// "normal 0 0 0 slave ... pubsub 33554432 8388608 60", canonical bytes.
@@ -125,6 +128,7 @@ impl Default for Config {
             aof_load_truncated: true,
             aof_timestamp_enabled: false,
             aof_file: None,
+            aof_load_until: None,
             appendfsync_no_rewrite: false,
             pidfile: String::new(),
             supervised: "no".into(),

@@ -23,6 +23,8 @@ Options (any redis.conf directive also works as --directive value):
   --dir DIR           working directory for data files
   --loglevel LEVEL    debug | verbose | notice | warning | nothing
   --aof PATH          append-only file to log writes to
+  --aof-load-until TIME  start with the AOF's data as it was at TIME (Unix
+                      seconds or ISO-8601), files untouched, appendonly off
   --save \"SECS CHANGES ...\"  snapshot points ('' turns them off)
   --appendonly yes|no, --appendfsync always|everysec|no
 
@@ -102,6 +104,17 @@ fn parse_args() -> Result<Option<(Config, Option<String>)>, StartError> {
         if name == "aof" {
             config.appendonly = true;
             config.aof_file = Some(args.join(" "));
+            continue;
+        }
+        if name == "aof-load-until" {
+            let when = args.join(" ");
+            config.aof_load_until = Some(
+                miniredis::util::time::parse_point_in_time(&when).ok_or_else(|| {
+                    StartError::Usage(format!(
+                        "Bad option '--aof-load-until {when}': give Unix seconds or an ISO-8601 date-time such as 2026-12-06T15:04:05Z"
+                    ))
+                })?,
+            );
             continue;
         }
         config.apply(&name, &args).map_err(|e| {
@@ -184,8 +197,12 @@ fn main() -> ExitCode {
         }
     };
     server.aof_wake = Some(el.waker());
-    // Startup data: the AOF if it is on, else the RDB.
-    if !server.config.appendonly && server.rdb_path().exists() {
+    // Startup data: the AOF if it is on (or a point in time is asked
+    // for), else the RDB.
+    if !server.config.appendonly
+        && server.config.aof_load_until.is_none()
+        && server.rdb_path().exists()
+    {
         let path = server.rdb_path();
         match server.rdb_load() {
             Ok(loaded) => {
@@ -201,7 +218,15 @@ fn main() -> ExitCode {
             }
         }
     }
-    if server.config.appendonly || server.config.aof_file.is_none() {
+    if server.config.aof_load_until.is_some() {
+        match load_aof_until(&mut server) {
+            Ok(banner) => println!("{banner}"),
+            Err(msg) => {
+                eprintln!("miniredis: {msg}");
+                return ExitCode::from(1);
+            }
+        }
+    } else if server.config.appendonly || server.config.aof_file.is_none() {
         match load_aof(&mut server) {
             Ok(Some(banner)) => println!("{banner}"),
             Ok(None) => {}
@@ -254,6 +279,41 @@ fn load_aof(server: &mut Server) -> Result<Option<String>, String> {
         format!("loading {} commands", thousands(loaded.commands))
     };
     Ok(Some(format!("AOF: {} ({what})", layout.display())))
+}
+
+/// `--aof-load-until`: replay the AOF up to the point in time, modify
+/// nothing, and leave appendonly off. The banner lines to print.
+fn load_aof_until(server: &mut Server) -> Result<String, String> {
+    use miniredis::aof::{Layout, load};
+    use miniredis::util::time::format_utc;
+    let until = server.config.aof_load_until.unwrap_or(0);
+    let opts = load::LoadOpts { until: Some(until) };
+    let layout = Layout::of(&server.config);
+    let loaded = match &layout {
+        Layout::Dir { dir, filename } => {
+            load::load_dir(server, dir, filename, opts).map_err(|e| e.to_string())?
+        }
+        Layout::Single { path } => {
+            load::load_single(server, path, opts).map_err(|e| e.to_string())?
+        }
+    };
+    // What the user does next decides: SAVE, or CONFIG SET appendonly yes
+    // (a new AOF from this state, replacing the files' later history).
+    server.aof_manifest = loaded.manifest.clone();
+    server.config.appendonly = false;
+    let upto = match loaded.last_timestamp {
+        Some(ts) => format!("the last change at {} ({ts})", format_utc(ts)),
+        None => "no timed change".to_string(),
+    };
+    Ok(format!(
+        "AOF: {} (loading {} keys and {} commands up to {} ({until}); {upto})\n\
+         Point in time: loaded as of {}; appendonly is off and the AOF files are untouched (SAVE writes this state, CONFIG SET appendonly yes starts a new AOF from it)",
+        layout.display(),
+        thousands(loaded.rdb_keys),
+        thousands(loaded.commands),
+        format_utc(until),
+        format_utc(until),
+    ))
 }
 
 /// 1234567 -> "1,234,567", as the banner shows counts.

@@ -9,7 +9,7 @@
 //! file (a crash mid-write) is dropped and that file cut back to its last
 //! whole command. A point-in-time load (`until`) changes no file at all.
 
-use super::manifest::{AofInfo, Manifest, ManifestError, manifest_name};
+use super::manifest::{AofInfo, FileType, Manifest, ManifestError, manifest_name};
 use crate::client::Client;
 use crate::resp::parse::{Parsed, QueryBuf};
 use crate::server::Server;
@@ -51,6 +51,10 @@ pub enum LoadError {
         until: i64,
         base_time: i64,
     },
+    /// A point-in-time load met commands with no `#TS` before them.
+    NoTimestamps {
+        file: String,
+    },
 }
 
 impl std::fmt::Display for LoadError {
@@ -91,7 +95,13 @@ impl std::fmt::Display for LoadError {
             ),
             LoadError::TooEarly { until, base_time } => write!(
                 f,
-                "Can't load the AOF until {until}: its oldest data (the base file) was written at {base_time}, and what came before is gone"
+                "Can't load the AOF until {} ({until}): its oldest data, the base file, was written at {} ({base_time}); what came before it is gone",
+                crate::util::time::format_utc(*until),
+                crate::util::time::format_utc(*base_time)
+            ),
+            LoadError::NoTimestamps { file } => write!(
+                f,
+                "Can't load the AOF up to a point in time: {file} has commands without a #TS annotation before them (written while aof-timestamp-enabled was off), so when they ran is unknown"
             ),
         }
     }
@@ -268,6 +278,8 @@ fn replay(
     fake.authenticated = true;
     let was_loading = std::mem::replace(&mut server.loading, true);
     let mut multi_at: Option<u64> = None;
+    // A point-in-time load needs every command's time.
+    let mut timed = false;
     let corrupt = |offset, why: &str| LoadError::Corrupt {
         file: name.to_string(),
         offset,
@@ -289,12 +301,18 @@ fn replay(
                     break Ok(FileEnd::Stopped(ts));
                 }
                 loaded.last_timestamp = Some(ts);
+                timed = true;
             }
             q.pos += len;
             continue;
         }
         if first != b'*' {
             break Err(corrupt(start, "expected '*'"));
+        }
+        if opts.until.is_some() && !timed {
+            break Err(LoadError::NoTimestamps {
+                file: name.to_string(),
+            });
         }
         match q.parse(max_bulk) {
             Parsed::Incomplete => break Ok(FileEnd::Partial(start)),
@@ -401,7 +419,14 @@ pub fn load_dir(
     for (i, ai) in files.iter().enumerate() {
         let last = i + 1 == files.len();
         load_file(server, &ai.path_in(dir), last, opts, &mut loaded)?;
-        if loaded.stopped_at.is_some() {
+        if let Some(at) = loaded.stopped_at {
+            // A base is one moment: the point asked for is before it.
+            if let (Some(until), true) = (opts.until, ai.kind == FileType::Base) {
+                return Err(LoadError::TooEarly {
+                    until,
+                    base_time: at,
+                });
+            }
             break;
         }
     }
@@ -439,7 +464,7 @@ fn upgrade_prepare(dir: &Path, filename: &str) -> Result<Manifest, LoadError> {
         base: Some(AofInfo {
             name: filename.as_bytes().to_vec(),
             seq: 1,
-            kind: super::manifest::FileType::Base,
+            kind: FileType::Base,
         }),
         curr_base_seq: 1,
         ..Manifest::default()
@@ -508,13 +533,49 @@ mod tests {
         ])
     }
 
+    /// The sample with `#TS` annotations between its commands.
+    fn annotated() -> Vec<u8> {
+        let mut out = b"#TS:1000\r\n".to_vec();
+        for (i, chunk) in sample().split_inclusive(|&c| c == b'\n').enumerate() {
+            // Between commands only: before a `*` line.
+            if chunk.starts_with(b"*") && i % 3 == 0 {
+                out.extend_from_slice(format!("#TS:{}\r\n", 1000 + i).as_bytes());
+            }
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    /// An RDB (as a base or pre-7.0 preamble) followed by the sample.
+    fn with_preamble() -> Vec<u8> {
+        use crate::persistence::rdb::{RdbWriter, SaveValue};
+        let mut w = RdbWriter::new(Vec::new()).unwrap();
+        w.select_db(0, 2, 1).unwrap();
+        w.write_entry(b"r1", &SaveValue::String(b"v1"), None, false)
+            .unwrap();
+        let items: [&[u8]; 3] = [b"a", b"b", b"c"];
+        w.write_entry(b"r2", &SaveValue::List(&items), Some(4102444800000), false)
+            .unwrap();
+        let mut out = w.finish().unwrap();
+        out.extend(sample());
+        out
+    }
+
     fn load_bytes(bytes: &[u8], name: &str) -> (Result<Loaded, LoadError>, Vec<u8>, Server) {
+        load_bytes_with(bytes, name, LoadOpts::default())
+    }
+
+    fn load_bytes_with(
+        bytes: &[u8],
+        name: &str,
+        opts: LoadOpts,
+    ) -> (Result<Loaded, LoadError>, Vec<u8>, Server) {
         let dir = std::env::temp_dir().join(format!("miniredis-aof-{}-{name}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("appendonly.aof");
         std::fs::write(&path, bytes).unwrap();
         let mut server = Server::new(Config::default());
-        let r = load_single(&mut server, &path, LoadOpts::default());
+        let r = load_single(&mut server, &path, opts);
         let after = std::fs::read(&path).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         (r, after, server)
@@ -529,8 +590,27 @@ mod tests {
         assert_eq!(server.db(0).dict.len(), 5 + 1);
     }
 
+    #[test]
+    fn annotations_and_a_preamble_load() {
+        let (r, after, _) = load_bytes(&annotated(), "annotated");
+        let loaded = r.unwrap();
+        assert_eq!(loaded.commands, 14);
+        assert!(loaded.last_timestamp.unwrap() > 1000);
+        assert_eq!(after, annotated());
+        let (r, _, server) = load_bytes(&with_preamble(), "preamble");
+        assert_eq!(r.unwrap().rdb_keys, 2);
+        assert_eq!(server.db(0).dict.len(), 2 + 6);
+        // Up to a point in time: only what came before the next annotation.
+        let opts = LoadOpts { until: Some(1000) };
+        let (r, after, server) = load_bytes_with(&annotated(), "until", opts);
+        let loaded = r.unwrap();
+        assert!(loaded.commands < 14 && loaded.stopped_at.is_some());
+        assert!(server.db(0).dict.len() < 6);
+        assert_eq!(after, annotated());
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(300))]
         /// Random damage (a cut, flipped bytes, inserted garbage) never
         /// panics; a refused file is left exactly as it was; a repaired one
         /// is cut to a prefix that then loads cleanly.
@@ -539,8 +619,14 @@ mod tests {
             cut in any::<prop::sample::Index>(),
             flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
             insert in proptest::option::of((any::<prop::sample::Index>(), proptest::collection::vec(any::<u8>(), 1..12))),
+            kind in 0u8..3,
+            until in proptest::option::of(995i64..1020),
         ) {
-            let mut bytes = sample();
+            let mut bytes = match kind {
+                0 => sample(),
+                1 => annotated(),
+                _ => with_preamble(),
+            };
             for (i, b) in flips {
                 let i = i.index(bytes.len());
                 bytes[i] = b;
@@ -550,6 +636,12 @@ mod tests {
                 bytes.splice(at..at, junk);
             }
             bytes.truncate(cut.index(bytes.len() + 1));
+            if until.is_some() {
+                // A point-in-time load changes nothing, whatever it finds.
+                let (_, after, _) = load_bytes_with(&bytes, "fuzz-until", LoadOpts { until });
+                prop_assert_eq!(after, bytes);
+                return Ok(());
+            }
             let (r, after, _) = load_bytes(&bytes, "fuzz");
             match r {
                 Ok(Loaded { truncated_at: Some(at), .. }) => {
