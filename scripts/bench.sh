@@ -5,13 +5,15 @@
 # string keys into each (used_memory and RSS per key), and one list, hash
 # and set of 1,000,000 elements each (bytes per element).
 #
-# Then persistence: SET throughput with appendfsync everysec and always, the
-# loop's longest pause (seen by a PING stream) while BGSAVE of KEYS keys
-# starts, memory during BGSAVE under writes, and SAVE and load times.
+# Then persistence: SET throughput with the AOF on (miniredis with `always`
+# against Redis with `everysec` and with `always`, and both `everysec`), the
+# loop's longest pause (seen by a PING stream) while BGSAVE and
+# BGREWRITEAOF of KEYS keys start, memory during them under writes, and
+# SAVE and load times.
 #
 # Usage: scripts/bench.sh [BINARY]
 #   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
-#        SECTIONS=throughput,memory,bgsave,aof,rdb (any subset)
+#        SECTIONS=throughput,memory,bgsave,aof,aofrw,rdb (any subset)
 #        AOF_REQUESTS=100000 SMALL=200000 CUSTOM=0 (skip the zrank/zrange/publish tests)
 #        BASELINE=/path/to/older/miniredis: compare BINARY against that binary
 #        instead of redis-server (a change's regression check; the ratio column
@@ -26,7 +28,7 @@ TESTS=${TESTS:-ping_inline,set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,hset,spo
 ELEMS=${ELEMS:-1000000}
 BASELINE=${BASELINE:-}
 if [ -n "$BASELINE" ]; then SECTIONS=${SECTIONS:-throughput}; fi
-SECTIONS=${SECTIONS:-throughput,memory,bgsave,aof,rdb}
+SECTIONS=${SECTIONS:-throughput,memory,bgsave,aof,aofrw,rdb}
 OTHER=${BASELINE:+baseline}; OTHER=${OTHER:-redis}  # the second column's name
 AOF_REQUESTS=${AOF_REQUESTS:-100000}
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
@@ -48,17 +50,18 @@ wait_ready() { # port
 }
 
 # Both servers, each in its own directory; extra arguments (e.g.
-# --appendonly yes) go to both.
+# --appendonly yes) go to both, then MR_ARGS / RD_ARGS (arrays) to one.
+MR_ARGS=(); RD_ARGS=()
 start_servers() {
   mkdir -p "$WORK/mr" "$WORK/rd"
   MR_PORT=$(free_port)
-  on_server_cpu "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" >/dev/null 2>"$WORK/mr.err" &
+  on_server_cpu "$BIN" --port "$MR_PORT" --save '' --appendonly no --dir "$WORK/mr" "$@" "${MR_ARGS[@]}" >/dev/null 2>"$WORK/mr.err" &
   MR_PID=$!; PIDS+=("$MR_PID")
   RD_PORT=$(free_port)
   if [ -n "$BASELINE" ]; then
-    on_server_cpu "$BASELINE" --port "$RD_PORT" --save '' --appendonly no --dir "$WORK/rd" "$@" >/dev/null 2>"$WORK/rd.err" &
+    on_server_cpu "$BASELINE" --port "$RD_PORT" --save '' --appendonly no --dir "$WORK/rd" "$@" "${RD_ARGS[@]}" >/dev/null 2>"$WORK/rd.err" &
   else
-    on_server_cpu redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" >/dev/null 2>&1 &
+    on_server_cpu redis-server --port "$RD_PORT" --save '' --appendonly no --daemonize no --dir "$WORK/rd" "$@" "${RD_ARGS[@]}" >/dev/null 2>&1 &
   fi
   RD_PID=$!; PIDS+=("$RD_PID")
   wait_ready "$MR_PORT"; wait_ready "$RD_PORT"
@@ -281,16 +284,6 @@ while not (n % 64 == 0 and os.path.exists(stop)):
 print(int(worst * 1e6))
 PY
 }
-bgsave_wait() { # port
-  while redis-cli -p "$1" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do sleep 0.02; done
-}
-
-if want bgsave; then
-# BGSAVE of KEYS keys: the loop's pause to start the snapshot as INFO
-# reports it (latest_fork_usec) and as a PING stream sees it (slowest round
-# trip during the BGSAVE, against the slowest in an idle second before it);
-# then, with a random writer running, the extra memory while the snapshot is
-# written (PSS of the server and, for Redis, its fork child).
 pss_tree() { # pid: PSS in bytes of the process and its children
   local total=0 p
   for p in "$1" $(cat "/proc/$1/task/"*/children 2>/dev/null); do
@@ -299,54 +292,85 @@ pss_tree() { # pid: PSS in bytes of the process and its children
   done
   echo "$total"
 }
-echo
-printf '%-10s %14s %12s %12s %14s %14s %10s\n' server fork_pause_us idle_max_us bgsave_max_us base_pss peak_pss extra/key
+job_wait() { # port info-flag
+  while redis-cli -p "$1" INFO persistence | grep -q "$2:1"; do sleep 0.02; done
+}
+# A background job over KEYS keys (BGSAVE, or BGREWRITEAOF with the AOF
+# on): the loop's pause to start it as INFO reports it (latest_fork_usec)
+# and as a PING stream sees it (slowest round trip during the job, against
+# the slowest in an idle second before it); then, with a random writer
+# running, the extra memory while the job runs (PSS of the server and, for
+# Redis, its fork child).
+job_pause_and_memory() { # command info-flag
+  local cmd=$1 flag=$2
+  echo
+  echo "$cmd of $KEYS keys:"
+  printf '%-10s %14s %12s %12s %14s %14s %10s\n' server fork_pause_us idle_max_us job_max_us base_pss peak_pss extra/key
+  for who in miniredis redis; do
+    port=$MR_PORT; pid=$MR_PID
+    [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
+    load_keys "$port"
+    job_wait "$port" "$flag"
+    rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/idle_max" &
+    sleep 1; touch "$WORK/stop"; wait $!
+    rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/save_max" &
+    PINGER=$!
+    sleep 0.2
+    redis-cli -p "$port" "$cmd" >/dev/null
+    sleep 0.05
+    job_wait "$port" "$flag"
+    touch "$WORK/stop"; wait "$PINGER"
+    fork_us=$(redis-cli -p "$port" INFO stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')
+    base=$(pss_tree "$pid")
+    redis-benchmark -p "$port" -c 10 -P 16 -t set -r "$KEYS" -n 4000000 -d 3 >/dev/null 2>&1 &
+    WRITER=$!
+    sleep 0.5
+    redis-cli -p "$port" "$cmd" >/dev/null
+    sleep 0.05
+    peak=$base
+    while redis-cli -p "$port" INFO persistence | grep -q "$flag:1"; do
+      now=$(pss_tree "$pid"); [ "$now" -gt "$peak" ] && peak=$now
+      sleep 0.02
+    done
+    kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true
+    awk -v w="$who" -v f="$fork_us" -v i="$(cat "$WORK/idle_max")" -v m="$(cat "$WORK/save_max")" \
+        -v b="$base" -v p="$peak" -v n="$KEYS" \
+      'BEGIN { printf "%-10s %14d %12d %12d %14d %14d %10.1f\n", w, f, i, m, b, p, (p-b)/n }'
+  done
+}
+
+if want bgsave; then
 stop_servers
 start_servers
-for who in miniredis redis; do
-  port=$MR_PORT; pid=$MR_PID
-  [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
-  load_keys "$port"
-  rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/idle_max" &
-  sleep 1; touch "$WORK/stop"; wait $!
-  rm -f "$WORK/stop"; ping_stream "$port" "$WORK/stop" > "$WORK/save_max" &
-  PINGER=$!
-  sleep 0.2
-  redis-cli -p "$port" BGSAVE >/dev/null
-  bgsave_wait "$port"
-  touch "$WORK/stop"; wait "$PINGER"
-  fork_us=$(redis-cli -p "$port" INFO stats | tr -d '\r' | awk -F: '$1=="latest_fork_usec"{print $2}')
-  base=$(pss_tree "$pid")
-  redis-benchmark -p "$port" -c 10 -P 16 -t set -r "$KEYS" -n 4000000 -d 3 >/dev/null 2>&1 &
-  WRITER=$!
-  sleep 0.5
-  redis-cli -p "$port" BGSAVE >/dev/null
-  peak=$base
-  while redis-cli -p "$port" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do
-    now=$(pss_tree "$pid"); [ "$now" -gt "$peak" ] && peak=$now
-    sleep 0.02
-  done
-  kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true
-  awk -v w="$who" -v f="$fork_us" -v i="$(cat "$WORK/idle_max")" -v m="$(cat "$WORK/save_max")" \
-      -v b="$base" -v p="$peak" -v n="$KEYS" \
-    'BEGIN { printf "%-10s %14d %12d %12d %14d %14d %10.1f\n", w, f, i, m, b, p, (p-b)/n }'
-done
+job_pause_and_memory BGSAVE rdb_bgsave_in_progress
 fi # bgsave
 
+if want aofrw; then
+stop_servers
+rm -rf "$WORK/mr" "$WORK/rd"
+start_servers --appendonly yes --appendfsync everysec
+job_pause_and_memory BGREWRITEAOF aof_rewrite_in_progress
+fi # aofrw
+
 if want aof; then
-# SET throughput with the AOF on, each fsync policy against Redis with the
-# same one (fresh servers per policy, each writing its own directory).
-for policy in everysec always; do
+# SET throughput with the AOF on (fresh servers per pairing, each writing
+# its own directory): miniredis with `always` against Redis with
+# `everysec` (the target: durable writes at the speed of Redis's default)
+# and with `always`, then both with `everysec`.
+for pairing in "always everysec" "always always" "everysec everysec"; do
+  read -r mr_policy rd_policy <<< "$pairing"
   stop_servers
   rm -rf "$WORK/mr" "$WORK/rd"
-  start_servers --appendonly yes --appendfsync "$policy"
+  MR_ARGS=(--appendfsync "$mr_policy"); RD_ARGS=(--appendfsync "$rd_policy")
+  start_servers --appendonly yes
+  MR_ARGS=(); RD_ARGS=()
   : > "$WORK/aof_results"
   for round in $(seq 1 "$ROUNDS"); do
     for P in 1 16; do
       for who in miniredis redis; do
         port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-        redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$AOF_REQUESTS" -t set --csv 2>/dev/null \
-          | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" -v t="SET appendfsync $policy" \
+        on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$AOF_REQUESTS" -t set --csv 2>/dev/null \
+          | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" -v t="SET $mr_policy vs $rd_policy" \
               'BEGIN{OFS="\t"} {print w, p, t, $2}' >> "$WORK/aof_results"
       done
     done
