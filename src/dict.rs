@@ -398,6 +398,11 @@ impl<V: Clone> Dict<V> {
         // Never more than there are, or a wrap-around would count some
         // entries twice.
         let want = SAMPLE.min(self.len());
+        // Which of the gathered entries is the pick, drawn up front so the
+        // walk stops there: the same uniform choice among them (if the walk
+        // ends short of it, the pick is redrawn among those gathered, which
+        // keeps every one at exactly 1/gathered), at half the walking.
+        let pick = rand::below(want);
         let mut stored = 0;
         let max_size = self.ht[0].size.max(self.ht[1].size);
         let mask = max_size - 1;
@@ -407,7 +412,7 @@ impl<V: Clone> Dict<V> {
         // Buckets walked since the last jump: one full turn and every
         // entry was seen, so never walk on (nothing is gathered twice).
         let mut walked = 0;
-        'walk: while stored < want && steps > 0 && walked < max_size {
+        while stored < want && steps > 0 && walked < max_size {
             steps -= 1;
             walked += 1;
             for (t, table) in self.ht.iter().enumerate() {
@@ -443,11 +448,11 @@ impl<V: Clone> Dict<V> {
                 }
                 empty_run = 0;
                 while let Some(e) = cur {
+                    if stored == pick {
+                        return Some(e);
+                    }
                     found[stored] = Some(e);
                     stored += 1;
-                    if stored == want {
-                        break 'walk;
-                    }
                     cur = e.next.as_deref();
                 }
             }

@@ -256,10 +256,12 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     }
                 );
                 f!("aof_last_cow_size:{}", server.persist.aof_last_cow_size);
+                f!("module_fork_in_progress:0");
+                f!("module_fork_last_cow_size:0");
                 if let Some(aof) = server.aof.as_ref() {
                     f!("aof_current_size:{}", aof.current_size);
                     f!("aof_base_size:{}", aof.base_size);
-                    f!("aof_pending_rewrite:0");
+                    f!("aof_pending_rewrite:{}", server.aof_rewrite_scheduled as u8);
                     f!("aof_buffer_length:{}", aof.buf.len());
                     f!(
                         "aof_pending_bio_fsync:{}",
@@ -270,8 +272,6 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     );
                     f!("aof_delayed_fsync:0");
                 }
-                f!("module_fork_in_progress:0");
-                f!("module_fork_last_cow_size:0");
             }
             "stats" => {
                 let st = &server.stats;

@@ -229,7 +229,6 @@ impl Server {
             )
         })?;
         let mut am = self.aof_manifest.clone();
-        let mut created_base = 0;
         if am.is_empty() {
             let base = am.new_base(&filename, self.config.aof_use_rdb_preamble);
             let temp = PathBuf::from(format!("temp-rewriteaof-{}.aof", std::process::id()));
@@ -241,7 +240,6 @@ impl Server {
                     let _ = std::fs::remove_file(&temp);
                     format!("Write error writing append only file on disk: {e}")
                 })?;
-            created_base = std::fs::metadata(&target).map_or(0, |m| m.len());
             log::info!(
                 "Creating AOF base file {} on server start",
                 base.display_name()
@@ -269,12 +267,10 @@ impl Server {
             if reopening { "Opening" } else { "Creating" },
             incr.display_name()
         );
-        aof.current_size = loaded.total_size.max(aof.written) + created_base;
-        aof.base_size = if created_base > 0 {
-            created_base
-        } else {
-            loaded.base_size
-        };
+        // A base written just now is not counted, as Redis 7.0 counts it
+        // (its sizes come from what was loaded).
+        aof.current_size = loaded.total_size.max(aof.written);
+        aof.base_size = loaded.base_size;
         aof.timestamps = self.config.aof_timestamp_enabled;
         self.aof = Some(aof);
         self.aof_delete_history();
