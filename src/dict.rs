@@ -403,6 +403,9 @@ impl<V: Clone> Dict<V> {
         // ends short of it, the pick is redrawn among those gathered, which
         // keeps every one at exactly 1/gathered), at half the walking.
         let pick = rand::below(want);
+        if self.rehash_idx.is_none() {
+            return self.random_entry_settled(want, pick);
+        }
         let mut stored = 0;
         let max_size = self.ht[0].size.max(self.ht[1].size);
         let mask = max_size - 1;
@@ -455,6 +458,49 @@ impl<V: Clone> Dict<V> {
                     stored += 1;
                     cur = e.next.as_deref();
                 }
+            }
+            i = (i + 1) & mask;
+        }
+        if stored > 0 {
+            return found[rand::below(stored)];
+        }
+        self.random_entry_unfair()
+    }
+
+    /// `random_entry` on a table that is not rehashing: the same walk over
+    /// one table, without the per-bucket checks a rehash needs (the hot
+    /// path of SPOP and SRANDMEMBER).
+    fn random_entry_settled(&self, want: usize, pick: usize) -> Option<&Entry<V>> {
+        const SAMPLE: usize = 15;
+        let table = &self.ht[0];
+        let size = table.size;
+        let mask = size - 1;
+        let mut found: [Option<&Entry<V>>; SAMPLE] = [None; SAMPLE];
+        let mut stored = 0;
+        let mut i = rand::below(size);
+        let (mut empty_run, mut steps, mut walked) = (0, want * 10, 0);
+        while stored < want && steps > 0 && walked < size {
+            steps -= 1;
+            walked += 1;
+            let mut cur = table.bucket(i).as_deref();
+            if cur.is_none() {
+                empty_run += 1;
+                if empty_run >= 5 && empty_run > want && stored == 0 {
+                    i = rand::below(size);
+                    empty_run = 0;
+                    walked = 0;
+                    continue;
+                }
+            } else {
+                empty_run = 0;
+            }
+            while let Some(e) = cur {
+                if stored == pick {
+                    return Some(e);
+                }
+                found[stored] = Some(e);
+                stored += 1;
+                cur = e.next.as_deref();
             }
             i = (i + 1) & mask;
         }

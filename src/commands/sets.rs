@@ -177,6 +177,10 @@ pub fn smembers_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 /// Log popped members as SREMs, so a replay removes the same ones.
 fn propagate_srem(s: &mut Server, key: &[u8], members: &[Vec<u8>]) {
+    // Nobody listens (no AOF, no rewrite): not even the argv is built.
+    if !s.propagation_wanted() {
+        return;
+    }
     for batch in members.chunks(SPOP_PROPAGATE_BATCH) {
         let mut argv = Vec::with_capacity(batch.len() + 2);
         argv.push(b"SREM".to_vec());

@@ -394,11 +394,11 @@ impl Set {
                     }
                 } else {
                     while out.len() < count {
-                        let Some(key) = d.random_entry().map(|e| e.key.clone()) else {
+                        let Some(key) = d.random_entry().map(|e| e.key.to_vec()) else {
                             break;
                         };
                         d.remove(&key);
-                        out.push(key.to_vec());
+                        out.push(key);
                     }
                 }
                 d.shrink_if_needed();
