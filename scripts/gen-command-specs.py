@@ -96,12 +96,27 @@ MODULES = [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
         ("pubsub", ["channels", "numsub", "numpat", "help"]),
     ]),
+    ("scripting", [
+        "eval", "evalsha", "eval_ro", "evalsha_ro",
+        ("script", ["load", "exists", "flush", "kill", "help"]),
+    ]),
 ]
 
 # ---------------------------------------------------------------------------
 # Our own one-line summaries.  Keys are "name" or "parent|sub".
 # ---------------------------------------------------------------------------
 SUMMARIES = {
+    # scripting
+    "eval": "Run a Lua script against the keys and arguments given.",
+    "evalsha": "Run a cached Lua script named by its SHA-1.",
+    "eval_ro": "Run a Lua script that may only read.",
+    "evalsha_ro": "Run a cached Lua script that may only read.",
+    "script": "Manage the Lua script cache.",
+    "script|load": "Compile a script into the cache and return its SHA-1.",
+    "script|exists": "Tell which of these SHA-1s are in the script cache.",
+    "script|flush": "Empty the script cache.",
+    "script|kill": "Stop the running script if it has not written.",
+    "script|help": "List the SCRIPT subcommands.",
     # strings
     "set": "Set a key to a string value, with optional expiry and conditions.",
     "get": "Return the string stored at a key.",
@@ -595,8 +610,8 @@ def main():
             "use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};\n"
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
-            "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*, sets::*,\n"
-            "    sorted_sets::*, strings::*, transactions::*,\n"
+            "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
+            "    scripting::*, sets::*, sorted_sets::*, strings::*, transactions::*,\n"
             "};\n"
             "\n"
             "#[rustfmt::skip]\n"

@@ -25,6 +25,7 @@ pub mod notify;
 pub mod persistence;
 pub mod propagate;
 pub mod resp;
+pub mod scripting;
 pub mod sds;
 pub mod server;
 pub mod types;

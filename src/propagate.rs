@@ -54,6 +54,22 @@ impl Server {
         !self.loading && (self.aof.is_some() || self.aof_rewrite.is_some())
     }
 
+    /// The running command is not propagated for itself (Redis's
+    /// preventCommandPropagation): EVAL, whose effects go out instead.
+    pub fn prevent_command_propagation(&mut self) {
+        self.prop.prevent_cmd = true;
+    }
+
+    /// How many ops the running unit has queued, to drop later ones with
+    /// `discard_propagation_since` (redis.set_repl(redis.REPL_NONE)).
+    pub fn propagation_mark(&self) -> usize {
+        self.prop.ops.len()
+    }
+
+    pub fn discard_propagation_since(&mut self, mark: usize) {
+        self.prop.ops.truncate(mark);
+    }
+
     /// Queue an op for the running execution unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
         if self.propagation_wanted() {

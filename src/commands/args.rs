@@ -187,7 +187,7 @@ pub fn reply_help(c: &mut Client, cmd: &str, lines: &[&str]) {
         c.reply.status(l);
     }
     c.reply.status("HELP");
-    c.reply.status("    Print this help.");
+    c.reply.status("    Prints this help.");
 }
 
 /// Redis's addReplySubcommandSyntaxError, for a subcommand given too many

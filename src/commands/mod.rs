@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod pubsub;
+pub mod scripting;
 pub mod sets;
 pub mod sorted_sets;
 pub mod strings;
@@ -163,6 +164,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::sets::COMMANDS,
         table::introspection::COMMANDS,
         table::sorted_sets::COMMANDS,
+        table::scripting::COMMANDS,
     ]
 }
 

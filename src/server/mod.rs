@@ -114,6 +114,8 @@ pub struct Server {
     pub pending_writes: Vec<usize>,
     /// Clients whose replies wait for an AOF fsync (`appendfsync always`).
     pub held_slots: HashSet<usize>,
+    /// Lua scripting: the state, the script cache (scripting/).
+    pub scripting: crate::scripting::Scripting,
     pub expire_state: crate::db::expire::ExpireCycleState,
     pub ops_sampler: crate::info::OpsSampler,
     /// DEBUG SET-ACTIVE-EXPIRE switch.
@@ -208,6 +210,7 @@ impl Server {
                 .unwrap_or_default(),
             pending_writes: Vec::new(),
             held_slots: HashSet::new(),
+            scripting: Default::default(),
             expire_state: Default::default(),
             ops_sampler: Default::default(),
             active_expire_enabled: true,

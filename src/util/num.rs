@@ -243,6 +243,12 @@ pub fn ll2string(v: i64) -> String {
 
 /// Format a double as C's `%.17g`, Redis 7.0's `d2string` for non-integers.
 pub fn fmt_g17(v: f64) -> String {
+    fmt_g(v, 17)
+}
+
+/// Format a double as C's `%.<precision>g` (`%.14g` is Lua's tostring).
+pub fn fmt_g(v: f64, precision: usize) -> String {
+    let precision = precision.max(1);
     if v.is_nan() {
         return "nan".into();
     }
@@ -256,17 +262,17 @@ pub fn fmt_g17(v: f64) -> String {
             "0".into()
         };
     }
-    // %.17g: 17 significant digits, scientific when exp < -4 or exp >= 17,
+    // %.Pg: P significant digits, scientific when exp < -4 or exp >= P,
     // trailing zeros removed.
-    let sci = format!("{:.16e}", v);
+    let sci = format!("{:.*e}", precision - 1, v);
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..17).contains(&exp) {
+    if !(-4..precision as i32).contains(&exp) {
         let mant = trim_zeros(mant);
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{}e{}{:02}", mant, sign, exp.abs())
     } else {
-        let decimals = (16 - exp).max(0) as usize;
+        let decimals = (precision as i32 - 1 - exp).max(0) as usize;
         trim_zeros(&format!("{:.*}", decimals, v)).to_string()
     }
 }

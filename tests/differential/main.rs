@@ -15,6 +15,7 @@ mod collections_list;
 mod generator;
 mod notifications;
 mod pubsub;
+mod scripting;
 mod transactions;
 mod zsets;
 

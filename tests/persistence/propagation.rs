@@ -225,3 +225,69 @@ fn served_blocked_clients_propagate_their_pops() {
     drop(s);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A script goes out as its effects, never as EVAL: several writes inside
+/// MULTI/EXEC, one alone, none as nothing; SELECTs where the script chose
+/// another database; redis.set_repl(REPL_NONE) keeps later writes out.
+/// (Read off redis-server 7.0.15's AOF for the same scripts.)
+#[test]
+fn scripts_propagate_as_their_effects() {
+    let dir = tmpdir("aof-prop-lua");
+    let path = dir.join("data.aof");
+    let s = start_with_aof(&path, "always");
+    let mut r = s.raw();
+    assert_eq!(r.q("SET warm 1"), "+OK\r\n");
+    let eval = |r: &mut Raw, script: &str| {
+        let base = aof_len(&path);
+        r.cmd(&[b"EVAL", script.as_bytes(), b"0"]);
+        ops_since(&path, base)
+    };
+    assert_eq!(
+        eval(
+            &mut r,
+            "redis.call('set','a','1') redis.call('incr','n') return 1"
+        ),
+        ["MULTI", "SET a 1", "INCR n", "EXEC"]
+    );
+    assert_eq!(
+        eval(&mut r, "return redis.call('set','b','1')"),
+        ["SET b 1"]
+    );
+    assert!(eval(&mut r, "return redis.call('get','a')").is_empty());
+    assert_eq!(
+        eval(
+            &mut r,
+            "redis.call('select','3') redis.call('set','c','1') redis.call('select','0') redis.call('set','d','1') return 1"
+        ),
+        [
+            "SELECT 3", "MULTI", "SET c 1", "SELECT 0", "SET d 1", "EXEC"
+        ]
+    );
+    assert!(
+        eval(
+            &mut r,
+            "redis.set_repl(redis.REPL_NONE) redis.call('set','e','1') return 1"
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        eval(
+            &mut r,
+            "redis.call('set','f','1') redis.set_repl(redis.REPL_NONE) redis.call('set','g','1') return 1"
+        ),
+        ["SET f 1"]
+    );
+    assert_eq!(
+        eval(&mut r, "return redis.call('set','h','1','ex','100')"),
+        ["SET h 1 PXAT T"]
+    );
+    assert_eq!(
+        eval(
+            &mut r,
+            "return redis.pcall('incr','a') and redis.call('incr','a')"
+        ),
+        ["MULTI", "INCR a", "INCR a", "EXEC"]
+    );
+    drop(s);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -7,8 +7,8 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*, sets::*,
-    sorted_sets::*, strings::*, transactions::*,
+    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,
+    scripting::*, sets::*, sorted_sets::*, strings::*, transactions::*,
 };
 
 #[rustfmt::skip]

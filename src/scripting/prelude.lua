@@ -1,0 +1,180 @@
+-- The Redis Lua API, after Redis 7.0's script_lua.c and eval.c. Run once
+-- when the Lua state is made, with the real globals; its functions see the
+-- bridge to the server (`__redis_bridge`, set by scripting/mod.rs), which
+-- is gone from the globals before any script runs. Functions defined here
+-- live in chunk "=redis" and the error handler skips their frames, so an
+-- error points at the script's line as Redis's C functions do.
+local bridge = __redis_bridge
+__redis_bridge = nil
+local dbg = debug
+debug = nil
+local G = _G
+local error, type, tostring, select, rawget, rawset, setmetatable, unpack =
+  error, type, tostring, select, rawget, rawset, setmetatable, unpack
+local lua_pcall, xpcall, floor, tonumber = pcall, xpcall, math.floor, tonumber
+
+-- Errors raised by the API are tables, as Redis's luaPushError makes them.
+local function raise(msg)
+  error({err = 'ERR ' .. msg}, 0)
+end
+
+redis = {}
+redis.call = bridge.call
+redis.pcall = bridge.pcall
+redis.sha1hex = function(...)
+  if select('#', ...) ~= 1 then raise('wrong number of arguments') end
+  return bridge.sha1hex(...)
+end
+local function single_field(field, ...)
+  local n, s = select('#', ...), ...
+  if n ~= 1 or type(s) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  return {[field] = s}
+end
+redis.error_reply = function(...)
+  local n, s = select('#', ...), ...
+  if n ~= 1 or type(s) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  return bridge.error_table(s)
+end
+redis.status_reply = function(...)
+  return single_field('ok', ...)
+end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.log = function(...)
+  local n, level = select('#', ...), ...
+  if n < 2 then raise('redis.log() requires two arguments or more.') end
+  level = tonumber(level)
+  if level == nil then raise('First argument must be a number (log level).') end
+  level = level >= 0 and floor(level) or -floor(-level)
+  if level < 0 or level > 3 then raise('Invalid debug level.') end
+  bridge.log(...)
+end
+redis.REDIS_VERSION = bridge.version
+redis.REDIS_VERSION_NUM = bridge.version_num
+redis.setresp = function(...)
+  local n, v = select('#', ...), ...
+  if n ~= 1 then raise('redis.setresp() requires one argument.') end
+  if v ~= 2 and v ~= 3 then raise('RESP version must be 2 or 3.') end
+  bridge.setresp(v)
+end
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.set_repl = function(...)
+  local n, v = select('#', ...), ...
+  if n ~= 1 then raise('redis.set_repl() requires two arguments.') end
+  v = tonumber(v) or 0
+  v = v >= 0 and floor(v) or -floor(-v)
+  if v < 0 or v > 3 then
+    raise('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.')
+  end
+  bridge.set_repl(v)
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = function(...)
+  if select('#', ...) < 1 then raise('Please specify at least one argument for this redis lib call') end
+  local known = bridge.command_exists(...)
+  if not known then raise('Invalid command passed to redis.acl_check_cmd()') end
+  return true
+end
+
+-- Redis's pcall: an error that is a table with an 'err' string comes back
+-- as that string (scripts written for Redis before 7.0 expect one).
+pcall = function(f, ...)
+  local res = {lua_pcall(f, ...)}
+  if not res[1] and type(res[2]) == 'table' and type(res[2].err) == 'string' then
+    res[2] = res[2].err
+  end
+  return unpack(res, 1, table.maxn(res))
+end
+
+-- math.random and math.randomseed on Redis's own rand48, so every machine
+-- draws the same sequence (Redis's redis_math_random).
+local function checkint(v, n, fname)
+  local x = tonumber(v)
+  if x == nil then
+    local got = v == nil and 'no value' or type(v)
+    error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+  end
+  return x >= 0 and floor(x) or -floor(-x)
+end
+math.random = function(...)
+  local n = select('#', ...)
+  local r = bridge.rand48()
+  if n == 0 then return r end
+  if n == 1 then
+    local u = checkint(..., 1, 'random')
+    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 0) end
+    return floor(r * u) + 1
+  end
+  if n == 2 then
+    local l, u = ...
+    l, u = checkint(l, 1, 'random'), checkint(u, 2, 'random')
+    if l > u then error("bad argument #2 to 'random' (interval is empty)", 0) end
+    return floor(r * (u - l + 1)) + l
+  end
+  error('wrong number of arguments', 0)
+end
+math.randomseed = function(...)
+  bridge.srand48(checkint((...), 1, 'randomseed'))
+end
+
+-- Behind C functions, as Redis's are (see lua_c_wrap in mod.rs).
+local c_wrap = bridge.c_wrap
+for _, name in ipairs({'sha1hex', 'error_reply', 'status_reply', 'log', 'setresp',
+                       'set_repl', 'replicate_commands', 'breakpoint', 'debug', 'acl_check_cmd'}) do
+  redis[name] = c_wrap(redis[name])
+end
+math.random = c_wrap(math.random)
+math.randomseed = c_wrap(math.randomseed)
+pcall = c_wrap(pcall)
+
+-- What the sandbox does not offer, as in Redis 7.0.
+loadfile, dofile, print, require, module, setfenv, getfenv, newproxy = nil
+package, os, io = nil
+
+-- The pcall error handler (Redis's __redis__err__handler): the error as a
+-- table with the script's source and line.
+function __redis__err__handler(err)
+  local level, i = 2, nil
+  repeat
+    i = dbg.getinfo(level, 'nSl')
+    level = level + 1
+  until not i or (i.what ~= 'C' and i.source ~= '=redis')
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+local handler = __redis__err__handler
+
+-- Globals are read-only for scripts and a missing one is an error.
+local function readonly() error('Attempt to modify a readonly table', 2) end
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine'}) do
+  setmetatable(G[name], {__newindex = readonly})
+end
+local env = setmetatable({}, {
+  __index = function(_, k)
+    local v = rawget(G, k)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+})
+setmetatable(G, {__newindex = readonly})
+
+-- What scripting/mod.rs calls: run a script function under the handler.
+return env, function(f, keys, argv)
+  rawset(G, 'KEYS', keys)
+  rawset(G, 'ARGV', argv)
+  return xpcall(f, handler)
+end

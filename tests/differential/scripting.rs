@@ -1,0 +1,132 @@
+//! Differential cases for EVAL, EVALSHA, their read-only forms and SCRIPT:
+//! the conversions both ways, error texts with their script and line,
+//! the sandbox's refusals, propagation-relevant shapes, RESP2 and RESP3.
+
+use super::{Pair, run_lines};
+
+const CASES: &str = r#"
+EVAL "return 1" 0
+EVAL "return {1,2,{3,'x'},nil,4}" 0
+EVAL "return redis.call('set',KEYS[1],ARGV[1])" 1 k v
+EVAL "return redis.call('get','k')" 0
+EVAL "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}" 2 a b c d
+EVAL "return foo" 0
+EVAL "return redis.call('nosuch')" 0
+EVAL "error('boom')" 0
+EVAL "\n\nerror('on line three')" 0
+EVAL "local function f() error('inner') end\nf()" 0
+EVAL "error({err='MY custom'})" 0
+EVAL "error(42)" 0
+EVAL "return redis.error_reply('MY err')" 0
+EVAL "return redis.error_reply('nospace')" 0
+EVAL "return redis.error_reply('-DASH err')" 0
+EVAL "return redis.error_reply(1)" 0
+EVAL "return redis.status_reply('FINE')" 0
+EVAL "return redis.status_reply('multi\r\nline')" 0
+EVAL "return redis.status_reply()" 0
+EVAL "return 3.99" 0
+EVAL "return -3.99" 0
+EVAL "return 1e300" 0
+EVAL "return true" 0
+EVAL "return false" 0
+EVAL "return nil" 0
+EVAL "return {true, false, 'x'}" 0
+EVALSHA ffffffffffffffffffffffffffffffffffffffff 0
+EVALSHA ffff 0
+EVAL "return 1" -1
+EVAL "return 1" 5 a
+EVAL "return 1" x
+EVAL "x = 5" 0
+EVAL "string.foo = 1" 0
+EVAL "return redis.pcall('incr','k')" 0
+EVAL "return redis.call('incr','k')" 0
+EVAL "local r = redis.pcall('incr','k'); return r['err']" 0
+EVAL "local ok, e = pcall(redis.call, 'incr', 'k') return {tostring(ok), e}" 0
+EVAL "local ok, e = pcall(error, 'x') return {tostring(ok), e}" 0
+SCRIPT LOAD "return 1"
+SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db E0E1F9FABFC9D4800C877A703B823AC0578FF8DB ffff
+EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0
+EVALSHA E0E1F9FABFC9D4800C877A703B823AC0578FF8DB 0
+EVAL "return {err='x'}" 0
+EVAL "return {err='ERR x'}" 0
+EVAL "return {ok='y'}" 0
+EVAL "return redis.sha1hex('')" 0
+EVAL "return redis.sha1hex(1.5)" 0
+EVAL "return redis.sha1hex()" 0
+EVAL "local t = {} t[1]=1 t[3]=3 return t" 0
+EVAL "return {1,{2,{3,{4}}}}" 0
+EVAL "return 'abc'" 0
+EVAL "syntax error here" 0
+EVAL "return (" 0
+EVAL "return redis.call()" 0
+EVAL "return redis.pcall()" 0
+EVAL "return redis.call('get',{})" 0
+EVAL "return redis.call('get',1.5)" 0
+EVAL "return redis.call('get')" 0
+EVAL "return redis.pcall('nosuch')" 0
+EVAL "return redis.call('hgetall','nokey')" 0
+EVAL "return redis.call('exists','k')" 0
+EVAL "redis.call('set','a','1'); redis.call('incr','a'); return redis.call('get','a')" 0
+EVAL "redis.call('set','f',1.5) redis.call('set','g',3) redis.call('set','h',0.1) return redis.call('mget','f','g','h')" 0
+EVAL "return redis.call('multi')" 0
+EVAL "return redis.call('blpop','nolist',0)" 0
+EVAL "return redis.call('ping')" 0
+EVAL "return redis.call('lpush','k','x')" 0
+EVAL "return redis.pcall('lpush','k','x')" 0
+EVAL "redis.call('select','1') redis.call('set','indb1','x') return redis.call('get','indb1')" 0
+GET indb1
+EVAL_RO "return redis.call('set','ro','x')" 0
+EVAL_RO "return redis.call('get','a')" 0
+EVAL "return redis.REDIS_VERSION" 0
+EVAL "return redis.REDIS_VERSION_NUM" 0
+EVAL "return {math.random(), math.random(100), math.random(5,10)}" 0
+EVAL "math.randomseed(7) return {math.random(1000), math.random(1000)}" 0
+EVAL "return type(os) .. type(io) .. type(print) .. type(loadfile) .. type(dofile) .. type(require) .. type(setfenv)" 0
+EVAL "return redis.log(redis.LOG_WARNING)" 0
+EVAL "return redis.log('x', 'y')" 0
+EVAL "return redis.log(99, 'y')" 0
+EVAL "redis.log(redis.LOG_NOTICE, 'hello', 1) return 1" 0
+EVAL "return redis.setresp(4)" 0
+EVAL "return redis.set_repl(99)" 0
+EVAL "return redis.replicate_commands()" 0
+EVAL "return tostring(1/3)" 0
+EVAL "return #ARGV" 0 a b c
+EVAL "return redis.call('rpush','lst','a','b','c')" 0
+EVAL "return redis.call('lrange','lst',0,-1)" 0
+EVAL "redis.call('hset','hh','f','v') return redis.call('hgetall','hh')" 0
+EVAL "redis.call('zadd','zz',1.5,'m') return redis.call('zscore','zz','m')" 0
+EVAL "redis.setresp(3) return redis.call('hgetall','hh')" 0
+EVAL "redis.setresp(3) return redis.call('zscore','zz','m')" 0
+EVAL "redis.setresp(3) return redis.call('get','nokey')" 0
+EVAL "redis.setresp(3) local r = redis.call('hgetall','hh') return r['map']['f']" 0
+EVAL "redis.setresp(3) local r = redis.call('zscore','zz','m') return r['double']" 0
+EVAL "return {double=3.5}" 0
+EVAL "return {big_number='1234567890123456789012'}" 0
+EVAL "return {map={a=1}}" 0
+EVAL "return {set={a=true}}" 0
+EVAL "return {verbatim_string={format='txt', string='hi'}}" 0
+MULTI
+EVAL "return redis.call('incr','tx')" 0
+EVAL "return redis.call('incr','tx')" 0
+EXEC
+SCRIPT FLUSH
+SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db
+SCRIPT FLUSH ASYNC
+SCRIPT FLUSH x
+SCRIPT KILL
+SCRIPT HELP
+SCRIPT nosuch
+"#;
+
+#[test]
+fn scripting_cases_resp2() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, CASES);
+}
+
+#[test]
+fn scripting_cases_resp3() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, "?HELLO 3");
+    run_lines(&mut p, CASES);
+}
