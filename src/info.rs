@@ -156,8 +156,24 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     used as f64 * 100.0 / peak.max(1) as f64
                 );
                 f!("used_memory_startup:0");
-                f!("used_memory_lua:0");
-                f!("used_memory_scripts:0");
+                let lua = server.scripting.lua_memory();
+                let scripts = server.scripting.scripts_mem;
+                f!("used_memory_lua:{}", lua);
+                f!("used_memory_vm_eval:{}", lua);
+                f!("used_memory_lua_human:{}", human(lua));
+                f!("used_memory_scripts_eval:{}", scripts);
+                f!(
+                    "number_of_cached_scripts:{}",
+                    server.scripting.scripts.len()
+                );
+                f!("number_of_functions:0");
+                f!("number_of_libraries:0");
+                f!("used_memory_vm_functions:0");
+                f!("used_memory_vm_total:{}", lua);
+                f!("used_memory_vm_total_human:{}", human(lua));
+                f!("used_memory_functions:0");
+                f!("used_memory_scripts:{}", scripts);
+                f!("used_memory_scripts_human:{}", human(scripts));
                 f!("maxmemory:{}", server.config.maxmemory);
                 f!(
                     "maxmemory_human:{}",

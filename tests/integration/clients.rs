@@ -2,7 +2,7 @@
 //! running a WATCH/MULTI/EXEC pipeline and a pub/sub round trip, and the
 //! `redis` crate's pub/sub and transactions.
 
-use crate::common::start_miniredis;
+use crate::common::{self, start_miniredis};
 use std::process::Command;
 
 /// The venv `make test-deps` (scripts/ensure-pyclient.sh) prepares.
@@ -35,6 +35,36 @@ fn redis_py_pipeline_watch_and_pubsub() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("protocol 3: ok") && stdout.contains("protocol 2: ok"),
+        "{stdout}"
+    );
+}
+
+/// redis-py's Lock (its acquire, extend and release are Lua scripts) under
+/// contention from 8 threads, and a token-bucket rate limiter script giving
+/// the answers redis-server gives.
+#[test]
+fn redis_py_lock_and_rate_limiter_scripts() {
+    let s = start_miniredis(&[]);
+    let reference = common::redis_server_available().then(common::start_redis_server);
+    let mut cmd = Command::new(python());
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/redis_py_scripts.py"
+    ))
+    .arg(s.port.to_string());
+    if let Some(r) = &reference {
+        cmd.arg(r.port.to_string());
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "redis-py scripts check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("lock: ok") && stdout.contains("rate limiter: ok"),
         "{stdout}"
     );
 }
