@@ -192,12 +192,67 @@ impl Engine {
                 })
             })?,
         )?;
+        bridge.set(
+            "bitop",
+            lua.create_function(|_, (op, args): (mlua::LuaString, mlua::Variadic<f64>)| {
+                Ok(bitop(&op.as_bytes(), &args) as f64)
+            })?,
+        )?;
+        bridge.set(
+            "tohex",
+            lua.create_function(|lua, (x, n): (f64, f64)| {
+                lua.create_string(tohex(tobit(x), tobit(n)))
+            })?,
+        )?;
         lua.globals().set("__redis_bridge", bridge)?;
         let (env, runner): (Table, Function) = lua
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
         Ok(Engine { lua, env, runner })
+    }
+}
+
+/// LuaBitOp's normalization: the number rounded to the nearest integer
+/// (ties to even, as the FPU rounds), taken modulo 2^32, as a signed
+/// 32-bit value.
+fn tobit(x: f64) -> i32 {
+    if !x.is_finite() {
+        return 0;
+    }
+    x.round_ties_even().rem_euclid(4_294_967_296.0) as u32 as i32
+}
+
+/// One bit operation on normalized arguments (LuaBitOp's semantics).
+fn bitop(op: &[u8], args: &[f64]) -> i32 {
+    let a = |i: usize| args.get(i).copied().map_or(0, tobit);
+    let b = a(0);
+    let n = (a(1) & 31) as u32;
+    match op {
+        b"tobit" => b,
+        b"bnot" => !b,
+        b"bswap" => b.swap_bytes(),
+        b"band" => args.iter().skip(1).fold(b, |acc, &x| acc & tobit(x)),
+        b"bor" => args.iter().skip(1).fold(b, |acc, &x| acc | tobit(x)),
+        b"bxor" => args.iter().skip(1).fold(b, |acc, &x| acc ^ tobit(x)),
+        b"lshift" => ((b as u32) << n) as i32,
+        b"rshift" => ((b as u32) >> n) as i32,
+        b"arshift" => b >> n,
+        b"rol" => (b as u32).rotate_left(n) as i32,
+        b"ror" => (b as u32).rotate_right(n) as i32,
+        _ => 0,
+    }
+}
+
+/// bit.tohex: `n` hex digits (default 8; negative for upper case).
+fn tohex(x: i32, n: i32) -> String {
+    let upper = n < 0;
+    let digits = (n.unsigned_abs() as usize).clamp(1, 8);
+    let v = x as u32 as u64 & ((1u64 << (4 * digits)) - 1);
+    if upper {
+        format!("{v:0digits$X}")
+    } else {
+        format!("{v:0digits$x}")
     }
 }
 

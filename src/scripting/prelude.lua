@@ -13,6 +13,20 @@ local error, type, tostring, select, rawget, rawset, setmetatable, unpack =
   error, type, tostring, select, rawget, rawset, setmetatable, unpack
 local lua_pcall, xpcall, floor, tonumber = pcall, xpcall, math.floor, tonumber
 
+-- Where the script called us, as luaL_where names a C function's caller
+-- ("user_script:1: "), for errors C functions raise with luaL_error.
+local function where()
+  local level = 2
+  while true do
+    local i = dbg.getinfo(level, 'Sl')
+    if not i then return '' end
+    if i.what ~= 'C' and i.source ~= '=redis' then
+      return i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
+    end
+    level = level + 1
+  end
+end
+
 -- Errors raised by the API are tables, as Redis's luaPushError makes them.
 local function raise(msg)
   error({err = 'ERR ' .. msg}, 0)
@@ -97,7 +111,7 @@ local function checkint(v, n, fname)
   local x = tonumber(v)
   if x == nil then
     local got = v == nil and 'no value' or type(v)
-    error("bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
   end
   return x >= 0 and floor(x) or -floor(-x)
 end
@@ -107,16 +121,16 @@ math.random = function(...)
   if n == 0 then return r end
   if n == 1 then
     local u = checkint(..., 1, 'random')
-    if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 0) end
+    if u < 1 then error(where() .. "bad argument #1 to 'random' (interval is empty)", 0) end
     return floor(r * u) + 1
   end
   if n == 2 then
     local l, u = ...
     l, u = checkint(l, 1, 'random'), checkint(u, 2, 'random')
-    if l > u then error("bad argument #2 to 'random' (interval is empty)", 0) end
+    if l > u then error(where() .. "bad argument #2 to 'random' (interval is empty)", 0) end
     return floor(r * (u - l + 1)) + l
   end
-  error('wrong number of arguments', 0)
+  error(where() .. 'wrong number of arguments', 0)
 end
 math.randomseed = function(...)
   bridge.srand48(checkint((...), 1, 'randomseed'))
@@ -131,6 +145,40 @@ end
 math.random = c_wrap(math.random)
 math.randomseed = c_wrap(math.randomseed)
 pcall = c_wrap(pcall)
+
+-- The bit library (LuaBitOp, as Redis bundles it): 32-bit operations on
+-- Lua numbers, results as signed 32-bit numbers.
+bit = {}
+local function checknumber(v, n, fname)
+  local x = tonumber(v)
+  if x == nil then
+    local got = v == nil and 'no value' or type(v)
+    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+  end
+  return x
+end
+local bitop = bridge.bitop
+local function variadic(name)
+  bit[name] = function(...)
+    local n = select('#', ...)
+    local args = {...}
+    for i = 1, math.max(n, 1) do args[i] = checknumber(args[i], i, name) end
+    return bitop(name, unpack(args, 1, math.max(n, 1)))
+  end
+end
+for _, name in ipairs({'band', 'bor', 'bxor'}) do variadic(name) end
+for _, name in ipairs({'tobit', 'bnot', 'bswap'}) do
+  bit[name] = function(x) return bitop(name, checknumber(x, 1, name)) end
+end
+for _, name in ipairs({'lshift', 'rshift', 'arshift', 'rol', 'ror'}) do
+  bit[name] = function(x, n) return bitop(name, checknumber(x, 1, name), checknumber(n, 2, name)) end
+end
+bit.tohex = function(x, n)
+  x = checknumber(x, 1, 'tohex')
+  if n == nil then n = 8 else n = checknumber(n, 2, 'tohex') end
+  return bridge.tohex(x, n)
+end
+for name, f in pairs(bit) do bit[name] = c_wrap(f) end
 
 -- What the sandbox does not offer, as in Redis 7.0.
 loadfile, dofile, print, require, module, setfenv, getfenv, newproxy = nil
@@ -157,7 +205,7 @@ local handler = __redis__err__handler
 
 -- Globals are read-only for scripts and a missing one is an error.
 local function readonly() error('Attempt to modify a readonly table', 2) end
-for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine'}) do
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit'}) do
   setmetatable(G[name], {__newindex = readonly})
 end
 local env = setmetatable({}, {

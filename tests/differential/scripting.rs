@@ -130,3 +130,25 @@ fn scripting_cases_resp3() {
     run_lines(&mut p, "?HELLO 3");
     run_lines(&mut p, CASES);
 }
+
+const BIT_CASES: &str = r#"
+EVAL "return {bit.tobit(1), bit.tobit(-1), bit.tobit(2^31), bit.tobit(2^32 + 5), bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-1.5)}" 0
+EVAL "return {bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(5, 3), bit.bnot(0), bit.band(-1)}" 0
+EVAL "return {bit.lshift(1, 31), bit.lshift(1, 32), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x80000001, 1), bit.ror(1, 1)}" 0
+EVAL "return {bit.bswap(0x12345678), bit.tohex(255), bit.tohex(255, 2), bit.tohex(-1, -4), bit.tohex(0x1234, 2)}" 0
+EVAL "return bit.band('x', 1)" 0
+EVAL "return bit.lshift(1)" 0
+EVAL "return bit.band('12', '10')" 0
+EVAL "bit.foo = 1" 0
+EVAL "return math.random('x')" 0
+EVAL "return math.random(0)" 0
+EVAL "return math.random(5, 1)" 0
+EVAL "return math.random(1, 2, 3)" 0
+EVAL "return math.randomseed()" 0
+"#;
+
+#[test]
+fn scripting_bit_library() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, BIT_CASES);
+}
