@@ -12,6 +12,7 @@
 //! the server is in the state's app data, valid only for that run: the
 //! bridge functions reach the server through it (see `Bridge`).
 
+pub mod cjson;
 pub mod convert;
 pub mod sha1;
 
@@ -204,6 +205,23 @@ impl Engine {
                 lua.create_string(tohex(tobit(x), tobit(n)))
             })?,
         )?;
+        bridge.set(
+            "cjson_encode",
+            lua.create_function(|lua, v: Value| match cjson::encode(&v) {
+                Ok(text) => Ok((true, Value::String(lua.create_string(text)?))),
+                Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+            })?,
+        )?;
+        bridge.set(
+            "cjson_decode",
+            lua.create_function(|lua, s: mlua::LuaString| {
+                match cjson::decode(lua, &s.as_bytes()) {
+                    Ok(v) => Ok((true, v)),
+                    Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+                }
+            })?,
+        )?;
+        bridge.set("cjson_null", cjson::null())?;
         lua.globals().set("__redis_bridge", bridge)?;
         let (env, runner): (Table, Function) = lua
             .load(include_str!("prelude.lua"))

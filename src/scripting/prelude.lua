@@ -180,6 +180,32 @@ bit.tohex = function(x, n)
 end
 for name, f in pairs(bit) do bit[name] = c_wrap(f) end
 
+-- cjson (lua-cjson 2.1 as Redis bundles it; scripting/cjson.rs).
+cjson = {null = bridge.cjson_null}
+local cj_encode, cj_decode = bridge.cjson_encode, bridge.cjson_decode
+cjson.encode = c_wrap(function(...)
+  if select('#', ...) ~= 1 then
+    error(where() .. "bad argument #1 to 'encode' (expected 1 argument)", 0)
+  end
+  local ok, r = cj_encode(...)
+  if not ok then error(where() .. r, 0) end
+  return r
+end)
+cjson.decode = c_wrap(function(...)
+  local n, s = select('#', ...), ...
+  if n ~= 1 then
+    error(where() .. "bad argument #1 to 'decode' (expected 1 argument)", 0)
+  end
+  if type(s) == 'number' then s = tostring(s) end
+  if type(s) ~= 'string' then
+    local got = s == nil and 'no value' or type(s)
+    error(where() .. "bad argument #1 to 'decode' (string expected, got " .. got .. ")", 0)
+  end
+  local ok, r = cj_decode(s)
+  if not ok then error(where() .. r, 0) end
+  return r
+end)
+
 -- What the sandbox does not offer, as in Redis 7.0.
 loadfile, dofile, print, require, module, setfenv, getfenv, newproxy = nil
 package, os, io = nil
@@ -205,7 +231,7 @@ local handler = __redis__err__handler
 
 -- Globals are read-only for scripts and a missing one is an error.
 local function readonly() error('Attempt to modify a readonly table', 2) end
-for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit'}) do
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson'}) do
   setmetatable(G[name], {__newindex = readonly})
 end
 local env = setmetatable({}, {

@@ -152,3 +152,57 @@ fn scripting_bit_library() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, BIT_CASES);
 }
+
+const CJSON_CASES: &str = r#"
+EVAL "return cjson.encode({a=1,b={1,2,3},c='x/y', d=1.5, e=1e20, f='\1'})" 0
+EVAL "return cjson.encode({1,nil,3})" 0
+EVAL "return cjson.encode({[1]=1,[20]=2})" 0
+EVAL "return cjson.encode({[1]=1,[3]=2})" 0
+EVAL "return cjson.encode({})" 0
+EVAL "return cjson.encode(0/0)" 0
+EVAL "return cjson.encode(1/0)" 0
+EVAL "return cjson.encode(function() end)" 0
+EVAL "return cjson.encode({[true]=1})" 0
+EVAL "return cjson.encode({[1.5]=1, x=2})" 0
+EVAL "return cjson.encode(string.char(127, 0, 10, 200, 34, 92, 8, 12, 9, 13))" 0
+EVAL "return cjson.encode(cjson.null)" 0
+EVAL "return cjson.encode(nil)" 0
+EVAL "return cjson.encode()" 0
+EVAL "return cjson.encode(1, 2)" 0
+EVAL "return cjson.encode({1, 2.5, -0, 123456789012345678, 0.1, 1e-7, 'x', true, false})" 0
+EVAL "local t = {} local c = t for i=1,1100 do c[1] = {} c = c[1] end return cjson.encode(t)" 0
+EVAL "local t = cjson.decode('{\"a\":[1,2,{\"b\":null}],\"c\":1.5e3}') return {t.a[1], t.a[3].b == cjson.null, t.c, type(t.a[3].b)}" 0
+EVAL "return cjson.decode('[1,2')" 0
+EVAL "return cjson.decode('xyz')" 0
+EVAL "return cjson.decode('[1,2] x')" 0
+EVAL "return cjson.decode('{1:2}')" 0
+EVAL "return cjson.decode('{\"a\" 2}')" 0
+EVAL "return cjson.decode('{\"a\":2,}')" 0
+EVAL "return cjson.decode('[\"\\u00e9\\ud83d\\ude00\", \"a\\/b\\n\"]')" 0
+EVAL "return cjson.decode('\"bad \\q escape\"')" 0
+EVAL "return cjson.decode('\"unterminated')" 0
+EVAL "return cjson.decode('')" 0
+EVAL "return cjson.decode()" 0
+EVAL "return cjson.decode({})" 0
+EVAL "return cjson.decode(12)" 0
+EVAL "return cjson.decode(' [ true , false , null ] ')" 0
+EVAL "return cjson.encode(cjson.decode('{\"k\":[1,{\"x\":\"y\"}],\"n\":-2.5e-3}'))" 0
+EVAL "return cjson.decode(string.rep('[', 1100) .. string.rep(']', 1100))" 0
+EVAL "cjson.foo = 1" 0
+EVAL "return cjson.encode({1e15, 123456789012345, 2^53, -1e-300, 3.14159265358979})" 0
+EVAL "return cjson.encode(cjson.decode('[1e400, -1e400]'))" 0
+EVAL "return cjson.decode('-')" 0
+EVAL "return cjson.decode('[01, 1.]')" 0
+EVAL "return cjson.decode('[0x10]')" 0
+EVAL "return cjson.decode('tru')" 0
+EVAL "return cjson.decode('nul')" 0
+EVAL "return cjson.decode('\"\\ud800\"')" 0
+EVAL "return cjson.decode('{\"a\":1,\"a\":2}').a" 0
+EVAL "return type(cjson.null) .. tostring(cjson.null == cjson.decode('null'))" 0
+"#;
+
+#[test]
+fn scripting_cjson_library() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, CJSON_CASES);
+}
