@@ -41,7 +41,10 @@ fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) 
         if c.argv[1].len() != 40 {
             return Err(NOSCRIPT);
         }
-        String::from_utf8_lossy(&c.argv[1]).to_ascii_lowercase()
+        match std::str::from_utf8(&c.argv[1]) {
+            Ok(sha) => sha.to_ascii_lowercase(),
+            Err(_) => return Err(NOSCRIPT),
+        }
     } else {
         let body = c.argv[1].clone();
         s.script_load(&body).map_err(ReplyError::bytes)?

@@ -41,6 +41,13 @@ pub fn args_to_argv(args: &MultiValue) -> Result<Vec<Vec<u8>>, &'static str> {
 /// An error as a Lua table {err = "CODE message"} (luaPushErrorBuff): a
 /// leading '-' means the first word is the code; otherwise the code is ERR.
 pub fn error_table(lua: &Lua, err: &[u8]) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(error_text(err))?)?;
+    Ok(t)
+}
+
+/// The `err` string of an error table (luaPushErrorBuff's formatting).
+pub fn error_text(err: &[u8]) -> Vec<u8> {
     let (code, msg): (&[u8], &[u8]) = match err.strip_prefix(b"-") {
         Some(rest) => match rest.iter().position(|&c| c == b' ') {
             Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -54,114 +61,161 @@ pub fn error_table(lua: &Lua, err: &[u8]) -> mlua::Result<Table> {
     let mut text = code.to_vec();
     text.push(b' ');
     text.extend_from_slice(&msg[start..end.max(start)]);
-    let t = lua.create_table()?;
-    t.raw_set("err", lua.create_string(&text)?)?;
-    Ok(t)
+    text
 }
 
-/// A command's reply bytes as the Lua value a script gets.
-pub fn reply_to_lua(lua: &Lua, reply: &[u8], _resp: u8) -> mlua::Result<Value> {
+/// Push a command's reply bytes onto the Lua stack as the value a script
+/// gets (redisProtocolToLuaType, on the C API like Redis's). False when
+/// the bytes are not one whole reply (then nothing is left pushed).
+///
+/// # Safety
+/// `state` is a running Lua state with room for the C API's stack use.
+pub unsafe fn push_reply(state: *mut mlua::lua_State, buf: &[u8]) -> bool {
     let mut pos = 0;
-    let v = parse(lua, reply, &mut pos, 0)?;
-    Ok(v.unwrap_or(Value::Nil))
-}
-
-fn line<'a>(buf: &'a [u8], pos: &mut usize) -> mlua::Result<&'a [u8]> {
-    let rest = buf.get(*pos..).unwrap_or_default();
-    let end = memchr::memchr(b'\r', rest).ok_or_else(|| mlua::Error::runtime("bad reply"))?;
-    *pos += end + 2;
-    Ok(&rest[..end])
-}
-
-fn number(s: &[u8]) -> mlua::Result<i64> {
-    crate::util::num::string2ll(s).ok_or_else(|| mlua::Error::runtime("bad reply"))
-}
-
-/// One reply; `None` for an attribute's ignored parts (never returned).
-fn parse(lua: &Lua, buf: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<Option<Value>> {
-    if depth > MAX_DEPTH {
-        return Err(mlua::Error::runtime("reply nested too deeply"));
+    let top = unsafe { mlua::ffi::lua_gettop(state) };
+    let ok = unsafe { push_one(state, buf, &mut pos, 0) };
+    if !ok {
+        unsafe { mlua::ffi::lua_settop(state, top) };
     }
-    let kind = *buf
-        .get(*pos)
-        .ok_or_else(|| mlua::Error::runtime("bad reply"))?;
-    *pos += 1;
-    let l = line(buf, pos)?;
-    let table1 = |key: &str, v: Value| -> mlua::Result<Value> {
-        let t = lua.create_table()?;
-        t.raw_set(key, v)?;
-        Ok(Value::Table(t))
+    ok
+}
+
+/// Push an error table {err = text, ignore_error_stats_update = true}.
+///
+/// # Safety
+/// As `push_reply`.
+pub unsafe fn push_error(state: *mut mlua::lua_State, err: &[u8], counted: bool) {
+    use mlua::ffi;
+    let text = error_text(err);
+    unsafe {
+        ffi::lua_createtable(state, 0, 2);
+        ffi::lua_pushlstring(state, text.as_ptr().cast(), text.len());
+        ffi::lua_setfield(state, -2, c"err".as_ptr());
+        if counted {
+            ffi::lua_pushboolean(state, 1);
+            ffi::lua_setfield(state, -2, c"ignore_error_stats_update".as_ptr());
+        }
+    }
+}
+
+unsafe fn push_one(state: *mut mlua::lua_State, buf: &[u8], pos: &mut usize, depth: usize) -> bool {
+    use mlua::ffi;
+    if depth > MAX_DEPTH || unsafe { ffi::lua_checkstack(state, 4) } == 0 {
+        return false;
+    }
+    let Some(&kind) = buf.get(*pos) else {
+        return false;
     };
-    Ok(Some(match kind {
-        b':' => Value::Number(number(l)? as f64),
+    *pos += 1;
+    let rest = buf.get(*pos..).unwrap_or_default();
+    let Some(end) = memchr::memchr(b'\r', rest) else {
+        return false;
+    };
+    let l = &rest[..end];
+    *pos += end + 2;
+    let n = || crate::util::num::string2ll(l);
+    let setfield1 = |key: &std::ffi::CStr| unsafe {
+        // {key = <value on top>}
+        ffi::lua_createtable(state, 0, 1);
+        ffi::lua_insert(state, -2);
+        ffi::lua_setfield(state, -2, key.as_ptr());
+    };
+    match kind {
+        b':' => match n() {
+            Some(v) => unsafe { ffi::lua_pushnumber(state, v as f64) },
+            None => return false,
+        },
         b'$' | b'=' => {
-            let n = number(l)?;
-            if n < 0 {
-                return Ok(Some(Value::Boolean(false)));
+            let Some(len) = n() else { return false };
+            if len < 0 {
+                unsafe { ffi::lua_pushboolean(state, 0) };
+                return true;
             }
-            let n = n as usize;
-            let body = buf
-                .get(*pos..*pos + n)
-                .ok_or_else(|| mlua::Error::runtime("bad reply"))?;
-            *pos += n + 2;
+            let len = len as usize;
+            let Some(body) = buf.get(*pos..pos.saturating_add(len)) else {
+                return false;
+            };
+            *pos += len + 2;
             if kind == b'=' {
                 let (format, text) = body.split_at(body.len().min(4));
-                let inner = lua.create_table()?;
-                inner.raw_set("string", lua.create_string(text)?)?;
-                inner.raw_set("format", lua.create_string(&format[..format.len().min(3)])?)?;
-                return Ok(Some(table1("verbatim_string", Value::Table(inner))?));
+                unsafe {
+                    ffi::lua_createtable(state, 0, 2);
+                    ffi::lua_pushlstring(state, text.as_ptr().cast(), text.len());
+                    ffi::lua_setfield(state, -2, c"string".as_ptr());
+                    let f = &format[..format.len().min(3)];
+                    ffi::lua_pushlstring(state, f.as_ptr().cast(), f.len());
+                    ffi::lua_setfield(state, -2, c"format".as_ptr());
+                }
+                setfield1(c"verbatim_string");
+            } else {
+                unsafe { ffi::lua_pushlstring(state, body.as_ptr().cast(), body.len()) };
             }
-            Value::String(lua.create_string(body)?)
         }
-        b'+' => table1("ok", Value::String(lua.create_string(l)?))?,
+        b'+' => {
+            unsafe { ffi::lua_pushlstring(state, l.as_ptr().cast(), l.len()) };
+            setfield1(c"ok");
+        }
         b'-' => {
-            let mut err = vec![b'-'];
+            let mut err = Vec::with_capacity(l.len() + 1);
+            err.push(b'-');
             err.extend_from_slice(l);
-            let t = error_table(lua, &err)?;
-            t.raw_set("ignore_error_stats_update", true)?;
-            Value::Table(t)
+            unsafe { push_error(state, &err, true) };
         }
         b'*' | b'~' => {
-            let n = number(l)?;
-            if n < 0 {
-                return Ok(Some(Value::Boolean(false)));
+            let Some(count) = n() else { return false };
+            if count < 0 {
+                unsafe { ffi::lua_pushboolean(state, 0) };
+                return true;
             }
-            let t = lua.create_table()?;
-            for i in 0..n {
-                let v = parse(lua, buf, pos, depth + 1)?.unwrap_or(Value::Nil);
-                if kind == b'*' {
-                    t.raw_set(i + 1, v)?;
-                } else {
-                    t.raw_set(v, true)?;
+            unsafe { ffi::lua_createtable(state, count.min(1024) as i32, 0) };
+            for i in 0..count {
+                if !unsafe { push_one(state, buf, pos, depth + 1) } {
+                    return false;
+                }
+                unsafe {
+                    if kind == b'*' {
+                        ffi::lua_rawseti(state, -2, (i + 1) as _);
+                    } else {
+                        ffi::lua_pushboolean(state, 1);
+                        ffi::lua_rawset(state, -3);
+                    }
                 }
             }
             if kind == b'~' {
-                table1("set", Value::Table(t))?
-            } else {
-                Value::Table(t)
+                setfield1(c"set");
             }
         }
         b'%' => {
-            let n = number(l)?;
-            let t = lua.create_table()?;
-            for _ in 0..n {
-                let k = parse(lua, buf, pos, depth + 1)?.unwrap_or(Value::Nil);
-                let v = parse(lua, buf, pos, depth + 1)?.unwrap_or(Value::Nil);
-                if k != Value::Nil {
-                    t.raw_set(k, v)?;
+            let Some(count) = n() else { return false };
+            unsafe { ffi::lua_createtable(state, 0, count.clamp(0, 1024) as i32) };
+            for _ in 0..count {
+                if !unsafe { push_one(state, buf, pos, depth + 1) }
+                    || !unsafe { push_one(state, buf, pos, depth + 1) }
+                {
+                    return false;
+                }
+                unsafe {
+                    if ffi::lua_type(state, -2) == ffi::LUA_TNIL {
+                        ffi::lua_settop(state, -3);
+                    } else {
+                        ffi::lua_rawset(state, -3);
+                    }
                 }
             }
-            table1("map", Value::Table(t))?
+            setfield1(c"map");
         }
         b'|' => {
-            let n = number(l)?;
-            for _ in 0..n * 2 {
-                parse(lua, buf, pos, depth + 1)?;
+            let Some(count) = n() else { return false };
+            for _ in 0..count.saturating_mul(2) {
+                if !unsafe { push_one(state, buf, pos, depth + 1) } {
+                    return false;
+                }
+                unsafe { ffi::lua_settop(state, -2) };
             }
-            return parse(lua, buf, pos, depth + 1);
+            return unsafe { push_one(state, buf, pos, depth + 1) };
         }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(l == b"t"),
+        b'_' => unsafe { ffi::lua_pushnil(state) },
+        b'#' => unsafe { ffi::lua_pushboolean(state, (l == b"t") as i32) },
         b',' => {
             let s = std::str::from_utf8(l).unwrap_or("0");
             let d = match s {
@@ -169,11 +223,16 @@ fn parse(lua: &Lua, buf: &[u8], pos: &mut usize, depth: usize) -> mlua::Result<O
                 "-inf" => f64::NEG_INFINITY,
                 _ => s.parse().unwrap_or(0.0),
             };
-            table1("double", Value::Number(d))?
+            unsafe { ffi::lua_pushnumber(state, d) };
+            setfield1(c"double");
         }
-        b'(' => table1("big_number", Value::String(lua.create_string(l)?))?,
-        _ => return Err(mlua::Error::runtime("bad reply")),
-    }))
+        b'(' => {
+            unsafe { ffi::lua_pushlstring(state, l.as_ptr().cast(), l.len()) };
+            setfield1(c"big_number");
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// `\r` and `\n` as spaces (Redis's sdsmapchars on status replies).

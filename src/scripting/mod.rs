@@ -18,8 +18,8 @@ pub mod sha1;
 
 use crate::client::Client;
 use crate::server::Server;
+use crate::util::hash::FastMap;
 use mlua::{Function, Lua, MultiValue, Table, Value};
-use std::collections::HashMap;
 
 /// Redis 7.0.15, as scripts see it.
 const REDIS_VERSION: &str = "7.0.15";
@@ -30,7 +30,7 @@ pub struct Scripting {
     /// None while a script runs (it is lent out), or before first use.
     lua: Option<Engine>,
     /// SHA-1 (lowercase hex) → body, for SCRIPT EXISTS and EVALSHA.
-    pub scripts: HashMap<String, Vec<u8>>,
+    pub scripts: FastMap<String, Vec<u8>>,
     /// Bytes of the cached bodies (used_memory_scripts_eval).
     pub scripts_mem: usize,
     /// The client scripts run their commands as (Redis's lua_client).
@@ -40,6 +40,9 @@ pub struct Scripting {
     rand48: u64,
     /// What the running script may do, and what it did.
     run: RunState,
+    /// A reply buffer handed back and forth with the scripting client, so
+    /// a script's calls do not allocate one each.
+    spare_reply: Vec<u8>,
     gc_count: u32,
 }
 
@@ -57,36 +60,49 @@ struct Engine {
     env: Table,
     /// Sets KEYS and ARGV, runs a script function under the error handler.
     runner: Function,
+    /// The compiled scripts, by SHA-1 (Redis keeps them in the registry as
+    /// f_<sha>; a map saves building that name on every call).
+    funcs: FastMap<String, Function>,
 }
 
-/// Raw pointer to the server for the bridge; set only while a script runs.
-struct Bridge(*mut Server);
+thread_local! {
+    /// The server whose script is running on this thread (the loop's):
+    /// set by `Server::run_script` around the Lua call, null otherwise.
+    static CURRENT: std::cell::Cell<*mut Server> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Run `f` with the server whose script is running; None outside a script.
+fn with_current_server<R>(f: impl FnOnce(&mut Server) -> R) -> Option<R> {
+    let ptr = CURRENT.with(|c| c.get());
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: the pointer is set by `Server::run_script` from its `&mut
+    // self` right before the Lua call and cleared right after; during that
+    // call nothing else touches the server (one thread, and the caller's
+    // own borrow is not used until the call returns).
+    Some(f(unsafe { &mut *ptr }))
+}
 
 impl Default for Scripting {
     fn default() -> Self {
         Scripting {
             lua: None,
-            scripts: HashMap::new(),
+            scripts: FastMap::default(),
             scripts_mem: 0,
             client: None,
             rand48: 0x1234_ABCD_330E,
             run: RunState::default(),
+            spare_reply: Vec::new(),
             gc_count: 0,
         }
     }
 }
 
 /// Run `f` with the server the running script belongs to.
-fn with_server<R>(lua: &Lua, f: impl FnOnce(&mut Server) -> R) -> mlua::Result<R> {
-    let ptr = lua.app_data_ref::<Bridge>().map(|b| b.0).ok_or_else(|| {
-        mlua::Error::runtime("redis.call/pcall can only be called inside a script invocation")
-    })?;
-    // SAFETY: the pointer is set by `Server::run_script` from its `&mut
-    // self` right before the Lua call and removed right after; during that
-    // call nothing else touches the server (one thread, and the caller's
-    // own borrow is not used until the call returns).
-    let server = unsafe { &mut *ptr };
-    Ok(f(server))
+fn with_server<R>(_lua: &Lua, f: impl FnOnce(&mut Server) -> R) -> mlua::Result<R> {
+    with_current_server(f)
+        .ok_or_else(|| mlua::Error::runtime("can only be called inside a script invocation"))
 }
 
 impl Engine {
@@ -227,7 +243,12 @@ impl Engine {
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
-        Ok(Engine { lua, env, runner })
+        Ok(Engine {
+            lua,
+            env,
+            runner,
+            funcs: FastMap::default(),
+        })
     }
 }
 
@@ -319,7 +340,10 @@ impl Server {
         if self.scripting.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        let engine = self.engine()?;
+        self.engine()?;
+        let Some(engine) = self.scripting.lua.as_mut() else {
+            return Err(b"ERR Lua is busy".to_vec());
+        };
         let func = engine
             .lua
             .load(body)
@@ -333,10 +357,7 @@ impl Server {
                 .into_bytes()
             })?;
         let _ = func.set_environment(engine.env.clone());
-        engine
-            .lua
-            .set_named_registry_value(&format!("f_{sha}"), func)
-            .map_err(|e| format!("ERR {e}").into_bytes())?;
+        engine.funcs.insert(sha.clone(), func);
         self.scripting.scripts_mem += body.len() + 40;
         self.scripting.scripts.insert(sha.clone(), body.to_vec());
         Ok(sha)
@@ -383,21 +404,27 @@ impl Server {
         self.scripting.client = Some(sc);
         self.scripting.run = RunState { read_only, repl: 3 };
         let result = (|| -> mlua::Result<(bool, Value)> {
-            let lua = &engine.lua;
-            let func: Function = lua.named_registry_value(&format!("f_{sha}"))?;
-            let k = lua.create_sequence_from(
-                keys.iter()
-                    .map(|k| lua.create_string(k))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-            )?;
-            let a = lua.create_sequence_from(
-                args.iter()
-                    .map(|a| lua.create_string(a))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-            )?;
-            lua.set_app_data(Bridge(self as *mut Server));
-            let r = engine.runner.call::<(bool, Value)>((func, k, a));
-            lua.remove_app_data::<Bridge>();
+            let func = engine
+                .funcs
+                .get(sha)
+                .cloned()
+                .ok_or_else(|| mlua::Error::runtime("script not compiled"))?;
+            let prev = CURRENT.with(|c| c.replace(self as *mut Server));
+            // KEYS and ARGV are built on the C API, as Redis builds them
+            // (luaCreateArray): the hot path of every EVALSHA.
+            // SAFETY: the closure leaves the runner's two results on the
+            // stack; the runner catches script errors (xpcall), so only a
+            // memory error could leave through lua_call.
+            let r = unsafe {
+                engine
+                    .lua
+                    .exec_raw::<(bool, Value)>((engine.runner.clone(), func), |state| {
+                        push_string_array(state, keys);
+                        push_string_array(state, args);
+                        mlua::ffi::lua_call(state, 3, 2);
+                    })
+            };
+            CURRENT.with(|c| c.set(prev));
             r
         })();
         let script_resp = self.scripting.client.as_ref().map_or(2, |sc| sc.reply.resp);
@@ -493,9 +520,6 @@ unsafe extern "C-unwind" fn lua_trampoline(state: *mut mlua::lua_State) -> std::
     }
 }
 
-/// Registry slot that carries a reply from mlua's API onto the raw stack.
-const RESULT_SLOT: &std::ffi::CStr = c"__redis_call_result";
-
 /// Run the command the stack's arguments name and leave its reply (or an
 /// error table) as the one value on the stack. True when it is an error.
 unsafe fn push_call_result(state: *mut mlua::lua_State) -> bool {
@@ -504,25 +528,50 @@ unsafe fn push_call_result(state: *mut mlua::lua_State) -> bool {
     // on the stack and copied before it is cleared.
     let argv = unsafe { stack_argv(state) };
     unsafe { ffi::lua_settop(state, 0) };
-    let lua = unsafe { Lua::get_or_init_from_ptr(state) };
-    let (value, failed) = match redis_call(lua, argv) {
-        Ok(r) => r,
-        Err(e) => match convert::error_table(lua, format!("-ERR {e}").as_bytes()) {
-            Ok(t) => (Value::Table(t), true),
-            Err(_) => (Value::Nil, false),
-        },
+    let argv = match argv {
+        Ok(argv) => argv,
+        Err(msg) => {
+            unsafe { convert::push_error(state, msg.as_bytes(), false) };
+            return true;
+        }
     };
-    let slot = RESULT_SLOT.to_str().unwrap_or_default();
-    if lua.set_named_registry_value(slot, value).is_err() {
-        return false;
+    let outcome = with_current_server(|s| s.script_command(argv));
+    match outcome {
+        None => {
+            let msg = b"redis.call/pcall can only be called inside a script invocation";
+            unsafe { convert::push_error(state, msg, false) };
+            true
+        }
+        Some(Err(msg)) => {
+            unsafe { convert::push_error(state, &msg, true) };
+            true
+        }
+        Some(Ok(reply)) => {
+            let failed = if unsafe { convert::push_reply(state, &reply) } {
+                reply.first() == Some(&b'-')
+            } else {
+                unsafe { convert::push_error(state, b"-ERR bad reply", false) };
+                true
+            };
+            with_current_server(|s| s.scripting.spare_reply = reply);
+            failed
+        }
     }
-    // SAFETY: one value pushed (the reply), then the slot cleared.
+}
+
+/// Push a Lua array of these strings (Redis's luaCreateArray).
+///
+/// # Safety
+/// `state` is a running state with room for two more values.
+unsafe fn push_string_array(state: *mut mlua::lua_State, items: &[Vec<u8>]) {
+    use mlua::ffi;
     unsafe {
-        ffi::lua_getfield(state, ffi::LUA_REGISTRYINDEX, RESULT_SLOT.as_ptr());
-        ffi::lua_pushnil(state);
-        ffi::lua_setfield(state, ffi::LUA_REGISTRYINDEX, RESULT_SLOT.as_ptr());
+        ffi::lua_createtable(state, items.len().min(i32::MAX as usize) as i32, 0);
+        for (i, item) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti(state, -2, (i + 1) as _);
+        }
     }
-    failed
 }
 
 /// The call's arguments as argv (luaArgsToRedisArgv): strings as they are,
@@ -555,36 +604,13 @@ unsafe fn stack_argv(state: *mut mlua::lua_State) -> Result<Vec<Vec<u8>>, &'stat
     Ok(argv)
 }
 
-/// redis.call / redis.pcall: run one command as the script's client.
-/// Returns (reply, true) when the reply is an error a redis.call raises.
-fn redis_call(lua: &Lua, argv: Result<Vec<Vec<u8>>, &'static str>) -> mlua::Result<(Value, bool)> {
-    let argv = match argv {
-        Ok(argv) => argv,
-        Err(msg) => {
-            return Ok((
-                Value::Table(convert::error_table(lua, msg.as_bytes())?),
-                true,
-            ));
-        }
-    };
-    let outcome = with_server(lua, |s| s.script_command(&argv))?;
-    match outcome {
-        Err(msg) => Ok((Value::Table(convert::error_table(lua, &msg)?), true)),
-        Ok((reply, resp)) => {
-            let failed = reply.first() == Some(&b'-');
-            let value = convert::reply_to_lua(lua, &reply, resp)?;
-            Ok((value, failed))
-        }
-    }
-}
-
 impl Server {
     /// Run one command from a script (Redis's scriptCall): the checks a
-    /// script's call gets, then `call`. The reply's RESP bytes and the
-    /// protocol they are in, or the error text for a refused call.
-    fn script_command(&mut self, argv: &[Vec<u8>]) -> Result<(Vec<u8>, u8), Vec<u8>> {
+    /// script's call gets, then `call`. The reply's RESP bytes (in the
+    /// protocol the script chose), or the error text for a refused call.
+    fn script_command(&mut self, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Vec<u8>> {
         use crate::commands::Lookup;
-        let spec = match self.commands.lookup(argv) {
+        let spec = match self.commands.lookup(&argv) {
             Lookup::Found(spec) => spec,
             _ => return Err(b"-ERR Unknown Redis command called from script".to_vec()),
         };
@@ -592,16 +618,28 @@ impl Server {
         if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
             return Err(b"-ERR Wrong number of args calling Redis command from script".to_vec());
         }
-        if spec.has_flag("noscript") {
+        // One pass over the flags (this runs for every call a script makes).
+        let (mut noscript, mut writes) = (false, false);
+        for f in spec.flags.split(' ') {
+            match f {
+                "noscript" => noscript = true,
+                "write" | "may_replicate" => writes = true,
+                _ => {}
+            }
+        }
+        if noscript {
             return Err(b"-ERR This Redis command is not allowed from script".to_vec());
         }
-        if self.scripting.run.read_only && (spec.is_write() || spec.has_flag("may_replicate")) {
+        if self.scripting.run.read_only && writes {
             return Err(b"-ERR Write commands are not allowed from read-only scripts.".to_vec());
         }
         let Some(mut sc) = self.scripting.client.take() else {
             return Err(b"-ERR the script's client is busy".to_vec());
         };
-        sc.argv = argv.to_vec();
+        sc.argv = argv;
+        // The reply lands in the spare buffer (empty, with capacity).
+        sc.reply.buf = std::mem::take(&mut self.scripting.spare_reply);
+        sc.reply.buf.clear();
         let propagate = self.scripting.run.repl & 1 != 0;
         let mark = self.propagation_mark();
         self.call(&mut sc, spec);
@@ -611,9 +649,8 @@ impl Server {
         sc.argv.clear();
         let reply = std::mem::take(&mut sc.reply.buf);
         sc.reply.sent = 0;
-        let resp = sc.reply.resp;
         self.scripting.client = Some(sc);
-        Ok((reply, resp))
+        Ok(reply)
     }
 }
 

@@ -234,17 +234,15 @@ local function readonly() error('Attempt to modify a readonly table', 2) end
 for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson'}) do
   setmetatable(G[name], {__newindex = readonly})
 end
-local env = setmetatable({}, {
-  __index = function(_, k)
-    local v = rawget(G, k)
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-    end
-    return v
-  end,
+-- Scripts see the globals through an environment whose misses go to the
+-- real table (a plain table lookup, fast) and only then to the error.
+local env = setmetatable({}, {__index = G, __newindex = readonly})
+setmetatable(G, {
   __newindex = readonly,
+  __index = function(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
 })
-setmetatable(G, {__newindex = readonly})
 
 -- What scripting/mod.rs calls: run a script function under the handler.
 return env, function(f, keys, argv)
