@@ -126,7 +126,8 @@ done
 
 if [ "${CUSTOM:-1}" = 1 ]; then
 # Custom commands: rank queries near the middle of a 1,000,000-member
-# sorted set, and PUBLISH to a channel with 10 subscribers.
+# sorted set, PUBLISH to a channel with 10 subscribers, and EVALSHA of a
+# script doing one GET and one INCR.
 ZMEMBERS=${ZMEMBERS:-1000000}
 for who in miniredis redis; do
   port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
@@ -151,11 +152,17 @@ for who in miniredis redis; do
   done
 done
 mid=$(printf 'member:%08d' $((ZMEMBERS / 2)))
+# A small script: one GET and one INCR (Lua scripting's per-call cost).
+SCRIPT_SHA=""
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  SCRIPT_SHA=$(redis-cli -p "$port" SCRIPT LOAD "redis.call('get', KEYS[1]) return redis.call('incr', KEYS[1])")
+done
 for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello"; do
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter"; do
         name=${spec%%:*}; cmd=${spec#*:}
         rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
         printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"
