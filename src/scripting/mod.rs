@@ -25,12 +25,79 @@ use mlua::{Function, Lua, MultiValue, Table, Value};
 const REDIS_VERSION: &str = "7.0.15";
 const REDIS_VERSION_NUM: i64 = 0x0007_000f;
 
+/// A script's shebang flags (`#!lua flags=no-writes,...`, Redis 7.0).
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
+pub struct ScriptFlags {
+    /// No shebang: Redis's EVAL compatibility mode, where flags do not apply.
+    pub compat: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot: bool,
+}
+
+/// Read a script's shebang line (Redis's evalExtractShebangFlags): its
+/// flags and how many bytes of the body it takes (the newline stays, so
+/// line numbers do not move).
+pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
+    let mut flags = ScriptFlags {
+        compat: true,
+        ..ScriptFlags::default()
+    };
+    if !body.starts_with(b"#!") {
+        return Ok((flags, 0));
+    }
+    let Some(len) = memchr::memchr(b'\n', body) else {
+        return Err("Invalid script shebang".into());
+    };
+    let parts = match crate::resp::parse::split_args(&body[..len]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err("Invalid engine in script shebang".into()),
+    };
+    if parts[0] != b"#!lua" {
+        return Err(format!(
+            "Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(&parts[0])
+        ));
+    }
+    flags.compat = false;
+    for part in &parts[1..] {
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            return Err(format!(
+                "Unknown lua shebang option: {}",
+                String::from_utf8_lossy(part)
+            ));
+        };
+        if list.is_empty() {
+            continue;
+        }
+        for flag in list.split(|&c| c == b',') {
+            match flag {
+                b"no-writes" => flags.no_writes = true,
+                b"allow-oom" => flags.allow_oom = true,
+                b"allow-stale" => flags.allow_stale = true,
+                b"no-cluster" => flags.no_cluster = true,
+                b"allow-cross-slot-keys" => flags.allow_cross_slot = true,
+                other => {
+                    return Err(format!(
+                        "Unexpected flag in script shebang: {}",
+                        String::from_utf8_lossy(other)
+                    ));
+                }
+            }
+        }
+    }
+    Ok((flags, len))
+}
+
 /// The scripting engine's state on the server.
 pub struct Scripting {
     /// None while a script runs (it is lent out), or before first use.
     lua: Option<Engine>,
-    /// SHA-1 (lowercase hex) → body, for SCRIPT EXISTS and EVALSHA.
-    pub scripts: FastMap<String, Vec<u8>>,
+    /// SHA-1 (lowercase hex) → body and shebang flags, for SCRIPT EXISTS
+    /// and EVALSHA.
+    pub scripts: FastMap<String, (Vec<u8>, ScriptFlags)>,
     /// Bytes of the cached bodies (used_memory_scripts_eval).
     pub scripts_mem: usize,
     /// The client scripts run their commands as (Redis's lua_client).
@@ -340,13 +407,15 @@ impl Server {
         if self.scripting.scripts.contains_key(&sha) {
             return Ok(sha);
         }
+        let (flags, shebang_len) =
+            shebang_flags(body).map_err(|e| format!("ERR {e}").into_bytes())?;
         self.engine()?;
         let Some(engine) = self.scripting.lua.as_mut() else {
             return Err(b"ERR Lua is busy".to_vec());
         };
         let func = engine
             .lua
-            .load(body)
+            .load(&body[shebang_len..])
             .set_name("@user_script")
             .into_function()
             .map_err(|e| {
@@ -359,7 +428,9 @@ impl Server {
         let _ = func.set_environment(engine.env.clone());
         engine.funcs.insert(sha.clone(), func);
         self.scripting.scripts_mem += body.len() + 40;
-        self.scripting.scripts.insert(sha.clone(), body.to_vec());
+        self.scripting
+            .scripts
+            .insert(sha.clone(), (body.to_vec(), flags));
         Ok(sha)
     }
 
@@ -385,9 +456,17 @@ impl Server {
         args: &[Vec<u8>],
         read_only: bool,
     ) -> Outcome {
-        if !self.scripting.scripts.contains_key(sha) {
+        let Some(&(_, flags)) = self.scripting.scripts.get(sha) else {
             return Outcome::NoScript;
+        };
+        // Redis's scriptPrepareForRun: a script that may write is refused
+        // by the _RO commands; one with no-writes runs read-only.
+        if !flags.compat && !flags.no_writes && read_only {
+            return Outcome::Error(
+                b"ERR Can not execute a script with write flag using *_ro command.".to_vec(),
+            );
         }
+        let read_only = read_only || (!flags.compat && flags.no_writes);
         if let Err(e) = self.engine() {
             return Outcome::Error(e);
         }

@@ -206,3 +206,28 @@ fn scripting_cjson_library() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, CJSON_CASES);
 }
+
+const SHEBANG_CASES: &str = r##"
+EVAL "#!lua\nreturn 1" 0
+EVAL "#!lua flags=no-writes\nreturn redis.call('get','x')" 0
+EVAL "#!lua flags=no-writes\nreturn redis.call('set','x','1')" 0
+EVAL "#!lua flags=no-writes,allow-oom\nreturn 2" 0
+EVAL "#!lua flags=\nreturn 3" 0
+EVAL "#!lua flags=bogus\nreturn 1" 0
+EVAL "#!lua other=1\nreturn 1" 0
+EVAL "#!python\nreturn 1" 0
+EVAL "#!lua" 0
+EVAL "#!lua\n\nerror('line three')" 0
+EVAL "#!lua\nreturn redis.call('set','y','1')" 0
+EVAL_RO "#!lua\nreturn redis.call('get','y')" 0
+EVAL_RO "#!lua flags=no-writes\nreturn redis.call('get','y')" 0
+EVAL_RO "return redis.call('get','y')" 0
+SCRIPT LOAD "#!lua flags=no-writes\nreturn 9"
+EVALSHA_RO 0a3e8b5bd2a0aac7bcbc4f3bd0e6a3c8a7c4e1d1 0
+"##;
+
+#[test]
+fn scripting_shebang_flags() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, SHEBANG_CASES);
+}
