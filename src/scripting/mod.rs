@@ -15,6 +15,7 @@
 pub mod cjson;
 pub mod convert;
 pub mod sha1;
+pub mod structlib;
 
 use crate::client::Client;
 use crate::server::Server;
@@ -305,6 +306,44 @@ impl Engine {
             })?,
         )?;
         bridge.set("cjson_null", cjson::null())?;
+        bridge.set(
+            "struct_pack",
+            lua.create_function(|lua, args: MultiValue| {
+                let args: Vec<Value> = args.into_iter().collect();
+                Ok(match structlib::pack(&args) {
+                    Ok(bytes) => (true, Value::String(lua.create_string(bytes)?)),
+                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
+                })
+            })?,
+        )?;
+        bridge.set(
+            "struct_unpack",
+            lua.create_function(|lua, args: MultiValue| {
+                let args: Vec<Value> = args.into_iter().collect();
+                let mut out = MultiValue::new();
+                match structlib::unpack(lua, &args) {
+                    Ok(values) => {
+                        out.push_back(Value::Boolean(true));
+                        out.extend(values);
+                    }
+                    Err(msg) => {
+                        out.push_back(Value::Boolean(false));
+                        out.push_back(Value::String(lua.create_string(msg)?));
+                    }
+                }
+                Ok(out)
+            })?,
+        )?;
+        bridge.set(
+            "struct_size",
+            lua.create_function(|lua, args: MultiValue| {
+                let args: Vec<Value> = args.into_iter().collect();
+                Ok(match structlib::size(&args) {
+                    Ok(n) => (true, Value::Number(n)),
+                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
+                })
+            })?,
+        )?;
         lua.globals().set("__redis_bridge", bridge)?;
         let (env, runner): (Table, Function) = lua
             .load(include_str!("prelude.lua"))

@@ -20,7 +20,7 @@ local function where()
   while true do
     local i = dbg.getinfo(level, 'Sl')
     if not i then return '' end
-    if i.what ~= 'C' and i.source ~= '=redis' then
+    if i.what ~= 'C' and i.what ~= 'tail' and i.source ~= '=redis' then
       return i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
     end
     level = level + 1
@@ -206,6 +206,17 @@ cjson.decode = c_wrap(function(...)
   return r
 end)
 
+-- struct (struct 0.2 as Redis bundles it; scripting/structlib.rs).
+struct = {}
+local function raise_or_return(ok, ...)
+  if not ok then error(where() .. (...), 0) end
+  return ...
+end
+local s_pack, s_unpack, s_size = bridge.struct_pack, bridge.struct_unpack, bridge.struct_size
+struct.pack = c_wrap(function(...) return raise_or_return(s_pack(...)) end)
+struct.unpack = c_wrap(function(...) return raise_or_return(s_unpack(...)) end)
+struct.size = c_wrap(function(...) return raise_or_return(s_size(...)) end)
+
 -- What the sandbox does not offer, as in Redis 7.0.
 loadfile, dofile, print, require, module, setfenv, getfenv, newproxy = nil
 package, os, io = nil
@@ -217,7 +228,7 @@ function __redis__err__handler(err)
   repeat
     i = dbg.getinfo(level, 'nSl')
     level = level + 1
-  until not i or (i.what ~= 'C' and i.source ~= '=redis')
+  until not i or (i.what ~= 'C' and i.what ~= 'tail' and i.source ~= '=redis')
   if type(err) ~= 'table' then
     err = {err = 'ERR ' .. tostring(err)}
   end
@@ -231,7 +242,7 @@ local handler = __redis__err__handler
 
 -- Globals are read-only for scripts and a missing one is an error.
 local function readonly() error('Attempt to modify a readonly table', 2) end
-for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson'}) do
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'struct'}) do
   setmetatable(G[name], {__newindex = readonly})
 end
 -- Scripts see the globals through an environment whose misses go to the

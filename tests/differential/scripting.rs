@@ -231,3 +231,39 @@ fn scripting_shebang_flags() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, SHEBANG_CASES);
 }
+
+const STRUCT_CASES: &str = r#"
+EVAL "return struct.pack('>I2', 258)" 0
+EVAL "return struct.pack('<i4i2bB', -2, 300, -1, 255)" 0
+EVAL "return struct.pack('>d', 1.5) .. struct.pack('<f', -0.25)" 0
+EVAL "return struct.pack('s', 'abc') .. struct.pack('c2', 'xyz') .. struct.pack('c0', 'hi') .. struct.pack('x')" 0
+EVAL "return {struct.unpack('>I2', string.char(1, 2))}" 0
+EVAL "return {struct.unpack('<i4', string.char(254, 255, 255, 255))}" 0
+EVAL "return {struct.unpack('<bB', string.char(255, 255))}" 0
+EVAL "return {struct.unpack('s', 'abc\0rest')}" 0
+EVAL "return {struct.unpack('bc0', string.char(3) .. 'xyzw')}" 0
+EVAL "return {struct.unpack('>I2', string.char(0, 0, 1, 2), 3)}" 0
+EVAL "return {struct.unpack('!4 b i', string.char(1, 0, 0, 0, 5, 0, 0, 0))}" 0
+EVAL "return {struct.size('i'), struct.size('!8bd'), struct.size('c10'), struct.size('>I3'), struct.size('q')}" 0
+EVAL "return struct.size('s')" 0
+EVAL "return struct.size('c0')" 0
+EVAL "return struct.pack('q', 1)" 0
+EVAL "return struct.pack('i40', 1)" 0
+EVAL "return struct.pack('!3i', 1)" 0
+EVAL "return struct.pack('c5', 'ab')" 0
+EVAL "return struct.pack('i', 'x')" 0
+EVAL "return struct.pack('i')" 0
+EVAL "return {struct.unpack('i', 'ab')}" 0
+EVAL "return {struct.unpack('s', 'abc')}" 0
+EVAL "return {struct.unpack('c0', 'abc')}" 0
+EVAL "return {struct.unpack('b', 'a', 0)}" 0
+EVAL "return {struct.unpack('<d', struct.pack('<d', 3.25))}" 0
+EVAL "return {struct.unpack('>l', struct.pack('>l', -123456789))}" 0
+EVAL "struct.x = 1" 0
+"#;
+
+#[test]
+fn scripting_struct_library() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, STRUCT_CASES);
+}
