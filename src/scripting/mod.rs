@@ -13,6 +13,7 @@
 //! bridge functions reach the server through it (see `Bridge`).
 
 pub mod cjson;
+pub mod cmsgpack;
 pub mod convert;
 pub mod sha1;
 pub mod structlib;
@@ -322,6 +323,33 @@ impl Engine {
                 let args: Vec<Value> = args.into_iter().collect();
                 let mut out = MultiValue::new();
                 match structlib::unpack(lua, &args) {
+                    Ok(values) => {
+                        out.push_back(Value::Boolean(true));
+                        out.extend(values);
+                    }
+                    Err(msg) => {
+                        out.push_back(Value::Boolean(false));
+                        out.push_back(Value::String(lua.create_string(msg)?));
+                    }
+                }
+                Ok(out)
+            })?,
+        )?;
+        bridge.set(
+            "mp_pack",
+            lua.create_function(|lua, args: MultiValue| {
+                let args: Vec<Value> = args.into_iter().collect();
+                Ok(match cmsgpack::pack(&args) {
+                    Ok(bytes) => (true, Value::String(lua.create_string(bytes)?)),
+                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
+                })
+            })?,
+        )?;
+        bridge.set(
+            "mp_unpack",
+            lua.create_function(|lua, (s, limit, offset): (mlua::LuaString, f64, f64)| {
+                let mut out = MultiValue::new();
+                match cmsgpack::unpack(lua, &s.as_bytes(), limit as i64, offset as i64) {
                     Ok(values) => {
                         out.push_back(Value::Boolean(true));
                         out.extend(values);

@@ -217,6 +217,40 @@ struct.pack = c_wrap(function(...) return raise_or_return(s_pack(...)) end)
 struct.unpack = c_wrap(function(...) return raise_or_return(s_unpack(...)) end)
 struct.size = c_wrap(function(...) return raise_or_return(s_size(...)) end)
 
+-- cmsgpack (lua-cmsgpack as Redis bundles it; scripting/cmsgpack.rs).
+cmsgpack = {}
+local mp_pack, mp_unpack = bridge.mp_pack, bridge.mp_unpack
+local function mp_string(s, fname)
+  if type(s) == 'number' then return tostring(s) end
+  if type(s) ~= 'string' then
+    local got = s == nil and 'no value' or type(s)
+    error(where() .. "bad argument #1 to '" .. fname .. "' (string expected, got " .. got .. ")", 0)
+  end
+  return s
+end
+local function mp_int(v, n, fname, default)
+  if v == nil and default ~= nil then return default end
+  local x = tonumber(v)
+  if x == nil then
+    local got = v == nil and 'no value' or type(v)
+    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+  end
+  return x >= 0 and floor(x) or -floor(-x)
+end
+cmsgpack.pack = c_wrap(function(...) return raise_or_return(mp_pack(...)) end)
+cmsgpack.unpack = c_wrap(function(s)
+  return raise_or_return(mp_unpack(mp_string(s, 'unpack'), 0, 0))
+end)
+cmsgpack.unpack_one = c_wrap(function(s, offset)
+  offset = mp_int(offset, 2, 'unpack_one', 0)
+  return raise_or_return(mp_unpack(mp_string(s, 'unpack_one'), 1, offset))
+end)
+cmsgpack.unpack_limit = c_wrap(function(s, limit, offset)
+  limit = mp_int(limit, 2, 'unpack_limit')
+  offset = mp_int(offset, 3, 'unpack_limit', 0)
+  return raise_or_return(mp_unpack(mp_string(s, 'unpack_limit'), limit, offset))
+end)
+
 -- What the sandbox does not offer, as in Redis 7.0.
 loadfile, dofile, print, require, module, setfenv, getfenv, newproxy = nil
 package, os, io = nil
@@ -242,7 +276,7 @@ local handler = __redis__err__handler
 
 -- Globals are read-only for scripts and a missing one is an error.
 local function readonly() error('Attempt to modify a readonly table', 2) end
-for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'struct'}) do
+for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'struct', 'cmsgpack'}) do
   setmetatable(G[name], {__newindex = readonly})
 end
 -- Scripts see the globals through an environment whose misses go to the

@@ -267,3 +267,35 @@ fn scripting_struct_library() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, STRUCT_CASES);
 }
+
+const CMSGPACK_CASES: &str = r#"
+EVAL "return cmsgpack.pack(1, -1, 200, -200, 70000, -70000, 5000000000, -5000000000)" 0
+EVAL "return cmsgpack.pack(1.5, 0.1, -0.25, 1e300, 1/0)" 0
+EVAL "return cmsgpack.pack('x', string.rep('a', 40), string.rep('b', 300), true, false, nil)" 0
+EVAL "return cmsgpack.pack({1, 2, 3}, {}, {a=1}, {1, nil, 3}, {[2]=1})" 0
+EVAL "return cmsgpack.pack(function() end)" 0
+EVAL "return cmsgpack.pack()" 0
+EVAL "local t = {} t[1] = t return cmsgpack.pack(t)" 0
+EVAL "return {cmsgpack.unpack(cmsgpack.pack(1, 'two', {3, 4}, {x='y'}, true, -7, 1.5))}" 0
+EVAL "local a, b = cmsgpack.unpack(cmsgpack.pack({k={1,2}}, 9)) return {a.k[2], b}" 0
+EVAL "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3))}" 0
+EVAL "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}" 0
+EVAL "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}" 0
+EVAL "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 1)}" 0
+EVAL "return {cmsgpack.unpack_one(cmsgpack.pack(1), 5)}" 0
+EVAL "return {cmsgpack.unpack_limit('x', -1)}" 0
+EVAL "return {cmsgpack.unpack(string.char(0xcd, 1))}" 0
+EVAL "return {cmsgpack.unpack(string.char(0xc1))}" 0
+EVAL "return {cmsgpack.unpack(string.char(0xc4, 1, 65))}" 0
+EVAL "return {cmsgpack.unpack()}" 0
+EVAL "return {cmsgpack.unpack({})}" 0
+EVAL "return {cmsgpack.unpack_one('x', 'y')}" 0
+EVAL "return {cmsgpack.unpack_limit('x')}" 0
+EVAL "cmsgpack.x = 1" 0
+"#;
+
+#[test]
+fn scripting_cmsgpack_library() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, CMSGPACK_CASES);
+}
