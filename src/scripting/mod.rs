@@ -12,6 +12,7 @@
 //! the server is in the state's app data, valid only for that run: the
 //! bridge functions reach the server through it (see `Bridge`).
 
+mod bridge;
 pub mod cjson;
 pub mod cmsgpack;
 pub mod convert;
@@ -21,7 +22,7 @@ pub mod structlib;
 use crate::client::Client;
 use crate::server::Server;
 use crate::util::hash::FastMap;
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, Table, Value};
 
 /// Redis 7.0.15, as scripts see it.
 const REDIS_VERSION: &str = "7.0.15";
@@ -187,191 +188,7 @@ impl Engine {
                 mlua::LuaOptions::new(),
             )
         };
-        let bridge = lua.create_table()?;
-        // SAFETY: two C functions with the lua_CFunction contract (below).
-        unsafe {
-            bridge.set("call", lua.create_c_function(lua_redis_call)?)?;
-            bridge.set("pcall", lua.create_c_function(lua_redis_pcall)?)?;
-            bridge.set("c_wrap", lua.create_c_function(lua_c_wrap)?)?;
-        }
-        bridge.set(
-            "sha1hex",
-            lua.create_function(|lua, s: Value| {
-                let bytes = match &s {
-                    Value::String(s) => s.as_bytes().to_vec(),
-                    Value::Integer(_) | Value::Number(_) => {
-                        convert::lua_number_string(&s).into_bytes()
-                    }
-                    _ => Vec::new(),
-                };
-                lua.create_string(sha1::sha1_hex(&bytes))
-            })?,
-        )?;
-        bridge.set(
-            "error_table",
-            lua.create_function(|lua, s: mlua::LuaString| {
-                let mut err = s.as_bytes().to_vec();
-                if err.first() != Some(&b'-') {
-                    err.insert(0, b'-');
-                }
-                convert::error_table(lua, &err)
-            })?,
-        )?;
-        bridge.set(
-            "log",
-            lua.create_function(|_, args: MultiValue| {
-                let mut it = args.into_iter();
-                let level = match it.next() {
-                    Some(Value::Number(n)) => n as i64,
-                    Some(Value::Integer(n)) => n,
-                    _ => 0,
-                };
-                let words: Vec<String> = it
-                    .map(|v| match v {
-                        Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-                        other => convert::lua_number_string(&other),
-                    })
-                    .collect();
-                let msg = words.join(" ");
-                match level {
-                    0 => log::debug!("{msg}"),
-                    1 | 2 => log::info!("{msg}"),
-                    _ => log::warn!("{msg}"),
-                }
-                Ok(())
-            })?,
-        )?;
-        bridge.set("version", REDIS_VERSION)?;
-        bridge.set("version_num", REDIS_VERSION_NUM)?;
-        bridge.set(
-            "setresp",
-            lua.create_function(|lua, v: i64| {
-                with_server(lua, |s| {
-                    if let Some(c) = s.scripting.client.as_mut() {
-                        c.reply.resp = v as u8;
-                    }
-                })
-            })?,
-        )?;
-        bridge.set(
-            "set_repl",
-            lua.create_function(|lua, v: i64| {
-                with_server(lua, |s| s.scripting.run.repl = v as u8)
-            })?,
-        )?;
-        bridge.set(
-            "rand48",
-            lua.create_function(|lua, ()| with_server(lua, |s| s.scripting.next_random()))?,
-        )?;
-        bridge.set(
-            "srand48",
-            lua.create_function(|lua, seed: i64| {
-                with_server(lua, |s| s.scripting.rand48 = srand48(seed as i32))
-            })?,
-        )?;
-        bridge.set(
-            "command_exists",
-            lua.create_function(|lua, args: MultiValue| {
-                let argv = convert::args_to_argv(&args).unwrap_or_default();
-                with_server(lua, |s| {
-                    matches!(s.commands.lookup(&argv), crate::commands::Lookup::Found(_))
-                })
-            })?,
-        )?;
-        bridge.set(
-            "bitop",
-            lua.create_function(|_, (op, args): (mlua::LuaString, mlua::Variadic<f64>)| {
-                Ok(bitop(&op.as_bytes(), &args) as f64)
-            })?,
-        )?;
-        bridge.set(
-            "tohex",
-            lua.create_function(|lua, (x, n): (f64, f64)| {
-                lua.create_string(tohex(tobit(x), tobit(n)))
-            })?,
-        )?;
-        bridge.set(
-            "cjson_encode",
-            lua.create_function(|lua, v: Value| match cjson::encode(&v) {
-                Ok(text) => Ok((true, Value::String(lua.create_string(text)?))),
-                Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
-            })?,
-        )?;
-        bridge.set(
-            "cjson_decode",
-            lua.create_function(|lua, s: mlua::LuaString| {
-                match cjson::decode(lua, &s.as_bytes()) {
-                    Ok(v) => Ok((true, v)),
-                    Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
-                }
-            })?,
-        )?;
-        bridge.set("cjson_null", cjson::null())?;
-        bridge.set(
-            "struct_pack",
-            lua.create_function(|lua, args: MultiValue| {
-                let args: Vec<Value> = args.into_iter().collect();
-                Ok(match structlib::pack(&args) {
-                    Ok(bytes) => (true, Value::String(lua.create_string(bytes)?)),
-                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
-                })
-            })?,
-        )?;
-        bridge.set(
-            "struct_unpack",
-            lua.create_function(|lua, args: MultiValue| {
-                let args: Vec<Value> = args.into_iter().collect();
-                let mut out = MultiValue::new();
-                match structlib::unpack(lua, &args) {
-                    Ok(values) => {
-                        out.push_back(Value::Boolean(true));
-                        out.extend(values);
-                    }
-                    Err(msg) => {
-                        out.push_back(Value::Boolean(false));
-                        out.push_back(Value::String(lua.create_string(msg)?));
-                    }
-                }
-                Ok(out)
-            })?,
-        )?;
-        bridge.set(
-            "mp_pack",
-            lua.create_function(|lua, args: MultiValue| {
-                let args: Vec<Value> = args.into_iter().collect();
-                Ok(match cmsgpack::pack(&args) {
-                    Ok(bytes) => (true, Value::String(lua.create_string(bytes)?)),
-                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
-                })
-            })?,
-        )?;
-        bridge.set(
-            "mp_unpack",
-            lua.create_function(|lua, (s, limit, offset): (mlua::LuaString, f64, f64)| {
-                let mut out = MultiValue::new();
-                match cmsgpack::unpack(lua, &s.as_bytes(), limit as i64, offset as i64) {
-                    Ok(values) => {
-                        out.push_back(Value::Boolean(true));
-                        out.extend(values);
-                    }
-                    Err(msg) => {
-                        out.push_back(Value::Boolean(false));
-                        out.push_back(Value::String(lua.create_string(msg)?));
-                    }
-                }
-                Ok(out)
-            })?,
-        )?;
-        bridge.set(
-            "struct_size",
-            lua.create_function(|lua, args: MultiValue| {
-                let args: Vec<Value> = args.into_iter().collect();
-                Ok(match structlib::size(&args) {
-                    Ok(n) => (true, Value::Number(n)),
-                    Err(msg) => (false, Value::String(lua.create_string(msg)?)),
-                })
-            })?,
-        )?;
+        let bridge = bridge::make(&lua)?;
         lua.globals().set("__redis_bridge", bridge)?;
         let (env, runner): (Table, Function) = lua
             .load(include_str!("prelude.lua"))
