@@ -265,21 +265,7 @@ fn trim(mut s: &[u8]) -> &[u8] {
 /// C's atoll: optional blanks and sign, then digits up to the first
 /// non-digit; 0 when there are none. Saturates instead of overflowing.
 fn atoll(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while s.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (mut i, neg) = crate::util::num::c_space_and_sign(s);
     let mut n: i64 = 0;
     while let Some(d) = s.get(i).filter(|c| c.is_ascii_digit()) {
         n = n.saturating_mul(10).saturating_add((d - b'0') as i64);

@@ -143,26 +143,26 @@ fn parse_hex_float(h: &[u8]) -> Option<(f64, usize)> {
     Some((ldexp((mant | sticky as u64) as f64, exp), j))
 }
 
+/// What C's number readers (strtod, atoll) skip first: blanks, then an
+/// optional sign. The index after them and whether the sign was '-'.
+pub fn c_space_and_sign(s: &[u8]) -> (usize, bool) {
+    let mut i = 0;
+    while i < s.len() && is_c_space(s[i]) {
+        i += 1;
+    }
+    match s.get(i) {
+        Some(b'-') => (i + 1, true),
+        Some(b'+') => (i + 1, false),
+        _ => (i, false),
+    }
+}
+
 /// C's strtod on `s` as a C string (up to its first NUL): the value, the
 /// bytes it used (0 when nothing parses), and whether it overflowed or
 /// underflowed to zero (ERANGE).
 pub fn strtod(s: &[u8]) -> (f64, usize, bool) {
     let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
-    let mut i = 0;
-    while i < s.len() && is_c_space(s[i]) {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (i, neg) = c_space_and_sign(s);
     let sign = |v: f64| if neg { -v } else { v };
     let rest = &s[i..];
     if starts_with_ci(rest, b"inf") {

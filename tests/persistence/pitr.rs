@@ -30,16 +30,21 @@ fn next_second(r: &mut Raw, s: i64) -> i64 {
 }
 
 fn start_until(dir: &Path, until: &str) -> crate::common::Proc {
-    start_miniredis(&[
+    start_aof(dir, &["--aof-load-until", until])
+}
+
+/// miniredis on `dir` with the AOF on and no save points, plus `extra`.
+fn start_aof(dir: &Path, extra: &[&str]) -> crate::common::Proc {
+    let mut args = vec![
         "--dir",
         dir.to_str().unwrap(),
         "--appendonly",
         "yes",
         "--save",
         "",
-        "--aof-load-until",
-        until,
-    ])
+    ];
+    args.extend(extra);
+    start_miniredis(&args)
 }
 
 fn iso(secs: i64) -> String {
@@ -53,16 +58,7 @@ fn iso(secs: i64) -> String {
 #[test]
 fn the_dataset_as_it_was_at_three_points_in_time() {
     let dir = tmpdir("pitr");
-    let s = start_miniredis(&[
-        "--dir",
-        dir.to_str().unwrap(),
-        "--appendonly",
-        "yes",
-        "--aof-timestamp-enabled",
-        "yes",
-        "--save",
-        "",
-    ]);
+    let s = start_aof(&dir, &["--aof-timestamp-enabled", "yes"]);
     let mut r = s.raw();
     // Each phase starts in a later second than the last one ended.
     let t0 = now_secs(&mut r);
@@ -146,14 +142,7 @@ fn the_dataset_as_it_was_at_three_points_in_time() {
     r.send(b"SHUTDOWN\r\n");
     assert!(r.closed());
     drop(s);
-    let s = start_miniredis(&[
-        "--dir",
-        dir.to_str().unwrap(),
-        "--appendonly",
-        "yes",
-        "--save",
-        "",
-    ]);
+    let s = start_aof(&dir, &[]);
     let mut r = s.raw();
     assert_eq!(r.q("MGET a b c"), "*3\r\n$2\r\n10\r\n$1\r\n2\r\n$-1\r\n");
     drop(s);
@@ -164,14 +153,7 @@ fn the_dataset_as_it_was_at_three_points_in_time() {
 #[test]
 fn an_aof_without_timestamps_is_refused() {
     let dir = tmpdir("pitr-nots");
-    let s = start_miniredis(&[
-        "--dir",
-        dir.to_str().unwrap(),
-        "--appendonly",
-        "yes",
-        "--save",
-        "",
-    ]);
+    let s = start_aof(&dir, &[]);
     let mut r = s.raw();
     r.q("SET a 1");
     r.send(b"SHUTDOWN\r\n");
