@@ -214,6 +214,7 @@ impl Server {
         c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
         let outer_prevent = std::mem::replace(&mut self.prop.prevent_cmd, false);
+        let outer_signalled = std::mem::replace(&mut self.keys_signalled, false);
         let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
         if self.prop.depth == 0 {
             self.prop.top_command = spec.name;
@@ -225,9 +226,9 @@ impl Server {
         let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
         // A write touches the WATCHes on the keys it may change. (Waiters
         // are readied where a key is created, by the keyspace API, as
-        // Redis's dbAdd does: an overwrite readies nobody.) COPY ... DB n
-        // writes a key of another database: its handler signals it.
-        if self.dirty != dirty_before && !self.watched_keys.is_empty() && spec.name != "copy" {
+        // Redis's dbAdd does: an overwrite readies nobody.) A handler that
+        // knows better signals its keys itself (see `keys_signalled`).
+        if self.dirty != dirty_before && !self.watched_keys.is_empty() && !self.keys_signalled {
             for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.signal_modified_key(c.db, &key);
@@ -243,6 +244,7 @@ impl Server {
         // but an EXEC's next command notes its own position).
         self.reply_pos = Some((c.slot, c.reply.buf.len()));
         self.prop.prevent_cmd = outer_prevent;
+        self.keys_signalled = outer_signalled;
         self.prop.cmd_db = outer_db;
         // The outermost call sends out what its unit queued (Redis's
         // afterCommand).

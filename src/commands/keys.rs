@@ -229,6 +229,7 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.set_expire(dst_db, dst, t);
     }
     s.signal_modified_key(dst_db, dst);
+    s.keys_signalled = true;
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "copy_to", dst, dst_db);
     c.reply.int(1);
@@ -248,7 +249,10 @@ pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if let Some((obj, ttl)) = s.db_take(c.db, key) {
         s.db_add_object(dst_db, key, obj, ttl);
     }
+    // Both databases' keys changed (Redis's moveCommand).
+    s.signal_modified_key(c.db, key);
     s.signal_modified_key(dst_db, key);
+    s.keys_signalled = true;
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "move_from", key, c.db);
     s.notify_keyspace_event(notify::GENERIC, "move_to", key, dst_db);

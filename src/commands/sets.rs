@@ -134,11 +134,16 @@ pub fn smove_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.db_add(db, dst, Value::Set(Arc::new(Set::new_for(ele))));
     }
     s.dirty += 1;
+    // The source always changed; the destination only if it gained the
+    // member (Redis's smoveCommand), which a WATCH on it can tell.
+    s.keys_signalled = true;
+    s.signal_modified_key(db, src);
     let max = s.config.set_max_intset_entries;
     if let Some(set) = write_set(s, db, dst)?
         && set.add(ele, max)
     {
         s.dirty += 1;
+        s.signal_modified_key(db, dst);
         s.notify_keyspace_event(notify::SET, "sadd", dst, db);
     }
     c.reply.int(1);

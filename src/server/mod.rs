@@ -168,6 +168,10 @@ pub struct Server {
     /// notes it before the handler, handlers after a reply part Redis
     /// writes before its events): pushes to that client land there.
     pub reply_pos: Option<(usize, usize)>,
+    /// The running command's handler signalled the keys it changed itself
+    /// (COPY to another db, SMOVE into a set that had the member), so
+    /// `call` does not signal every key it could have written.
+    pub keys_signalled: bool,
     pub pubsub: crate::commands::pubsub::PubSub,
     pub slowlog: crate::commands::introspection::Slowlog,
     /// Slots of MONITOR clients.
@@ -239,6 +243,7 @@ impl Server {
             prop: Default::default(),
             deferred_pushes: Vec::new(),
             reply_pos: None,
+            keys_signalled: false,
             pubsub: Default::default(),
             slowlog: Default::default(),
             monitors: Vec::new(),

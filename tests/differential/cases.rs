@@ -962,3 +962,34 @@ ACL NOSUCH
         }
     }
 }
+
+/// INFO persistence lists Redis's fields in Redis's order, with the AOF
+/// off and on (the on-only fields appear after the module_fork lines).
+#[test]
+fn info_persistence_fields_as_redis() {
+    let Some(mut p) = pair() else { return };
+    let names = |raw: &mut crate::common::Raw| -> Vec<String> {
+        let info = String::from_utf8_lossy(&raw.cmd(&[b"INFO", b"persistence"])).to_string();
+        info.lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k.to_string()))
+            .collect()
+    };
+    assert_eq!(names(&mut p.a), names(&mut p.b));
+    for raw in [&mut p.a, &mut p.b] {
+        assert_eq!(raw.q("CONFIG SET appendonly yes"), "+OK\r\n");
+    }
+    for raw in [&mut p.a, &mut p.b] {
+        assert!(crate::common::wait_for(
+            std::time::Duration::from_secs(10),
+            || String::from_utf8_lossy(&raw.cmd(&[b"INFO", b"persistence"]))
+                .contains("aof_rewrite_in_progress:0")
+        ));
+    }
+    let (ours, theirs) = (names(&mut p.a), names(&mut p.b));
+    assert!(ours.contains(&"aof_current_size".to_string()), "{ours:?}");
+    assert_eq!(ours, theirs);
+    for raw in [&mut p.a, &mut p.b] {
+        assert_eq!(raw.q("CONFIG SET appendonly no"), "+OK\r\n");
+    }
+}
