@@ -263,6 +263,9 @@ fn mpop_first(
         s.note_reply(c);
         s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
+        // Only the key popped from changed, not every key named.
+        s.signal_modified_key(c.db, &key);
+        s.keys_signalled = true;
         s.propagate_as(vec![
             pop_name(end).to_vec(),
             key,
@@ -604,6 +607,9 @@ fn blocking_pop(s: &mut Server, c: &mut Client, end: End) -> CmdResult {
         s.note_reply(c);
         s.notify_keyspace_event(notify::LIST, pop_event(end), &key, c.db);
         delete_if_empty(s, c.db, &key);
+        // Only the key popped from changed, not every key named.
+        s.signal_modified_key(c.db, &key);
+        s.keys_signalled = true;
         s.propagate_as(vec![pop_name(end).to_vec(), key]);
         return Ok(());
     }

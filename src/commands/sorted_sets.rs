@@ -892,6 +892,9 @@ fn pop_first(
             continue;
         }
         let n = pop_and_reply(s, c, c.db, &key, served_pop(max, count));
+        // Only the key popped from changed, not every key named.
+        s.signal_modified_key(c.db, &key);
+        s.keys_signalled = true;
         let mut argv = vec![pop_name(max).to_vec(), key];
         if count.is_some() {
             argv.push(n.to_string().into_bytes());

@@ -59,6 +59,11 @@ impl Pair {
         })
     }
 
+    /// A second connection to each server (ours, theirs).
+    pub fn connect_more(&self) -> (Raw, Raw) {
+        (self._ours.raw(), self._theirs.raw())
+    }
+
     /// Send `args` to both; compare. Returns (ours, theirs) on mismatch.
     pub fn compare(&mut self, args: &[Vec<u8>], cmp: Cmp) -> Result<(), (String, String)> {
         let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();

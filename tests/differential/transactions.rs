@@ -202,3 +202,27 @@ ZSCORE d2 m2
 "#,
     );
 }
+
+/// A pop that names several keys changes only the one it pops from: a
+/// WATCH on the others survives (BRPOP, BLMPOP, LMPOP, BZPOPMIN, ZMPOP).
+#[test]
+fn tx_multi_key_pops_touch_only_the_key_popped() {
+    let Some(mut p) = Pair::start() else { return };
+    let (mut oa, mut ob) = p.connect_more();
+    for pop in [
+        "BRPOP src watched 0.001",
+        "BLMPOP 0.001 2 src watched LEFT",
+        "LMPOP 2 src watched RIGHT",
+        "BZPOPMIN zsrc zwatched 0.001",
+        "ZMPOP 2 zsrc zwatched MIN",
+    ] {
+        run_lines(
+            &mut p,
+            "FLUSHALL\nRPUSH src a b\nRPUSH watched x\nZADD zsrc 1 a\nZADD zwatched 1 x\nWATCH watched zwatched",
+        );
+        let argv = super::split_line(pop);
+        let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        assert_eq!(oa.cmd(&refs), ob.cmd(&refs), "{pop}");
+        run_lines(&mut p, "MULTI\nGET k\nEXEC");
+    }
+}
