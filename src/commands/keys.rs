@@ -17,10 +17,14 @@ pub fn del_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut n = 0;
     for i in 1..c.argv.len() {
         if s.delete_key(c.db, &c.argv[i]) {
+            // Only a key that was there changed (a WATCH on a missing one
+            // survives, as in Redis's delGenericCommand).
+            s.signal_modified_key(c.db, &c.argv[i]);
             s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[i], c.db);
             n += 1;
         }
     }
+    s.keys_signalled = true;
     s.dirty += n as u64;
     c.reply.int(n);
     Ok(())

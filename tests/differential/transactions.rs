@@ -203,8 +203,8 @@ ZSCORE d2 m2
     );
 }
 
-/// A pop that names several keys changes only the one it pops from: a
-/// WATCH on the others survives (BRPOP, BLMPOP, LMPOP, BZPOPMIN, ZMPOP).
+/// A pop that names several keys changes only the one it pops from, and
+/// DEL only the keys that were there: a WATCH on the others survives.
 #[test]
 fn tx_multi_key_pops_touch_only_the_key_popped() {
     let Some(mut p) = Pair::start() else { return };
@@ -215,10 +215,12 @@ fn tx_multi_key_pops_touch_only_the_key_popped() {
         "LMPOP 2 src watched RIGHT",
         "BZPOPMIN zsrc zwatched 0.001",
         "ZMPOP 2 zsrc zwatched MIN",
+        "DEL src missing",
+        "UNLINK zsrc missing",
     ] {
         run_lines(
             &mut p,
-            "FLUSHALL\nRPUSH src a b\nRPUSH watched x\nZADD zsrc 1 a\nZADD zwatched 1 x\nWATCH watched zwatched",
+            "FLUSHALL\nRPUSH src a b\nRPUSH watched x\nZADD zsrc 1 a\nZADD zwatched 1 x\nWATCH watched zwatched missing",
         );
         let argv = super::split_line(pop);
         let refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
