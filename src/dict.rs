@@ -20,6 +20,8 @@ use crate::util::rand;
 use std::sync::Arc;
 
 const CHUNK_BITS: u32 = 6;
+/// Entries a fair random pick gathers (Redis's GETFAIR_NUM_ENTRIES).
+const SAMPLE: usize = 15;
 const CHUNK_LEN: usize = 1 << CHUNK_BITS;
 const CHUNK_MASK: usize = CHUNK_LEN - 1;
 /// Redis's DICT_HT_INITIAL_SIZE.
@@ -390,7 +392,6 @@ impl<V: Clone> Dict<V> {
     /// a random chain element favours keys alone in their bucket, which
     /// RANDOMKEY/SRANDMEMBER/HRANDFIELD/ZRANDMEMBER users notice.
     pub fn random_entry(&self) -> Option<&Entry<V>> {
-        const SAMPLE: usize = 15;
         if self.is_empty() {
             return None;
         }
@@ -436,7 +437,7 @@ impl<V: Clone> Dict<V> {
                 if i >= table.size {
                     continue;
                 }
-                let mut cur = table.bucket(i).as_deref();
+                let cur = table.bucket(i).as_deref();
                 if cur.is_none() {
                     empty_run += 1;
                     // A long empty run: jump elsewhere, as Redis does, but
@@ -450,17 +451,22 @@ impl<V: Clone> Dict<V> {
                     continue;
                 }
                 empty_run = 0;
-                while let Some(e) = cur {
-                    if stored == pick {
-                        return Some(e);
-                    }
-                    found[stored] = Some(e);
-                    stored += 1;
-                    cur = e.next.as_deref();
+                if let Some(e) = gather_chain(cur, &mut found, &mut stored, pick) {
+                    return Some(e);
                 }
             }
             i = (i + 1) & mask;
         }
+        self.pick_gathered(&found, stored)
+    }
+
+    /// The walk ended before the pick: one of those gathered, uniformly
+    /// (or any entry when none was).
+    fn pick_gathered<'a>(
+        &'a self,
+        found: &[Option<&'a Entry<V>>],
+        stored: usize,
+    ) -> Option<&'a Entry<V>> {
         if stored > 0 {
             return found[rand::below(stored)];
         }
@@ -471,7 +477,6 @@ impl<V: Clone> Dict<V> {
     /// one table, without the per-bucket checks a rehash needs (the hot
     /// path of SPOP and SRANDMEMBER).
     fn random_entry_settled(&self, want: usize, pick: usize) -> Option<&Entry<V>> {
-        const SAMPLE: usize = 15;
         let table = &self.ht[0];
         let size = table.size;
         let mask = size - 1;
@@ -482,7 +487,7 @@ impl<V: Clone> Dict<V> {
         while stored < want && steps > 0 && walked < size {
             steps -= 1;
             walked += 1;
-            let mut cur = table.bucket(i).as_deref();
+            let cur = table.bucket(i).as_deref();
             if cur.is_none() {
                 empty_run += 1;
                 if empty_run >= 5 && empty_run > want && stored == 0 {
@@ -494,20 +499,12 @@ impl<V: Clone> Dict<V> {
             } else {
                 empty_run = 0;
             }
-            while let Some(e) = cur {
-                if stored == pick {
-                    return Some(e);
-                }
-                found[stored] = Some(e);
-                stored += 1;
-                cur = e.next.as_deref();
+            if let Some(e) = gather_chain(cur, &mut found, &mut stored, pick) {
+                return Some(e);
             }
             i = (i + 1) & mask;
         }
-        if stored > 0 {
-            return found[rand::below(stored)];
-        }
-        self.random_entry_unfair()
+        self.pick_gathered(&found, stored)
     }
 
     /// Redis's dictGetRandomKey: a random non-empty bucket, then a random
@@ -648,6 +645,26 @@ impl<V> Drop for Table<V> {
             }
         }
     }
+}
+
+/// A fair pick's walk over one chain: the entry at `pick` if the chain
+/// reaches it, else every entry gathered into `found` (`stored` counts
+/// them; `pick` < SAMPLE keeps them in bounds).
+fn gather_chain<'a, V>(
+    mut cur: Option<&'a Entry<V>>,
+    found: &mut [Option<&'a Entry<V>>; SAMPLE],
+    stored: &mut usize,
+    pick: usize,
+) -> Option<&'a Entry<V>> {
+    while let Some(e) = cur {
+        if *stored == pick {
+            return Some(e);
+        }
+        found[*stored] = Some(e);
+        *stored += 1;
+        cur = e.next.as_deref();
+    }
+    None
 }
 
 #[cfg(test)]

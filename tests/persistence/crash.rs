@@ -5,7 +5,7 @@
 //! lost; with `everysec` at most the last two seconds; and the directory
 //! always loads. `CRASH_SEED=n` replays a run.
 
-use super::{spawn_writer, tmpdir};
+use super::{acked_two_seconds_before, spawn_writer, tmpdir};
 use crate::common::{self, Raw, start_miniredis, wait_for};
 use std::path::Path;
 use std::process::Command;
@@ -226,12 +226,7 @@ fn everysec_power_cuts_lose_at_most_two_seconds() {
         drop(s);
         let s = start(&dir, "everysec");
         let mut r = s.raw();
-        let old_enough = marks
-            .iter()
-            .filter(|(_, ms)| *ms + 2000 <= crash_ms)
-            .map(|(n, _)| *n)
-            .max()
-            .unwrap_or(0);
+        let old_enough = acked_two_seconds_before(&marks, crash_ms);
         assert!(old_enough > 0, "the writer made progress");
         assert_all_there(
             &mut r,

@@ -302,6 +302,18 @@ fn power_cut_with_always_loses_nothing_acknowledged() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Of the writer's progress marks (highest write acknowledged, at ms since
+/// start), the highest acknowledged at least 2 s before `crash_ms`: what
+/// `everysec` must have kept through a power cut.
+fn acked_two_seconds_before(marks: &[(u64, u64)], crash_ms: u64) -> u64 {
+    marks
+        .iter()
+        .filter(|(_, ms)| *ms + 2000 <= crash_ms)
+        .map(|(n, _)| *n)
+        .max()
+        .unwrap_or(0)
+}
+
 /// With `everysec`, a power cut loses at most about the last two seconds
 /// of acknowledged writes.
 #[test]
@@ -334,12 +346,7 @@ fn power_cut_with_everysec_loses_at_most_two_seconds() {
     let s = start_with_aof(&path, "everysec");
     let mut r = s.raw();
     // Every write acknowledged more than 2 s before the crash is there.
-    let old_enough = marks
-        .iter()
-        .filter(|(_, ms)| *ms + 2000 <= crash_ms)
-        .map(|(n, _)| *n)
-        .max()
-        .unwrap_or(0);
+    let old_enough = acked_two_seconds_before(&marks, crash_ms);
     assert!(old_enough > 0, "the writer made progress");
     for n in (1..=old_enough).step_by(11).chain([old_enough]) {
         assert_eq!(
