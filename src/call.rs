@@ -131,6 +131,17 @@ impl Server {
             self.reject(c, err, Some(spec));
             return;
         }
+        // A script past busy-reply-threshold: only what may run beside it.
+        if self.scripting.is_busy() && !spec.has_flag("allow_busy") {
+            self.reject(
+                c,
+                ReplyError::new(
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+                ),
+                Some(spec),
+            );
+            return;
+        }
         if c.mstate.is_some() {
             if spec.has_flag("no_multi") {
                 self.reject(

@@ -59,6 +59,9 @@ pub struct Config {
     pub aof_load_truncated: bool,
     pub appendfsync_no_rewrite: bool,
     pub aof_timestamp_enabled: bool,
+    /// Milliseconds a script runs before other clients get -BUSY and
+    /// SCRIPT KILL may stop it (alias lua-time-limit).
+    pub busy_reply_threshold: u64,
     /// `--aof PATH` (ours, not Redis's): one append-only file at PATH
     /// instead of Redis 7.0's directory of files.
     pub aof_file: Option<String>,
@@ -127,6 +130,7 @@ impl Default for Config {
             aof_use_rdb_preamble: true,
             aof_load_truncated: true,
             aof_timestamp_enabled: false,
+            busy_reply_threshold: 5000,
             aof_file: None,
             aof_load_until: None,
             appendfsync_no_rewrite: false,
@@ -561,6 +565,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         |c, v| c.aof_use_rdb_preamble = parse_bool(v)?
     ),
     entry!(
+        "busy-reply-threshold",
+        true,
+        |c| c.busy_reply_threshold.to_string(),
+        |c, v| c.busy_reply_threshold = parse_int(v, 0, i64::MAX)? as u64
+    ),
+    entry!(
         "aof-timestamp-enabled",
         true,
         |c| yes_no(c.aof_timestamp_enabled),
@@ -643,6 +653,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("lua-time-limit", "busy-reply-threshold"),
 ];
 
 fn canonical(name: &str) -> String {

@@ -21,6 +21,28 @@ const CLIENT_TOKEN_BASE: usize = 64;
 /// The bio thread's wake-up after an fsync (replies may be released).
 const WAKER_TOKEN: usize = CLIENT_TOKEN_BASE - 1;
 
+thread_local! {
+    /// The running loop, for serving clients while a script is busy (set
+    /// by `run`, the one loop of the thread).
+    static LOOP: std::cell::Cell<*mut EventLoop> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Serve what is ready while a script runs past busy-reply-threshold
+/// (Redis's processEventsWhileBlocked): accept, read and answer clients
+/// (their commands get -BUSY but SCRIPT KILL and SHUTDOWN NOSAVE), write
+/// replies. No cron, no expiry, no AOF: the dataset is the script's.
+pub fn process_events_while_blocked(server: &mut Server) {
+    let ptr = LOOP.with(|l| l.get());
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: set by `expose` from the `&mut EventLoop` of the method
+    // that is running commands right now (and so this script), which does
+    // not touch the loop again until the command returns.
+    let el = unsafe { &mut *ptr };
+    el.serve_while_blocked(server);
+}
+
 /// Set by SIGINT/SIGTERM.
 pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
 
@@ -32,6 +54,10 @@ pub struct EventLoop {
     /// Clients whose last read filled its buffer: more may be waiting, and
     /// edge-triggered readiness will not say so again.
     pending_reads: Vec<usize>,
+    /// This iteration's readiness events not yet handled (token, readable,
+    /// writable): a busy script's nested serving takes them too, since
+    /// edge-triggered readiness reports each only once.
+    batch: std::collections::VecDeque<(usize, bool, bool)>,
 }
 
 impl EventLoop {
@@ -50,6 +76,7 @@ impl EventLoop {
             listeners,
             free_slots: Vec::new(),
             pending_reads: Vec::new(),
+            batch: std::collections::VecDeque::new(),
         })
     }
 
@@ -60,6 +87,69 @@ impl EventLoop {
         std::sync::Arc::new(move || {
             let _ = w.wake();
         })
+    }
+
+    /// Lend this loop to a script that may run past busy-reply-threshold:
+    /// called by each method that runs commands, right before it does.
+    fn expose(&mut self) {
+        LOOP.with(|l| l.set(self as *mut EventLoop));
+    }
+
+    fn serve_while_blocked(&mut self, server: &mut Server) {
+        let mut events = Events::with_capacity(128);
+        if self.poll.poll(&mut events, Some(Duration::ZERO)).is_err() {
+            return;
+        }
+        self.queue_events(&events);
+        self.handle_events(server);
+        let (ready, held): (Vec<usize>, Vec<usize>) = std::mem::take(&mut self.pending_reads)
+            .into_iter()
+            .partition(|&slot| server.clients.get(slot).is_some_and(Option::is_some));
+        self.pending_reads = held;
+        for slot in ready {
+            self.handle_read(server, slot);
+        }
+        let (ready, held): (Vec<usize>, Vec<usize>) = std::mem::take(&mut server.pending_writes)
+            .into_iter()
+            .partition(|&slot| server.clients.get(slot).is_some_and(Option::is_some));
+        server.pending_writes = held;
+        for slot in ready {
+            self.flush_client(server, slot);
+        }
+    }
+
+    fn queue_events(&mut self, events: &Events) {
+        for ev in events.iter() {
+            let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+            self.batch
+                .push_back((ev.token().0, readable, ev.is_writable()));
+        }
+    }
+
+    /// Accept, read and write for the queued readiness events.
+    fn handle_events(&mut self, server: &mut Server) {
+        while let Some((t, readable, writable)) = self.batch.pop_front() {
+            if t == WAKER_TOKEN {
+                continue;
+            }
+            if t < CLIENT_TOKEN_BASE {
+                self.accept(server, t);
+                continue;
+            }
+            let slot = t - CLIENT_TOKEN_BASE;
+            if readable {
+                if server.clients.get(slot).is_some_and(Option::is_none) {
+                    // Out of its slot: the client running a busy script.
+                    // Read what it sent once the script is done.
+                    self.pending_reads.push(slot);
+                } else {
+                    self.handle_read(server, slot);
+                }
+            }
+            if writable {
+                self.handle_write(server, slot);
+            }
+        }
     }
 
     /// Serve until shutdown.
@@ -87,23 +177,8 @@ impl EventLoop {
             {
                 return Err(e);
             }
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t == WAKER_TOKEN {
-                    continue;
-                }
-                if t < CLIENT_TOKEN_BASE {
-                    self.accept(server, t);
-                    continue;
-                }
-                let slot = t - CLIENT_TOKEN_BASE;
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.handle_read(server, slot);
-                }
-                if ev.is_writable() {
-                    self.handle_write(server, slot);
-                }
-            }
+            self.queue_events(&events);
+            self.handle_events(server);
             for slot in std::mem::take(&mut self.pending_reads) {
                 self.handle_read(server, slot);
             }
@@ -216,6 +291,7 @@ impl EventLoop {
                 return;
             }
         }
+        self.expose();
         process_input_buffer(server, &mut c);
         if c.query.buf.len() as u64 > server.config.client_query_buffer_limit {
             warn!(
@@ -247,6 +323,7 @@ impl EventLoop {
                 continue;
             };
             if let Some(argv) = c.paused_argv.take() {
+                self.expose();
                 c.argv = argv;
                 server.process_command(&mut c);
                 c.argv.clear();
@@ -266,6 +343,7 @@ impl EventLoop {
                     continue;
                 };
                 if c.bstate.is_none() {
+                    self.expose();
                     process_input_buffer(server, &mut c);
                 }
                 server.pending_writes.push(slot);

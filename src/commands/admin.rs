@@ -114,6 +114,12 @@ pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if abort {
         return Err(ReplyError::new("ERR No shutdown in progress."));
     }
+    if !nosave && s.scripting.is_busy() {
+        // Only SHUTDOWN NOSAVE stops a server a script keeps busy.
+        return Err(ReplyError::new(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+        ));
+    }
     let kind = if nosave {
         Shutdown::Nosave
     } else if save {

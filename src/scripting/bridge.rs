@@ -88,6 +88,10 @@ pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
+    bridge.set(
+        "interrupt",
+        lua.create_function(|_, ()| Ok(super::script_interrupt()))?,
+    )?;
     bridge.set("version", REDIS_VERSION)?;
     bridge.set("version_num", REDIS_VERSION_NUM)?;
     bridge.set(

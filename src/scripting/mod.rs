@@ -116,8 +116,18 @@ pub struct Scripting {
     gc_count: u32,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Clone, Copy)]
 struct RunState {
+    /// When the running script started (busy-reply-threshold).
+    started: std::time::Instant,
+    /// Past busy-reply-threshold: other clients are served -BUSY.
+    busy: bool,
+    /// SCRIPT KILL asked for it to stop.
+    killed: bool,
+    /// It ran a write command: SCRIPT KILL refuses (UNKILLABLE).
+    wrote: bool,
+    /// A script is running.
+    running: bool,
     read_only: bool,
     /// Propagation of the script's writes (redis.set_repl): AOF bit 1,
     /// replicas bit 2.
@@ -162,7 +172,7 @@ impl Default for Scripting {
             scripts_mem: 0,
             client: None,
             rand48: 0x1234_ABCD_330E,
-            run: RunState::default(),
+            run: RunState::idle(),
             spare_reply: Vec::new(),
             gc_count: 0,
         }
@@ -246,12 +256,84 @@ fn tohex(x: i32, n: i32) -> String {
     }
 }
 
+/// The check the script's hook makes every 100,000 VM instructions
+/// (Redis's luaMaskCountHook and scriptInterrupt): past
+/// busy-reply-threshold the loop serves other clients from here (-BUSY,
+/// SCRIPT KILL, SHUTDOWN NOSAVE). True when SCRIPT KILL asked the script
+/// to stop; the hook (prelude.lua) then raises Redis's error.
+pub(super) fn script_interrupt() -> bool {
+    with_current_server(|s| {
+        let run = &mut s.scripting.run;
+        if !run.running {
+            return false;
+        }
+        if !run.busy {
+            let elapsed = run.started.elapsed().as_millis() as u64;
+            if elapsed < s.config.busy_reply_threshold {
+                return false;
+            }
+            run.busy = true;
+            log::warn!(
+                "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the SCRIPT KILL command."
+            );
+        }
+        crate::event_loop::process_events_while_blocked(s);
+        if s.shutdown.is_some() {
+            // SHUTDOWN NOSAVE from another client: the server stops now,
+            // as Redis's does, without finishing the script.
+            log::warn!("Shutting down while a script runs (SHUTDOWN NOSAVE).");
+            log::info!("miniredis is now ready to exit, bye bye...");
+            std::process::exit(0);
+        }
+        if s.scripting.run.killed {
+            log::warn!("Lua script killed by user with SCRIPT KILL.");
+        }
+        s.scripting.run.killed
+    })
+    .unwrap_or(false)
+}
+
 /// Redis's redisLrand48 seed (redisSrand48): the 48-bit state.
 fn srand48(seed: i32) -> u64 {
     (((seed as u32) as u64) << 16) | 0x330E
 }
 
+impl RunState {
+    fn idle() -> RunState {
+        RunState {
+            started: std::time::Instant::now(),
+            busy: false,
+            killed: false,
+            wrote: false,
+            running: false,
+            read_only: false,
+            repl: 3,
+        }
+    }
+}
+
 impl Scripting {
+    /// A script has run past busy-reply-threshold (Redis's
+    /// isInsideYieldingLongCommand): other clients get -BUSY.
+    pub fn is_busy(&self) -> bool {
+        self.run.running && self.run.busy
+    }
+
+    /// SCRIPT KILL (Redis's scriptKill): stop a busy script that has not
+    /// written.
+    pub fn kill(&mut self) -> Result<(), &'static str> {
+        if !self.is_busy() {
+            return Err("NOTBUSY No scripts in execution right now.");
+        }
+        if self.run.wrote {
+            return Err(
+                "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+            );
+        }
+        self.run.killed = true;
+        Ok(())
+    }
+
     /// math.random's draw: (lrand48() % INT32_MAX) / INT32_MAX.
     fn next_random(&mut self) -> f64 {
         const A: u64 = 0x5_DEEC_E66D;
@@ -365,7 +447,11 @@ impl Server {
         sc.db = c.db;
         sc.reply.resp = 2;
         self.scripting.client = Some(sc);
-        self.scripting.run = RunState { read_only, repl: 3 };
+        self.scripting.run = RunState {
+            read_only,
+            running: true,
+            ..RunState::idle()
+        };
         let result = (|| -> mlua::Result<(bool, Value)> {
             let func = engine
                 .funcs
@@ -402,6 +488,7 @@ impl Server {
                 self.add_script_error(c, msg.as_bytes(), false);
             }
         }
+        self.scripting.run = RunState::idle();
         // The Lua collector runs a step every 50 scripts, not a full cycle
         // (Redis's LUA_GC_CYCLE_PERIOD).
         self.scripting.gc_count += 1;
@@ -592,6 +679,9 @@ impl Server {
         }
         if noscript {
             return Err(b"-ERR This Redis command is not allowed from script".to_vec());
+        }
+        if spec.is_write() {
+            self.scripting.run.wrote = true;
         }
         if self.scripting.run.read_only && writes {
             return Err(b"-ERR Write commands are not allowed from read-only scripts.".to_vec());

@@ -289,9 +289,28 @@ setmetatable(G, {
   end,
 })
 
+-- Every 100,000 instructions (Redis's luaMaskCountHook): let the server
+-- serve others past busy-reply-threshold; once SCRIPT KILL asked, raise
+-- Redis's error on every line of the script so a pcall cannot keep it
+-- alive (lines of this prelude, run between the script's, are spared).
+local interrupt, sethook = bridge.interrupt, dbg.sethook
+local function killed_hook()
+  local i = dbg.getinfo(2, 'S')
+  if i and i.source ~= '=redis' then
+    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+  end
+end
+local function count_hook()
+  if interrupt() then
+    sethook(killed_hook, 'l')
+    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+  end
+end
+
 -- What scripting/mod.rs calls: run a script function under the handler.
 return env, function(f, keys, argv)
   rawset(G, 'KEYS', keys)
   rawset(G, 'ARGV', argv)
+  sethook(count_hook, '', 100000)
   return xpcall(f, handler)
 end

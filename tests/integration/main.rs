@@ -12,6 +12,7 @@ mod introspection;
 mod protocol;
 mod pubsub;
 mod scan;
+mod scripting_busy;
 mod transactions;
 mod zsets_blocking;
 
