@@ -99,6 +99,9 @@ MODULES = [
     ("scripting", [
         "eval", "evalsha", "eval_ro", "evalsha_ro",
         ("script", ["load", "exists", "flush", "kill", "help"]),
+        "fcall", "fcall_ro",
+        ("function", ["load", "delete", "list", "stats", "kill", "flush",
+                      "dump", "restore", "help"]),
     ]),
 ]
 
@@ -117,6 +120,18 @@ SUMMARIES = {
     "script|flush": "Empty the script cache.",
     "script|kill": "Stop the running script if it has not written.",
     "script|help": "List the SCRIPT subcommands.",
+    "fcall": "Call a function of a loaded library.",
+    "fcall_ro": "Call a function of a loaded library that may only read.",
+    "function": "Manage the function libraries.",
+    "function|load": "Load a library of functions from its Lua source.",
+    "function|delete": "Remove a library and its functions.",
+    "function|list": "Describe the loaded libraries and their functions.",
+    "function|stats": "Tell which function runs now and how many are loaded.",
+    "function|kill": "Stop the running function if it has not written.",
+    "function|flush": "Remove every library.",
+    "function|dump": "Serialize every library into one payload.",
+    "function|restore": "Load the libraries of a FUNCTION DUMP payload.",
+    "function|help": "List the FUNCTION subcommands.",
     # strings
     "set": "Set a key to a string value, with optional expiry and conditions.",
     "get": "Return the string stored at a key.",

@@ -133,13 +133,7 @@ impl Server {
         }
         // A script past busy-reply-threshold: only what may run beside it.
         if self.scripting.is_busy() && !spec.has_flag("allow_busy") {
-            self.reject(
-                c,
-                ReplyError::new(
-                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-                ),
-                Some(spec),
-            );
+            self.reject(c, ReplyError::new(self.scripting.busy_error()), Some(spec));
             return;
         }
         if c.mstate.is_some() {

@@ -426,9 +426,16 @@ fn lru_and_lfu_opcodes_are_skipped() {
 }
 
 #[test]
-fn function_library_is_skipped_and_key_loads() {
+fn function_library_comes_back_and_key_loads() {
     let (entries, aux) = load_all(&fixture("function.rdb")).unwrap();
-    assert_eq!(aux.len(), 5);
+    assert_eq!(aux.len(), 6);
+    let libs: Vec<&Vec<u8>> = aux
+        .iter()
+        .filter(|(k, _)| k == miniredis::persistence::rdb::FUNCTION_AUX)
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(libs.len(), 1);
+    assert!(libs[0].starts_with(b"#!lua name=fxlib"), "{:?}", libs[0]);
     assert_eq!(
         entries,
         vec![RdbEntry {

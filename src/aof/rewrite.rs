@@ -85,6 +85,7 @@ pub fn rewrite_key(
 /// keyspace until either side writes (see db/dict.rs).
 pub fn write_snapshot_commands(
     dbs: Vec<crate::db::Db>,
+    functions: &[Vec<u8>],
     path: &Path,
     timestamp: Option<i64>,
 ) -> io::Result<()> {
@@ -93,6 +94,13 @@ pub fn write_snapshot_commands(
     let mut buf = Vec::with_capacity(64 * 1024);
     if let Some(ts) = timestamp {
         buf.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+    }
+    // The function libraries first, as Redis's rewriteFunctions.
+    for code in functions {
+        cat_command(
+            &mut buf,
+            &[b"FUNCTION".to_vec(), b"LOAD".to_vec(), code.clone()],
+        );
     }
     for (id, db) in dbs.into_iter().enumerate() {
         if db.is_empty() {
@@ -138,6 +146,8 @@ pub struct BaseSpec {
     pub checksum: bool,
     pub now_ms: i64,
     pub timestamp: Option<i64>,
+    /// The function libraries' sources at the snapshot.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Write the snapshot `dbs` to `path` as `spec` says, fsynced. The thread
@@ -146,6 +156,7 @@ pub fn write_base(dbs: Vec<crate::db::Db>, path: &Path, spec: &BaseSpec) -> io::
     if spec.rdb {
         crate::persistence::snapshot::save_as(
             dbs,
+            &spec.functions,
             path,
             spec.compress,
             spec.checksum,
@@ -154,7 +165,7 @@ pub fn write_base(dbs: Vec<crate::db::Db>, path: &Path, spec: &BaseSpec) -> io::
         )
         .map(|_| ())
     } else {
-        write_snapshot_commands(dbs, path, spec.timestamp)
+        write_snapshot_commands(dbs, &spec.functions, path, spec.timestamp)
     }
 }
 

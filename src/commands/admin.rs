@@ -116,9 +116,7 @@ pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     if !nosave && s.scripting.is_busy() {
         // Only SHUTDOWN NOSAVE stops a server a script keeps busy.
-        return Err(ReplyError::new(
-            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
-        ));
+        return Err(ReplyError::new(s.scripting.busy_error()));
     }
     let kind = if nosave {
         Shutdown::Nosave
@@ -156,6 +154,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
         // A restore from disk invalidates every WATCH on what it replaces.
         s.flush_all();
+        // Redis's emptyData takes the function libraries too.
+        s.functions_flush();
         s.rdb_load().map_err(|e| {
             ReplyError::owned(format!("ERR Error trying to load the RDB dump: {e}"))
         })?;

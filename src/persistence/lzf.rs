@@ -50,8 +50,10 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         if cand != 0 {
             let c = cand - 1;
             let back = i - c;
-            if back <= MAX_OFF && input[c..c + 3] == input[i..i + 3] {
-                let max_len = MAX_REF.min(n - i);
+            // As liblzf: never a reference to the first byte, and a match
+            // stops short of the input's last two bytes (its maxlen).
+            if c > 0 && back <= MAX_OFF && input[c..c + 3] == input[i..i + 3] {
+                let max_len = MAX_REF.min(n - i - 2);
                 let mut len = 3;
                 while len < max_len && input[c + len] == input[i + len] {
                     len += 1;

@@ -112,6 +112,72 @@ pub enum RdbValue {
 /// The AUX fields of a file, (name, value) in file order.
 pub type AuxFields = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// The key a FUNCTION2 opcode's library source comes back under among the
+/// aux fields (no real aux field starts with a NUL byte).
+pub const FUNCTION_AUX: &[u8] = b"\0function";
+
+/// The libraries of a FUNCTION DUMP payload (Redis's verifyDumpPayload and
+/// functionRestoreCommand's reading loop): FUNCTION2 opcodes (or the 7.0
+/// release candidates' FUNCTION, translated), then the RDB version and a
+/// CRC64, as DUMP's payloads end.
+pub fn function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    const WRONG: &str = "DUMP payload version or checksum are wrong";
+    if payload.len() < 10 {
+        return Err(WRONG.into());
+    }
+    let (body, footer) = payload.split_at(payload.len() - 10);
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if version as u32 > RDB_VERSION {
+        return Err(WRONG.into());
+    }
+    let crc = crate::persistence::crc64::crc64(0, &payload[..payload.len() - 8]);
+    if crc.to_le_bytes() != footer[2..] {
+        return Err(WRONG.into());
+    }
+    let mut src = Src {
+        r: Crc64Reader::new(body),
+    };
+    let mut codes = Vec::new();
+    while src.pos() < body.len() as u64 {
+        let t = src.u8().map_err(|_| "can not read data type".to_string())?;
+        match t {
+            opcodes::FUNCTION2 => {
+                codes.push(
+                    src.string()
+                        .map_err(|_| "Failed loading library payload".to_string())?,
+                );
+            }
+            opcodes::FUNCTION_PRE_GA => {
+                let name = src
+                    .string()
+                    .map_err(|_| "Failed loading library name".to_string())?;
+                let engine = src
+                    .string()
+                    .map_err(|_| "Failed loading engine name".to_string())?;
+                let has_desc = src
+                    .len()
+                    .map_err(|_| "Failed loading library description indicator".to_string())?;
+                if has_desc != 0 {
+                    src.string()
+                        .map_err(|_| "Failed loading library description".to_string())?;
+                }
+                let blob = src
+                    .string()
+                    .map_err(|_| "Failed loading library blob".to_string())?;
+                let mut code = b"#!".to_vec();
+                code.extend_from_slice(&engine);
+                code.extend_from_slice(b" name=");
+                code.extend_from_slice(&name);
+                code.push(b'\n');
+                code.extend_from_slice(&blob);
+                codes.push(code);
+            }
+            _ => return Err("given type is not a function".into()),
+        }
+    }
+    Ok(codes)
+}
+
 /// One key as loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RdbEntry {
@@ -239,9 +305,10 @@ pub fn load_with_hints<R: BufRead>(
                 aux.push((k, v));
             }
             opcodes::FUNCTION2 => {
-                // A function library's source code. We have no scripting
-                // engine, so the library is skipped (its keys still load).
-                src.skip_string()?;
+                // A function library's source: handed back among the aux
+                // fields, for the server to load into its functions engine.
+                let code = src.string()?;
+                aux.push((FUNCTION_AUX.to_vec(), code));
             }
             opcodes::FUNCTION_PRE_GA => {
                 return Err(
@@ -399,16 +466,6 @@ impl<R: BufRead> Src<R> {
         Ok(v)
     }
 
-    fn skip(&mut self, mut n: u64) -> Result<(), RdbError> {
-        while n > 0 {
-            let b = self.fill()?;
-            let k = (b.len() as u64).min(n) as usize;
-            self.consume(k);
-            n -= k as u64;
-        }
-        Ok(())
-    }
-
     fn len_or_special(&mut self) -> Result<Len, RdbError> {
         let at = self.pos();
         let b = self.u8()?;
@@ -473,24 +530,6 @@ impl<R: BufRead> Src<R> {
                 let data = self.bytes(clen)?;
                 lzf::decompress(&data, ulen as usize)
                     .ok_or_else(|| self.err_at(at, "Invalid LZF compressed string"))
-            }
-            Len::Special(e) => {
-                Err(self.err_at(at, format!("Unknown RDB string encoding type {e}")))
-            }
-        }
-    }
-
-    fn skip_string(&mut self) -> Result<(), RdbError> {
-        let at = self.pos();
-        match self.len_or_special()? {
-            Len::Plain(n) => self.skip(n),
-            Len::Special(0) => self.skip(1),
-            Len::Special(1) => self.skip(2),
-            Len::Special(2) => self.skip(4),
-            Len::Special(3) => {
-                let clen = self.len()?;
-                self.len()?;
-                self.skip(clen)
             }
             Len::Special(e) => {
                 Err(self.err_at(at, format!("Unknown RDB string encoding type {e}")))
@@ -794,6 +833,27 @@ impl<W: Write> RdbWriter<W> {
         me.write_aux(b"used-mem", info.used_mem.to_string().as_bytes())?;
         me.write_aux(b"aof-base", if info.aof_base { b"1" } else { b"0" })?;
         Ok(me)
+    }
+
+    /// A writer of RDB pieces without the file's header (FUNCTION DUMP's
+    /// payload); `into_inner` hands the bytes back without EOF or checksum.
+    pub fn bare(w: W) -> Self {
+        RdbWriter {
+            w: Crc64Writer::new(BufWriter::with_capacity(4096, w)),
+            checksum: false,
+        }
+    }
+
+    /// Flush and return the inner writer, writing nothing more.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.w.into_inner().into_inner().map_err(|e| e.into_error())
+    }
+
+    /// One function library (FUNCTION2 and its source); before the first
+    /// `select_db`, as Redis writes them.
+    pub fn write_function(&mut self, code: &[u8]) -> io::Result<()> {
+        self.put(&[opcodes::FUNCTION2])?;
+        self.string(code, true)
     }
 
     /// One more AUX field (for example `repl-id`); call before the first

@@ -74,18 +74,20 @@ fn write_key<W: io::Write>(
 /// fsync of the directory. Returns the number of keys written.
 pub fn save(
     dbs: Vec<Db>,
+    functions: &[Vec<u8>],
     path: &Path,
     compress: bool,
     checksum: bool,
     now_ms: i64,
 ) -> io::Result<usize> {
-    save_as(dbs, path, compress, checksum, now_ms, false)
+    save_as(dbs, functions, path, compress, checksum, now_ms, false)
 }
 
 /// As [`save`]; `aof_base` marks the file as an AOF's base (the `aof-base`
 /// aux field Redis 7.0 writes).
 pub fn save_as(
     dbs: Vec<Db>,
+    functions: &[Vec<u8>],
     path: &Path,
     compress: bool,
     checksum: bool,
@@ -109,6 +111,10 @@ pub fn save_as(
         info.aof_base = aof_base;
         info.used_mem = crate::alloc::used_memory() as u64;
         let mut w = RdbWriter::with_info(BufWriter::with_capacity(1 << 20, file), &info)?;
+        // Function libraries come before the databases, as Redis saves them.
+        for code in functions {
+            w.write_function(code)?;
+        }
         let mut keys = 0;
         for (id, db) in dbs.into_iter().enumerate() {
             if db.is_empty() {
@@ -187,6 +193,8 @@ pub fn value_from_rdb(v: RdbValue, lim: &Limits) -> Option<Value> {
 pub struct Loaded {
     pub keys: usize,
     pub expired: usize,
+    /// The function libraries' sources (FUNCTION2), for the server to load.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Load an RDB file into empty databases. Keys already expired are
@@ -215,6 +223,7 @@ pub fn load_from<R: io::BufRead>(
     let mut loaded = Loaded {
         keys: 0,
         expired: 0,
+        functions: Vec::new(),
     };
     let now = now_ms.unwrap_or(i64::MIN);
     let clock = crate::util::time::mstime();
@@ -244,5 +253,8 @@ pub fn load_from<R: io::BufRead>(
         Ok(())
     })
     .map_err(|e| e.to_string())?;
+    let (functions, aux): (rdb::AuxFields, rdb::AuxFields) =
+        aux.into_iter().partition(|(k, _)| k == rdb::FUNCTION_AUX);
+    loaded.functions = functions.into_iter().map(|(_, code)| code).collect();
     Ok((loaded, aux))
 }

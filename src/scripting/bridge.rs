@@ -92,6 +92,10 @@ pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
         "interrupt",
         lua.create_function(|_, ()| Ok(super::script_interrupt()))?,
     )?;
+    bridge.set(
+        "now_ms",
+        lua.create_function(|_, ()| Ok(crate::util::time::mstime()))?,
+    )?;
     bridge.set("version", REDIS_VERSION)?;
     bridge.set("version_num", REDIS_VERSION_NUM)?;
     bridge.set(

@@ -16,6 +16,7 @@ mod bridge;
 pub mod cjson;
 pub mod cmsgpack;
 pub mod convert;
+pub mod functions;
 pub mod sha1;
 pub mod structlib;
 
@@ -98,6 +99,12 @@ pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
 pub struct Scripting {
     /// None while a script runs (it is lent out), or before first use.
     lua: Option<Engine>,
+    /// The functions engine (its own Lua state), lent out the same way.
+    fengine: Option<Engine>,
+    /// The loaded function libraries.
+    pub functions: functions::Registry,
+    /// The running function's name and FCALL, for FUNCTION STATS.
+    pub running_function: Option<(String, Vec<Vec<u8>>)>,
     /// SHA-1 (lowercase hex) → body and shebang flags, for SCRIPT EXISTS
     /// and EVALSHA.
     pub scripts: FastMap<String, (Vec<u8>, ScriptFlags)>,
@@ -128,6 +135,8 @@ struct RunState {
     wrote: bool,
     /// A script is running.
     running: bool,
+    /// It is an EVAL's (else an FCALL's): which KILL stops it.
+    is_eval: bool,
     read_only: bool,
     /// Propagation of the script's writes (redis.set_repl): AOF bit 1,
     /// replicas bit 2.
@@ -141,8 +150,11 @@ struct Engine {
     /// Sets KEYS and ARGV, runs a script function under the error handler.
     runner: Function,
     /// The compiled scripts, by SHA-1 (Redis keeps them in the registry as
-    /// f_<sha>; a map saves building that name on every call).
+    /// f_<sha>; a map saves building that name on every call); in the
+    /// functions engine, the functions by lowercased name.
     funcs: FastMap<String, Function>,
+    /// The functions engine's library loader (prelude.lua).
+    loader: Option<Function>,
 }
 
 thread_local! {
@@ -168,6 +180,9 @@ impl Default for Scripting {
     fn default() -> Self {
         Scripting {
             lua: None,
+            fengine: None,
+            functions: functions::Registry::default(),
+            running_function: None,
             scripts: FastMap::default(),
             scripts_mem: 0,
             client: None,
@@ -186,7 +201,8 @@ fn with_server<R>(_lua: &Lua, f: impl FnOnce(&mut Server) -> R) -> mlua::Result<
 }
 
 impl Engine {
-    fn new() -> mlua::Result<Engine> {
+    /// EVAL's state, or (`functions`) the functions engine's.
+    fn new(functions: bool) -> mlua::Result<Engine> {
         // SAFETY: the debug library is loaded for the error handler only;
         // the prelude takes it out of the globals before any script runs.
         let lua = unsafe {
@@ -200,7 +216,8 @@ impl Engine {
         };
         let bridge = bridge::make(&lua)?;
         lua.globals().set("__redis_bridge", bridge)?;
-        let (env, runner): (Table, Function) = lua
+        lua.globals().set("__function_mode", functions)?;
+        let (env, runner, loader): (Table, Function, Option<Function>) = lua
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
@@ -209,6 +226,7 @@ impl Engine {
             env,
             runner,
             funcs: FastMap::default(),
+            loader,
         })
     }
 }
@@ -306,6 +324,7 @@ impl RunState {
             killed: false,
             wrote: false,
             running: false,
+            is_eval: true,
             read_only: false,
             repl: 3,
         }
@@ -319,9 +338,9 @@ impl Scripting {
         self.run.running && self.run.busy
     }
 
-    /// SCRIPT KILL (Redis's scriptKill): stop a busy script that has not
-    /// written.
-    pub fn kill(&mut self) -> Result<(), &'static str> {
+    /// SCRIPT KILL and FUNCTION KILL (Redis's scriptKill): stop a busy
+    /// script that has not written, if it is of the kind the command kills.
+    pub fn kill(&mut self, is_eval: bool) -> Result<(), &'static str> {
         if !self.is_busy() {
             return Err("NOTBUSY No scripts in execution right now.");
         }
@@ -330,8 +349,28 @@ impl Scripting {
                 "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
             );
         }
+        if is_eval != self.run.is_eval {
+            return Err(self.busy_error());
+        }
         self.run.killed = true;
         Ok(())
+    }
+
+    /// What other clients get while a script is busy (slowevalerr or
+    /// slowscripterr).
+    pub fn busy_error(&self) -> &'static str {
+        if self.run.is_eval {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        } else {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        }
+    }
+
+    /// A script is running (FUNCTION STATS; only seen while one is busy).
+    pub fn running(&self) -> Option<(bool, std::time::Duration)> {
+        self.run
+            .running
+            .then(|| (self.run.is_eval, self.run.started.elapsed()))
     }
 
     /// math.random's draw: (lrand48() % INT32_MAX) / INT32_MAX.
@@ -353,6 +392,11 @@ impl Scripting {
     /// Bytes the Lua state uses (used_memory_lua).
     pub fn lua_memory(&self) -> usize {
         self.lua.as_ref().map_or(0, |e| e.lua.used_memory())
+    }
+
+    /// Bytes the functions engine's Lua state uses (used_memory_vm_functions).
+    pub fn functions_memory(&self) -> usize {
+        self.fengine.as_ref().map_or(0, |e| e.lua.used_memory())
     }
 }
 
@@ -403,7 +447,8 @@ impl Server {
     /// The Lua state, made on first use.
     fn engine(&mut self) -> Result<&Engine, Vec<u8>> {
         if self.scripting.lua.is_none() {
-            let e = Engine::new().map_err(|e| format!("ERR can't start Lua: {e}").into_bytes())?;
+            let e =
+                Engine::new(false).map_err(|e| format!("ERR can't start Lua: {e}").into_bytes())?;
             self.scripting.lua = Some(e);
         }
         self.scripting
@@ -425,6 +470,46 @@ impl Server {
         let Some(&(_, flags)) = self.scripting.scripts.get(sha) else {
             return Outcome::NoScript;
         };
+        if let Err(e) = self.engine() {
+            return Outcome::Error(e);
+        }
+        self.run_lua(c, sha, None, flags, keys, args, read_only)
+    }
+
+    /// Run the function `name` for `c` (fcallCommandGeneric after its
+    /// checks); the caller has found it.
+    pub fn run_function(
+        &mut self,
+        c: &mut Client,
+        name: &[u8],
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+    ) -> Outcome {
+        let Some(f) = self.scripting.functions.function(name) else {
+            return Outcome::Error(b"ERR Function not found".to_vec());
+        };
+        let (fname, flags) = (f.name.clone(), f.flags);
+        let key = fname.to_ascii_lowercase();
+        self.scripting.running_function = Some((fname.clone(), c.argv.clone()));
+        let outcome = self.run_lua(c, &key, Some(&fname), flags, keys, args, read_only);
+        self.scripting.running_function = None;
+        outcome
+    }
+
+    /// The run itself, for EVAL (`function` None, `key` the SHA-1) and
+    /// FCALL (`function` the name errors give, `key` its lowercase form).
+    #[allow(clippy::too_many_arguments)]
+    fn run_lua(
+        &mut self,
+        c: &mut Client,
+        key: &str,
+        function: Option<&str>,
+        flags: ScriptFlags,
+        keys: &[Vec<u8>],
+        args: &[Vec<u8>],
+        read_only: bool,
+    ) -> Outcome {
         // Redis's scriptPrepareForRun: a script that may write is refused
         // by the _RO commands; one with no-writes runs read-only.
         if !flags.compat && !flags.no_writes && read_only {
@@ -433,10 +518,13 @@ impl Server {
             );
         }
         let read_only = read_only || (!flags.compat && flags.no_writes);
-        if let Err(e) = self.engine() {
-            return Outcome::Error(e);
-        }
-        let Some(engine) = self.scripting.lua.take() else {
+        let is_eval = function.is_none();
+        let slot = if is_eval {
+            &mut self.scripting.lua
+        } else {
+            &mut self.scripting.fengine
+        };
+        let Some(engine) = slot.take() else {
             return Outcome::Error(b"ERR Lua is busy".to_vec());
         };
         let mut sc = self
@@ -450,12 +538,13 @@ impl Server {
         self.scripting.run = RunState {
             read_only,
             running: true,
+            is_eval,
             ..RunState::idle()
         };
         let result = (|| -> mlua::Result<(bool, Value)> {
             let func = engine
                 .funcs
-                .get(sha)
+                .get(key)
                 .cloned()
                 .ok_or_else(|| mlua::Error::runtime("script not compiled"))?;
             let prev = CURRENT.with(|c| c.replace(self as *mut Server));
@@ -477,14 +566,15 @@ impl Server {
             r
         })();
         let script_resp = self.scripting.client.as_ref().map_or(2, |sc| sc.reply.resp);
+        let name = function.unwrap_or(key);
         match result {
             Ok((true, value)) => convert::lua_to_reply(self, c, &value, script_resp, 0),
             Ok((false, err)) => {
-                let (msg, ignore_stats) = convert::error_reply_text(&err, sha);
+                let (msg, ignore_stats) = convert::error_reply_text(&err, name);
                 self.add_script_error(c, &msg, ignore_stats);
             }
             Err(e) => {
-                let msg = format!("ERR Error running script f_{sha}, {e}");
+                let msg = format!("ERR Error running script f_{name}, {e}");
                 self.add_script_error(c, msg.as_bytes(), false);
             }
         }
@@ -496,8 +586,12 @@ impl Server {
             self.scripting.gc_count = 0;
             let _ = engine.lua.gc_step();
         }
-        self.scripting.lua = Some(engine);
-        // A script's writes go out as their effects, never as EVAL.
+        if is_eval {
+            self.scripting.lua = Some(engine);
+        } else {
+            self.scripting.fengine = Some(engine);
+        }
+        // A script's writes go out as their effects, never as EVAL/FCALL.
         self.prevent_command_propagation();
         Outcome::Done
     }

@@ -6,6 +6,10 @@
 -- error points at the script's line as Redis's C functions do.
 local bridge = __redis_bridge
 __redis_bridge = nil
+-- Set by scripting/mod.rs for the functions engine's state.
+local FUNCTIONS = __function_mode
+__function_mode = nil
+local set_env = setfenv
 local dbg = debug
 debug = nil
 local G = _G
@@ -281,7 +285,8 @@ for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', '
 end
 -- Scripts see the globals through an environment whose misses go to the
 -- real table (a plain table lookup, fast) and only then to the error.
-local env = setmetatable({}, {__index = G, __newindex = readonly})
+local env_mt = {__index = G, __newindex = readonly}
+local env = setmetatable({}, env_mt)
 setmetatable(G, {
   __newindex = readonly,
   __index = function(_, k)
@@ -307,10 +312,132 @@ local function count_hook()
   end
 end
 
--- What scripting/mod.rs calls: run a script function under the handler.
-return env, function(f, keys, argv)
-  rawset(G, 'KEYS', keys)
-  rawset(G, 'ARGV', argv)
-  sethook(count_hook, '', 100000)
-  return xpcall(f, handler)
+-- The functions engine (a Lua state of its own, as Redis's function_lua.c
+-- keeps): a library's code runs once at FUNCTION LOAD with nothing but
+-- the load API in sight, and registers its functions; they run later with
+-- the whole API, through the same environment table.
+local loader
+if FUNCTIONS then
+  local registered
+  local function missing(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  local protect = {__index = missing, __newindex = readonly}
+  local flag_names = {['no-writes'] = true, ['allow-oom'] = true, ['allow-stale'] = true,
+                      ['no-cluster'] = true, ['allow-cross-slot-keys'] = true}
+  local lower, find, next = string.lower, string.find, next
+  local function is_string(v) return type(v) == 'string' or type(v) == 'number' end
+  local function read_flags(t)
+    local flags, j = {}, 1
+    while true do
+      local f = t[j]
+      if f == nil then return flags end
+      if not is_string(f) or not flag_names[lower(f)] then raise('unknown flag given') end
+      flags[#flags + 1] = lower(f)
+      j = j + 1
+    end
+  end
+  local function register(...)
+    if not registered then
+      raise('redis.register_function can only be called on FUNCTION LOAD command')
+    end
+    local n = select('#', ...)
+    if n < 1 or n > 2 then raise('wrong number of arguments to redis.register_function') end
+    local name, callback, flags, desc
+    if n == 1 then
+      local t = ...
+      if type(t) ~= 'table' then
+        raise('calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+      end
+      for k, v in next, t do
+        if not is_string(k) then raise('named argument key given to redis.register_function is not a string') end
+        k = lower(k)
+        if k == 'function_name' then
+          if not is_string(v) then raise('function_name argument given to redis.register_function must be a string') end
+          name = tostring(v)
+        elseif k == 'description' then
+          if not is_string(v) then raise('description argument given to redis.register_function must be a string') end
+          desc = tostring(v)
+        elseif k == 'callback' then
+          if type(v) ~= 'function' then raise('callback argument given to redis.register_function must be a function') end
+          callback = v
+        elseif k == 'flags' then
+          if type(v) ~= 'table' then raise('flags argument to redis.register_function must be a table representing function flags') end
+          flags = read_flags(v)
+        else
+          raise('unknown argument given to redis.register_function')
+        end
+      end
+      if not name then raise('redis.register_function must get a function name argument') end
+      if not callback then raise('redis.register_function must get a callback argument') end
+    else
+      name, callback = ...
+      if not is_string(name) then raise('first argument to redis.register_function must be a string') end
+      name = tostring(name)
+      if type(callback) ~= 'function' then raise('second argument to redis.register_function must be a function') end
+    end
+    if not find(name, '^[%w_]+$') then
+      raise('Library names can only contain letters, numbers, or underscores(_) and must be at least one character long')
+    end
+    if registered[name] then raise('Function already exists in the library') end
+    registered[name] = true
+    registered[#registered + 1] = {name, callback, flags or {}, desc}
+  end
+  local lib_redis = setmetatable({
+    register_function = c_wrap(register),
+    log = redis.log,
+    LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+    LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+    REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  }, protect)
+  local lib_api = setmetatable({redis = lib_redis}, protect)
+  -- FUNCTION LOAD's time limit (Redis's luaEngineLoadHook); none when
+  -- limit is 0 (loading from the AOF or an RDB).
+  local load_deadline
+  local function load_hook()
+    if bridge.now_ms() > load_deadline then
+      sethook(load_hook, 'l')
+      error({err = 'ERR FUNCTION LOAD timeout'}, 0)
+    end
+  end
+  -- Run a library's compiled code: true and its functions as {name,
+  -- callback, flags, description}, or false and the error.
+  loader = function(chunk, limit_ms)
+    set_env(chunk, env)
+    registered = {}
+    env_mt.__index = lib_api
+    if limit_ms > 0 then
+      load_deadline = bridge.now_ms() + limit_ms
+      sethook(load_hook, '', 100000)
+    else
+      sethook()
+    end
+    local ok, err = lua_pcall(chunk)
+    sethook()
+    env_mt.__index = G
+    local r = registered
+    registered = nil
+    if not ok then return false, err end
+    local list = {}
+    for i = 1, #r do list[i] = r[i] end
+    return true, list
+  end
 end
+
+-- What scripting/mod.rs calls: run a script function under the handler
+-- (a function gets KEYS and ARGV as its two arguments).
+local runner
+if FUNCTIONS then
+  runner = function(f, keys, argv)
+    sethook(count_hook, '', 100000)
+    return xpcall(function() return f(keys, argv) end, handler)
+  end
+else
+  runner = function(f, keys, argv)
+    rawset(G, 'KEYS', keys)
+    rawset(G, 'ARGV', argv)
+    sethook(count_hook, '', 100000)
+    return xpcall(f, handler)
+  end
+end
+return env, runner, loader

@@ -37,6 +37,7 @@ impl Server {
         let (path, lim) = (self.rdb_path(), self.load_limits());
         let now = crate::util::time::mstime();
         let loaded = crate::persistence::snapshot::load(&mut self.dbs, &path, &lim, now)?;
+        self.functions_load_from_rdb(&loaded.functions)?;
         self.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
         self.persist.rdb_last_load_keys_expired = loaded.expired as u64;
         Ok(loaded)
@@ -48,6 +49,7 @@ impl Server {
         let path = self.rdb_path();
         let result = crate::persistence::snapshot::save(
             self.dbs.clone(),
+            &self.scripting.functions.codes(),
             &path,
             self.config.rdbcompression,
             self.config.rdbchecksum,
@@ -74,6 +76,7 @@ impl Server {
         }
         let t0 = Instant::now();
         let snapshot = self.dbs.clone();
+        let functions = self.scripting.functions.codes();
         self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
         let (path, compress, checksum, now) = (
             self.rdb_path(),
@@ -84,7 +87,9 @@ impl Server {
         let handle = std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
-                crate::persistence::snapshot::save(snapshot, &path, compress, checksum, now)
+                crate::persistence::snapshot::save(
+                    snapshot, &functions, &path, compress, checksum, now,
+                )
             })
             .map_err(|_| "ERR Can't start the background save thread")?;
         log::info!("Background saving started");
@@ -181,6 +186,7 @@ impl Server {
     ) -> Result<(usize, Option<i64>), String> {
         let lim = self.load_limits();
         let (loaded, aux) = crate::persistence::snapshot::load_from(&mut self.dbs, r, &lim, None)?;
+        self.functions_load_from_rdb(&loaded.functions)?;
         let ctime = aux
             .iter()
             .find(|(k, _)| k == b"ctime")
@@ -198,6 +204,7 @@ impl Server {
                 .config
                 .aof_timestamp_enabled
                 .then(|| crate::util::time::mstime() / 1000),
+            functions: self.scripting.functions.codes(),
         }
     }
 

@@ -12,6 +12,7 @@ mod common;
 mod cases;
 mod collections_hs;
 mod collections_list;
+mod functions;
 mod generator;
 mod notifications;
 mod pubsub;

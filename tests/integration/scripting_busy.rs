@@ -112,3 +112,38 @@ fn busy_reply_threshold_has_its_old_name() {
         b":500000500000\r\n"
     );
 }
+
+#[test]
+fn function_kill_stops_a_busy_function_and_script_kill_does_not() {
+    let s = start_miniredis(&["--busy-reply-threshold", "20"]);
+    let mut runner = s.raw();
+    let mut other = s.raw();
+    let lib: &[u8] =
+        b"#!lua name=loop\nredis.register_function('loop', function() while true do end end)";
+    assert_eq!(runner.cmd(&[b"FUNCTION", b"LOAD", lib]), b"$4\r\nloop\r\n");
+    runner.send_cmd(&[b"FCALL", b"loop", b"0"]);
+    const FBUSY: &[u8] = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n";
+    assert_eq!(other.cmd(&[b"PING"]), FBUSY);
+    assert_eq!(other.cmd(&[b"SCRIPT", b"KILL"]), FBUSY);
+    let stats = String::from_utf8(other.cmd(&[b"FUNCTION", b"STATS"])).unwrap();
+    assert!(
+        stats.starts_with("*4\r\n$14\r\nrunning_script\r\n*6\r\n$4\r\nname\r\n$4\r\nloop\r\n$7\r\ncommand\r\n*3\r\n$5\r\nFCALL\r\n$4\r\nloop\r\n$1\r\n0\r\n$11\r\nduration_ms\r\n:"),
+        "{stats}"
+    );
+    assert_eq!(other.cmd(&[b"FUNCTION", b"KILL"]), b"+OK\r\n");
+    assert_eq!(
+        runner.read_reply(),
+        b"-ERR Script killed by user with SCRIPT KILL... script: loop, on @user_function:2.\r\n"
+    );
+    // And FUNCTION KILL does not stop an EVAL.
+    runner.send_cmd(&[b"EVAL", b"while true do end", b"0"]);
+    assert_eq!(other.cmd(&[b"PING"]), BUSY);
+    assert_eq!(other.cmd(&[b"FUNCTION", b"KILL"]), BUSY);
+    assert_eq!(other.cmd(&[b"FUNCTION", b"STATS"]), BUSY);
+    assert_eq!(other.cmd(&[b"SCRIPT", b"KILL"]), b"+OK\r\n");
+    let reply = runner.read_reply();
+    assert!(
+        reply.starts_with(b"-ERR Script killed by user"),
+        "{reply:?}"
+    );
+}

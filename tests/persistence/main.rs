@@ -7,6 +7,7 @@ mod common;
 mod aof_dir;
 mod aof_interop;
 mod crash;
+mod functions;
 mod pitr;
 mod propagation;
 mod rdb;
