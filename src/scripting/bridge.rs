@@ -35,6 +35,28 @@ fn outcomes(lua: &Lua, r: Result<Vec<Value>, String>) -> mlua::Result<MultiValue
 }
 
 /// The bridge table, made once per Lua state.
+/// The cjson settings prelude.lua keeps (its `cj` table).
+fn cjson_options(cfg: &Table) -> cjson::Options {
+    let d = cjson::Options::default();
+    let int = |k: &str, dflt: i64| cfg.raw_get::<Option<i64>>(k).ok().flatten().unwrap_or(dflt);
+    let flag = |k: &str, dflt: bool| {
+        cfg.raw_get::<Option<bool>>(k)
+            .ok()
+            .flatten()
+            .unwrap_or(dflt)
+    };
+    cjson::Options {
+        encode_max_depth: int("encode_max_depth", d.encode_max_depth as i64).max(1) as usize,
+        decode_max_depth: int("decode_max_depth", d.decode_max_depth as i64).max(1) as usize,
+        encode_invalid: int("encode_invalid", 0).clamp(0, 2) as u8,
+        decode_invalid: flag("decode_invalid", d.decode_invalid),
+        precision: int("precision", d.precision as i64).clamp(1, 14) as usize,
+        sparse_convert: flag("sparse_convert", d.sparse_convert),
+        sparse_ratio: int("sparse_ratio", d.sparse_ratio),
+        sparse_safe: int("sparse_safe", d.sparse_safe),
+    }
+}
+
 pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
     let bridge = lua.create_table()?;
     // SAFETY: two C functions with the lua_CFunction contract (below).
@@ -145,17 +167,19 @@ pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
     )?;
     bridge.set(
         "cjson_encode",
-        lua.create_function(|lua, v: Value| {
+        lua.create_function(|lua, (v, cfg): (Value, Table)| {
+            let o = cjson_options(&cfg);
             outcome(
                 lua,
-                cjson::encode(&v).map(|t| lua.create_string(t).map(Value::String)),
+                cjson::encode_with(&v, &o).map(|t| lua.create_string(t).map(Value::String)),
             )
         })?,
     )?;
     bridge.set(
         "cjson_decode",
-        lua.create_function(|lua, s: mlua::LuaString| {
-            outcome(lua, cjson::decode(lua, &s.as_bytes()).map(Ok))
+        lua.create_function(|lua, (s, cfg): (mlua::LuaString, Table)| {
+            let o = cjson_options(&cfg);
+            outcome(lua, cjson::decode_with(lua, &s.as_bytes(), &o).map(Ok))
         })?,
     )?;
     bridge.set("cjson_null", cjson::null())?;

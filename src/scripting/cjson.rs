@@ -7,10 +7,37 @@
 
 use mlua::{LightUserData, Lua, Table, Value};
 
-const MAX_DEPTH: usize = 1000;
-/// encode_sparse_array's defaults: (convert, ratio, safe).
-const SPARSE_RATIO: i64 = 2;
-const SPARSE_SAFE: i64 = 10;
+/// The settings scripts change with cjson.encode_max_depth and the other
+/// configuration functions (lua-cjson's json_config_t); they last as long
+/// as the Lua state, as in Redis.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub encode_max_depth: usize,
+    pub decode_max_depth: usize,
+    /// encode_invalid_numbers: 0 off, 1 on, 2 "null".
+    pub encode_invalid: u8,
+    pub decode_invalid: bool,
+    pub precision: usize,
+    /// encode_sparse_array: (convert, ratio, safe).
+    pub sparse_convert: bool,
+    pub sparse_ratio: i64,
+    pub sparse_safe: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            encode_invalid: 0,
+            decode_invalid: true,
+            precision: 14,
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+        }
+    }
+}
 
 /// cjson.null: a light userdata holding NULL.
 pub fn null() -> Value {
@@ -32,16 +59,31 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 pub fn encode(v: &Value) -> Result<Vec<u8>, String> {
+    encode_with(v, &Options::default())
+}
+
+pub fn encode_with(v: &Value, o: &Options) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    encode_value(&mut out, v, 0)?;
+    encode_value(&mut out, v, 0, o)?;
     Ok(out)
 }
 
-fn encode_number(out: &mut Vec<u8>, n: f64) -> Result<(), String> {
+fn encode_number(out: &mut Vec<u8>, n: f64, o: &Options) -> Result<(), String> {
     if !n.is_finite() {
-        return Err("Cannot serialise number: must not be NaN or Inf".into());
+        match o.encode_invalid {
+            0 => return Err("Cannot serialise number: must not be NaN or Inf".into()),
+            1 if n.is_nan() => {
+                out.extend_from_slice(b"nan");
+                return Ok(());
+            }
+            1 => {}
+            _ => {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+        }
     }
-    out.extend_from_slice(crate::util::num::fmt_g(n, 14).as_bytes());
+    out.extend_from_slice(crate::util::num::fmt_g(n, o.precision).as_bytes());
     Ok(())
 }
 
@@ -74,7 +116,7 @@ fn number_of(v: &Value) -> Option<f64> {
 
 /// The array length if the table is an array (lua_array_length): every
 /// key a positive integer and not excessively sparse; None otherwise.
-fn array_length(t: &Table) -> Result<Option<usize>, String> {
+fn array_length(t: &Table, o: &Options) -> Result<Option<usize>, String> {
     let (mut max, mut items) = (0i64, 0i64);
     for pair in t.pairs::<Value, Value>() {
         let (k, _) = pair.map_err(|e| e.to_string())?;
@@ -86,26 +128,29 @@ fn array_length(t: &Table) -> Result<Option<usize>, String> {
             _ => return Ok(None),
         }
     }
-    if max > items * SPARSE_RATIO && max > SPARSE_SAFE {
+    if o.sparse_ratio > 0 && max > items * o.sparse_ratio && max > o.sparse_safe {
+        if o.sparse_convert {
+            return Ok(None);
+        }
         return Err("Cannot serialise table: excessively sparse array".into());
     }
     Ok(Some(max as usize))
 }
 
-fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String> {
+fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize, o: &Options) -> Result<(), String> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(i) => encode_number(out, *i as f64)?,
-        Value::Number(n) => encode_number(out, *n)?,
+        Value::Integer(i) => encode_number(out, *i as f64, o)?,
+        Value::Number(n) => encode_number(out, *n, o)?,
         Value::String(s) => encode_string(out, &s.as_bytes()),
         Value::Table(t) => {
             let depth = depth + 1;
-            if depth > MAX_DEPTH {
+            if depth > o.encode_max_depth {
                 return Err(format!("Cannot serialise, excessive nesting ({depth})"));
             }
-            match array_length(t)? {
+            match array_length(t, o)? {
                 Some(len) if len > 0 => {
                     out.push(b'[');
                     for i in 1..=len {
@@ -113,7 +158,7 @@ fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String
                             out.push(b',');
                         }
                         let item: Value = t.raw_get(i).map_err(|e| e.to_string())?;
-                        encode_value(out, &item, depth)?;
+                        encode_value(out, &item, depth, o)?;
                     }
                     out.push(b']');
                 }
@@ -130,7 +175,7 @@ fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String
                             Value::String(s) => encode_string(out, &s.as_bytes()),
                             k if number_of(k).is_some() => {
                                 out.push(b'"');
-                                encode_number(out, number_of(k).unwrap_or(0.0))?;
+                                encode_number(out, number_of(k).unwrap_or(0.0), o)?;
                                 out.push(b'"');
                             }
                             other => {
@@ -141,7 +186,7 @@ fn encode_value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), String
                             }
                         }
                         out.push(b':');
-                        encode_value(out, &item, depth)?;
+                        encode_value(out, &item, depth, o)?;
                     }
                     out.push(b'}');
                 }
@@ -194,6 +239,7 @@ impl Tok {
 }
 
 struct Parser<'a> {
+    opts: Options,
     lua: &'a Lua,
     s: &'a [u8],
     pos: usize,
@@ -275,7 +321,10 @@ impl<'a> Parser<'a> {
         }
         // What strict JSON refuses but lua-cjson's default reads as a
         // number: a leading '+', inf and nan (json_is_invalid_number).
-        if matches!(c, b'+' | b'i' | b'I' | b'n' | b'N') && self.invalid_number() {
+        if self.opts.decode_invalid
+            && matches!(c, b'+' | b'i' | b'I' | b'n' | b'N')
+            && self.invalid_number()
+        {
             return Ok(number(self));
         }
         Ok(tok(Tok::Error("invalid token")))
@@ -378,7 +427,7 @@ impl<'a> Parser<'a> {
             Tok::Str | Tok::Num | Tok::Bool | Tok::Null => Ok(t.value),
             Tok::ObjBegin | Tok::ArrBegin => {
                 let depth = depth + 1;
-                if depth > MAX_DEPTH {
+                if depth > self.opts.decode_max_depth {
                     return Err(format!(
                         "Found too many nested data structures ({depth}) at character {}",
                         t.at + 1
@@ -443,7 +492,16 @@ impl<'a> Parser<'a> {
 }
 
 pub fn decode(lua: &Lua, s: &[u8]) -> Result<Value, String> {
-    let mut p = Parser { lua, s, pos: 0 };
+    decode_with(lua, s, &Options::default())
+}
+
+pub fn decode_with(lua: &Lua, s: &[u8], o: &Options) -> Result<Value, String> {
+    let mut p = Parser {
+        opts: *o,
+        lua,
+        s,
+        pos: 0,
+    };
     let t = p.next()?;
     let v = p.value(t, 0)?;
     let end = p.next()?;

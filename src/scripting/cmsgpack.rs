@@ -120,12 +120,19 @@ fn encode_value(out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> 
                     encode_value(out, &item, level + 1)?;
                 }
             } else {
-                let pairs: Vec<(Value, Value)> =
-                    t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-                encode_len(out, pairs.len(), 0x80, 0xde, 0xdf);
-                for (k, item) in &pairs {
-                    encode_value(out, k, level + 1)?;
-                    encode_value(out, item, level + 1)?;
+                // Counted, then encoded pair by pair: holding every pair at
+                // once would take a Lua stack slot for each (a big map
+                // overflows it).
+                let mut n = 0;
+                for pair in t.pairs::<Value, Value>() {
+                    pair?;
+                    n += 1;
+                }
+                encode_len(out, n, 0x80, 0xde, 0xdf);
+                for pair in t.pairs::<Value, Value>() {
+                    let (k, item) = pair?;
+                    encode_value(out, &k, level + 1)?;
+                    encode_value(out, &item, level + 1)?;
                 }
             }
         }

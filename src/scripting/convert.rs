@@ -340,38 +340,33 @@ fn table_to_reply(s: &mut Server, c: &mut Client, t: &Table, script_resp: u8, de
         return;
     }
     if let Ok(Value::Table(map)) = t.raw_get::<Value>("map") {
-        let pairs: Vec<(Value, Value)> =
-            map.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        c.reply.map_len(pairs.len());
-        for (k, v) in &pairs {
-            lua_to_reply(s, c, k, script_resp, depth + 1);
-            lua_to_reply(s, c, v, script_resp, depth + 1);
+        let n = map.pairs::<Value, Value>().filter(Result::is_ok).count();
+        c.reply.map_len(n);
+        for (k, v) in map.pairs::<Value, Value>().filter_map(Result::ok) {
+            lua_to_reply(s, c, &k, script_resp, depth + 1);
+            lua_to_reply(s, c, &v, script_resp, depth + 1);
         }
         return;
     }
     if let Ok(Value::Table(set)) = t.raw_get::<Value>("set") {
-        let keys: Vec<Value> = set
-            .pairs::<Value, Value>()
-            .filter_map(Result::ok)
-            .map(|(k, _)| k)
-            .collect();
-        c.reply.set_len(keys.len());
-        for k in &keys {
-            lua_to_reply(s, c, k, script_resp, depth + 1);
+        let n = set.pairs::<Value, Value>().filter(Result::is_ok).count();
+        c.reply.set_len(n);
+        for (k, _) in set.pairs::<Value, Value>().filter_map(Result::ok) {
+            lua_to_reply(s, c, &k, script_resp, depth + 1);
         }
         return;
     }
     // An array: 1, 2, ... up to the first nil.
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
+    // Counted, then converted one by one: holding every item would take
+    // a Lua stack slot for each string or table (a big reply overflows).
+    let mut n = 0;
+    while !matches!(t.raw_get::<Value>(n + 1), Ok(Value::Nil) | Err(_)) {
+        n += 1;
     }
-    c.reply.array_len(items.len());
-    for v in &items {
-        lua_to_reply(s, c, v, script_resp, depth + 1);
+    c.reply.array_len(n);
+    for i in 1..=n {
+        let v = t.raw_get::<Value>(i).unwrap_or(Value::Nil);
+        lua_to_reply(s, c, &v, script_resp, depth + 1);
     }
 }
 

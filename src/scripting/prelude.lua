@@ -19,16 +19,33 @@ local lua_pcall, xpcall, floor, tonumber = pcall, xpcall, math.floor, tonumber
 
 -- Where the script called us, as luaL_where names a C function's caller
 -- ("user_script:1: "), for errors C functions raise with luaL_error.
+-- The API function runs behind a C trampoline (c_wrap): the frame above
+-- that trampoline is the caller; a C caller (pcall) names no line.
 local function where()
   local level = 2
+  local i = dbg.getinfo(level, 'Sl')
+  while i and (i.what == 'tail' or (i.what ~= 'C' and i.source == '=redis')) do
+    level = level + 1
+    i = dbg.getinfo(level, 'Sl')
+  end
+  if i and i.what == 'C' then
+    i = dbg.getinfo(level + 1, 'Sl')
+    if i and i.what == 'C' then return '' end
+  end
   while true do
-    local i = dbg.getinfo(level, 'Sl')
     if not i then return '' end
     if i.what ~= 'C' and i.what ~= 'tail' and i.source ~= '=redis' then
       return i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
     end
     level = level + 1
+    i = dbg.getinfo(level, 'Sl')
   end
+end
+
+-- luaL_argerror: called from C (pcall), the function has no name ('?').
+local function badarg(n, fname, detail)
+  local w = where()
+  error(w .. 'bad argument #' .. n .. " to '" .. (w == '' and '?' or fname) .. "' (" .. detail .. ')', 0)
 end
 
 -- Errors raised by the API are tables, as Redis's luaPushError makes them.
@@ -115,7 +132,7 @@ local function checkint(v, n, fname)
   local x = tonumber(v)
   if x == nil then
     local got = v == nil and 'no value' or type(v)
-    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+    badarg(n, fname, 'number expected, got ' .. got)
   end
   return x >= 0 and floor(x) or -floor(-x)
 end
@@ -125,13 +142,13 @@ math.random = function(...)
   if n == 0 then return r end
   if n == 1 then
     local u = checkint(..., 1, 'random')
-    if u < 1 then error(where() .. "bad argument #1 to 'random' (interval is empty)", 0) end
+    if u < 1 then badarg(1, 'random', 'interval is empty') end
     return floor(r * u) + 1
   end
   if n == 2 then
     local l, u = ...
     l, u = checkint(l, 1, 'random'), checkint(u, 2, 'random')
-    if l > u then error(where() .. "bad argument #2 to 'random' (interval is empty)", 0) end
+    if l > u then badarg(2, 'random', 'interval is empty') end
     return floor(r * (u - l + 1)) + l
   end
   error(where() .. 'wrong number of arguments', 0)
@@ -157,7 +174,7 @@ local function checknumber(v, n, fname)
   local x = tonumber(v)
   if x == nil then
     local got = v == nil and 'no value' or type(v)
-    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+    badarg(n, fname, 'number expected, got ' .. got)
   end
   return x
 end
@@ -186,10 +203,88 @@ for name, f in pairs(bit) do bit[name] = c_wrap(f) end
 
 -- cjson (lua-cjson 2.1 as Redis bundles it; scripting/cjson.rs).
 cjson = {null = bridge.cjson_null}
-local cj_encode, cj_decode = bridge.cjson_encode, bridge.cjson_decode
+local keep_buffer = true
+-- lua-cjson's settings (json_config_t), read by scripting/bridge.rs.
+local cj = {encode_max_depth = 1000, decode_max_depth = 1000, encode_invalid = 0,
+            decode_invalid = true, precision = 14, sparse_convert = false,
+            sparse_ratio = 2, sparse_safe = 10}
+local cj_encode_raw, cj_decode_raw = bridge.cjson_encode, bridge.cjson_decode
+local function cj_encode(v) return cj_encode_raw(v, cj) end
+local function cj_decode(s) return cj_decode_raw(s, cj) end
+-- The configuration functions' argument checks (json_arg_init,
+-- json_integer_option, json_enum_option).
+local function cfg_args(fname, max, ...)
+  if select('#', ...) > max then
+    badarg(max + 1, fname, 'found too many arguments')
+  end
+end
+local function cfg_int(v, n, fname, min, max)
+  if v == nil then return nil end
+  local x = tonumber(v)
+  if x == nil then
+    badarg(n, fname, 'number expected, got ' .. type(v))
+  end
+  x = x >= 0 and floor(x) or -floor(-x)
+  if x < min or x > max then
+    badarg(1, fname, 'expected integer between ' .. min .. ' and ' .. max)
+  end
+  return x
+end
+local function cfg_bool(v, n, fname, options)
+  if v == nil then return nil end
+  if type(v) == 'boolean' then return v and 1 or 0 end
+  if options and type(v) == 'string' then
+    for i, o in ipairs(options) do
+      if o == v then return i - 1 end
+    end
+  end
+  if type(v) ~= 'string' and type(v) ~= 'number' then
+    badarg(n, fname, 'string expected, got ' .. type(v))
+  end
+  badarg(n, fname, "invalid option '" .. tostring(v) .. "'")
+end
+local INT_MAX = 2147483647
+cjson.encode_max_depth = c_wrap(function(...)
+  cfg_args('encode_max_depth', 1, ...)
+  cj.encode_max_depth = cfg_int((...), 1, 'encode_max_depth', 1, INT_MAX) or cj.encode_max_depth
+  return cj.encode_max_depth
+end)
+cjson.decode_max_depth = c_wrap(function(...)
+  cfg_args('decode_max_depth', 1, ...)
+  cj.decode_max_depth = cfg_int((...), 1, 'decode_max_depth', 1, INT_MAX) or cj.decode_max_depth
+  return cj.decode_max_depth
+end)
+cjson.encode_number_precision = c_wrap(function(...)
+  cfg_args('encode_number_precision', 1, ...)
+  cj.precision = cfg_int((...), 1, 'encode_number_precision', 1, 14) or cj.precision
+  return cj.precision
+end)
+local invalid_options = {'off', 'on', 'null'}
+-- Reported as false, true or 'null' (json_enum_option with bool_true).
+local invalid_values = {false, true, 'null'}
+cjson.encode_invalid_numbers = c_wrap(function(...)
+  cfg_args('encode_invalid_numbers', 1, ...)
+  cj.encode_invalid = cfg_bool((...), 1, 'encode_invalid_numbers', invalid_options) or cj.encode_invalid
+  return invalid_values[cj.encode_invalid + 1]
+end)
+cjson.decode_invalid_numbers = c_wrap(function(...)
+  cfg_args('decode_invalid_numbers', 1, ...)
+  local v = cfg_bool((...), 1, 'decode_invalid_numbers', invalid_options)
+  if v ~= nil then cj.decode_invalid = v ~= 0 end
+  return cj.decode_invalid
+end)
+cjson.encode_sparse_array = c_wrap(function(...)
+  cfg_args('encode_sparse_array', 3, ...)
+  local convert, ratio, safe = ...
+  local c = cfg_bool(convert, 1, 'encode_sparse_array', nil)
+  if c ~= nil then cj.sparse_convert = c ~= 0 end
+  cj.sparse_ratio = cfg_int(ratio, 2, 'encode_sparse_array', 0, INT_MAX) or cj.sparse_ratio
+  cj.sparse_safe = cfg_int(safe, 3, 'encode_sparse_array', 0, INT_MAX) or cj.sparse_safe
+  return cj.sparse_convert, cj.sparse_ratio, cj.sparse_safe
+end)
 cjson.encode = c_wrap(function(...)
   if select('#', ...) ~= 1 then
-    error(where() .. "bad argument #1 to 'encode' (expected 1 argument)", 0)
+    badarg(1, 'encode', 'expected 1 argument')
   end
   local ok, r = cj_encode(...)
   if not ok then error(where() .. r, 0) end
@@ -198,12 +293,12 @@ end)
 cjson.decode = c_wrap(function(...)
   local n, s = select('#', ...), ...
   if n ~= 1 then
-    error(where() .. "bad argument #1 to 'decode' (expected 1 argument)", 0)
+    badarg(1, 'decode', 'expected 1 argument')
   end
   if type(s) == 'number' then s = tostring(s) end
   if type(s) ~= 'string' then
     local got = s == nil and 'no value' or type(s)
-    error(where() .. "bad argument #1 to 'decode' (string expected, got " .. got .. ")", 0)
+    badarg(1, 'decode', 'string expected, got ' .. got)
   end
   local ok, r = cj_decode(s)
   if not ok then error(where() .. r, 0) end
@@ -212,8 +307,14 @@ end)
 
 -- struct (struct 0.2 as Redis bundles it; scripting/structlib.rs).
 struct = {}
+local gsub = string.gsub
 local function raise_or_return(ok, ...)
-  if not ok then error(where() .. (...), 0) end
+  if not ok then
+    local w, msg = where(), (...)
+    -- Called from C (pcall), luaL_argerror names no function.
+    if w == '' then msg = gsub(msg, "^(bad argument #%d+ to )'[^']*'", "%1'?'") end
+    error(w .. msg, 0)
+  end
   return ...
 end
 local s_pack, s_unpack, s_size = bridge.struct_pack, bridge.struct_unpack, bridge.struct_size
@@ -228,7 +329,7 @@ local function mp_string(s, fname)
   if type(s) == 'number' then return tostring(s) end
   if type(s) ~= 'string' then
     local got = s == nil and 'no value' or type(s)
-    error(where() .. "bad argument #1 to '" .. fname .. "' (string expected, got " .. got .. ")", 0)
+    badarg(1, fname, 'string expected, got ' .. got)
   end
   return s
 end
@@ -237,7 +338,7 @@ local function mp_int(v, n, fname, default)
   local x = tonumber(v)
   if x == nil then
     local got = v == nil and 'no value' or type(v)
-    error(where() .. "bad argument #" .. n .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
+    badarg(n, fname, 'number expected, got ' .. got)
   end
   return x >= 0 and floor(x) or -floor(-x)
 end
@@ -278,21 +379,64 @@ function __redis__err__handler(err)
 end
 local handler = __redis__err__handler
 
--- Globals are read-only for scripts and a missing one is an error.
+-- Globals are read-only for scripts and a missing one is an error, as
+-- Redis 7.0's readonly tables make them. Redis marks tables read-only
+-- inside its Lua VM; here the libraries are empty proxies over the real
+-- tables, every metatable answers getmetatable with a read-only proxy of
+-- itself, and setmetatable and rawset refuse the protected tables.
 local function readonly() error('Attempt to modify a readonly table', 2) end
+local protected = setmetatable({}, {__mode = 'k'})
+local real_setmetatable, real_rawset = setmetatable, rawset
+local function protect_mt(mt)
+  mt.__metatable = real_setmetatable({}, {__index = mt, __newindex = readonly})
+  protected[mt.__metatable] = true
+  protected[mt] = true
+  return mt
+end
+local function proxy(t)
+  local p = real_setmetatable({}, protect_mt({__index = t, __newindex = readonly}))
+  protected[p] = true
+  protected[t] = true
+  return p
+end
+cjson.encode_keep_buffer = c_wrap(function(...)
+  cfg_args('encode_keep_buffer', 1, ...)
+  local v = cfg_bool((...), 1, 'encode_keep_buffer', nil)
+  if v ~= nil then keep_buffer = v ~= 0 end
+  return keep_buffer
+end)
 for _, name in ipairs({'redis', 'string', 'table', 'math', 'coroutine', 'bit', 'cjson', 'struct', 'cmsgpack'}) do
-  setmetatable(G[name], {__newindex = readonly})
+  G[name] = proxy(G[name])
+end
+-- (Assigned through G: `setmetatable` and `rawset` are locals here.)
+G.setmetatable = c_wrap(function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return real_setmetatable(t, mt)
+end)
+G.rawset = c_wrap(function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 0) end
+  return real_rawset(t, k, v)
+end)
+-- Redis's Lua refuses precompiled chunks.
+local real_loadstring = loadstring
+G.loadstring = function(s, ...)
+  if type(s) == 'string' and s:byte(1) == 27 then
+    return nil, 'binary chunks are not allowed'
+  end
+  return real_loadstring(s, ...)
 end
 -- Scripts see the globals through an environment whose misses go to the
 -- real table (a plain table lookup, fast) and only then to the error.
-local env_mt = {__index = G, __newindex = readonly}
-local env = setmetatable({}, env_mt)
-setmetatable(G, {
+local env_mt = protect_mt({__index = G, __newindex = readonly})
+local env = real_setmetatable({}, env_mt)
+protected[env] = true
+real_setmetatable(G, protect_mt({
   __newindex = readonly,
   __index = function(_, k)
     error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
   end,
-})
+}))
+protected[G] = true
 
 -- Every 100,000 instructions (Redis's luaMaskCountHook): let the server
 -- serve others past busy-reply-threshold; once SCRIPT KILL asked, raise
@@ -308,7 +452,10 @@ end
 local function count_hook()
   if interrupt() then
     sethook(killed_hook, 'l')
-    error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+    local i = dbg.getinfo(2, 'S')
+    if i and i.source ~= '=redis' then
+      error({err = 'ERR Script killed by user with SCRIPT KILL...'}, 0)
+    end
   end
 end
 
@@ -397,7 +544,11 @@ if FUNCTIONS then
   local function load_hook()
     if bridge.now_ms() > load_deadline then
       sethook(load_hook, 'l')
-      error({err = 'ERR FUNCTION LOAD timeout'}, 0)
+      -- Only in the library's code: the loader's own lines must run.
+      local i = dbg.getinfo(2, 'S')
+      if i and i.source ~= '=redis' then
+        error({err = 'ERR FUNCTION LOAD timeout'}, 0)
+      end
     end
   end
   -- Run a library's compiled code: true and its functions as {name,

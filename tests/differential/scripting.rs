@@ -78,6 +78,46 @@ GET indb1
 EVAL_RO "return redis.call('set','ro','x')" 0
 EVAL_RO "return redis.call('get','a')" 0
 EVAL "return redis.REDIS_VERSION" 0
+EVAL "setmetatable(_G, {})" 0
+EVAL "local g = getmetatable(_G) g.__index = {}" 0
+EVAL "redis.call = function() return 1 end" 0
+EVAL "cjson.encode = 1" 0
+EVAL "bit.lshift = 1" 0
+EVAL "cmsgpack.pack = 1" 0
+EVAL "_G = {}" 0
+EVAL "rawset(_G, 'x', 1)" 0
+EVAL "rawset(redis, 'call', 1)" 0
+EVAL "return loadstring(string.dump(function() return 1 end))()" 0
+EVAL "return loadstring('return 7')()" 0
+EVAL "return cjson.encode_keep_buffer(false)" 0
+EVAL "local t = {} setmetatable(t, {__index=function() return 5 end}) return t.x" 0
+EVAL "local t = {} for i = 1, 10000 do t[i] = 'v' .. i end return t" 0
+EVAL "local a = {} for i = 1, 20000 do a['k' .. i] = i end local d = cmsgpack.unpack(cmsgpack.pack(a)) return {d.k1, d.k20000}" 0
+EVAL "return loadfile" 0
+EVAL "return {cjson.encode_max_depth(1), pcall(cjson.encode, {{1}})}" 0
+EVAL "return cjson.encode_max_depth(1000)" 0
+EVAL "return cjson.encode_max_depth(0)" 0
+EVAL "return cjson.encode_max_depth('x')" 0
+EVAL "return cjson.encode_max_depth(1, 2)" 0
+EVAL "return {cjson.encode_invalid_numbers(true), cjson.encode({0/0, 1/0, -1/0})}" 0
+EVAL "return {cjson.encode_invalid_numbers('null'), cjson.encode({0/0, 1/0})}" 0
+EVAL "return cjson.encode_invalid_numbers('x')" 0
+EVAL "return cjson.encode_invalid_numbers(false)" 0
+EVAL "return {cjson.encode_number_precision(3), cjson.encode(3.14159)}" 0
+EVAL "return cjson.encode_number_precision(14)" 0
+EVAL "return {cjson.encode_sparse_array(true), cjson.encode({[1]=1, [100]=2})}" 0
+EVAL "return {cjson.encode_sparse_array(false, 2, 10)}" 0
+EVAL "return {cjson.decode_max_depth(1), pcall(cjson.decode, '[[1]]')}" 0
+EVAL "return cjson.decode_max_depth(1000)" 0
+EVAL "return {cjson.decode_invalid_numbers(false), pcall(cjson.decode, '[nan]')}" 0
+EVAL "return cjson.decode_invalid_numbers(true)" 0
+EVAL "return cjson.encode_keep_buffer('x')" 0
+EVAL "return {pcall(cjson.encode)}" 0
+EVAL "return {pcall(math.random, 2, 1)}" 0
+EVAL "return {pcall(cjson.decode, {})}" 0
+EVAL "return {pcall(bit.band, 'x')}" 0
+EVAL "return {pcall(struct.pack, 'i', 'x')}" 0
+EVAL "return {pcall(struct.unpack, 'z', 'x')}" 0
 EVAL "return redis.REDIS_VERSION_NUM" 0
 EVAL "return {math.random(), math.random(100), math.random(5,10)}" 0
 EVAL "math.randomseed(7) return {math.random(1000), math.random(1000)}" 0
