@@ -221,6 +221,9 @@ impl Engine {
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
+        // The prelude's compile garbage goes now, not with the first scripts.
+        lua.gc_collect()?;
+        lua.gc_collect()?;
         Ok(Engine {
             lua,
             env,
