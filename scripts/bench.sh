@@ -127,7 +127,7 @@ done
 if [ "${CUSTOM:-1}" = 1 ]; then
 # Custom commands: rank queries near the middle of a 1,000,000-member
 # sorted set, PUBLISH to a channel with 10 subscribers, and EVALSHA of a
-# script doing one GET and one INCR.
+# script doing one GET and one INCR (and FCALL of the same as a function).
 ZMEMBERS=${ZMEMBERS:-1000000}
 for who in miniredis redis; do
   port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
@@ -157,12 +157,15 @@ SCRIPT_SHA=""
 for who in miniredis redis; do
   port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
   SCRIPT_SHA=$(redis-cli -p "$port" SCRIPT LOAD "redis.call('get', KEYS[1]) return redis.call('incr', KEYS[1])")
+  # The same as a function (FCALL's per-call cost).
+  redis-cli -p "$port" FUNCTION LOAD REPLACE "#!lua name=benchlib
+redis.register_function('get_incr', function(keys) redis.call('get', keys[1]) return redis.call('incr', keys[1]) end)" >/dev/null
 done
 for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter"; do
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter"; do
         name=${spec%%:*}; cmd=${spec#*:}
         rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
         printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"

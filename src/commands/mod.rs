@@ -140,6 +140,24 @@ impl CommandSpec {
     }
 }
 
+/// Flags the hot paths test, as bits (CommandTable::flag_bits).
+pub mod flag {
+    pub const WRITE: u32 = 1;
+    pub const MAY_REPLICATE: u32 = 2;
+    pub const NOSCRIPT: u32 = 4;
+
+    pub fn bits(spec: &super::CommandSpec) -> u32 {
+        spec.flags.split(' ').fold(0, |b, f| {
+            b | match f {
+                "write" => WRITE,
+                "may_replicate" => MAY_REPLICATE,
+                "noscript" => NOSCRIPT,
+                _ => 0,
+            }
+        })
+    }
+}
+
 /// The handler a container row (CONFIG, CLIENT, ...) carries; never called
 /// for a known subcommand, and dispatch answers unknown ones itself.
 pub fn container_command(_: &mut Server, c: &mut Client) -> CmdResult {
@@ -172,8 +190,9 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
 pub struct CommandTable {
     by_name: FastMap<Vec<u8>, &'static CommandSpec>,
     /// Dense index of every row (commands and subcommands), keyed by row
-    /// address: per-command stats live in a Vec at this index.
-    index: FastMap<usize, usize>,
+    /// address: per-command stats live in a Vec at this index; and the
+    /// row's hot flags as bits (see `flag`).
+    index: FastMap<usize, (usize, u32)>,
     /// "config|get" style names, by index.
     names: Vec<&'static str>,
 }
@@ -200,12 +219,12 @@ impl CommandTable {
         for table in all_tables() {
             for spec in table {
                 by_name.insert(spec.name.as_bytes().to_vec(), spec);
-                index.insert(spec as *const _ as usize, names.len());
+                index.insert(spec as *const _ as usize, (names.len(), flag::bits(spec)));
                 names.push(spec.name);
                 for sub in spec.subcommands {
                     let full: &'static str =
                         Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
-                    index.insert(sub as *const _ as usize, names.len());
+                    index.insert(sub as *const _ as usize, (names.len(), flag::bits(sub)));
                     names.push(full);
                 }
             }
@@ -281,8 +300,15 @@ impl CommandTable {
     pub fn index_of(&self, spec: &'static CommandSpec) -> usize {
         self.index
             .get(&(spec as *const _ as usize))
-            .copied()
-            .unwrap_or(0)
+            .map_or(0, |&(i, _)| i)
+    }
+
+    /// A row's hot flags (`flag::WRITE` ...), without parsing its string.
+    pub fn flag_bits(&self, spec: &'static CommandSpec) -> u32 {
+        match self.index.get(&(spec as *const _ as usize)) {
+            Some(&(_, bits)) => bits,
+            None => flag::bits(spec),
+        }
     }
 
     /// Every row's full name, by index.

@@ -15,16 +15,12 @@ fn is(a: &[u8], s: &str) -> bool {
     a.eq_ignore_ascii_case(s.as_bytes())
 }
 
-/// A script's KEYS and ARGV.
-type KeysAndArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
-
-/// The keys and arguments of EVAL-style calls (evalGenericCommand's checks).
-fn split_keys(c: &Client) -> Result<KeysAndArgs, ReplyError> {
+/// The number of keys of EVAL-style calls (evalGenericCommand's checks).
+fn numkeys(c: &Client) -> Result<usize, ReplyError> {
     let numkeys = string2ll(&c.argv[2]).ok_or(ReplyError::new(
         "ERR value is not an integer or out of range",
     ))?;
-    let rest = &c.argv[3..];
-    if numkeys > rest.len() as i64 {
+    if numkeys > (c.argv.len() - 3) as i64 {
         return Err(ReplyError::new(
             "ERR Number of keys can't be greater than number of args",
         ));
@@ -32,12 +28,11 @@ fn split_keys(c: &Client) -> Result<KeysAndArgs, ReplyError> {
     if numkeys < 0 {
         return Err(ReplyError::new("ERR Number of keys can't be negative"));
     }
-    let (keys, args) = rest.split_at(numkeys as usize);
-    Ok((keys.to_vec(), args.to_vec()))
+    Ok(numkeys as usize)
 }
 
 fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) -> CmdResult {
-    let (keys, args) = split_keys(c)?;
+    let n = numkeys(c)?;
     let sha = if evalsha {
         if c.argv[1].len() != 40 {
             return Err(NOSCRIPT);
@@ -50,7 +45,13 @@ fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) 
         let body = c.argv[1].clone();
         s.script_load(&body).map_err(ReplyError::bytes)?
     };
-    match s.run_script(c, &sha, &keys, &args, read_only) {
+    // The argv is lent out for the run: the keys and arguments are read
+    // from it in place.
+    let argv = std::mem::take(&mut c.argv);
+    let (keys, args) = argv[3..].split_at(n);
+    let outcome = s.run_script(c, &sha, keys, args, read_only);
+    c.argv = argv;
+    match outcome {
         Outcome::Done => Ok(()),
         Outcome::NoScript => Err(NOSCRIPT),
         Outcome::Error(e) => Err(ReplyError::bytes(e)),
@@ -140,8 +141,7 @@ fn fcall_generic(s: &mut Server, c: &mut Client, read_only: bool) -> CmdResult {
     }
     let numkeys =
         string2ll(&c.argv[2]).ok_or(ReplyError::new("ERR Bad number of keys provided"))?;
-    let rest = &c.argv[3..];
-    if numkeys > rest.len() as i64 {
+    if numkeys > (c.argv.len() - 3) as i64 {
         return Err(ReplyError::new(
             "ERR Number of keys can't be greater than number of args",
         ));
@@ -149,10 +149,12 @@ fn fcall_generic(s: &mut Server, c: &mut Client, read_only: bool) -> CmdResult {
     if numkeys < 0 {
         return Err(ReplyError::new("ERR Number of keys can't be negative"));
     }
-    let (keys, args) = rest.split_at(numkeys as usize);
-    let (keys, args) = (keys.to_vec(), args.to_vec());
-    let name = c.argv[1].clone();
-    match s.run_function(c, &name, &keys, &args, read_only) {
+    // The argv moves into an Rc for the run (FUNCTION STATS shows it) and
+    // comes back after: no copy of the keys and arguments.
+    let argv = std::rc::Rc::new(std::mem::take(&mut c.argv));
+    let outcome = s.run_function(c, argv.clone(), numkeys as usize, read_only);
+    c.argv = std::rc::Rc::try_unwrap(argv).unwrap_or_else(|rc| (*rc).clone());
+    match outcome {
         Outcome::Done => Ok(()),
         Outcome::NoScript => Err(ReplyError::new("ERR Function not found")),
         Outcome::Error(e) => Err(ReplyError::bytes(e)),
@@ -260,7 +262,7 @@ pub fn function_stats_command(s: &mut Server, c: &mut Client) -> CmdResult {
             c.reply.bulk(name.as_bytes());
             c.reply.bulk(b"command");
             c.reply.array_len(argv.len());
-            for a in argv {
+            for a in argv.iter() {
                 c.reply.bulk(a);
             }
             c.reply.bulk(b"duration_ms");

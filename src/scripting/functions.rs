@@ -21,7 +21,9 @@ pub const ENGINE_NAME: &str = "LUA";
 /// One registered function.
 #[derive(Clone, Debug)]
 pub struct FunctionInfo {
-    pub name: String,
+    pub name: std::rc::Rc<str>,
+    /// The name lowercased: the functions engine's key for its callback.
+    pub key: std::rc::Rc<str>,
     pub desc: Option<Vec<u8>>,
     pub flags: ScriptFlags,
 }
@@ -46,8 +48,20 @@ pub struct Registry {
 
 impl Registry {
     pub fn function(&self, name: &[u8]) -> Option<&FunctionInfo> {
-        let key = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let (lib, i) = self.functions.get(&key)?;
+        // Lowercased on the stack: this runs for every FCALL.
+        let mut buf = [0u8; 64];
+        let owned;
+        let key: &[u8] = if name.len() <= buf.len() {
+            let b = &mut buf[..name.len()];
+            b.copy_from_slice(name);
+            b.make_ascii_lowercase();
+            b
+        } else {
+            owned = name.to_ascii_lowercase();
+            &owned
+        };
+        let key = std::str::from_utf8(key).ok()?;
+        let (lib, i) = self.functions.get(key)?;
         self.libraries.get(lib)?.functions.get(*i)
     }
 
@@ -81,7 +95,7 @@ impl Registry {
         lib.functions
             .iter()
             .find(|f| self.functions.contains_key(&f.name.to_ascii_lowercase()))
-            .map(|f| f.name.as_str())
+            .map(|f| &*f.name)
     }
 }
 
@@ -203,7 +217,8 @@ fn compile(engine: &Engine, code: &[u8], limit_ms: i64) -> Result<Compiled, Stri
             }
         }
         lib.functions.push(FunctionInfo {
-            name: fname,
+            key: fname.to_ascii_lowercase().into(),
+            name: fname.into(),
             desc: desc.map(|d| d.as_bytes().to_vec()),
             flags,
         });

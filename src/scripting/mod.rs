@@ -95,6 +95,9 @@ pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     Ok((flags, len))
 }
 
+/// The running function's name and the FCALL that runs it.
+pub type RunningFunction = (std::rc::Rc<str>, std::rc::Rc<Vec<Vec<u8>>>);
+
 /// The scripting engine's state on the server.
 pub struct Scripting {
     /// None while a script runs (it is lent out), or before first use.
@@ -104,7 +107,7 @@ pub struct Scripting {
     /// The loaded function libraries.
     pub functions: functions::Registry,
     /// The running function's name and FCALL, for FUNCTION STATS.
-    pub running_function: Option<(String, Vec<Vec<u8>>)>,
+    pub running_function: Option<RunningFunction>,
     /// SHA-1 (lowercase hex) → body and shebang flags, for SCRIPT EXISTS
     /// and EVALSHA.
     pub scripts: FastMap<String, (Vec<u8>, ScriptFlags)>,
@@ -125,8 +128,9 @@ pub struct Scripting {
 
 #[derive(Clone, Copy)]
 struct RunState {
-    /// When the running script started (busy-reply-threshold).
-    started: std::time::Instant,
+    /// When the running script started (busy-reply-threshold); read only
+    /// while one runs (an idle state needs no clock read).
+    started: Option<std::time::Instant>,
     /// Past busy-reply-threshold: other clients are served -BUSY.
     busy: bool,
     /// SCRIPT KILL asked for it to stop.
@@ -147,8 +151,10 @@ struct Engine {
     lua: Lua,
     /// The read-only environment scripts run in.
     env: Table,
-    /// Sets KEYS and ARGV, runs a script function under the error handler.
-    runner: Function,
+    /// The error handler scripts run under (Redis's __redis__err__handler).
+    handler: Function,
+    /// Sets the scripts' count hook again (after SCRIPT KILL changed it).
+    arm: Function,
     /// The compiled scripts, by SHA-1 (Redis keeps them in the registry as
     /// f_<sha>; a map saves building that name on every call); in the
     /// functions engine, the functions by lowercased name.
@@ -217,17 +223,19 @@ impl Engine {
         let bridge = bridge::make(&lua)?;
         lua.globals().set("__redis_bridge", bridge)?;
         lua.globals().set("__function_mode", functions)?;
-        let (env, runner, loader): (Table, Function, Option<Function>) = lua
+        let (env, handler, arm, loader): (Table, Function, Function, Option<Function>) = lua
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
+        arm.call::<()>(())?;
         // The prelude's compile garbage goes now, not with the first scripts.
         lua.gc_collect()?;
         lua.gc_collect()?;
         Ok(Engine {
             lua,
             env,
-            runner,
+            handler,
+            arm,
             funcs: FastMap::default(),
             loader,
         })
@@ -289,7 +297,7 @@ pub(super) fn script_interrupt() -> bool {
             return false;
         }
         if !run.busy {
-            let elapsed = run.started.elapsed().as_millis() as u64;
+            let elapsed = run.started.map_or(0, |t| t.elapsed().as_millis() as u64);
             if elapsed < s.config.busy_reply_threshold {
                 return false;
             }
@@ -322,7 +330,7 @@ fn srand48(seed: i32) -> u64 {
 impl RunState {
     fn idle() -> RunState {
         RunState {
-            started: std::time::Instant::now(),
+            started: None,
             busy: false,
             killed: false,
             wrote: false,
@@ -371,9 +379,12 @@ impl Scripting {
 
     /// A script is running (FUNCTION STATS; only seen while one is busy).
     pub fn running(&self) -> Option<(bool, std::time::Duration)> {
-        self.run
-            .running
-            .then(|| (self.run.is_eval, self.run.started.elapsed()))
+        self.run.running.then(|| {
+            (
+                self.run.is_eval,
+                self.run.started.map(|t| t.elapsed()).unwrap_or_default(),
+            )
+        })
     }
 
     /// math.random's draw: (lrand48() % INT32_MAX) / INT32_MAX.
@@ -479,22 +490,26 @@ impl Server {
         self.run_lua(c, sha, None, flags, keys, args, read_only)
     }
 
-    /// Run the function `name` for `c` (fcallCommandGeneric after its
-    /// checks); the caller has found it.
+    /// Run the function `argv[1]` of an FCALL for `c`, its keys and
+    /// arguments `argv[3..]` split at `numkeys` (fcallCommandGeneric after
+    /// its checks). The argv is shared with FUNCTION STATS for the run.
     pub fn run_function(
         &mut self,
         c: &mut Client,
-        name: &[u8],
-        keys: &[Vec<u8>],
-        args: &[Vec<u8>],
+        argv: std::rc::Rc<Vec<Vec<u8>>>,
+        numkeys: usize,
         read_only: bool,
     ) -> Outcome {
-        let Some(f) = self.scripting.functions.function(name) else {
+        let Some(f) = argv
+            .get(1)
+            .and_then(|n| self.scripting.functions.function(n))
+        else {
             return Outcome::Error(b"ERR Function not found".to_vec());
         };
-        let (fname, flags) = (f.name.clone(), f.flags);
-        let key = fname.to_ascii_lowercase();
-        self.scripting.running_function = Some((fname.clone(), c.argv.clone()));
+        let (fname, key, flags) = (f.name.clone(), f.key.clone(), f.flags);
+        let rest = argv.get(3..).unwrap_or_default();
+        let (keys, args) = rest.split_at(numkeys.min(rest.len()));
+        self.scripting.running_function = Some((fname.clone(), argv.clone()));
         let outcome = self.run_lua(c, &key, Some(&fname), flags, keys, args, read_only);
         self.scripting.running_function = None;
         outcome
@@ -542,6 +557,7 @@ impl Server {
             read_only,
             running: true,
             is_eval,
+            started: Some(std::time::Instant::now()),
             ..RunState::idle()
         };
         let result = (|| -> mlua::Result<(bool, Value)> {
@@ -551,18 +567,35 @@ impl Server {
                 .cloned()
                 .ok_or_else(|| mlua::Error::runtime("script not compiled"))?;
             let prev = CURRENT.with(|c| c.replace(self as *mut Server));
-            // KEYS and ARGV are built on the C API, as Redis builds them
-            // (luaCreateArray): the hot path of every EVALSHA.
-            // SAFETY: the closure leaves the runner's two results on the
-            // stack; the runner catches script errors (xpcall), so only a
-            // memory error could leave through lua_call.
+            // The call is made on the C API, as Redis's luaCallFunction
+            // makes it: KEYS and ARGV built as luaCreateArray builds them,
+            // globals for a script, arguments for a function, then
+            // lua_pcall under the handler. The hot path of every EVALSHA.
+            // SAFETY: the stack holds (handler, function) as exec_raw
+            // pushed them; lua_pcall catches every error, and the closure
+            // leaves exactly (ok, result) on the stack.
             let r = unsafe {
                 engine
                     .lua
-                    .exec_raw::<(bool, Value)>((engine.runner.clone(), func), |state| {
-                        push_string_array(state, keys);
-                        push_string_array(state, args);
-                        mlua::ffi::lua_call(state, 3, 2);
+                    .exec_raw::<(bool, Value)>((engine.handler.clone(), func), |state| {
+                        use mlua::ffi;
+                        let nargs = if is_eval {
+                            ffi::lua_pushstring(state, c"KEYS".as_ptr());
+                            push_string_array(state, keys);
+                            ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+                            ffi::lua_pushstring(state, c"ARGV".as_ptr());
+                            push_string_array(state, args);
+                            ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+                            0
+                        } else {
+                            push_string_array(state, keys);
+                            push_string_array(state, args);
+                            2
+                        };
+                        let rc = ffi::lua_pcall(state, nargs, 1, 1);
+                        // (handler, result) → (ok, result)
+                        ffi::lua_pushboolean(state, (rc == 0) as _);
+                        ffi::lua_replace(state, 1);
                     })
             };
             CURRENT.with(|c| c.set(prev));
@@ -580,6 +613,10 @@ impl Server {
                 let msg = format!("ERR Error running script f_{name}, {e}");
                 self.add_script_error(c, msg.as_bytes(), false);
             }
+        }
+        if self.scripting.run.killed {
+            // The kill left the every-line hook on.
+            let _ = engine.arm.call::<()>(());
         }
         self.scripting.run = RunState::idle();
         // The Lua collector runs a step every 50 scripts, not a full cycle
@@ -765,19 +802,14 @@ impl Server {
         if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
             return Err(b"-ERR Wrong number of args calling Redis command from script".to_vec());
         }
-        // One pass over the flags (this runs for every call a script makes).
-        let (mut noscript, mut writes) = (false, false);
-        for f in spec.flags.split(' ') {
-            match f {
-                "noscript" => noscript = true,
-                "write" | "may_replicate" => writes = true,
-                _ => {}
-            }
-        }
-        if noscript {
+        // The flags as bits (this runs for every call a script makes).
+        use crate::commands::flag;
+        let bits = self.commands.flag_bits(spec);
+        if bits & flag::NOSCRIPT != 0 {
             return Err(b"-ERR This Redis command is not allowed from script".to_vec());
         }
-        if spec.is_write() {
+        let writes = bits & (flag::WRITE | flag::MAY_REPLICATE) != 0;
+        if bits & flag::WRITE != 0 {
             self.scripting.run.wrote = true;
         }
         if self.scripting.run.read_only && writes {

@@ -564,7 +564,7 @@ if FUNCTIONS then
       sethook()
     end
     local ok, err = lua_pcall(chunk)
-    sethook()
+    sethook(count_hook, '', 100000)
     env_mt.__index = G
     local r = registered
     registered = nil
@@ -577,18 +577,12 @@ end
 
 -- What scripting/mod.rs calls: run a script function under the handler
 -- (a function gets KEYS and ARGV as its two arguments).
-local runner
-if FUNCTIONS then
-  runner = function(f, keys, argv)
-    sethook(count_hook, '', 100000)
-    return xpcall(function() return f(keys, argv) end, handler)
-  end
-else
-  runner = function(f, keys, argv)
-    rawset(G, 'KEYS', keys)
-    rawset(G, 'ARGV', argv)
-    sethook(count_hook, '', 100000)
-    return xpcall(f, handler)
-  end
-end
-return env, runner, loader
+-- The scripts' hook, set once here and again after a SCRIPT KILL or a
+-- library load changed it (scripting/mod.rs calls `arm`).
+local function arm() sethook(count_hook, '', 100000) end
+
+-- What scripting/mod.rs gets: the environment scripts run in, the error
+-- handler it runs them under (lua_pcall from Rust, as Redis's
+-- luaCallFunction: no Lua frame of ours in between), `arm`, and the
+-- functions engine's library loader.
+return env, handler, arm, loader
