@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A Python with redis-py for the client-library tests, in target/pyclient
+# A Python with redis-py and the applications (celery) the client-library
+# tests run, pinned in tests/clients/requirements.txt, in target/pyclient
 # (ignored by git; PYCLIENT_DIR=/some/dir overrides it, to try this script).
 # Idempotent, and instant when it is already there. In order:
 #   1. a venv (python3 -m venv), which brings its own pip;
@@ -17,7 +18,10 @@ cd "$(dirname "$0")/.."
 export PIP_ROOT_USER_ACTION=ignore   # as root in a fresh container, pip's warning is noise
 say() { echo "ensure-pyclient: $*" >&2; }
 
-if [ -x "$DIR/bin/python" ] && "$DIR/bin/python" -c 'import redis' 2>/dev/null; then
+REQS="$PWD/tests/clients/requirements.txt"
+# Ready when it was made from this very requirements file.
+if [ -x "$DIR/bin/python" ] && cmp -s "$REQS" "$DIR/.requirements" \
+   && "$DIR/bin/python" -c 'import redis, celery' 2>/dev/null; then
   exit 0
 fi
 
@@ -76,8 +80,8 @@ else
 fi
 
 if [ "$how" = venv ]; then
-  "$DIR/bin/pip" install -q --disable-pip-version-check 'redis>=5' \
-    || { say "pip could not install redis-py into $DIR (is PyPI reachable?)"; exit 1; }
+  "$DIR/bin/pip" install -q --disable-pip-version-check -r "$REQS" \
+    || { say "pip could not install tests/clients/requirements.txt into $DIR (is PyPI reachable?)"; exit 1; }
 else
   rm -rf "$DIR"
   mkdir -p "$DIR/bin" "$DIR/lib"
@@ -86,7 +90,8 @@ else
 PYTHONPATH="$DIR/lib\${PYTHONPATH:+:\$PYTHONPATH}" exec python3 "\$@"
 WRAP
   chmod +x "$DIR/bin/python"
-  python3 -m pip install -q --disable-pip-version-check --target "$DIR/lib" 'redis>=5' \
-    || { say "pip could not install redis-py into $DIR/lib (is PyPI reachable?)"; exit 1; }
+  python3 -m pip install -q --disable-pip-version-check --target "$DIR/lib" -r "$REQS" \
+    || { say "pip could not install tests/clients/requirements.txt into $DIR/lib (is PyPI reachable?)"; exit 1; }
 fi
-"$DIR/bin/python" -c 'import redis' || { say "redis-py did not install"; exit 1; }
+"$DIR/bin/python" -c 'import redis, celery' || { say "redis-py or celery did not install"; exit 1; }
+cp "$REQS" "$DIR/.requirements"

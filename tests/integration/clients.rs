@@ -69,6 +69,31 @@ fn redis_py_lock_and_rate_limiter_scripts() {
     );
 }
 
+/// A celery worker process (kombu's redis transport for the broker, the
+/// redis result backend; versions pinned in tests/clients/requirements.txt)
+/// runs 100 tasks. (rq's burst worker and scheduler need streams: XADD and
+/// XREVRANGE carry rq's job results; they come with the streams issue.)
+#[test]
+fn celery_worker_runs_100_tasks() {
+    let s = start_miniredis(&[]);
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/celery_check.py"
+        ))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "celery check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("celery: ok (100 tasks)"), "{stdout}");
+}
+
 #[test]
 fn redis_crate_transaction_and_pubsub() {
     let s = start_miniredis(&[]);
