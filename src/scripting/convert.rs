@@ -167,7 +167,10 @@ unsafe fn push_one(state: *mut mlua::lua_State, buf: &[u8], pos: &mut usize, dep
                 unsafe { ffi::lua_pushboolean(state, 0) };
                 return true;
             }
-            unsafe { ffi::lua_createtable(state, count.min(1024) as i32, 0) };
+            // lua_newtable and growth by insertion, as Redis builds it: the
+            // table's layout decides `#` over holes (RESP3 nulls) and the
+            // order pairs() walks.
+            unsafe { ffi::lua_createtable(state, 0, 0) };
             for i in 0..count {
                 if !unsafe { push_one(state, buf, pos, depth + 1) } {
                     return false;
@@ -187,7 +190,7 @@ unsafe fn push_one(state: *mut mlua::lua_State, buf: &[u8], pos: &mut usize, dep
         }
         b'%' => {
             let Some(count) = n() else { return false };
-            unsafe { ffi::lua_createtable(state, 0, count.clamp(0, 1024) as i32) };
+            unsafe { ffi::lua_createtable(state, 0, 0) };
             for _ in 0..count {
                 if !unsafe { push_one(state, buf, pos, depth + 1) }
                     || !unsafe { push_one(state, buf, pos, depth + 1) }

@@ -320,12 +320,18 @@ impl Server {
         };
         for lib in &old {
             for f in &lib.functions {
-                engine.funcs.remove(&f.name.to_ascii_lowercase());
+                if let Some(k) = engine.funcs.remove(&*f.key) {
+                    let _ = engine.lua.remove_registry_value(k);
+                }
             }
         }
         for c in compiled {
             for (f, cb) in c.lib.functions.iter().zip(c.callbacks) {
-                engine.funcs.insert(f.name.to_ascii_lowercase(), cb);
+                let k = engine
+                    .lua
+                    .create_registry_value(cb)
+                    .map_err(|e| e.to_string())?;
+                engine.funcs.insert(f.key.to_string(), k);
             }
             reg.link(c.lib);
         }
@@ -340,7 +346,9 @@ impl Server {
         };
         if let Some(engine) = self.scripting.fengine.as_mut() {
             for f in &lib.functions {
-                engine.funcs.remove(&f.name.to_ascii_lowercase());
+                if let Some(k) = engine.funcs.remove(&*f.key) {
+                    let _ = engine.lua.remove_registry_value(k);
+                }
             }
         }
         Ok(())
@@ -388,7 +396,9 @@ impl Server {
             // The engine stays: the new callbacks live in it.
             self.scripting.functions = Registry::default();
             if let Some(e) = self.scripting.fengine.as_mut() {
-                e.funcs.clear();
+                for (_, k) in e.funcs.drain() {
+                    let _ = e.lua.remove_registry_value(k);
+                }
             }
         }
         self.link_compiled(compiled, policy == RestorePolicy::Replace)

@@ -158,7 +158,10 @@ struct Engine {
     /// The compiled scripts, by SHA-1 (Redis keeps them in the registry as
     /// f_<sha>; a map saves building that name on every call); in the
     /// functions engine, the functions by lowercased name.
-    funcs: FastMap<String, Function>,
+    /// They live in the Lua registry (as Redis keeps them), not as mlua
+    /// references: those take a slot each on mlua's reference stack, which
+    /// holds about 8,000.
+    funcs: FastMap<String, mlua::RegistryKey>,
     /// The functions engine's library loader (prelude.lua).
     loader: Option<Function>,
 }
@@ -450,7 +453,11 @@ impl Server {
                 .into_bytes()
             })?;
         let _ = func.set_environment(engine.env.clone());
-        engine.funcs.insert(sha.clone(), func);
+        let key = engine
+            .lua
+            .create_registry_value(func)
+            .map_err(|e| format!("ERR {e}").into_bytes())?;
+        engine.funcs.insert(sha.clone(), key);
         self.scripting.scripts_mem += body.len() + 40;
         self.scripting
             .scripts
@@ -561,24 +568,25 @@ impl Server {
             ..RunState::idle()
         };
         let result = (|| -> mlua::Result<(bool, Value)> {
-            let func = engine
+            let func_id = engine
                 .funcs
                 .get(key)
-                .cloned()
+                .map(mlua::RegistryKey::id)
                 .ok_or_else(|| mlua::Error::runtime("script not compiled"))?;
             let prev = CURRENT.with(|c| c.replace(self as *mut Server));
             // The call is made on the C API, as Redis's luaCallFunction
             // makes it: KEYS and ARGV built as luaCreateArray builds them,
             // globals for a script, arguments for a function, then
             // lua_pcall under the handler. The hot path of every EVALSHA.
-            // SAFETY: the stack holds (handler, function) as exec_raw
-            // pushed them; lua_pcall catches every error, and the closure
-            // leaves exactly (ok, result) on the stack.
+            // SAFETY: the stack holds the handler as exec_raw pushed it,
+            // then the function from the registry; lua_pcall catches every
+            // error, and the closure leaves exactly (ok, result) on the stack.
             let r = unsafe {
                 engine
                     .lua
-                    .exec_raw::<(bool, Value)>((engine.handler.clone(), func), |state| {
+                    .exec_raw::<(bool, Value)>(engine.handler.clone(), |state| {
                         use mlua::ffi;
+                        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, func_id as _);
                         let nargs = if is_eval {
                             ffi::lua_pushstring(state, c"KEYS".as_ptr());
                             push_string_array(state, keys);
@@ -750,7 +758,8 @@ unsafe fn push_call_result(state: *mut mlua::lua_State) -> bool {
 unsafe fn push_string_array(state: *mut mlua::lua_State, items: &[Vec<u8>]) {
     use mlua::ffi;
     unsafe {
-        ffi::lua_createtable(state, items.len().min(i32::MAX as usize) as i32, 0);
+        // lua_newtable, as luaCreateArray: the same layout as Redis's.
+        ffi::lua_createtable(state, 0, 0);
         for (i, item) in items.iter().enumerate() {
             ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
             ffi::lua_rawseti(state, -2, (i + 1) as _);

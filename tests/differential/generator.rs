@@ -1030,7 +1030,7 @@ fn mask_clients(reply: &[u8], ids: &[i64]) -> String {
     format!("{}{}", reply[0] as char, lines.join("\n"))
 }
 
-fn seed_and_len(default_len: usize) -> (u64, usize) {
+pub fn seed_and_len(default_len: usize) -> (u64, usize) {
     let seed: u64 = std::env::var("DIFF_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -16,6 +16,7 @@ mod functions;
 mod generator;
 mod notifications;
 mod pubsub;
+mod script_gen;
 mod scripting;
 mod transactions;
 mod zsets;

@@ -94,6 +94,10 @@ EVAL "local t = {} setmetatable(t, {__index=function() return 5 end}) return t.x
 EVAL "local t = {} for i = 1, 10000 do t[i] = 'v' .. i end return t" 0
 EVAL "local a = {} for i = 1, 20000 do a['k' .. i] = i end local d = cmsgpack.unpack(cmsgpack.pack(a)) return {d.k1, d.k20000}" 0
 EVAL "return loadfile" 0
+SET holes v
+EVAL "redis.setresp(3) local r = redis.call('mget', 'holes', 'nx2', 'holes') return #r" 0
+EVAL "redis.setresp(3) local r = redis.call('mget', 'nx1', 'nx2', 'holes') return #r" 0
+EVAL "redis.setresp(3) local r = redis.call('mget', 'holes', 'nx2', 'holes') r[5] = 1 return #r" 0
 EVAL "return {cjson.encode_max_depth(1), pcall(cjson.encode, {{1}})}" 0
 EVAL "return cjson.encode_max_depth(1000)" 0
 EVAL "return cjson.encode_max_depth(0)" 0

@@ -147,3 +147,37 @@ fn function_kill_stops_a_busy_function_and_script_kill_does_not() {
         "{reply:?}"
     );
 }
+
+/// The script cache holds more scripts than mlua's reference stack has
+/// slots (about 8,000): compiled scripts live in the Lua registry.
+#[test]
+fn ten_thousand_cached_scripts_all_run() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let mut batch = Vec::new();
+    for i in 0..10_000 {
+        let body = format!("return {i}");
+        batch.extend_from_slice(&crate::common::encode(&[
+            b"SCRIPT",
+            b"LOAD",
+            body.as_bytes(),
+        ]));
+    }
+    r.send(&batch);
+    let mut shas = Vec::new();
+    for _ in 0..10_000 {
+        let reply = r.read_reply();
+        assert!(reply.starts_with(b"$40\r\n"), "{reply:?}");
+        shas.push(reply[5..45].to_vec());
+    }
+    for (i, sha) in [(0, &shas[0]), (9_999, &shas[9_999]), (5_000, &shas[5_000])] {
+        assert_eq!(
+            r.cmd(&[b"EVALSHA", sha, b"0"]),
+            format!(":{i}\r\n").as_bytes()
+        );
+    }
+    assert_eq!(
+        r.cmd(&[b"EVAL", b"return {1, 2}", b"0"]),
+        b"*2\r\n:1\r\n:2\r\n"
+    );
+}
