@@ -33,23 +33,26 @@ fn numkeys(c: &Client) -> Result<usize, ReplyError> {
 
 fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) -> CmdResult {
     let n = numkeys(c)?;
-    let sha = if evalsha {
+    // The SHA-1, lowercased on the stack (no allocation on EVALSHA's path).
+    let mut buf = [0u8; 40];
+    let loaded;
+    let sha: &str = if evalsha {
         if c.argv[1].len() != 40 {
             return Err(NOSCRIPT);
         }
-        match std::str::from_utf8(&c.argv[1]) {
-            Ok(sha) => sha.to_ascii_lowercase(),
-            Err(_) => return Err(NOSCRIPT),
-        }
+        buf.copy_from_slice(&c.argv[1]);
+        buf.make_ascii_lowercase();
+        std::str::from_utf8(&buf).map_err(|_| NOSCRIPT)?
     } else {
         let body = c.argv[1].clone();
-        s.script_load(&body).map_err(ReplyError::bytes)?
+        loaded = s.script_load(&body).map_err(ReplyError::bytes)?;
+        &loaded
     };
     // The argv is lent out for the run: the keys and arguments are read
     // from it in place.
     let argv = std::mem::take(&mut c.argv);
     let (keys, args) = argv[3..].split_at(n);
-    let outcome = s.run_script(c, &sha, keys, args, read_only);
+    let outcome = s.run_script(c, sha, keys, args, read_only);
     c.argv = argv;
     match outcome {
         Outcome::Done => Ok(()),

@@ -24,6 +24,8 @@ pub struct FunctionInfo {
     pub name: std::rc::Rc<str>,
     /// The name lowercased: the functions engine's key for its callback.
     pub key: std::rc::Rc<str>,
+    /// The callback's slot in the engine's Lua registry (set when linked).
+    pub id: i32,
     pub desc: Option<Vec<u8>>,
     pub flags: ScriptFlags,
 }
@@ -42,8 +44,9 @@ pub struct Library {
 #[derive(Default)]
 pub struct Registry {
     pub libraries: BTreeMap<String, Library>,
-    /// Lowercased function name → (library, index in its functions).
-    functions: crate::util::hash::FastMap<String, (String, usize)>,
+    /// Lowercased function name → the function (a copy of its library's
+    /// entry: FCALL's one lookup).
+    functions: crate::util::hash::FastMap<String, FunctionInfo>,
 }
 
 impl Registry {
@@ -61,8 +64,7 @@ impl Registry {
             &owned
         };
         let key = std::str::from_utf8(key).ok()?;
-        let (lib, i) = self.functions.get(key)?;
-        self.libraries.get(lib)?.functions.get(*i)
+        self.functions.get(key)
     }
 
     pub fn num_functions(&self) -> usize {
@@ -83,9 +85,8 @@ impl Registry {
     }
 
     fn link(&mut self, lib: Library) {
-        for (i, f) in lib.functions.iter().enumerate() {
-            self.functions
-                .insert(f.name.to_ascii_lowercase(), (lib.name.clone(), i));
+        for f in &lib.functions {
+            self.functions.insert(f.key.to_string(), f.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
     }
@@ -218,6 +219,7 @@ fn compile(engine: &Engine, code: &[u8], limit_ms: i64) -> Result<Compiled, Stri
         }
         lib.functions.push(FunctionInfo {
             key: fname.to_ascii_lowercase().into(),
+            id: 0,
             name: fname.into(),
             desc: desc.map(|d| d.as_bytes().to_vec()),
             flags,
@@ -325,12 +327,13 @@ impl Server {
                 }
             }
         }
-        for c in compiled {
-            for (f, cb) in c.lib.functions.iter().zip(c.callbacks) {
+        for mut c in compiled {
+            for (f, cb) in c.lib.functions.iter_mut().zip(c.callbacks) {
                 let k = engine
                     .lua
                     .create_registry_value(cb)
                     .map_err(|e| e.to_string())?;
+                f.id = k.id();
                 engine.funcs.insert(f.key.to_string(), k);
             }
             reg.link(c.lib);

@@ -110,11 +110,13 @@ pub struct Scripting {
     pub running_function: Option<RunningFunction>,
     /// SHA-1 (lowercase hex) → body and shebang flags, for SCRIPT EXISTS
     /// and EVALSHA.
-    pub scripts: FastMap<String, (Vec<u8>, ScriptFlags)>,
+    pub scripts: FastMap<String, (Vec<u8>, ScriptFlags, i32)>,
     /// Bytes of the cached bodies (used_memory_scripts_eval).
     pub scripts_mem: usize,
     /// The client scripts run their commands as (Redis's lua_client).
-    client: Option<Client>,
+    /// Boxed: it is taken out and put back around every call a script
+    /// makes, and a Client is too big to move each time.
+    client: Option<Box<Client>>,
     /// Redis's rand48 state for math.random: one sequence for the
     /// process, never reseeded between scripts (as in 7.0).
     rand48: u64,
@@ -123,6 +125,8 @@ pub struct Scripting {
     /// A reply buffer handed back and forth with the scripting client, so
     /// a script's calls do not allocate one each.
     spare_reply: Vec<u8>,
+    /// Likewise an argv for a script's calls.
+    spare_argv: Vec<Vec<u8>>,
     gc_count: u32,
 }
 
@@ -198,6 +202,7 @@ impl Default for Scripting {
             rand48: 0x1234_ABCD_330E,
             run: RunState::idle(),
             spare_reply: Vec::new(),
+            spare_argv: Vec::new(),
             gc_count: 0,
         }
     }
@@ -457,11 +462,12 @@ impl Server {
             .lua
             .create_registry_value(func)
             .map_err(|e| format!("ERR {e}").into_bytes())?;
+        let id = key.id();
         engine.funcs.insert(sha.clone(), key);
         self.scripting.scripts_mem += body.len() + 40;
         self.scripting
             .scripts
-            .insert(sha.clone(), (body.to_vec(), flags));
+            .insert(sha.clone(), (body.to_vec(), flags, id));
         Ok(sha)
     }
 
@@ -488,13 +494,13 @@ impl Server {
         args: &[Vec<u8>],
         read_only: bool,
     ) -> Outcome {
-        let Some(&(_, flags)) = self.scripting.scripts.get(sha) else {
+        let Some(&(_, flags, func_id)) = self.scripting.scripts.get(sha) else {
             return Outcome::NoScript;
         };
         if let Err(e) = self.engine() {
             return Outcome::Error(e);
         }
-        self.run_lua(c, sha, None, flags, keys, args, read_only)
+        self.run_lua(c, func_id, sha, true, flags, keys, args, read_only)
     }
 
     /// Run the function `argv[1]` of an FCALL for `c`, its keys and
@@ -513,23 +519,24 @@ impl Server {
         else {
             return Outcome::Error(b"ERR Function not found".to_vec());
         };
-        let (fname, key, flags) = (f.name.clone(), f.key.clone(), f.flags);
+        let (fname, func_id, flags) = (f.name.clone(), f.id, f.flags);
         let rest = argv.get(3..).unwrap_or_default();
         let (keys, args) = rest.split_at(numkeys.min(rest.len()));
         self.scripting.running_function = Some((fname.clone(), argv.clone()));
-        let outcome = self.run_lua(c, &key, Some(&fname), flags, keys, args, read_only);
+        let outcome = self.run_lua(c, func_id, &fname, false, flags, keys, args, read_only);
         self.scripting.running_function = None;
         outcome
     }
 
-    /// The run itself, for EVAL (`function` None, `key` the SHA-1) and
-    /// FCALL (`function` the name errors give, `key` its lowercase form).
+    /// The run itself, for EVAL (`name` the SHA-1) and FCALL (`name` the
+    /// function's): `func_id` is the compiled function's registry slot.
     #[allow(clippy::too_many_arguments)]
     fn run_lua(
         &mut self,
         c: &mut Client,
-        key: &str,
-        function: Option<&str>,
+        func_id: i32,
+        name: &str,
+        is_eval: bool,
         flags: ScriptFlags,
         keys: &[Vec<u8>],
         args: &[Vec<u8>],
@@ -543,7 +550,6 @@ impl Server {
             );
         }
         let read_only = read_only || (!flags.compat && flags.no_writes);
-        let is_eval = function.is_none();
         let slot = if is_eval {
             &mut self.scripting.lua
         } else {
@@ -556,7 +562,7 @@ impl Server {
             .scripting
             .client
             .take()
-            .unwrap_or_else(|| script_client(self.now_ms));
+            .unwrap_or_else(|| Box::new(script_client(self.now_ms)));
         sc.db = c.db;
         sc.reply.resp = 2;
         self.scripting.client = Some(sc);
@@ -567,12 +573,7 @@ impl Server {
             started: Some(std::time::Instant::now()),
             ..RunState::idle()
         };
-        let result = (|| -> mlua::Result<(bool, Value)> {
-            let func_id = engine
-                .funcs
-                .get(key)
-                .map(mlua::RegistryKey::id)
-                .ok_or_else(|| mlua::Error::runtime("script not compiled"))?;
+        let result = {
             let prev = CURRENT.with(|c| c.replace(self as *mut Server));
             // The call is made on the C API, as Redis's luaCallFunction
             // makes it: KEYS and ARGV built as luaCreateArray builds them,
@@ -608,9 +609,8 @@ impl Server {
             };
             CURRENT.with(|c| c.set(prev));
             r
-        })();
+        };
         let script_resp = self.scripting.client.as_ref().map_or(2, |sc| sc.reply.resp);
-        let name = function.unwrap_or(key);
         match result {
             Ok((true, value)) => convert::lua_to_reply(self, c, &value, script_resp, 0),
             Ok((false, err)) => {
@@ -718,10 +718,14 @@ unsafe fn push_call_result(state: *mut mlua::lua_State) -> bool {
     use mlua::ffi;
     // SAFETY: `state` is the running state; the arguments are read while
     // on the stack and copied before it is cleared.
-    let argv = unsafe { stack_argv(state) };
+    // The argv of the last call, its buffers reused (no allocation for
+    // arguments no longer than last time's).
+    let mut argv =
+        with_current_server(|s| std::mem::take(&mut s.scripting.spare_argv)).unwrap_or_default();
+    let filled = unsafe { stack_argv(state, &mut argv) };
     unsafe { ffi::lua_settop(state, 0) };
-    let argv = match argv {
-        Ok(argv) => argv,
+    match filled {
+        Ok(()) => {}
         Err(msg) => {
             unsafe { convert::push_error(state, msg.as_bytes(), false) };
             return true;
@@ -768,20 +772,32 @@ unsafe fn push_string_array(state: *mut mlua::lua_State, items: &[Vec<u8>]) {
 }
 
 /// The call's arguments as argv (luaArgsToRedisArgv): strings as they are,
-/// numbers as "%.17g", anything else refused.
-unsafe fn stack_argv(state: *mut mlua::lua_State) -> Result<Vec<Vec<u8>>, &'static str> {
+/// numbers as "%.17g", anything else refused. Written into `argv`, whose
+/// buffers are reused.
+unsafe fn stack_argv(
+    state: *mut mlua::lua_State,
+    argv: &mut Vec<Vec<u8>>,
+) -> Result<(), &'static str> {
     use mlua::ffi;
     // SAFETY: indexes 1..=top are valid stack slots.
     let n = unsafe { ffi::lua_gettop(state) };
     if n == 0 {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut argv = Vec::with_capacity(n as usize);
+    argv.truncate(n as usize);
+    let mut put = |i: usize, bytes: &[u8]| match argv.get_mut(i) {
+        Some(a) => {
+            a.clear();
+            a.extend_from_slice(bytes);
+        }
+        None => argv.push(bytes.to_vec()),
+    };
     for i in 1..=n {
+        let at = (i - 1) as usize;
         match unsafe { ffi::lua_type(state, i) } {
             ffi::LUA_TNUMBER => {
                 let x = unsafe { ffi::lua_tonumber(state, i) };
-                argv.push(crate::util::num::fmt_g17(x).into_bytes());
+                put(at, crate::util::num::fmt_g17(x).as_bytes());
             }
             ffi::LUA_TSTRING => {
                 let mut len = 0usize;
@@ -789,12 +805,14 @@ unsafe fn stack_argv(state: *mut mlua::lua_State) -> Result<Vec<Vec<u8>>, &'stat
                 if p.is_null() {
                     return Err("Lua redis lib command arguments must be strings or integers");
                 }
-                argv.push(unsafe { std::slice::from_raw_parts(p as *const u8, len) }.to_vec());
+                put(at, unsafe {
+                    std::slice::from_raw_parts(p as *const u8, len)
+                });
             }
             _ => return Err("Lua redis lib command arguments must be strings or integers"),
         }
     }
-    Ok(argv)
+    Ok(())
 }
 
 impl Server {
@@ -837,7 +855,8 @@ impl Server {
         if !propagate {
             self.discard_propagation_since(mark);
         }
-        sc.argv.clear();
+        // The argv's buffers serve the next call (stack_argv).
+        self.scripting.spare_argv = std::mem::take(&mut sc.argv);
         let reply = std::mem::take(&mut sc.reply.buf);
         sc.reply.sent = 0;
         self.scripting.client = Some(sc);
