@@ -65,6 +65,7 @@ MODULES = [
         "monitor",
         ("slowlog", ["get", "len", "reset", "help"]),
         ("latency", ["latest", "reset", "help"]),
+        ("cluster", ["info", "myid", "nodes", "shards", "slots", "keyslot", "countkeysinslot", "getkeysinslot", "meet", "forget", "replicate", "replicas", "slaves", "failover", "reset", "saveconfig", "addslots", "addslotsrange", "delslots", "delslotsrange", "flushslots", "setslot", "set-config-epoch", "bumpepoch", "count-failure-reports", "links", "help"]),
         ("acl", ["whoami", "cat", "users", "help"]),
     ]),
     ("lists", [
@@ -237,6 +238,34 @@ SUMMARIES = {
     "slowlog|reset": "Empty the slow log.",
     "slowlog|help": "List the SLOWLOG subcommands.",
     "latency": "Inspect latency spikes the server recorded.",
+    "cluster": "Cluster administration; refused, as this server never runs in cluster mode.",
+    "cluster|info": "Would report the cluster's state; refused without cluster mode.",
+    "cluster|myid": "Would report this node's id; refused without cluster mode.",
+    "cluster|nodes": "Would describe the nodes this one knows; refused without cluster mode.",
+    "cluster|shards": "Would describe the cluster's shards; refused without cluster mode.",
+    "cluster|slots": "Would map hash slots to nodes; refused without cluster mode.",
+    "cluster|keyslot": "Would hash a key to its slot; refused without cluster mode.",
+    "cluster|countkeysinslot": "Would count the keys in a hash slot; refused without cluster mode.",
+    "cluster|getkeysinslot": "Would list keys of a hash slot; refused without cluster mode.",
+    "cluster|meet": "Would connect to another node; refused without cluster mode.",
+    "cluster|forget": "Would drop a node from the node table; refused without cluster mode.",
+    "cluster|replicate": "Would make this node a replica of another; refused without cluster mode.",
+    "cluster|replicas": "Would list the replicas of a node; refused without cluster mode.",
+    "cluster|slaves": "Would list the replicas of a node (old name); refused without cluster mode.",
+    "cluster|failover": "Would make this replica take over its master; refused without cluster mode.",
+    "cluster|reset": "Would forget the cluster this node was in; refused without cluster mode.",
+    "cluster|saveconfig": "Would write the cluster configuration file; refused without cluster mode.",
+    "cluster|addslots": "Would assign hash slots to this node; refused without cluster mode.",
+    "cluster|addslotsrange": "Would assign ranges of hash slots to this node; refused without cluster mode.",
+    "cluster|delslots": "Would unassign hash slots from this node; refused without cluster mode.",
+    "cluster|delslotsrange": "Would unassign ranges of hash slots; refused without cluster mode.",
+    "cluster|flushslots": "Would unassign every slot of this node; refused without cluster mode.",
+    "cluster|setslot": "Would change a hash slot's state; refused without cluster mode.",
+    "cluster|set-config-epoch": "Would set a new node's config epoch; refused without cluster mode.",
+    "cluster|bumpepoch": "Would advance this node's config epoch; refused without cluster mode.",
+    "cluster|count-failure-reports": "Would count the failure reports about a node; refused without cluster mode.",
+    "cluster|links": "Would list the links to other nodes; refused without cluster mode.",
+    "cluster|help": "Would list the CLUSTER subcommands; refused without cluster mode.",
     "latency|latest": "Return the latest spike of each event.",
     "latency|reset": "Forget recorded latency spikes.",
     "latency|help": "List the LATENCY subcommands.",
@@ -545,7 +574,13 @@ CONTAINER_HANDLERS = {"command": "command_command"}
 FILE_OF = {"server": "admin"}
 
 
+# Containers whose every subcommand shares one handler.
+SHARED_SUB_HANDLERS = {"cluster": "cluster_disabled_command"}
+
+
 def handler_name(*parts):
+    if len(parts) == 2 and parts[0] in SHARED_SUB_HANDLERS:
+        return SHARED_SUB_HANDLERS[parts[0]]
     return "_".join(p.lower().replace("-", "_") for p in parts) + "_command"
 
 

@@ -382,3 +382,11 @@ pub fn client_reply_command(_: &mut Server, c: &mut Client) -> CmdResult {
     }
     Ok(())
 }
+
+/// Every CLUSTER subcommand: this server never runs in cluster mode, and
+/// Redis without `cluster-enabled` answers them all this way.
+pub fn cluster_disabled_command(_s: &mut Server, _c: &mut Client) -> CmdResult {
+    Err(ReplyError::new(
+        "ERR This instance has cluster support disabled",
+    ))
+}

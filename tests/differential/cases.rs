@@ -993,3 +993,28 @@ fn info_persistence_fields_as_redis() {
         assert_eq!(raw.q("CONFIG SET appendonly no"), "+OK\r\n");
     }
 }
+
+/// CLUSTER on a server without cluster mode: every subcommand refused as
+/// Redis refuses it, the container's own errors, and from a script.
+#[test]
+fn cluster_without_cluster_mode() {
+    let Some(mut p) = pair() else { return };
+    run_lines(
+        &mut p,
+        r#"
+CLUSTER INFO
+CLUSTER NODES
+CLUSTER SLOTS
+CLUSTER SHARDS
+CLUSTER MYID
+CLUSTER KEYSLOT foo
+CLUSTER KEYSLOT
+CLUSTER HELP
+CLUSTER RESET HARD
+CLUSTER
+CLUSTER NOSUCH
+EVAL "return redis.call('cluster','reset')" 0
+EVAL "return redis.pcall('cluster','info')" 0
+"#,
+    );
+}
