@@ -92,6 +92,13 @@ MODULES = [
         "bzmpop", "zunion", "zinter", "zdiff", "zunionstore", "zinterstore",
         "zdiffstore", "zintercard", "zrandmember", "zscan",
     ]),
+    ("streams", [
+        "xadd", "xlen", "xrange", "xrevrange", "xdel", "xtrim", "xsetid",
+        "xread", "xreadgroup", "xack", "xpending", "xclaim", "xautoclaim",
+        ("xgroup", ["create", "createconsumer", "delconsumer", "destroy",
+                    "setid", "help"]),
+        ("xinfo", ["stream", "groups", "consumers", "help"]),
+    ]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
@@ -368,6 +375,32 @@ SUMMARIES = {
     "zintercard": "Count the members shared by several sorted sets.",
     "zrandmember": "Pick random members from a sorted set.",
     "zscan": "Walk a sorted set a batch at a time with a cursor.",
+    # streams
+    "xadd": "Append an entry to a stream, optionally trimming it.",
+    "xlen": "Count the entries of a stream.",
+    "xrange": "Return a stream's entries between two IDs, oldest first.",
+    "xrevrange": "Return a stream's entries between two IDs, newest first.",
+    "xdel": "Remove entries from a stream by ID.",
+    "xtrim": "Drop a stream's oldest entries down to a length or an ID.",
+    "xsetid": "Set a stream's last ID and its bookkeeping counters.",
+    "xread": "Read entries after given IDs from streams, optionally waiting.",
+    "xreadgroup": "Read entries as a consumer of a group, optionally waiting.",
+    "xack": "Mark a group's pending entries as processed.",
+    "xpending": "Describe the entries a group delivered and nobody acknowledged.",
+    "xclaim": "Take pending entries over from another consumer.",
+    "xautoclaim": "Take over pending entries idle for long enough, with a cursor.",
+    "xgroup": "Manage the consumer groups of a stream.",
+    "xgroup|create": "Create a consumer group.",
+    "xgroup|createconsumer": "Add a consumer to a group.",
+    "xgroup|delconsumer": "Remove a consumer and its pending entries.",
+    "xgroup|destroy": "Remove a consumer group.",
+    "xgroup|setid": "Move a group's last delivered ID.",
+    "xgroup|help": "List the XGROUP subcommands.",
+    "xinfo": "Describe a stream, its groups or their consumers.",
+    "xinfo|stream": "Describe a stream, or dump it in full.",
+    "xinfo|groups": "Describe a stream's consumer groups.",
+    "xinfo|consumers": "Describe the consumers of a group.",
+    "xinfo|help": "List the XINFO subcommands.",
     # transactions
     "multi": "Begin queueing commands for a transaction.",
     "exec": "Run every queued command of the transaction.",
@@ -661,7 +694,7 @@ def main():
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
             "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
-            "    scripting::*, sets::*, sorted_sets::*, strings::*, transactions::*,\n"
+            "    scripting::*, sets::*, sorted_sets::*, streams::*, strings::*, transactions::*,\n"
             "};\n"
             "\n"
             "#[rustfmt::skip]\n"

@@ -16,6 +16,7 @@ MODULES = [
     ("Sorted set", "src/commands/table/sorted_sets.rs"),
     ("Introspection", "src/commands/table/introspection.rs"),
     ("Scripting", "src/commands/table/scripting.rs"),
+    ("Stream", "src/commands/table/streams.rs"),
 ]
 
 out = [

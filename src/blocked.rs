@@ -29,6 +29,15 @@ pub enum BlockOp {
     /// BZPOPMIN/BZPOPMAX (count None) and BZMPOP (count Some); `max`
     /// pops the highest scores.
     ZPop { max: bool, count: Option<usize> },
+    /// XREAD/XREADGROUP: per key (in `keys` order) the ID entries must
+    /// follow (StreamId::MAX for XREADGROUP's `>`), how many to serve, and
+    /// the group and consumer.
+    XRead {
+        ids: Vec<crate::types::stream::StreamId>,
+        count: usize,
+        group: Option<(Vec<u8>, Vec<u8>)>,
+        noack: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +156,33 @@ impl Server {
                 Some(q) => q.clone(),
                 None => continue,
             };
+            // Streams are served by their own rules: every waiter whose ID
+            // the stream passed, and XREADGROUP waiters released with an
+            // error when the key stops holding a stream.
+            let is_stream = matches!(self.peek(db, &key), Some(o) if matches!(o.value, crate::types::Value::Stream(_)));
+            for &slot in &waiters {
+                let Some(mut c) = self.clients.get_mut(slot).and_then(Option::take) else {
+                    continue;
+                };
+                if matches!(
+                    c.bstate.as_ref().map(|b| &b.op),
+                    Some(BlockOp::XRead { .. })
+                ) {
+                    if is_stream {
+                        crate::commands::streams::serve_blocked_client(self, &mut c, &key);
+                    } else {
+                        crate::commands::streams::unblock_deleted_stream_client(self, &mut c);
+                    }
+                    crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);
+                    if c.bstate.is_none() {
+                        self.pending_writes.push(slot);
+                    }
+                }
+                self.clients[slot] = Some(c);
+            }
+            if is_stream {
+                continue;
+            }
             for slot in waiters {
                 if !self.key_has_items(db, &key) {
                     break;
@@ -156,11 +192,15 @@ impl Server {
                 };
                 // A client waits on a list or on a sorted set; a key of the
                 // other kind does not serve it (it stays blocked).
-                // A client waits on a list or on a sorted set; a key of the
-                // other kind does not serve it (it stays blocked).
                 let is_zpop =
                     matches!(c.bstate.as_ref().map(|b| &b.op), Some(BlockOp::ZPop { .. }));
-                if is_zpop && self.key_holds_zset(db, &key) {
+                let is_xread = matches!(
+                    c.bstate.as_ref().map(|b| &b.op),
+                    Some(BlockOp::XRead { .. })
+                );
+                if is_xread {
+                    // Served above.
+                } else if is_zpop && self.key_holds_zset(db, &key) {
                     crate::commands::sorted_sets::serve_blocked_client(self, &mut c, &key);
                 } else if !is_zpop
                     && c.bstate.is_some()
@@ -173,6 +213,41 @@ impl Server {
                     self.pending_writes.push(slot);
                 }
                 self.clients[slot] = Some(c);
+            }
+        }
+    }
+
+    /// A stream at `key` is about to go (deleted, overwritten, renamed
+    /// away): clients blocked in XREADGROUP on it must hear of it, as
+    /// Redis's dbGenericDelete/dbSetValue signal.
+    pub fn signal_if_stream_goes(&mut self, db: usize, key: &[u8]) {
+        if !self.blocking_keys.is_empty()
+            && matches!(self.peek(db, key), Some(o) if matches!(o.value, crate::types::Value::Stream(_)))
+        {
+            self.signal_key_as_ready(db, key);
+        }
+    }
+
+    /// Before a database is emptied or swapped: every waited-on key that
+    /// holds a stream now and will not after (Redis's
+    /// scanDatabaseForDeletedStreams). `replaced_with`: the database whose
+    /// keys take its place, if any.
+    pub fn signal_deleted_streams(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        if self.blocking_keys.is_empty() {
+            return;
+        }
+        let keys: Vec<Vec<u8>> = self
+            .blocking_keys
+            .keys()
+            .filter(|(db, _)| *db == emptied)
+            .map(|(_, k)| k.clone())
+            .collect();
+        for k in keys {
+            let is_stream = |s: &Self, db: usize| matches!(s.peek(db, &k), Some(o) if matches!(o.value, crate::types::Value::Stream(_)));
+            let was = is_stream(self, emptied);
+            let will = replaced_with.is_some_and(|r| is_stream(self, r));
+            if was && !will {
+                self.signal_key_as_ready(emptied, &k);
             }
         }
     }

@@ -50,6 +50,8 @@ pub struct Config {
     pub set_max_intset_entries: u64,
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
+    pub stream_node_max_bytes: u64,
+    pub stream_node_max_entries: i64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
     pub rdbcompression: bool,
@@ -122,6 +124,8 @@ impl Default for Config {
             set_max_intset_entries: 512,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
             rdbcompression: true,
@@ -530,6 +534,18 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| c.zset_max_listpack_value.to_string(),
         |c, v| c.zset_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "stream-node-max-bytes",
+        true,
+        |c| c.stream_node_max_bytes.to_string(),
+        |c, v| c.stream_node_max_bytes = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "stream-node-max-entries",
+        true,
+        |c| c.stream_node_max_entries.to_string(),
+        |c, v| c.stream_node_max_entries = parse_int(v, 0, i64::MAX)?
     ),
     entry!(
         "list-max-listpack-size",

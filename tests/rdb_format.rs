@@ -50,6 +50,7 @@ enum Norm {
     Set(Vec<Vec<u8>>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     ZSet(Vec<(Vec<u8>, f64)>),
+    Stream(u64),
 }
 
 fn sort_zset(v: &mut [(Vec<u8>, f64)]) {
@@ -75,6 +76,7 @@ fn norm(v: &RdbValue) -> Norm {
             sort_zset(&mut z);
             Norm::ZSet(z)
         }
+        RdbValue::Stream(st) => Norm::Stream(st.length),
     }
 }
 

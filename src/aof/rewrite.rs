@@ -68,6 +68,7 @@ pub fn rewrite_key(
                 .flat_map(|(m, score)| [crate::util::num::fmt_g17(score).into_bytes(), m.to_vec()]);
             batched(out, b"ZADD", &mut pairs, ITEMS_PER_CMD * 2);
         }
+        Value::Stream(st) => rewrite_stream(out, &k, st),
         other => cat_command(out, &[b"SET".to_vec(), k.clone(), other.to_vec()]),
     }
     if let Some(when) = expire {
@@ -75,6 +76,107 @@ pub fn rewrite_key(
             out,
             &[b"PEXPIREAT".to_vec(), k, when.to_string().into_bytes()],
         );
+    }
+}
+
+/// A stream as Redis 7.0's rewriteStreamObject writes it: its entries as
+/// XADDs (an empty stream as an XADD trimmed away), XSETID for its
+/// counters, each group as XGROUP CREATE, its pending entries as XCLAIMs
+/// and consumers without any as XGROUP CREATECONSUMER.
+fn rewrite_stream(out: &mut Vec<u8>, k: &[u8], st: &crate::types::stream::Stream) {
+    use crate::persistence::listpack::Entry;
+    use crate::types::stream::StreamId;
+    let ent = |e: Entry<'_>| match e {
+        Entry::Str(s) => s.to_vec(),
+        Entry::Int(v) => v.to_string().into_bytes(),
+    };
+    if st.length > 0 {
+        st.range(StreamId::MIN, StreamId::MAX, false, |e| {
+            let mut argv = Vec::with_capacity(3 + e.nfields * 2);
+            argv.push(b"XADD".to_vec());
+            argv.push(k.to_vec());
+            argv.push(e.id.to_bytes());
+            for (f, v) in e.fields() {
+                argv.push(ent(f));
+                argv.push(ent(v));
+            }
+            cat_command(out, &argv);
+            true
+        });
+    } else {
+        cat_command(
+            out,
+            &[
+                b"XADD".to_vec(),
+                k.to_vec(),
+                b"MAXLEN".to_vec(),
+                b"0".to_vec(),
+                StreamId::new(0, 1).to_bytes(),
+                b"x".to_vec(),
+                b"y".to_vec(),
+            ],
+        );
+    }
+    cat_command(
+        out,
+        &[
+            b"XSETID".to_vec(),
+            k.to_vec(),
+            st.last_id.to_bytes(),
+            b"ENTRIESADDED".to_vec(),
+            st.entries_added.to_string().into_bytes(),
+            b"MAXDELETEDID".to_vec(),
+            st.max_deleted_entry_id.to_bytes(),
+        ],
+    );
+    for (name, cg) in &st.cgroups {
+        cat_command(
+            out,
+            &[
+                b"XGROUP".to_vec(),
+                b"CREATE".to_vec(),
+                k.to_vec(),
+                name.clone(),
+                cg.last_id.to_bytes(),
+                b"ENTRIESREAD".to_vec(),
+                cg.entries_read.to_string().into_bytes(),
+            ],
+        );
+        for cons in cg.consumers.values() {
+            if cons.pel.is_empty() {
+                cat_command(
+                    out,
+                    &[
+                        b"XGROUP".to_vec(),
+                        b"CREATECONSUMER".to_vec(),
+                        k.to_vec(),
+                        name.clone(),
+                        cons.name.to_vec(),
+                    ],
+                );
+                continue;
+            }
+            for id in &cons.pel {
+                let Some(nack) = cg.pel.get(id) else { continue };
+                cat_command(
+                    out,
+                    &[
+                        b"XCLAIM".to_vec(),
+                        k.to_vec(),
+                        name.clone(),
+                        cons.name.to_vec(),
+                        b"0".to_vec(),
+                        id.to_bytes(),
+                        b"TIME".to_vec(),
+                        nack.delivery_time.to_string().into_bytes(),
+                        b"RETRYCOUNT".to_vec(),
+                        nack.delivery_count.to_string().into_bytes(),
+                        b"JUSTID".to_vec(),
+                        b"FORCE".to_vec(),
+                    ],
+                );
+            }
+        }
     }
 }
 

@@ -721,6 +721,312 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "cluster|addslots",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("slot")),
+                ("type", DocVal::Str("integer")),
+                ("flags", DocVal::Flags(&["multiple"])),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|addslotsrange",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("start-slot_end-slot")),
+                ("type", DocVal::Str("block")),
+                ("flags", DocVal::Flags(&["multiple"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("start-slot")),
+                        ("type", DocVal::Str("integer")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("end-slot")),
+                        ("type", DocVal::Str("integer")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "cluster|count-failure-reports",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("node-id")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|countkeysinslot",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("slot")),
+                ("type", DocVal::Str("integer")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|delslots",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("slot")),
+                ("type", DocVal::Str("integer")),
+                ("flags", DocVal::Flags(&["multiple"])),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|delslotsrange",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("start-slot_end-slot")),
+                ("type", DocVal::Str("block")),
+                ("flags", DocVal::Flags(&["multiple"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("start-slot")),
+                        ("type", DocVal::Str("integer")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("end-slot")),
+                        ("type", DocVal::Str("integer")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "cluster|failover",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("options")),
+                ("type", DocVal::Str("oneof")),
+                ("flags", DocVal::Flags(&["optional"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("force")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("FORCE")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("takeover")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("TAKEOVER")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "cluster|forget",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("node-id")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|getkeysinslot",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("slot")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "cluster|keyslot",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("key")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|meet",
+        &[
+            DocArg {
+                fields: &[("name", DocVal::Str("ip")), ("type", DocVal::Str("string"))],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("port")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("cluster_bus_port")),
+                    ("type", DocVal::Str("integer")),
+                    ("since", DocVal::Str("4.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "cluster|replicas",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("node-id")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|replicate",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("node-id")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|reset",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("hard_soft")),
+                ("type", DocVal::Str("oneof")),
+                ("flags", DocVal::Flags(&["optional"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("hard")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("HARD")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("soft")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("SOFT")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "cluster|set-config-epoch",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("config-epoch")),
+                ("type", DocVal::Str("integer")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "cluster|setslot",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("slot")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("subcommand")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("node-id")),
+                            ("type", DocVal::Str("string")),
+                            ("token", DocVal::Str("IMPORTING")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("node-id")),
+                            ("type", DocVal::Str("string")),
+                            ("token", DocVal::Str("MIGRATING")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("node-id")),
+                            ("type", DocVal::Str("string")),
+                            ("token", DocVal::Str("NODE")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("stable")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("STABLE")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "cluster|slaves",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("node-id")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
         "command|docs",
         &[DocArg {
             fields: &[
@@ -915,6 +1221,150 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         }],
     ),
     (
+        "eval",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("script")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "eval_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("script")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "evalsha",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("sha1")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "evalsha_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("sha1")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
         "exists",
         &[DocArg {
             fields: &[
@@ -1062,6 +1512,78 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         }],
     ),
     (
+        "fcall",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("function")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "fcall_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("function")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("numkeys")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("arg")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
         "flushall",
         &[DocArg {
             fields: &[
@@ -1120,6 +1642,133 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
                 },
             ],
         }],
+    ),
+    (
+        "function|delete",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("library-name")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "function|flush",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("async")),
+                ("type", DocVal::Str("oneof")),
+                ("flags", DocVal::Flags(&["optional"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("async")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("ASYNC")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("sync")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("SYNC")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "function|list",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("library-name-pattern")),
+                    ("type", DocVal::Str("string")),
+                    ("token", DocVal::Str("LIBRARYNAME")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcode")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCODE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "function|load",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("replace")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("REPLACE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("function-code")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "function|restore",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("serialized-value")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("policy")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("flush")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FLUSH")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("append")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("APPEND")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("replace")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("REPLACE")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
     ),
     (
         "get",
@@ -2837,6 +3486,56 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         }],
     ),
     (
+        "script|exists",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("sha1")),
+                ("type", DocVal::Str("string")),
+                ("flags", DocVal::Flags(&["multiple"])),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "script|flush",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("async")),
+                ("type", DocVal::Str("oneof")),
+                ("since", DocVal::Str("6.2.0")),
+                ("flags", DocVal::Flags(&["optional"])),
+            ],
+            args: &[
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("async")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("ASYNC")),
+                    ],
+                    args: &[],
+                },
+                DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("sync")),
+                        ("type", DocVal::Str("pure-token")),
+                        ("token", DocVal::Str("SYNC")),
+                    ],
+                    args: &[],
+                },
+            ],
+        }],
+    ),
+    (
+        "script|load",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("script")),
+                ("type", DocVal::Str("string")),
+            ],
+            args: &[],
+        }],
+    ),
+    (
         "sdiff",
         &[DocArg {
             fields: &[
@@ -3552,6 +4251,997 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
             ],
             args: &[],
         }],
+    ),
+    (
+        "xack",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("group")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("id")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xadd",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("nomkstream")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("NOMKSTREAM")),
+                    ("since", DocVal::Str("6.2.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("trim")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("strategy")),
+                            ("type", DocVal::Str("oneof")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("maxlen")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("MAXLEN")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("minid")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("MINID")),
+                                    ("since", DocVal::Str("6.2.0")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("operator")),
+                            ("type", DocVal::Str("oneof")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("equal")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("=")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("approximately")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("~")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("threshold")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("LIMIT")),
+                            ("since", DocVal::Str("6.2.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("id_or_auto")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("auto_id")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("*")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[("name", DocVal::Str("id")), ("type", DocVal::Str("string"))],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("field_value")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("field")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("value")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "xautoclaim",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("group")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("consumer")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("min-idle-time")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("start")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("COUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("justid")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("JUSTID")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xclaim",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("group")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("consumer")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("min-idle-time")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("id")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("ms")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("IDLE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unix-time-milliseconds")),
+                    ("type", DocVal::Str("unix-time")),
+                    ("token", DocVal::Str("TIME")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("RETRYCOUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("force")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("FORCE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("justid")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("JUSTID")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("id")),
+                    ("type", DocVal::Str("string")),
+                    ("token", DocVal::Str("LASTID")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xdel",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("id")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xgroup|create",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[("name", DocVal::Str("id")), ("type", DocVal::Str("oneof"))],
+                args: &[
+                    DocArg {
+                        fields: &[("name", DocVal::Str("id")), ("type", DocVal::Str("string"))],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("new_id")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("$")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("mkstream")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("MKSTREAM")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("entries_read")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("ENTRIESREAD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xgroup|createconsumer",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("consumername")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xgroup|delconsumer",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("consumername")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xgroup|destroy",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xgroup|setid",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[("name", DocVal::Str("id")), ("type", DocVal::Str("oneof"))],
+                args: &[
+                    DocArg {
+                        fields: &[("name", DocVal::Str("id")), ("type", DocVal::Str("string"))],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("new_id")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("$")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("entries_read")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("ENTRIESREAD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xinfo|consumers",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("groupname")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xinfo|groups",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("key")),
+                ("type", DocVal::Str("key")),
+                ("key_spec_index", DocVal::Int(0)),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "xinfo|stream",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("full")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("FULL")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[DocArg {
+                    fields: &[
+                        ("name", DocVal::Str("count")),
+                        ("type", DocVal::Str("integer")),
+                        ("token", DocVal::Str("COUNT")),
+                        ("flags", DocVal::Flags(&["optional"])),
+                    ],
+                    args: &[],
+                }],
+            },
+        ],
+    ),
+    (
+        "xlen",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("key")),
+                ("type", DocVal::Str("key")),
+                ("key_spec_index", DocVal::Int(0)),
+            ],
+            args: &[],
+        }],
+    ),
+    (
+        "xpending",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("group")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("filters")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("min-idle-time")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("IDLE")),
+                            ("since", DocVal::Str("6.2.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("start")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("end")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("consumer")),
+                            ("type", DocVal::Str("string")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "xrange",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("start")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("end")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("COUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xread",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("COUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("milliseconds")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("BLOCK")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("streams")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("STREAMS")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("key")),
+                            ("type", DocVal::Str("key")),
+                            ("key_spec_index", DocVal::Int(0)),
+                            ("flags", DocVal::Flags(&["multiple"])),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("id")),
+                            ("type", DocVal::Str("string")),
+                            ("flags", DocVal::Flags(&["multiple"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "xreadgroup",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("group_consumer")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("GROUP")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("group")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("consumer")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("COUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("milliseconds")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("BLOCK")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("noack")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("NOACK")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("streams")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("STREAMS")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("key")),
+                            ("type", DocVal::Str("key")),
+                            ("key_spec_index", DocVal::Int(0)),
+                            ("flags", DocVal::Flags(&["multiple"])),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("id")),
+                            ("type", DocVal::Str("string")),
+                            ("flags", DocVal::Flags(&["multiple"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "xrevrange",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("end")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("start")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("COUNT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xsetid",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("last-id")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("entries_added")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("ENTRIESADDED")),
+                    ("since", DocVal::Str("7.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("max_deleted_entry_id")),
+                    ("type", DocVal::Str("string")),
+                    ("token", DocVal::Str("MAXDELETEDID")),
+                    ("since", DocVal::Str("7.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "xtrim",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("trim")),
+                    ("type", DocVal::Str("block")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("strategy")),
+                            ("type", DocVal::Str("oneof")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("maxlen")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("MAXLEN")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("minid")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("MINID")),
+                                    ("since", DocVal::Str("6.2.0")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("operator")),
+                            ("type", DocVal::Str("oneof")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("equal")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("=")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("approximately")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("~")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("threshold")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("LIMIT")),
+                            ("since", DocVal::Str("6.2.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
     ),
     (
         "zadd",

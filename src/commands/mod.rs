@@ -18,6 +18,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod sets;
 pub mod sorted_sets;
+pub mod streams;
 pub mod strings;
 pub mod table;
 pub mod transactions;
@@ -183,6 +184,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::introspection::COMMANDS,
         table::sorted_sets::COMMANDS,
         table::scripting::COMMANDS,
+        table::streams::COMMANDS,
     ]
 }
 

@@ -91,6 +91,61 @@ fn push_backlen(buf: &mut Vec<u8>, l: usize) {
     }
 }
 
+/// Encode one string element (encoding, bytes, backlen) at the end of `buf`.
+pub fn append_str(buf: &mut Vec<u8>, s: &[u8]) {
+    let start = buf.len();
+    let len = s.len();
+    if len < 64 {
+        buf.push(0x80 | len as u8);
+    } else if len < 4096 {
+        buf.push(0xE0 | (len >> 8) as u8);
+        buf.push((len & 0xff) as u8);
+    } else {
+        buf.push(0xF0);
+        // Longer strings are refused by callers (the total no longer fits
+        // the header), so truncating here is never observable.
+        buf.extend_from_slice(&(len as u32).to_le_bytes());
+    }
+    buf.extend_from_slice(s);
+    let l = buf.len() - start;
+    push_backlen(buf, l);
+}
+
+/// Encode one integer element in its smallest encoding at the end of `buf`.
+pub fn append_int(buf: &mut Vec<u8>, v: i64) {
+    let start = buf.len();
+    if (0..=127).contains(&v) {
+        buf.push(v as u8);
+    } else if (-4096..=4095).contains(&v) {
+        let u = (v as u64 & 0x1fff) as u16;
+        buf.push(0xC0 | (u >> 8) as u8);
+        buf.push((u & 0xff) as u8);
+    } else if (-32768..=32767).contains(&v) {
+        buf.push(0xF1);
+        buf.extend_from_slice(&(v as i16).to_le_bytes());
+    } else if (-8_388_608..=8_388_607).contains(&v) {
+        buf.push(0xF2);
+        buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
+    } else if (i32::MIN as i64..=i32::MAX as i64).contains(&v) {
+        buf.push(0xF3);
+        buf.extend_from_slice(&(v as i32).to_le_bytes());
+    } else {
+        buf.push(0xF4);
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+    let l = buf.len() - start;
+    push_backlen(buf, l);
+}
+
+/// Encode an element as Redis's lpAppend does: a canonical 64-bit integer
+/// as an integer, anything else as bytes.
+pub fn append(buf: &mut Vec<u8>, s: &[u8]) {
+    match string2ll(s) {
+        Some(v) => append_int(buf, v),
+        None => append_str(buf, s),
+    }
+}
+
 /// Builds a listpack entry by entry.
 #[derive(Debug, Clone)]
 pub struct ListpackBuilder {
@@ -123,49 +178,13 @@ impl ListpackBuilder {
 
     /// Append bytes as a string entry, never converting to an integer.
     pub fn push_str(&mut self, s: &[u8]) {
-        let start = self.buf.len();
-        let len = s.len();
-        if len < 64 {
-            self.buf.push(0x80 | len as u8);
-        } else if len < 4096 {
-            self.buf.push(0xE0 | (len >> 8) as u8);
-            self.buf.push((len & 0xff) as u8);
-        } else {
-            self.buf.push(0xF0);
-            // Longer strings are refused by `finish` (the total no longer
-            // fits the header), so truncating here is never observable.
-            self.buf.extend_from_slice(&(len as u32).to_le_bytes());
-        }
-        self.buf.extend_from_slice(s);
-        let l = self.buf.len() - start;
-        push_backlen(&mut self.buf, l);
+        append_str(&mut self.buf, s);
         self.count += 1;
     }
 
     /// Append an integer entry in its smallest encoding.
     pub fn push_int(&mut self, v: i64) {
-        let start = self.buf.len();
-        if (0..=127).contains(&v) {
-            self.buf.push(v as u8);
-        } else if (-4096..=4095).contains(&v) {
-            let u = (v as u64 & 0x1fff) as u16;
-            self.buf.push(0xC0 | (u >> 8) as u8);
-            self.buf.push((u & 0xff) as u8);
-        } else if (-32768..=32767).contains(&v) {
-            self.buf.push(0xF1);
-            self.buf.extend_from_slice(&(v as i16).to_le_bytes());
-        } else if (-8_388_608..=8_388_607).contains(&v) {
-            self.buf.push(0xF2);
-            self.buf.extend_from_slice(&(v as i32).to_le_bytes()[..3]);
-        } else if (i32::MIN as i64..=i32::MAX as i64).contains(&v) {
-            self.buf.push(0xF3);
-            self.buf.extend_from_slice(&(v as i32).to_le_bytes());
-        } else {
-            self.buf.push(0xF4);
-            self.buf.extend_from_slice(&v.to_le_bytes());
-        }
-        let l = self.buf.len() - start;
-        push_backlen(&mut self.buf, l);
+        append_int(&mut self.buf, v);
         self.count += 1;
     }
 
@@ -238,58 +257,8 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Entry<'_>>, String> {
     let mut out = Vec::with_capacity((count as usize).min(end / 2));
     let mut p = HEADER_SIZE;
     while p < end {
-        let e = lp[p];
-        let start = p;
-        let trunc = || format!("listpack entry at {start} runs past the end");
-        let (entry, size) = if e & 0x80 == 0 {
-            (Entry::Int(e as i64), 1)
-        } else if e & 0xC0 == 0x80 {
-            let len = (e & 0x3f) as usize;
-            let s = lp.get(p + 1..p + 1 + len).ok_or_else(trunc)?;
-            (Entry::Str(s), 1 + len)
-        } else if e & 0xE0 == 0xC0 {
-            let lo = *lp.get(p + 1).ok_or_else(trunc)?;
-            let u = (((e & 0x1f) as i64) << 8) | lo as i64;
-            (Entry::Int(if u >= 4096 { u - 8192 } else { u }), 2)
-        } else if e & 0xF0 == 0xE0 {
-            let lo = *lp.get(p + 1).ok_or_else(trunc)?;
-            let len = (((e & 0x0f) as usize) << 8) | lo as usize;
-            let s = lp.get(p + 2..p + 2 + len).ok_or_else(trunc)?;
-            (Entry::Str(s), 2 + len)
-        } else {
-            match e {
-                0xF0 => {
-                    let l = lp.get(p + 1..p + 5).ok_or_else(trunc)?;
-                    let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
-                    let s = lp
-                        .get(p + 5..(p + 5).saturating_add(len))
-                        .ok_or_else(trunc)?;
-                    (Entry::Str(s), 5 + len)
-                }
-                0xF1..=0xF4 => {
-                    let n = match e {
-                        0xF1 => 2,
-                        0xF2 => 3,
-                        0xF3 => 4,
-                        _ => 8,
-                    };
-                    let b = lp.get(p + 1..p + 1 + n).ok_or_else(trunc)?;
-                    (Entry::Int(le_int(b)), 1 + n)
-                }
-                _ => return Err(format!("listpack entry at {p} has bad encoding 0x{e:02x}")),
-            }
-        };
-        let bl = backlen_size(size);
-        let got = lp.get(p + size..p + size + bl).ok_or_else(trunc)?;
-        let mut want = Vec::with_capacity(5);
-        push_backlen(&mut want, size);
-        if got != want.as_slice() {
-            return Err(format!("listpack entry at {p} has a wrong backlen"));
-        }
-        p += size + bl;
-        if p > end {
-            return Err(trunc());
-        }
+        let (entry, next) = entry_at(lp, p, end)?;
+        p = next;
         out.push(entry);
     }
     if count != COUNT_UNKNOWN && count as usize != out.len() {
@@ -299,6 +268,76 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Entry<'_>>, String> {
         ));
     }
     Ok(out)
+}
+
+/// Decode the element at offset `p` of `lp`, checking that it and its
+/// backlen lie before `end` (the terminator's offset). Returns the element
+/// and the offset of the next one. Never panics, whatever the input.
+pub fn entry_at(lp: &[u8], p: usize, end: usize) -> Result<(Entry<'_>, usize), String> {
+    let e = *lp
+        .get(p)
+        .ok_or_else(|| format!("listpack entry at {p} runs past the end"))?;
+    let start = p;
+    let trunc = || format!("listpack entry at {start} runs past the end");
+    let (entry, size) = if e & 0x80 == 0 {
+        (Entry::Int(e as i64), 1)
+    } else if e & 0xC0 == 0x80 {
+        let len = (e & 0x3f) as usize;
+        let s = lp.get(p + 1..p + 1 + len).ok_or_else(trunc)?;
+        (Entry::Str(s), 1 + len)
+    } else if e & 0xE0 == 0xC0 {
+        let lo = *lp.get(p + 1).ok_or_else(trunc)?;
+        let u = (((e & 0x1f) as i64) << 8) | lo as i64;
+        (Entry::Int(if u >= 4096 { u - 8192 } else { u }), 2)
+    } else if e & 0xF0 == 0xE0 {
+        let lo = *lp.get(p + 1).ok_or_else(trunc)?;
+        let len = (((e & 0x0f) as usize) << 8) | lo as usize;
+        let s = lp.get(p + 2..p + 2 + len).ok_or_else(trunc)?;
+        (Entry::Str(s), 2 + len)
+    } else {
+        match e {
+            0xF0 => {
+                let l = lp.get(p + 1..p + 5).ok_or_else(trunc)?;
+                let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                let s = lp
+                    .get(p + 5..(p + 5).saturating_add(len))
+                    .ok_or_else(trunc)?;
+                (Entry::Str(s), 5 + len)
+            }
+            0xF1..=0xF4 => {
+                let n = match e {
+                    0xF1 => 2,
+                    0xF2 => 3,
+                    0xF3 => 4,
+                    _ => 8,
+                };
+                let b = lp.get(p + 1..p + 1 + n).ok_or_else(trunc)?;
+                (Entry::Int(le_int(b)), 1 + n)
+            }
+            _ => return Err(format!("listpack entry at {p} has bad encoding 0x{e:02x}")),
+        }
+    };
+    let bl = backlen_size(size);
+    let got = lp.get(p + size..p + size + bl).ok_or_else(trunc)?;
+    let mut want = [0u8; 5];
+    let n = encode_backlen(&mut want, size);
+    if got != &want[..n] {
+        return Err(format!("listpack entry at {p} has a wrong backlen"));
+    }
+    let next = p + size + bl;
+    if next > end {
+        return Err(trunc());
+    }
+    Ok((entry, next))
+}
+
+fn encode_backlen(out: &mut [u8; 5], l: usize) -> usize {
+    let n = backlen_size(l);
+    for (k, i) in (0..n).rev().enumerate() {
+        let b = ((l >> (7 * i)) & 127) as u8;
+        out[k] = if i == n - 1 { b } else { b | 128 };
+    }
+    n
 }
 
 #[cfg(test)]

@@ -107,6 +107,8 @@ pub enum RdbValue {
     Set(Vec<Vec<u8>>),
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     ZSet(Vec<(Vec<u8>, f64)>),
+    /// Types 15 and 19, checked as Redis's deep sanitization checks them.
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 /// The AUX fields of a file, (name, value) in file order.
@@ -722,10 +724,7 @@ fn read_value<R: BufRead>(src: &mut Src<R>, t: u8) -> Result<Option<RdbValue>, R
             ));
         }
         types::STREAM_LISTPACKS | types::STREAM_LISTPACKS_2 => {
-            return Err(src.err_at(
-                at,
-                format!("stream values (RDB type {t}) are not supported"),
-            ));
+            RdbValue::Stream(Box::new(read_stream(src, t)?))
         }
         _ => return Err(src.err_at(at, format!("unknown RDB value type {t}"))),
     };
@@ -734,8 +733,146 @@ fn read_value<R: BufRead>(src: &mut Src<R>, t: u8) -> Result<Option<RdbValue>, R
         RdbValue::List(v) | RdbValue::Set(v) => v.is_empty(),
         RdbValue::Hash(v) => v.is_empty(),
         RdbValue::ZSet(v) => v.is_empty(),
+        // An empty stream is a key like any other.
+        RdbValue::Stream(_) => false,
     };
     Ok(if empty { None } else { Some(value) })
+}
+
+fn read_stream<R: BufRead>(
+    src: &mut Src<R>,
+    t: u8,
+) -> Result<crate::types::stream::Stream, RdbError> {
+    use crate::types::stream::{self, ConsumerGroup, Nack, Stream, StreamId};
+    use std::sync::Arc;
+    let at = src.pos();
+    let mut st = Stream::new();
+    let nodes = src.len()?;
+    let mut live: u64 = 0;
+    for _ in 0..nodes {
+        let key_at = src.pos();
+        let key = src.string()?;
+        let Some(master) = StreamId::from_be_bytes(&key) else {
+            return Err(src.err_at(
+                key_at,
+                "Stream node key entry is not the size of a stream ID",
+            ));
+        };
+        let lp_at = src.pos();
+        let lp = src.string()?;
+        if lp.len() <= listpack::HEADER_SIZE + 1 {
+            return Err(src.err_at(lp_at, "Empty listpack inside stream"));
+        }
+        stream::validate_node(&lp).map_err(|e| {
+            src.err_at(
+                lp_at,
+                format!("Stream listpack integrity check failed: {e}"),
+            )
+        })?;
+        if let Some(listpack::Entry::Int(n)) =
+            listpack::decode(&lp).ok().and_then(|v| v.first().copied())
+        {
+            live += n.max(0) as u64;
+        }
+        if st.nodes.insert(master, Arc::new(lp)).is_some() {
+            return Err(src.err_at(lp_at, "Listpack re-added with existing key"));
+        }
+    }
+    st.length = src.len()?;
+    st.last_id = StreamId::new(src.len()?, src.len()?);
+    if t == types::STREAM_LISTPACKS_2 {
+        st.first_id = StreamId::new(src.len()?, src.len()?);
+        st.max_deleted_entry_id = StreamId::new(src.len()?, src.len()?);
+        st.entries_added = src.len()?;
+    } else {
+        st.entries_added = st.length;
+        st.first_id = st.edge_id(true, true).unwrap_or(StreamId::MAX);
+    }
+    // Ours: the length must be what the nodes hold, or later deletions
+    // would leave nodes with nothing live in them.
+    if st.length != live {
+        return Err(src.err_at(at, "Stream length inconsistent with rax entries"));
+    }
+    let groups = src.len()?;
+    for _ in 0..groups {
+        let name_at = src.pos();
+        let name = src.string()?;
+        let last = StreamId::new(src.len()?, src.len()?);
+        let entries_read = if t == types::STREAM_LISTPACKS_2 {
+            src.len()? as i64
+        } else {
+            st.estimate_distance_from_first_ever_entry(last)
+        };
+        if st.cgroups.contains_key(&name) {
+            return Err(src.err_at(name_at, "Duplicated consumer group name"));
+        }
+        let mut cg = ConsumerGroup::new(last, entries_read);
+        let mut pending: std::collections::BTreeMap<StreamId, (i64, u64)> =
+            std::collections::BTreeMap::new();
+        let pel = src.len()?;
+        for _ in 0..pel {
+            let id_at = src.pos();
+            let mut raw = [0u8; 16];
+            src.read_into(&mut raw)?;
+            let mut ms = [0u8; 8];
+            src.read_into(&mut ms)?;
+            let count = src.len()?;
+            let id = StreamId::from_be_bytes(&raw).unwrap_or_default();
+            if pending
+                .insert(id, (i64::from_le_bytes(ms), count))
+                .is_some()
+            {
+                return Err(src.err_at(
+                    id_at,
+                    "Duplicated global PEL entry loading stream consumer group",
+                ));
+            }
+        }
+        let consumers = src.len()?;
+        for _ in 0..consumers {
+            let c_at = src.pos();
+            let cname = src.string()?;
+            let mut seen = [0u8; 8];
+            src.read_into(&mut seen)?;
+            if !cg.create_consumer(&cname, i64::from_le_bytes(seen)) {
+                return Err(src.err_at(c_at, "Duplicate stream consumer detected."));
+            }
+            let owner: Arc<[u8]> = Arc::from(cname.as_slice());
+            let n = src.len()?;
+            for _ in 0..n {
+                let id_at = src.pos();
+                let mut raw = [0u8; 16];
+                src.read_into(&mut raw)?;
+                let id = StreamId::from_be_bytes(&raw).unwrap_or_default();
+                let Some((time, count)) = pending.remove(&id) else {
+                    return Err(src.err_at(
+                        id_at,
+                        if cg.pel.contains_key(&id) {
+                            "Duplicated consumer PEL entry  loading a stream consumer group"
+                        } else {
+                            "Consumer entry not found in group global PEL"
+                        },
+                    ));
+                };
+                cg.pel.insert(
+                    id,
+                    Nack {
+                        delivery_time: time,
+                        delivery_count: count,
+                        consumer: owner.clone(),
+                    },
+                );
+                if let Some(c) = cg.consumers.get_mut(cname.as_slice()) {
+                    c.pel.insert(id);
+                }
+            }
+        }
+        if !pending.is_empty() {
+            return Err(src.err_at(name_at, "Stream CG PEL entry without consumer"));
+        }
+        st.cgroups.insert(name, cg);
+    }
+    Ok(st)
 }
 
 // ---------------------------------------------------------------------------
@@ -770,6 +907,9 @@ pub enum SaveValue<'a> {
     /// members in ascending (score, member) order; they are written highest
     /// score first, as Redis does (so its loader inserts each at the head).
     ZSet(&'a [(&'a [u8], f64)]),
+    /// Type 19: the stream's nodes as they are, its counters, its groups
+    /// with their PELs and consumers (Redis 7.0's rdbSaveObject).
+    Stream(&'a crate::types::stream::Stream),
 }
 
 /// The AUX fields a file starts with.
@@ -897,6 +1037,7 @@ impl<W: Write> RdbWriter<W> {
             SaveValue::Hash(_) => types::HASH,
             SaveValue::ZSetListpack(_) => types::ZSET_LISTPACK,
             SaveValue::ZSet(_) => types::ZSET_2,
+            SaveValue::Stream(_) => types::STREAM_LISTPACKS_2,
         };
         self.put(&[t])?;
         self.string(key, compress)?;
@@ -955,7 +1096,47 @@ impl<W: Write> RdbWriter<W> {
                 }
                 Ok(())
             }
+            SaveValue::Stream(st) => self.stream(st, compress),
         }
+    }
+
+    fn stream(&mut self, st: &crate::types::stream::Stream, compress: bool) -> io::Result<()> {
+        self.len(st.nodes.len() as u64)?;
+        for (id, lp) in &st.nodes {
+            self.string(&id.to_be_bytes(), compress)?;
+            self.string(lp, compress)?;
+        }
+        self.len(st.length)?;
+        self.len(st.last_id.ms)?;
+        self.len(st.last_id.seq)?;
+        self.len(st.first_id.ms)?;
+        self.len(st.first_id.seq)?;
+        self.len(st.max_deleted_entry_id.ms)?;
+        self.len(st.max_deleted_entry_id.seq)?;
+        self.len(st.entries_added)?;
+        self.len(st.cgroups.len() as u64)?;
+        for (name, cg) in &st.cgroups {
+            self.string(name, compress)?;
+            self.len(cg.last_id.ms)?;
+            self.len(cg.last_id.seq)?;
+            self.len(cg.entries_read as u64)?;
+            self.len(cg.pel.len() as u64)?;
+            for (id, nack) in &cg.pel {
+                self.put(&id.to_be_bytes())?;
+                self.put(&nack.delivery_time.to_le_bytes())?;
+                self.len(nack.delivery_count)?;
+            }
+            self.len(cg.consumers.len() as u64)?;
+            for c in cg.consumers.values() {
+                self.string(&c.name, compress)?;
+                self.put(&c.seen_time.to_le_bytes())?;
+                self.len(c.pel.len() as u64)?;
+                for id in &c.pel {
+                    self.put(&id.to_be_bytes())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Bytes written so far (before buffering).

@@ -63,6 +63,7 @@ fn write_key<W: io::Write>(
             };
             w.write_entry(key, &sv, expire, compress)
         }
+        Value::Stream(st) => w.write_entry(key, &SaveValue::Stream(st), expire, compress),
         string => {
             let bytes = string.to_vec();
             w.write_entry(key, &SaveValue::String(&bytes), expire, compress)
@@ -186,6 +187,7 @@ pub fn value_from_rdb(v: RdbValue, lim: &Limits) -> Option<Value> {
             lim.zset_max_entries,
             lim.zset_max_value,
         ))),
+        RdbValue::Stream(st) => Value::Stream(Arc::new(*st)),
     })
 }
 

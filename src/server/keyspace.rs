@@ -127,6 +127,7 @@ impl Server {
     /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept; a
     /// new key is announced (`new` event) as dbAdd does.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
+        self.signal_if_stream_goes(db, key);
         if self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
             self.signal_key_as_ready(db, key);
             self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
@@ -231,6 +232,7 @@ impl Server {
     /// first. Returns how many keys went.
     pub fn flush_db(&mut self, db: usize) -> usize {
         self.touch_all_watched_in_db(db, None);
+        self.signal_deleted_streams(db, None);
         self.dbs[db].flush()
     }
 
@@ -245,6 +247,8 @@ impl Server {
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         self.touch_all_watched_in_db(a, Some(b));
         self.touch_all_watched_in_db(b, Some(a));
+        self.signal_deleted_streams(a, Some(b));
+        self.signal_deleted_streams(b, Some(a));
         self.dbs.swap(a, b);
         self.signal_swapped_dbs(a, b);
     }
@@ -254,6 +258,7 @@ impl Server {
     /// The one place a deletion from a command happens (lazy freeing will
     /// hang here).
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.signal_if_stream_goes(db, key);
         self.dbs[db].delete(key)
     }
 
@@ -272,6 +277,7 @@ impl Server {
 
     /// Remove a key and hand back its object and TTL (RENAME, MOVE).
     pub fn db_take(&mut self, db: usize, key: &[u8]) -> Option<(Object, Option<i64>)> {
+        self.signal_if_stream_goes(db, key);
         self.dbs[db].take(key)
     }
 
@@ -293,6 +299,7 @@ impl Server {
     /// Delete a key; true if it existed.
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
         self.expire_if_needed(db, key);
+        self.signal_if_stream_goes(db, key);
         self.dbs[db].delete(key)
     }
 

@@ -9,6 +9,7 @@ pub mod hash;
 pub mod list;
 pub mod packed;
 pub mod set;
+pub mod stream;
 pub mod zset;
 
 use crate::util::num::string2ll;
@@ -16,6 +17,7 @@ use hash::Hash;
 use list::List;
 use set::Set;
 use std::sync::Arc;
+use stream::Stream;
 use zset::ZSet;
 
 const SMALL_CAP: usize = 14;
@@ -39,6 +41,7 @@ pub enum Value {
     Hash(Arc<Hash>),
     Set(Arc<Set>),
     ZSet(Arc<ZSet>),
+    Stream(Arc<Stream>),
 }
 
 /// A collection type stored under `Arc` in a `Value` variant: lets the
@@ -72,6 +75,7 @@ kind!(List, List);
 kind!(Hash, Hash);
 kind!(Set, Set);
 kind!(ZSet, ZSet);
+kind!(Stream, Stream);
 
 /// A keyspace value plus its LRU clock (seconds), for OBJECT IDLETIME.
 #[derive(Clone)]
@@ -99,6 +103,7 @@ pub const TYPE_LIST: &str = "list";
 pub const TYPE_HASH: &str = "hash";
 pub const TYPE_SET: &str = "set";
 pub const TYPE_ZSET: &str = "zset";
+pub const TYPE_STREAM: &str = "stream";
 
 impl Value {
     /// Build a string value the way Redis's `tryObjectEncoding` would.
@@ -142,6 +147,7 @@ impl Value {
             Value::Hash(_) => TYPE_HASH,
             Value::Set(_) => TYPE_SET,
             Value::ZSet(_) => TYPE_ZSET,
+            Value::Stream(_) => TYPE_STREAM,
             _ => TYPE_STRING,
         }
     }
@@ -156,6 +162,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -195,7 +202,9 @@ impl Value {
             Value::Small(len, buf) => &buf[..*len as usize],
             Value::Emb(v) | Value::Raw(v) => v,
             // Callers check is_string first; a collection has no bytes.
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => &[],
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+                &[]
+            }
         }
     }
 
@@ -212,7 +221,9 @@ impl Value {
             }
             Value::Small(len, _) => *len as usize,
             Value::Emb(v) | Value::Raw(v) => v.len(),
-            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) | Value::Stream(_) => {
+                0
+            }
         }
     }
 

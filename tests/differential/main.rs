@@ -18,6 +18,7 @@ mod notifications;
 mod pubsub;
 mod script_gen;
 mod scripting;
+mod streams;
 mod transactions;
 mod zsets;
 

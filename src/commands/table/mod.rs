@@ -11,5 +11,6 @@ pub mod pubsub;
 pub mod scripting;
 pub mod sets;
 pub mod sorted_sets;
+pub mod streams;
 pub mod strings;
 pub mod transactions;
