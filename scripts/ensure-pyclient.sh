@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A Python with redis-py and the applications (celery) the client-library
+# A Python with redis-py and the applications (celery, rq) the client-library
 # tests run, pinned in tests/clients/requirements.txt, in target/pyclient
 # (ignored by git; PYCLIENT_DIR=/some/dir overrides it, to try this script).
 # Idempotent, and instant when it is already there. In order:
@@ -21,7 +21,7 @@ say() { echo "ensure-pyclient: $*" >&2; }
 REQS="$PWD/tests/clients/requirements.txt"
 # Ready when it was made from this very requirements file.
 if [ -x "$DIR/bin/python" ] && cmp -s "$REQS" "$DIR/.requirements" \
-   && "$DIR/bin/python" -c 'import redis, celery' 2>/dev/null; then
+   && "$DIR/bin/python" -c 'import redis, celery, rq' 2>/dev/null; then
   exit 0
 fi
 
@@ -93,5 +93,5 @@ WRAP
   python3 -m pip install -q --disable-pip-version-check --target "$DIR/lib" -r "$REQS" \
     || { say "pip could not install tests/clients/requirements.txt into $DIR/lib (is PyPI reachable?)"; exit 1; }
 fi
-"$DIR/bin/python" -c 'import redis, celery' || { say "redis-py or celery did not install"; exit 1; }
+"$DIR/bin/python" -c 'import redis, celery, rq' || { say "redis-py, celery or rq did not install"; exit 1; }
 cp "$REQS" "$DIR/.requirements"

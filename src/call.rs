@@ -211,6 +211,20 @@ impl Server {
         c.reply.error(msg);
     }
 
+    /// A blocked client was released with an error (XREADGROUP's -NOGROUP,
+    /// -UNBLOCKED): its command counts as failed, as Redis's
+    /// updateStatsOnUnblock counts it.
+    pub fn count_failed_unblock(&mut self, c: &Client) {
+        let Some(name) = c.argv.first() else { return };
+        let Some(spec) = self.commands.get(&name.to_ascii_lowercase()) else {
+            return;
+        };
+        let i = self.commands.index_of(spec);
+        if let Some(st) = self.stats.commands.get_mut(i) {
+            st.failed_calls += 1;
+        }
+    }
+
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
         // One clock read gives the command's time (TTLs) and its start.

@@ -71,8 +71,7 @@ fn redis_py_lock_and_rate_limiter_scripts() {
 
 /// A celery worker process (kombu's redis transport for the broker, the
 /// redis result backend; versions pinned in tests/clients/requirements.txt)
-/// runs 100 tasks. (rq's burst worker and scheduler need streams: XADD and
-/// XREVRANGE carry rq's job results; they come with the streams issue.)
+/// runs 100 tasks.
 #[test]
 fn celery_worker_runs_100_tasks() {
     let s = start_miniredis(&[]);
@@ -92,6 +91,34 @@ fn celery_worker_runs_100_tasks() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("celery: ok (100 tasks)"), "{stdout}");
+}
+
+/// rq (pinned in tests/clients/requirements.txt): a burst `rq worker`
+/// process runs 100 jobs, whose results rq keeps in streams (XADD inside
+/// MULTI, XREVRANGE), and the worker's scheduler (a Lua lock) runs a job
+/// enqueued for later.
+#[test]
+fn rq_burst_worker_and_scheduler() {
+    let s = start_miniredis(&[]);
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/rq_check.py"
+        ))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "rq check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("rq: ok (100 jobs)") && stdout.contains("rq: ok (scheduled job)"),
+        "{stdout}"
+    );
 }
 
 #[test]

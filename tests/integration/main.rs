@@ -13,6 +13,7 @@ mod protocol;
 mod pubsub;
 mod scan;
 mod scripting_busy;
+mod streams;
 mod transactions;
 mod zsets_blocking;
 

@@ -11,6 +11,7 @@ mod functions;
 mod pitr;
 mod propagation;
 mod rdb;
+mod streams;
 
 use common::{Raw, start_miniredis, wait_for};
 use std::path::PathBuf;

@@ -1,0 +1,62 @@
+"""rq against the server on PORT: a burst worker (a real `rq worker`
+process) runs 100 jobs and each result comes back right (rq 2+ keeps job
+results in a stream: XADD inside MULTI, XREVRANGE to read them); then the
+scheduler half: a job enqueued to run 1 s later is moved to its queue by
+the worker's scheduler and run (a Lua script takes the scheduler lock).
+Usage: rq_check.py PORT"""
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+port = int(sys.argv[1])
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rq_app")
+path = os.pathsep.join(p for p in [here, os.environ.get("PYTHONPATH", "")] if p)
+env = dict(os.environ, PYTHONPATH=path)
+sys.path.insert(0, here)
+
+from redis import Redis  # noqa: E402
+from rq import Queue  # noqa: E402
+from jobs import square, stamp  # noqa: E402
+
+url = f"redis://127.0.0.1:{port}/0"
+conn = Redis(host="127.0.0.1", port=port)
+conn.flushdb()
+q = Queue("checks", connection=conn)
+
+
+def run_worker(*extra):
+    p = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", url,
+         "--logging_level", "WARNING", *extra, "checks"],
+        env=env, cwd=here, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        timeout=120,
+    )
+    if p.returncode != 0:
+        print(p.stdout.decode(errors="replace"))
+        raise SystemExit(f"rq worker exited with {p.returncode}")
+
+
+jobs = [q.enqueue(square, i) for i in range(100)]
+run_worker()
+for i, job in enumerate(jobs):
+    job.refresh()
+    assert job.is_finished, (i, job.get_status())
+    assert job.return_value() == i * i, (i, job.return_value())
+    res = job.latest_result()
+    assert res is not None and res.return_value == i * i, (i, res)
+print("rq: ok (100 jobs)")
+
+delayed = q.enqueue_in(timedelta(seconds=1), stamp, "later")
+assert delayed.get_status() == "scheduled", delayed.get_status()
+deadline = time.time() + 60
+while True:
+    run_worker("--with-scheduler")
+    delayed.refresh()
+    if delayed.is_finished:
+        break
+    assert time.time() < deadline, delayed.get_status()
+    time.sleep(0.5)
+assert delayed.return_value() == "ran later", delayed.return_value()
+print("rq: ok (scheduled job)")
