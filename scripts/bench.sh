@@ -152,6 +152,24 @@ for who in miniredis redis; do
   done
 done
 mid=$(printf 'member:%08d' $((ZMEMBERS / 2)))
+# Streams: XRANGE of 10 in the middle of a 100,000-entry stream, and a
+# group reading (XREADGROUP COUNT 1, the group rewound before each run)
+# and acknowledging (XACK of random IDs) a 200,000-entry stream.
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  redis-cli -p "$port" DEL bigx rg xs >/dev/null
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+def cmd(args):
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+for i in range(1, 100001):
+    cmd([b'XADD', b'bigx', b'%d-0' % i, b'field', b'value:%08d' % i])
+for i in range(1, 200001):
+    cmd([b'XADD', b'rg', b'%d-0' % i, b'job', b'%d' % i])
+" | redis-cli -p "$port" --pipe >/dev/null
+  redis-cli -p "$port" XGROUP CREATE rg g 0 >/dev/null
+done
 # A small script: one GET and one INCR (Lua scripting's per-call cost).
 SCRIPT_SHA=""
 for who in miniredis redis; do
@@ -165,9 +183,13 @@ for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter"; do
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0"; do
         name=${spec%%:*}; cmd=${spec#*:}
-        rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
+        if [ "$name" = xreadgroup ]; then redis-cli -p "$port" XGROUP SETID rg g 0 >/dev/null; fi
+        # $cmd is split on spaces, never globbed (XADD's `*`).
+        set -f
+        rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" -r 200000 --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
+        set +f
         printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"
       done
     done
@@ -207,7 +229,7 @@ done
 # stays in the allocator and would hide the RSS growth).
 echo
 printf '%-10s %-6s %14s %14s\n' server type used/elem rss/elem
-for kind in list hash set; do
+for kind in list hash set stream; do
   stop_servers
   start_servers
   for who in miniredis redis; do
@@ -231,8 +253,11 @@ for start in range(0, n, batch):
         for i in ids:
             args += [b'field:%08d' % i, b'VXK']
         cmd(args)
-    else:
+    elif kind == 'set':
         cmd([b'SADD', b'bigset'] + [b'member:%08d' % i for i in ids])
+    else:
+        for i in ids:
+            cmd([b'XADD', b'bigstream', b'*', b'field', b'val:%08d' % i])
 " | redis-cli -p "$port" --pipe >/dev/null
     used=$(mem_field "$port" used_memory); rss=$(rss_of "$pid")
     awk -v w="$who" -v t="$kind" -v u="$used" -v r="$rss" -v bu="$base_used" -v br="$base_rss" -v n="$ELEMS" \

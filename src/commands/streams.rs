@@ -448,7 +448,7 @@ pub fn xadd_command(s: &mut Server, c: &mut Client) -> CmdResult {
             s.notify_keyspace_event(notify::STREAM, "xtrim", &key, db);
         }
     }
-    if rewritten || !a.id_given || matches!(a.id, IdSpec::Ms(_)) {
+    if s.propagation_wanted() && (rewritten || !a.id_given || matches!(a.id, IdSpec::Ms(_))) {
         let mut argv = c.argv.clone();
         if rewritten && let Some(Value::Stream(st)) = s.peek(db, &key).map(|o| &o.value) {
             rewrite_trim(&mut argv, st, &a);

@@ -270,39 +270,33 @@ pub fn decode(lp: &[u8]) -> Result<Vec<Entry<'_>>, String> {
     Ok(out)
 }
 
-/// Decode the element at offset `p` of `lp`, checking that it and its
-/// backlen lie before `end` (the terminator's offset). Returns the element
-/// and the offset of the next one. Never panics, whatever the input.
-pub fn entry_at(lp: &[u8], p: usize, end: usize) -> Result<(Entry<'_>, usize), String> {
-    let e = *lp
-        .get(p)
-        .ok_or_else(|| format!("listpack entry at {p} runs past the end"))?;
-    let start = p;
-    let trunc = || format!("listpack entry at {start} runs past the end");
-    let (entry, size) = if e & 0x80 == 0 {
+/// The element at offset `p` and its encoding + data size, or None if it
+/// runs past the buffer or has no valid encoding. Never panics.
+#[inline]
+pub fn decode_element(lp: &[u8], p: usize) -> Option<(Entry<'_>, usize)> {
+    let e = *lp.get(p)?;
+    Some(if e & 0x80 == 0 {
         (Entry::Int(e as i64), 1)
     } else if e & 0xC0 == 0x80 {
         let len = (e & 0x3f) as usize;
-        let s = lp.get(p + 1..p + 1 + len).ok_or_else(trunc)?;
-        (Entry::Str(s), 1 + len)
+        (Entry::Str(lp.get(p + 1..p + 1 + len)?), 1 + len)
     } else if e & 0xE0 == 0xC0 {
-        let lo = *lp.get(p + 1).ok_or_else(trunc)?;
+        let lo = *lp.get(p + 1)?;
         let u = (((e & 0x1f) as i64) << 8) | lo as i64;
         (Entry::Int(if u >= 4096 { u - 8192 } else { u }), 2)
     } else if e & 0xF0 == 0xE0 {
-        let lo = *lp.get(p + 1).ok_or_else(trunc)?;
+        let lo = *lp.get(p + 1)?;
         let len = (((e & 0x0f) as usize) << 8) | lo as usize;
-        let s = lp.get(p + 2..p + 2 + len).ok_or_else(trunc)?;
-        (Entry::Str(s), 2 + len)
+        (Entry::Str(lp.get(p + 2..p + 2 + len)?), 2 + len)
     } else {
         match e {
             0xF0 => {
-                let l = lp.get(p + 1..p + 5).ok_or_else(trunc)?;
+                let l = lp.get(p + 1..p + 5)?;
                 let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
-                let s = lp
-                    .get(p + 5..(p + 5).saturating_add(len))
-                    .ok_or_else(trunc)?;
-                (Entry::Str(s), 5 + len)
+                (
+                    Entry::Str(lp.get(p + 5..(p + 5).saturating_add(len))?),
+                    5 + len,
+                )
             }
             0xF1..=0xF4 => {
                 let n = match e {
@@ -311,11 +305,62 @@ pub fn entry_at(lp: &[u8], p: usize, end: usize) -> Result<(Entry<'_>, usize), S
                     0xF3 => 4,
                     _ => 8,
                 };
-                let b = lp.get(p + 1..p + 1 + n).ok_or_else(trunc)?;
-                (Entry::Int(le_int(b)), 1 + n)
+                (Entry::Int(le_int(lp.get(p + 1..p + 1 + n)?)), 1 + n)
             }
-            _ => return Err(format!("listpack entry at {p} has bad encoding 0x{e:02x}")),
+            _ => return None,
         }
+    })
+}
+
+/// Decode the element at offset `p` of a listpack whose structure is
+/// already known good (checked when it was loaded, or built here): the
+/// element and the offset of the next one, its backlen skipped unread.
+/// Still never panics.
+#[inline]
+pub fn element_at(lp: &[u8], p: usize) -> Option<(Entry<'_>, usize)> {
+    let (e, size) = decode_element(lp, p)?;
+    Some((e, p + size + backlen_size(size)))
+}
+
+/// The offset of the element before the one at `p` (or before the
+/// terminator, when `p` is its offset), read from its backlen; None at
+/// the first element. Never panics.
+pub fn prev_element(lp: &[u8], p: usize) -> Option<usize> {
+    if p <= HEADER_SIZE {
+        return None;
+    }
+    let mut q = p - 1;
+    let mut v: usize = 0;
+    let mut shift = 0;
+    loop {
+        let b = *lp.get(q)?;
+        v |= ((b & 127) as usize) << shift;
+        shift += 7;
+        if b & 128 == 0 || shift > 28 {
+            break;
+        }
+        q = q.checked_sub(1)?;
+    }
+    let start = q.checked_sub(v)?;
+    if start < HEADER_SIZE {
+        None
+    } else {
+        Some(start)
+    }
+}
+
+/// Decode the element at offset `p` of `lp`, checking that it and its
+/// backlen lie before `end` (the terminator's offset). Returns the element
+/// and the offset of the next one. Never panics, whatever the input.
+pub fn entry_at(lp: &[u8], p: usize, end: usize) -> Result<(Entry<'_>, usize), String> {
+    let trunc = || format!("listpack entry at {p} runs past the end");
+    let Some((entry, size)) = decode_element(lp, p) else {
+        return match lp.get(p) {
+            Some(&e) if e >= 0xF5 => {
+                Err(format!("listpack entry at {p} has bad encoding 0x{e:02x}"))
+            }
+            _ => Err(trunc()),
+        };
     };
     let bl = backlen_size(size);
     let got = lp.get(p + size..p + size + bl).ok_or_else(trunc)?;

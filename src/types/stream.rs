@@ -279,8 +279,14 @@ fn lp_end(lp: &[u8]) -> usize {
     lp.len().saturating_sub(1)
 }
 
+/// The element at `p`. Nodes are checked when loaded and built here, so
+/// backlens are skipped unread; a damaged one still cannot panic.
+#[inline]
 fn read(lp: &[u8], p: usize) -> Option<(Entry<'_>, usize)> {
-    listpack::entry_at(lp, p, lp_end(lp)).ok()
+    if p >= lp_end(lp) {
+        return None;
+    }
+    listpack::element_at(lp, p)
 }
 
 fn as_int(e: Entry<'_>) -> Option<i64> {
@@ -347,6 +353,28 @@ fn parse_entry(lp: &[u8], m: &Master, master_id: StreamId, at: usize) -> Option<
         body_at,
         next,
     })
+}
+
+/// The entry that ends right before offset `p` (the next entry's flags, or
+/// the terminator), found backwards through its lp-count as Redis's reverse
+/// iterator does; None once the master entry is reached.
+fn entry_before(lp: &[u8], m: &Master, master_id: StreamId, p: usize) -> Option<RawEntry> {
+    let q = listpack::prev_element(lp, p)?;
+    if q < m.entries_at {
+        return None;
+    }
+    let (count, _) = read_int(lp, q)?;
+    if count <= 0 || count as usize > lp.len() {
+        return None;
+    }
+    let mut f = q;
+    for _ in 0..count {
+        f = listpack::prev_element(lp, f)?;
+    }
+    if f < m.entries_at {
+        return None;
+    }
+    parse_entry(lp, m, master_id, f)
 }
 
 /// Every entry of a node, tombstones included, in order.
@@ -516,17 +544,17 @@ impl Stream {
             }
         } else {
             for (&mid, lp) in self.nodes.range(..=end).rev() {
-                let (Some(m), entries) = node_entries(lp, mid) else {
-                    continue;
-                };
-                for e in entries.iter().rev() {
+                let Some(m) = parse_master(lp) else { continue };
+                let mut p = lp_end(lp);
+                while let Some(e) = entry_before(lp, &m, mid, p) {
+                    p = e.at;
                     if e.id > end || e.flags & FLAG_DELETED != 0 {
                         continue;
                     }
                     if e.id < start {
                         return;
                     }
-                    if !f(&view(lp, &m, e)) {
+                    if !f(&view(lp, &m, &e)) {
                         return;
                     }
                 }
@@ -537,25 +565,31 @@ impl Stream {
     /// The first or last entry's ID, tombstones skipped or not
     /// (streamGetEdgeID); None when there is none.
     pub fn edge_id(&self, first: bool, skip_tombstones: bool) -> Option<StreamId> {
-        let mut found = None;
-        let nodes: Box<dyn Iterator<Item = (&StreamId, &Arc<Vec<u8>>)>> = if first {
-            Box::new(self.nodes.iter())
+        let pick = |e: &RawEntry| !skip_tombstones || e.flags & FLAG_DELETED == 0;
+        if first {
+            for (&mid, lp) in &self.nodes {
+                let Some(m) = parse_master(lp) else { continue };
+                let mut p = m.entries_at;
+                while let Some(e) = parse_entry(lp, &m, mid, p) {
+                    p = e.next;
+                    if pick(&e) {
+                        return Some(e.id);
+                    }
+                }
+            }
         } else {
-            Box::new(self.nodes.iter().rev())
-        };
-        for (&mid, lp) in nodes {
-            let (_, entries) = node_entries(lp, mid);
-            let pick = |e: &&RawEntry| !skip_tombstones || e.flags & FLAG_DELETED == 0;
-            found = if first {
-                entries.iter().find(pick).map(|e| e.id)
-            } else {
-                entries.iter().rev().find(pick).map(|e| e.id)
-            };
-            if found.is_some() {
-                break;
+            for (&mid, lp) in self.nodes.iter().rev() {
+                let Some(m) = parse_master(lp) else { continue };
+                let mut p = lp_end(lp);
+                while let Some(e) = entry_before(lp, &m, mid, p) {
+                    p = e.at;
+                    if pick(&e) {
+                        return Some(e.id);
+                    }
+                }
             }
         }
-        found
+        None
     }
 
     /// The last live entry's ID (streamLastValidID), 0-0 when empty.
@@ -1153,6 +1187,62 @@ mod tests {
             s.append(&fv(&[("a", "b")]), IdSpec::Ms(250), lim(), 0),
             Ok(StreamId::new(250, 1))
         );
+    }
+
+    /// A stream with several nodes, tombstones and mixed field layouts.
+    fn sample() -> Stream {
+        let mut s = Stream::new();
+        for i in 1..=40u64 {
+            let f = match i % 3 {
+                0 => fv(&[("a", "1"), ("b", "x")]),
+                1 => fv(&[("n", &i.to_string())]),
+                _ => fv(&[("a", "-7"), ("b", "long value here")]),
+            };
+            let lim = NodeLimits {
+                max_bytes: 4096,
+                max_entries: 7,
+            };
+            s.append(&f, IdSpec::Exact(StreamId::new(i, i % 2)), lim, 0)
+                .unwrap();
+        }
+        s.delete(StreamId::new(3, 1));
+        s.delete(StreamId::new(4, 0));
+        s
+    }
+
+    proptest::proptest! {
+        /// Whatever bytes a node holds, checking it never panics; a node
+        /// that passes can be read, deleted from and appended to without
+        /// panicking either.
+        #[test]
+        fn damaged_nodes_never_panic(
+            node in 0usize..6,
+            flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..6),
+            cut in proptest::option::of(0usize..4096),
+        ) {
+            let s = sample();
+            let (&key, lp) = s.nodes.iter().nth(node % s.nodes.len()).unwrap();
+            let mut bytes = lp.to_vec();
+            for (at, b) in flips {
+                let n = bytes.len();
+                bytes[at % n] = b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c % (bytes.len() + 1));
+            }
+            if validate_node(&bytes).is_ok() {
+                let mut t = s.clone();
+                t.nodes.insert(key, Arc::new(bytes));
+                let all = ids(&t, false);
+                let _ = ids(&t, true);
+                for id in all.iter().take(5) {
+                    t.delete(*id);
+                }
+                let _ = t.trim(&TrimArgs { strategy: TrimStrategy::MaxLen(3), approx: false, limit: 0 });
+                let _ = t.append(&fv(&[("z", "1")]), IdSpec::Auto, lim(), 1);
+                let _ = t.edge_id(true, true);
+            }
+        }
     }
 
     #[test]

@@ -135,6 +135,11 @@ fn free_port() -> u16 {
 pub fn start_redis_server() -> Proc {
     for _ in 0..20 {
         let port = free_port();
+        // A directory of its own: a DEBUG RELOAD or SAVE in one test must
+        // not leave a dump.rdb the next server would load.
+        let dir = std::env::temp_dir().join(format!("miniredis-ref-{}-{port}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::remove_file(dir.join("dump.rdb"));
         let mut child = Command::new("redis-server")
             .args([
                 "--port",
@@ -160,7 +165,7 @@ pub fn start_redis_server() -> Proc {
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .current_dir(std::env::temp_dir())
+            .current_dir(&dir)
             .spawn()
             .expect("spawn redis-server");
         let stdout = child.stdout.take().expect("stdout");

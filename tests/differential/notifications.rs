@@ -392,6 +392,36 @@ ZUNIONSTORE zd 2 z str
 ZPOPMIN str
 !checkpoint zsets
 
+# ---- streams
+XADD xs 1-0 a 1
+XADD xs 2-0 a 2
+XADD xs MAXLEN 1 3-0 a 3
+XADD xs MAXLEN 5 4-0 a 4
+XADD nox NOMKSTREAM 1-0 a 1
+XDEL xs 3-0
+XDEL xs 99-0
+XTRIM xs MAXLEN 0
+XTRIM xs MAXLEN 0
+XSETID xs 10-0
+XGROUP CREATE xs g $
+XGROUP CREATE xnew g $ MKSTREAM
+XGROUP SETID xs g 0
+XGROUP CREATECONSUMER xs g c1
+XADD xs 11-0 a 11
+XREADGROUP GROUP g c2 STREAMS xs >
+XREADGROUP GROUP g c3 NOACK STREAMS xs 0
+XACK xs g 11-0
+XADD xs 12-0 a 12
+XREADGROUP GROUP g c2 STREAMS xs >
+XCLAIM xs g c4 0 12-0
+XAUTOCLAIM xs g c5 0 0
+XGROUP DELCONSUMER xs g c4
+XGROUP DESTROY xs g
+COPY xs xcopy
+RENAME xcopy xren
+DEL xren
+!checkpoint streams
+
 # ---- other databases
 FLUSHALL
 SELECT 3

@@ -122,6 +122,48 @@ fn stream_add_range_del() {
     run_lines(&mut p, BASICS);
 }
 
+const KEYSPACE: &str = r#"
+FLUSHALL
+XADD s 1-0 a 1
+XGROUP CREATE s g 0
+XREADGROUP GROUP g c STREAMS s >
+COPY s s2
+XINFO STREAM s2
+XINFO GROUPS s2
+XPENDING s2 g
+XADD s2 2-0 b 2
+XLEN s
+XLEN s2
+RENAME s2 s3
+TYPE s3
+OBJECT ENCODING s3
+MOVE s3 1
+SELECT 1
+XLEN s3
+XINFO GROUPS s3
+SELECT 0
+SET str x
+SCAN 0 TYPE stream
+~KEYS *
+XADD e 5-0 a b
+XDEL e 5-0
+EXISTS e
+COPY e e2
+XINFO STREAM e2
+DEBUG RELOAD
+XINFO STREAM e2
+XINFO STREAM s
+XPENDING s g
+DEL s
+EXISTS s
+"#;
+
+#[test]
+fn stream_keyspace_commands() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, KEYSPACE);
+}
+
 const TRIM: &str = r#"
 FLUSHALL
 CONFIG SET stream-node-max-entries 10
