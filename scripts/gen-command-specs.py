@@ -45,7 +45,7 @@ MODULES = [
         "del", "unlink", "exists", "type", "keys", "scan", "randomkey", "rename",
         "renamenx", "copy", "touch", "expire", "pexpire", "expireat",
         "pexpireat", "ttl", "pttl", "expiretime", "pexpiretime", "persist",
-        "move",
+        "move", "dump", "restore",
         ("object", ["encoding", "refcount", "idletime", "freq", "help"]),
     ]),
     ("server", [
@@ -186,6 +186,8 @@ SUMMARIES = {
     "persist": "Drop a key's expiry so it lives forever.",
     "move": "Shift a key into another numbered database.",
     "object": "Look at the internals of a stored value.",
+    "dump": "Serialize a key's value as RESTORE takes it.",
+    "restore": "Create a key from a DUMP payload.",
     "object|encoding": "Report the internal representation a value uses.",
     "object|refcount": "Report how many references a value has.",
     "object|idletime": "Report how long since a key was last touched.",

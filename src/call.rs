@@ -215,8 +215,9 @@ impl Server {
     /// -UNBLOCKED): its command counts as failed, as Redis's
     /// updateStatsOnUnblock counts it.
     pub fn count_failed_unblock(&mut self, c: &Client) {
-        let Some(name) = c.argv.first() else { return };
-        let Some(spec) = self.commands.get(&name.to_ascii_lowercase()) else {
+        // The argv is gone by now (cleared after the command blocked);
+        // the command's name stays.
+        let Some(spec) = self.commands.get(c.last_cmd.as_bytes()) else {
             return;
         };
         let i = self.commands.index_of(spec);

@@ -240,6 +240,115 @@ pub fn copy_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
+/// DUMP: the value as an RDB file holds it, the RDB version and a CRC64
+/// (Redis's createDumpPayload); a missing key is a null.
+pub fn dump_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let compress = s.config.rdbcompression;
+    let Some(o) = s.lookup_read(c.db, &c.argv[1]) else {
+        c.reply.null();
+        return Ok(());
+    };
+    let payload = crate::persistence::snapshot::with_save_value(&o.value, |sv| {
+        crate::persistence::rdb::dump_payload(sv, compress)
+    })
+    .map_err(|e| ReplyError::owned(format!("ERR {e}")))?;
+    c.reply.bulk(&payload);
+    Ok(())
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]
+/// (Redis's restoreCommand): the payload's checksum and every byte of its
+/// value are checked before anything changes.
+pub fn restore_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut replace = false;
+    let mut absttl = false;
+    let mut idle: i64 = -1;
+    let mut freq: i64 = -1;
+    let mut j = 4;
+    while j < c.argv.len() {
+        let more = c.argv.len() - j - 1;
+        if is(&c.argv[j], "replace") {
+            replace = true;
+        } else if is(&c.argv[j], "absttl") {
+            absttl = true;
+        } else if is(&c.argv[j], "idletime") && more >= 1 && freq == -1 {
+            idle = parse_i64(&c.argv[j + 1])?;
+            if idle < 0 {
+                return Err(ReplyError::new("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            j += 1;
+        } else if is(&c.argv[j], "freq") && more >= 1 && idle == -1 {
+            freq = parse_i64(&c.argv[j + 1])?;
+            if !(0..=255).contains(&freq) {
+                return Err(ReplyError::new(
+                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                ));
+            }
+            j += 1;
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    let db = c.db;
+    let key = c.argv[1].clone();
+    if !replace && s.lookup_write(db, &key).is_some() {
+        return Err(ReplyError::new("BUSYKEY Target key name already exists."));
+    }
+    let mut ttl = parse_i64(&c.argv[2])?;
+    if ttl < 0 {
+        return Err(ReplyError::new("ERR Invalid TTL value, must be >= 0"));
+    }
+    if !crate::persistence::rdb::verify_dump_payload(&c.argv[3]) {
+        return Err(ReplyError::new(
+            "ERR DUMP payload version or checksum are wrong",
+        ));
+    }
+    let lim = s.load_limits();
+    let Some(value) = crate::persistence::rdb::read_dump_value(&c.argv[3])
+        .and_then(|v| crate::persistence::snapshot::value_from_rdb(v, &lim))
+    else {
+        return Err(ReplyError::new("ERR Bad data format"));
+    };
+    let deleted = replace && s.delete_key(db, &key);
+    if ttl != 0 && !absttl {
+        ttl = ttl.saturating_add(s.now_ms);
+    }
+    if ttl != 0 && s.check_already_expired(ttl) {
+        if deleted {
+            s.propagate_as(vec![b"DEL".to_vec(), key.clone()]);
+            s.signal_modified_key(db, &key);
+            s.notify_keyspace_event(notify::GENERIC, "del", &key, db);
+            s.dirty += 1;
+        }
+        s.keys_signalled = true;
+        c.reply.ok();
+        return Ok(());
+    }
+    s.db_add(db, &key, value);
+    if ttl != 0 {
+        s.set_expire(db, &key, ttl);
+        if !absttl && s.propagation_wanted() {
+            let mut argv = c.argv.clone();
+            argv[2] = ttl.to_string().into_bytes();
+            argv.push(b"ABSTTL".to_vec());
+            s.propagate_as(argv);
+        }
+    }
+    if idle >= 0 {
+        let now_lru = crate::db::lru_clock(s.now_ms);
+        if let Some(o) = s.peek_mut(db, &key) {
+            o.lru = now_lru.saturating_sub(idle.min(u32::MAX as i64) as u32);
+        }
+    }
+    s.signal_modified_key(db, &key);
+    s.keys_signalled = true;
+    s.notify_keyspace_event(notify::GENERIC, "restore", &key, db);
+    c.reply.ok();
+    s.dirty += 1;
+    Ok(())
+}
+
 pub fn move_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let dst_db = parse_db_index(s, &c.argv[2])?;
     if dst_db == c.db {

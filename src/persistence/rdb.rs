@@ -180,6 +180,53 @@ pub fn function_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(codes)
 }
 
+/// Check a DUMP payload's footer (Redis's verifyDumpPayload): the RDB
+/// version it was made with is not newer than ours and the CRC64 matches.
+/// Returns whether the payload passes.
+pub fn verify_dump_payload(payload: &[u8]) -> bool {
+    if payload.len() < 10 {
+        return false;
+    }
+    let footer = &payload[payload.len() - 10..];
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    if version as u32 > RDB_VERSION {
+        return false;
+    }
+    let crc = crate::persistence::crc64::crc64(0, &payload[..payload.len() - 8]);
+    crc.to_le_bytes() == footer[2..]
+}
+
+/// The value of a verified DUMP payload (RESTORE's rdbLoadObjectType +
+/// rdbLoadObject). Read as Redis reads it, from the whole payload: a value
+/// that claims more bytes than its body has runs on into the footer.
+/// None for anything malformed.
+pub fn read_dump_value(body: &[u8]) -> Option<RdbValue> {
+    let mut src = Src {
+        r: Crc64Reader::new(body),
+    };
+    let t = src.u8().ok()?;
+    if !is_value_type(t) {
+        return None;
+    }
+    match read_value(&mut src, t) {
+        Ok(Some(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// A DUMP payload: the value as an RDB file holds it (type byte, then the
+/// value), the RDB version as two little-endian bytes, and a CRC64 of all
+/// that (Redis's createDumpPayload).
+pub fn dump_payload(value: &SaveValue<'_>, compress: bool) -> io::Result<Vec<u8>> {
+    let mut w = RdbWriter::bare(Vec::new());
+    w.write_value(value, compress)?;
+    let mut out = w.into_inner()?;
+    out.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crate::persistence::crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
+}
+
 /// One key as loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RdbEntry {
@@ -1028,19 +1075,18 @@ impl<W: Write> RdbWriter<W> {
             self.put(&[opcodes::EXPIRETIME_MS])?;
             self.put(&ms.to_le_bytes())?;
         }
-        let t = match value {
-            SaveValue::String(_) => types::STRING,
-            SaveValue::List(_) => types::LIST_QUICKLIST_2,
-            SaveValue::SetIntset(_) => types::SET_INTSET,
-            SaveValue::Set(_) => types::SET,
-            SaveValue::HashListpack(_) => types::HASH_LISTPACK,
-            SaveValue::Hash(_) => types::HASH,
-            SaveValue::ZSetListpack(_) => types::ZSET_LISTPACK,
-            SaveValue::ZSet(_) => types::ZSET_2,
-            SaveValue::Stream(_) => types::STREAM_LISTPACKS_2,
-        };
-        self.put(&[t])?;
+        self.put(&[value_type(value)])?;
         self.string(key, compress)?;
+        self.value_body(value, compress)
+    }
+
+    /// A value with its type byte and no key: what DUMP serializes.
+    pub fn write_value(&mut self, value: &SaveValue<'_>, compress: bool) -> io::Result<()> {
+        self.put(&[value_type(value)])?;
+        self.value_body(value, compress)
+    }
+
+    fn value_body(&mut self, value: &SaveValue<'_>, compress: bool) -> io::Result<()> {
         match *value {
             SaveValue::String(s) => self.string(s, compress),
             SaveValue::List(items) => self.list(items, compress),
@@ -1249,6 +1295,21 @@ impl<W: Write> RdbWriter<W> {
             }
         }
         Ok(())
+    }
+}
+
+/// The RDB type byte a value is written with.
+fn value_type(value: &SaveValue<'_>) -> u8 {
+    match value {
+        SaveValue::String(_) => types::STRING,
+        SaveValue::List(_) => types::LIST_QUICKLIST_2,
+        SaveValue::SetIntset(_) => types::SET_INTSET,
+        SaveValue::Set(_) => types::SET,
+        SaveValue::HashListpack(_) => types::HASH_LISTPACK,
+        SaveValue::Hash(_) => types::HASH,
+        SaveValue::ZSetListpack(_) => types::ZSET_LISTPACK,
+        SaveValue::ZSet(_) => types::ZSET_2,
+        SaveValue::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 

@@ -24,6 +24,46 @@ pub struct Limits {
     pub zset_max_value: u64,
 }
 
+/// Hand `f` the value as the format layer writes it, in the encoding it
+/// has now (an RDB file's entry, a DUMP payload).
+pub fn with_save_value<R>(v: &Value, f: impl FnOnce(&SaveValue<'_>) -> R) -> R {
+    match v {
+        Value::List(l) => {
+            let items: Vec<&[u8]> = l.iter().collect();
+            f(&SaveValue::List(&items))
+        }
+        Value::Hash(h) => {
+            let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+            if matches!(&**h, Hash::Listpack(_)) {
+                f(&SaveValue::HashListpack(&pairs))
+            } else {
+                f(&SaveValue::Hash(&pairs))
+            }
+        }
+        Value::Set(s) => match &**s {
+            Set::Intset(ints) => f(&SaveValue::SetIntset(ints)),
+            Set::Packed(_) | Set::Table(_) => {
+                let owned: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
+                let members: Vec<&[u8]> = owned.iter().map(|m| m.as_slice()).collect();
+                f(&SaveValue::Set(&members))
+            }
+        },
+        Value::ZSet(z) => {
+            let pairs: Vec<(&[u8], f64)> = z.iter_asc().collect();
+            if z.encoding() == "listpack" {
+                f(&SaveValue::ZSetListpack(&pairs))
+            } else {
+                f(&SaveValue::ZSet(&pairs))
+            }
+        }
+        Value::Stream(st) => f(&SaveValue::Stream(st)),
+        string => {
+            let bytes = string.to_vec();
+            f(&SaveValue::String(&bytes))
+        }
+    }
+}
+
 /// Write one key through the format layer, in the encoding it has now.
 fn write_key<W: io::Write>(
     w: &mut RdbWriter<W>,
@@ -32,43 +72,7 @@ fn write_key<W: io::Write>(
     expire: Option<i64>,
     compress: bool,
 ) -> io::Result<()> {
-    match v {
-        Value::List(l) => {
-            let items: Vec<&[u8]> = l.iter().collect();
-            w.write_entry(key, &SaveValue::List(&items), expire, compress)
-        }
-        Value::Hash(h) => {
-            let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
-            let sv = if matches!(&**h, Hash::Listpack(_)) {
-                SaveValue::HashListpack(&pairs)
-            } else {
-                SaveValue::Hash(&pairs)
-            };
-            w.write_entry(key, &sv, expire, compress)
-        }
-        Value::Set(s) => match &**s {
-            Set::Intset(ints) => w.write_entry(key, &SaveValue::SetIntset(ints), expire, compress),
-            Set::Packed(_) | Set::Table(_) => {
-                let owned: Vec<Vec<u8>> = s.iter().map(|m| m.to_vec()).collect();
-                let members: Vec<&[u8]> = owned.iter().map(|m| m.as_slice()).collect();
-                w.write_entry(key, &SaveValue::Set(&members), expire, compress)
-            }
-        },
-        Value::ZSet(z) => {
-            let pairs: Vec<(&[u8], f64)> = z.iter_asc().collect();
-            let sv = if z.encoding() == "listpack" {
-                SaveValue::ZSetListpack(&pairs)
-            } else {
-                SaveValue::ZSet(&pairs)
-            };
-            w.write_entry(key, &sv, expire, compress)
-        }
-        Value::Stream(st) => w.write_entry(key, &SaveValue::Stream(st), expire, compress),
-        string => {
-            let bytes = string.to_vec();
-            w.write_entry(key, &SaveValue::String(&bytes), expire, compress)
-        }
-    }
+    with_save_value(v, |sv| w.write_entry(key, sv, expire, compress))
 }
 
 /// Serialize databases into `path` atomically: temp file, fsync, rename,

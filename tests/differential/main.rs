@@ -12,6 +12,7 @@ mod common;
 mod cases;
 mod collections_hs;
 mod collections_list;
+mod dump_restore;
 mod functions;
 mod generator;
 mod notifications;

@@ -191,6 +191,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: move_command, subcommands: &[],
     },
     CommandSpec {
+        name: "dump", arity: 2, flags: "readonly", acl: "@keyspace @read @slow", tips: "nondeterministic_output",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "generic", since: "2.6.0", complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+        summary: "Serialize a key's value as RESTORE takes it.",
+        handler: dump_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "restore", arity: -4, flags: "write denyoom", acl: "@keyspace @write @slow @dangerous", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "generic", since: "2.6.0", complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        summary: "Create a key from a DUMP payload.",
+        handler: restore_command, subcommands: &[],
+    },
+    CommandSpec {
         name: "object", arity: -2, flags: "", acl: "@slow", tips: "",
         first_key: 0, last_key: 0, key_step: 0,
         key_specs: &[],
