@@ -99,6 +99,7 @@ MODULES = [
                     "setid", "help"]),
         ("xinfo", ["stream", "groups", "consumers", "help"]),
     ]),
+    ("sort", ["sort", "sort_ro"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
@@ -187,6 +188,8 @@ SUMMARIES = {
     "move": "Shift a key into another numbered database.",
     "object": "Look at the internals of a stored value.",
     "dump": "Serialize a key's value as RESTORE takes it.",
+    "sort": "Sort a list, set or sorted set, optionally by other keys, and return or store it.",
+    "sort_ro": "Sort a list, set or sorted set without storing the result.",
     "restore": "Create a key from a DUMP payload.",
     "object|encoding": "Report the internal representation a value uses.",
     "object|refcount": "Report how many references a value has.",
@@ -518,6 +521,8 @@ def render_key_spec(spec, notes_out):
         begin = "BeginSearch::Index(%d)" % bss["index"]
     elif bs["type"] == "keyword":
         begin = "BeginSearch::Keyword(%s, %d)" % (rs(bss["keyword"]), bss["startfrom"])
+    elif bs["type"] == "unknown":
+        begin = "BeginSearch::Unknown"
     else:
         notes_out.append("begin_search type %r not representable" % bs["type"])
         begin = "BeginSearch::Index(0)"
@@ -528,6 +533,8 @@ def render_key_spec(spec, notes_out):
         find = "FindKeys::Range(%d, %d, %d)" % (fks["lastkey"], fks["keystep"], fks["limit"])
     elif fk["type"] == "keynum":
         find = "FindKeys::Keynum(%d, %d, %d)" % (fks["keynumidx"], fks["firstkey"], fks["keystep"])
+    elif fk["type"] == "unknown":
+        find = "FindKeys::Unknown"
     else:
         notes_out.append("find_keys type %r not representable" % fk["type"])
         find = "FindKeys::Range(0, 1, 0)"
@@ -696,7 +703,7 @@ def main():
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
             "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
-            "    scripting::*, sets::*, sorted_sets::*, streams::*, strings::*, transactions::*,\n"
+            "    scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,\n"
             "};\n"
             "\n"
             "#[rustfmt::skip]\n"

@@ -17,6 +17,7 @@ MODULES = [
     ("Introspection", "src/commands/table/introspection.rs"),
     ("Scripting", "src/commands/table/scripting.rs"),
     ("Stream", "src/commands/table/streams.rs"),
+    ("Sort", "src/commands/table/sort.rs"),
 ]
 
 out = [

@@ -408,6 +408,11 @@ fn reply_key_specs(c: &mut Client, spec: &CommandSpec) {
         c.reply.map_len(2);
         c.reply.bulk_str("type");
         match &ks.begin {
+            BeginSearch::Unknown => {
+                c.reply.bulk_str("unknown");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(0);
+            }
             BeginSearch::Index(i) => {
                 c.reply.bulk_str("index");
                 c.reply.bulk_str("spec");
@@ -429,6 +434,11 @@ fn reply_key_specs(c: &mut Client, spec: &CommandSpec) {
         c.reply.map_len(2);
         c.reply.bulk_str("type");
         match &ks.find {
+            FindKeys::Unknown => {
+                c.reply.bulk_str("unknown");
+                c.reply.bulk_str("spec");
+                c.reply.map_len(0);
+            }
             FindKeys::Range(last, step, limit) => {
                 c.reply.bulk_str("range");
                 c.reply.bulk_str("spec");

@@ -1211,6 +1211,17 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         }],
     ),
     (
+        "dump",
+        &[DocArg {
+            fields: &[
+                ("name", DocVal::Str("key")),
+                ("type", DocVal::Str("key")),
+                ("key_spec_index", DocVal::Int(0)),
+            ],
+            args: &[],
+        }],
+    ),
+    (
         "echo",
         &[DocArg {
             fields: &[
@@ -3329,6 +3340,73 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "restore",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("ttl")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("serialized-value")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("replace")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("REPLACE")),
+                    ("since", DocVal::Str("3.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("absttl")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("ABSTTL")),
+                    ("since", DocVal::Str("5.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("seconds")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("IDLETIME")),
+                    ("since", DocVal::Str("5.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("frequency")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("FREQ")),
+                    ("since", DocVal::Str("5.0.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
         "rpop",
         &[
             DocArg {
@@ -3973,6 +4051,204 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
                 fields: &[
                     ("name", DocVal::Str("member")),
                     ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "sort",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("pattern")),
+                    ("type", DocVal::Str("pattern")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("BY")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("offset_count")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("LIMIT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("offset")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("pattern")),
+                    ("type", DocVal::Str("pattern")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("GET")),
+                    (
+                        "flags",
+                        DocVal::Flags(&["optional", "multiple", "multiple_token"]),
+                    ),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("sorting")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("ALPHA")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("destination")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(2)),
+                    ("token", DocVal::Str("STORE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "sort_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("pattern")),
+                    ("type", DocVal::Str("pattern")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("BY")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("offset_count")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("LIMIT")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("offset")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("pattern")),
+                    ("type", DocVal::Str("pattern")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("GET")),
+                    (
+                        "flags",
+                        DocVal::Flags(&["optional", "multiple", "multiple_token"]),
+                    ),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("sorting")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("ALPHA")),
+                    ("flags", DocVal::Flags(&["optional"])),
                 ],
                 args: &[],
             },

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod scripting;
 pub mod sets;
+pub mod sort;
 pub mod sorted_sets;
 pub mod streams;
 pub mod strings;
@@ -72,11 +73,15 @@ pub struct KeySpec {
 
 pub enum BeginSearch {
     Index(i32),
+    /// Keys no spec can find (SORT's BY/GET and STORE): the command's own
+    /// key-finding code knows them (Redis's getkeys_proc).
+    Unknown,
     /// keyword, startfrom
     Keyword(&'static str, i32),
 }
 
 pub enum FindKeys {
+    Unknown,
     /// lastkey, keystep, limit
     Range(i32, i32, i32),
     /// keynumidx, firstkey, keystep
@@ -185,6 +190,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::sorted_sets::COMMANDS,
         table::scripting::COMMANDS,
         table::streams::COMMANDS,
+        table::sort::COMMANDS,
     ]
 }
 
@@ -355,14 +361,51 @@ pub fn written_key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize>
     positions(spec, argv, true)
 }
 
+/// SORT's keys (Redis's sortGetKeys): the sorted key, and the last STORE
+/// key with LIMIT/GET/BY arguments skipped. The flag: written.
+fn sort_keys(argv: &[Vec<u8>]) -> Vec<(usize, bool)> {
+    let mut out = vec![(1, false)];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = &argv[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    out.extend(store.map(|p| (p, true)));
+    out
+}
+
 fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<usize> {
     let argc = argv.len() as i64;
+    if spec.name == "sort" || spec.name == "sort_ro" {
+        if argv.len() < 2 {
+            return Vec::new();
+        }
+        let keys = if spec.name == "sort" {
+            sort_keys(argv)
+        } else {
+            vec![(1, false)]
+        };
+        return keys
+            .into_iter()
+            .filter(|&(_, w)| w || !only_written)
+            .map(|(p, _)| p)
+            .collect();
+    }
     let mut out = Vec::new();
     for ks in spec.key_specs {
         if only_written && ks.flags.split_whitespace().any(|f| f == "RO") {
             continue;
         }
         let start = match &ks.begin {
+            BeginSearch::Unknown => continue,
             BeginSearch::Index(i) => *i as i64,
             BeginSearch::Keyword(kw, from) => {
                 let found = if *from >= 0 {
@@ -383,6 +426,7 @@ fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<us
             continue;
         }
         match &ks.find {
+            FindKeys::Unknown => {}
             FindKeys::Range(last, step, limit) => {
                 let step = (*step).max(1) as i64;
                 let end = if *last >= 0 {

@@ -19,6 +19,7 @@ mod notifications;
 mod pubsub;
 mod script_gen;
 mod scripting;
+mod sort;
 mod streams;
 mod transactions;
 mod zsets;

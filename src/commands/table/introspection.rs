@@ -8,7 +8,7 @@ use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_com
 #[allow(unused_imports)]
 use crate::commands::{
     admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,
-    scripting::*, sets::*, sorted_sets::*, streams::*, strings::*, transactions::*,
+    scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,
 };
 
 #[rustfmt::skip]

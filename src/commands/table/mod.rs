@@ -10,6 +10,7 @@ pub mod lists;
 pub mod pubsub;
 pub mod scripting;
 pub mod sets;
+pub mod sort;
 pub mod sorted_sets;
 pub mod streams;
 pub mod strings;
