@@ -108,6 +108,16 @@ impl Server {
             );
             return;
         }
+        // Over maxmemory: what may grow memory is refused (Redis's OOM
+        // check in processCommand, before the pub/sub and busy checks).
+        if self.config.maxmemory > 0 && !self.scripting.is_busy() && self.oom_rejects(c, spec) {
+            self.reject(
+                c,
+                ReplyError::new("OOM command not allowed when used memory > 'maxmemory'."),
+                Some(spec),
+            );
+            return;
+        }
         // RESP2 subscribers may only (un)subscribe, PING, QUIT or RESET.
         if c.reply.resp == 2
             && c.subscription_count() > 0
@@ -165,6 +175,46 @@ impl Server {
         if !self.ready_keys.is_empty() {
             self.handle_clients_blocked_on_keys();
         }
+    }
+
+    /// Is memory over maxmemory with nothing left to evict, and is this a
+    /// command that must not run then? A `denyoom` command, anything but
+    /// EXEC/DISCARD/QUIT/RESET inside MULTI, an EXEC of a queued `denyoom`
+    /// command, a script whose flags deny it. EVAL/FCALL/EXEC remember the
+    /// state for the writes they make (pre_command_oom_state).
+    fn oom_rejects(&mut self, c: &Client, spec: &'static CommandSpec) -> bool {
+        let out_of_memory = self.perform_evictions() == crate::evict::Evict::Fail;
+        let name = self.commands.full_name_static(spec);
+        let mut denyoom = self.commands.flag_bits(spec) & crate::commands::flag::DENYOOM != 0;
+        if out_of_memory && !denyoom {
+            denyoom = match name {
+                "exec" => c.mstate.as_ref().is_some_and(|q| {
+                    q.iter().any(|argv| match self.commands.lookup(argv) {
+                        crate::commands::Lookup::Found(sp) => {
+                            self.commands.flag_bits(sp) & crate::commands::flag::DENYOOM != 0
+                        }
+                        _ => false,
+                    })
+                }),
+                "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" => self
+                    .scripting
+                    .flags_for_call(name, &c.argv)
+                    .is_some_and(|f| !f.compat && !f.allow_oom && !f.no_writes),
+                _ => false,
+            };
+        }
+        let reject_on_oom = denyoom
+            || (c.mstate.is_some() && !matches!(name, "exec" | "discard" | "quit" | "reset"));
+        if out_of_memory && reject_on_oom {
+            return true;
+        }
+        if matches!(
+            name,
+            "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" | "exec"
+        ) {
+            self.pre_command_oom_state = out_of_memory;
+        }
+        false
     }
 
     fn reject(&mut self, c: &mut Client, err: ReplyError, spec: Option<&'static CommandSpec>) {

@@ -21,6 +21,10 @@ pub struct Config {
     pub maxclients: u64,
     pub maxmemory: u64,
     pub maxmemory_policy: String,
+    pub maxmemory_samples: u64,
+    pub maxmemory_eviction_tenacity: u64,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
     pub save: String,
     pub appendonly: bool,
     pub appendfilename: String,
@@ -96,6 +100,10 @@ impl Default for Config {
             maxclients: 10000,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             save: "3600 1 300 100 60 10000".into(),
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
@@ -324,6 +332,16 @@ fn parse_obuf_limits(current: &str, v: &[String]) -> Result<String, String> {
 }
 
 impl Config {
+    /// Tell the keyspace how objects count accesses (LRU clock or LFU
+    /// counter), after maxmemory-policy or an lfu-* setting changed.
+    pub fn sync_lfu(&self) {
+        crate::db::set_lfu(
+            self.maxmemory_policy.contains("lfu"),
+            self.lfu_log_factor,
+            self.lfu_decay_time,
+        );
+    }
+
     /// The pubsub class's (hard bytes, soft bytes, soft seconds).
     pub fn pubsub_obuf_limits(&self) -> (u64, u64, u64) {
         self.pubsub_limits
@@ -408,19 +426,52 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         "maxmemory-policy",
         true,
         |c| c.maxmemory_policy.clone(),
-        |c, v| c.maxmemory_policy = parse_enum(
-            v,
-            &[
-                "volatile-lru",
-                "volatile-lfu",
-                "volatile-random",
-                "volatile-ttl",
-                "allkeys-lru",
-                "allkeys-lfu",
-                "allkeys-random",
-                "noeviction"
-            ]
-        )?
+        |c, v| {
+            c.maxmemory_policy = parse_enum(
+                v,
+                &[
+                    "volatile-lru",
+                    "volatile-lfu",
+                    "volatile-random",
+                    "volatile-ttl",
+                    "allkeys-lru",
+                    "allkeys-lfu",
+                    "allkeys-random",
+                    "noeviction",
+                ],
+            )?;
+            c.sync_lfu();
+        }
+    ),
+    entry!(
+        "maxmemory-samples",
+        true,
+        |c| c.maxmemory_samples.to_string(),
+        |c, v| c.maxmemory_samples = parse_int(v, 1, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "maxmemory-eviction-tenacity",
+        true,
+        |c| c.maxmemory_eviction_tenacity.to_string(),
+        |c, v| c.maxmemory_eviction_tenacity = parse_int(v, 0, 100)? as u64
+    ),
+    entry!(
+        "lfu-log-factor",
+        true,
+        |c| c.lfu_log_factor.to_string(),
+        |c, v| {
+            c.lfu_log_factor = parse_int(v, 0, i32::MAX as i64)? as u32;
+            c.sync_lfu();
+        }
+    ),
+    entry!(
+        "lfu-decay-time",
+        true,
+        |c| c.lfu_decay_time.to_string(),
+        |c, v| {
+            c.lfu_decay_time = parse_int(v, 0, i32::MAX as i64)? as u32;
+            c.sync_lfu();
+        }
     ),
     entry!("save", true, |c| c.save.clone(), |c, v| c.save =
         parse_save(v)?),

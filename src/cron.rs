@@ -20,6 +20,11 @@ pub fn server_cron(server: &mut Server) {
     save_points(server);
     auto_aof_rewrite(server);
     databases_cron(server);
+    // Eviction that ran out of its budget goes on here (Redis's
+    // evictionTimeProc), so memory comes down even without commands.
+    if server.evict_pending {
+        server.perform_evictions();
+    }
     server.cronloops += 1;
 }
 

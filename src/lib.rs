@@ -20,6 +20,7 @@ pub mod cron;
 pub mod db;
 pub mod dict;
 pub mod event_loop;
+pub mod evict;
 pub mod info;
 pub mod notify;
 pub mod persistence;

@@ -335,10 +335,15 @@ pub fn restore_command(s: &mut Server, c: &mut Client) -> CmdResult {
             s.propagate_as(argv);
         }
     }
-    if idle >= 0 {
-        let now_lru = crate::db::lru_clock(s.now_ms);
-        if let Some(o) = s.peek_mut(db, &key) {
-            o.lru = now_lru.saturating_sub(idle.min(u32::MAX as i64) as u32);
+    // objectSetLRUOrLFU: FREQ under an LFU policy, IDLETIME under LRU.
+    let now = s.now_ms;
+    if let Some(o) = s.peek_mut(db, &key) {
+        if crate::db::lfu_mode() {
+            if freq >= 0 {
+                o.lru = (crate::db::new_lru(now) & !0xFF) | freq as u32;
+            }
+        } else if idle >= 0 {
+            o.lru = crate::db::lru_clock(now).saturating_sub(idle.min(u32::MAX as i64) as u32);
         }
     }
     s.signal_modified_key(db, &key);
@@ -580,12 +585,14 @@ pub fn object_idletime_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn object_freq_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let lfu = lfu_policy(s);
+    let now = s.now_ms;
     match s.lookup_notouch(c.db, &c.argv[2]) {
         Some(_) if !lfu => Err(ReplyError::new(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         )),
-        Some(_) => {
-            c.reply.int(0);
+        Some(o) => {
+            c.reply
+                .int(crate::db::lfu_decr_and_return(o.lru, now) as i64);
             Ok(())
         }
         None => {

@@ -151,6 +151,7 @@ pub mod flag {
     pub const WRITE: u32 = 1;
     pub const MAY_REPLICATE: u32 = 2;
     pub const NOSCRIPT: u32 = 4;
+    pub const DENYOOM: u32 = 8;
 
     pub fn bits(spec: &super::CommandSpec) -> u32 {
         spec.flags.split(' ').fold(0, |b, f| {
@@ -158,6 +159,7 @@ pub mod flag {
                 "write" => WRITE,
                 "may_replicate" => MAY_REPLICATE,
                 "noscript" => NOSCRIPT,
+                "denyoom" => DENYOOM,
                 _ => 0,
             }
         })

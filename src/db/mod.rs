@@ -26,6 +26,79 @@ pub fn lru_clock(now_ms: i64) -> u32 {
     (now_ms / 1000) as u32
 }
 
+/// Under an LFU maxmemory-policy the same field holds what Redis keeps
+/// there: the minutes of the last decrement (16 bits) and a logarithmic
+/// access counter (8 bits). Set with the policy (CONFIG SET), read
+/// wherever an object is made or touched.
+static LFU_MODE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// lfu-log-factor and lfu-decay-time, for the touch on every access.
+static LFU_LOG_FACTOR: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(10);
+static LFU_DECAY_TIME: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+/// A new object's counter (Redis's LFU_INIT_VAL).
+pub const LFU_INIT_VAL: u32 = 5;
+
+pub fn set_lfu(mode: bool, log_factor: u32, decay_time: u32) {
+    use std::sync::atomic::Ordering::Relaxed;
+    LFU_MODE.store(mode, Relaxed);
+    LFU_LOG_FACTOR.store(log_factor, Relaxed);
+    LFU_DECAY_TIME.store(decay_time, Relaxed);
+}
+
+pub fn lfu_mode() -> bool {
+    LFU_MODE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn lfu_minutes(now_ms: i64) -> u32 {
+    ((now_ms / 1000 / 60) as u32) & 0xFFFF
+}
+
+/// The counter bits of an LFU word.
+pub fn lfu_counter(word: u32) -> u32 {
+    word & 0xFF
+}
+
+/// What a new object's field holds: the LRU clock, or under LFU the
+/// current minutes and the initial counter.
+pub fn new_lru(now_ms: i64) -> u32 {
+    if lfu_mode() {
+        (lfu_minutes(now_ms) << 8) | LFU_INIT_VAL
+    } else {
+        lru_clock(now_ms)
+    }
+}
+
+/// The counter decayed by the minutes since its last decrement (Redis's
+/// LFUDecrAndReturn).
+pub fn lfu_decr_and_return(word: u32, now_ms: i64) -> u32 {
+    let ldt = word >> 8;
+    let counter = word & 0xFF;
+    let now = lfu_minutes(now_ms);
+    let elapsed = if now >= ldt {
+        now - ldt
+    } else {
+        65535 - ldt + now
+    };
+    let decay = LFU_DECAY_TIME.load(std::sync::atomic::Ordering::Relaxed);
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
+    counter.saturating_sub(periods)
+}
+
+/// An access under LFU (Redis's updateLFU): decay, then a logarithmic
+/// increment.
+pub fn lfu_touch(word: u32, now_ms: i64) -> u32 {
+    let mut counter = lfu_decr_and_return(word, now_ms);
+    if counter < 255 {
+        let r = crate::util::rand::below(1 << 30) as f64 / (1u64 << 30) as f64;
+        let baseval = counter.saturating_sub(LFU_INIT_VAL) as f64;
+        let factor = LFU_LOG_FACTOR.load(std::sync::atomic::Ordering::Relaxed) as f64;
+        let p = 1.0 / (baseval * factor + 1.0);
+        if r < p {
+            counter += 1;
+        }
+    }
+    (lfu_minutes(now_ms) << 8) | counter
+}
+
 impl Db {
     pub fn new() -> Db {
         Db::default()
@@ -69,14 +142,14 @@ impl Db {
     /// Add a key that does not exist (Redis's dbAdd).
     pub fn add(&mut self, key: &[u8], value: Value, now: i64) {
         self.dict
-            .insert_new(Sds::new(key), Object::new(value, lru_clock(now)));
+            .insert_new(Sds::new(key), Object::new(value, new_lru(now)));
     }
 
     /// Add a key, or replace it and drop its TTL if it was there: one hash
     /// and one bucket walk (loading a file, where keys are new but a
     /// damaged file may repeat one).
     pub fn add_or_replace(&mut self, key: &[u8], value: Value, now: i64) {
-        let obj = Object::new(value, lru_clock(now));
+        let obj = Object::new(value, new_lru(now));
         if self.dict.insert(Sds::new(key), obj).is_some() {
             self.remove_expire(key);
         }
@@ -85,7 +158,7 @@ impl Db {
     /// Set a key to a value, creating or overwriting; drops its TTL unless
     /// `keep_ttl` (Redis's setKey). True if the key is new.
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) -> bool {
-        let obj = Object::new(value, lru_clock(now));
+        let obj = Object::new(value, new_lru(now));
         let created = if let Some(o) = self.dict.get_mut(key) {
             *o = obj;
             false

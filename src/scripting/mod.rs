@@ -95,6 +95,24 @@ pub fn shebang_flags(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
     Ok((flags, len))
 }
 
+impl Scripting {
+    /// The flags of the script an EVAL/EVALSHA/FCALL (and their _RO
+    /// forms) would run, as Redis's getCommandFlags finds them: a cached
+    /// script's or an EVAL body's shebang, a function's flags; None when
+    /// there is nothing to run (the command's own flags apply).
+    pub fn flags_for_call(&self, name: &str, argv: &[Vec<u8>]) -> Option<ScriptFlags> {
+        let arg = argv.get(1)?;
+        match name {
+            "eval" | "eval_ro" => shebang_flags(arg).ok().map(|(f, _)| f),
+            "evalsha" | "evalsha_ro" => {
+                let sha = std::str::from_utf8(arg).ok()?.to_ascii_lowercase();
+                self.scripts.get(&sha).map(|s| s.1)
+            }
+            _ => self.functions.function(arg).map(|f| f.flags),
+        }
+    }
+}
+
 /// The running function's name and the FCALL that runs it.
 pub type RunningFunction = (std::rc::Rc<str>, std::rc::Rc<Vec<Vec<u8>>>);
 
@@ -146,6 +164,8 @@ struct RunState {
     /// It is an EVAL's (else an FCALL's): which KILL stops it.
     is_eval: bool,
     read_only: bool,
+    /// A shebang with allow-oom: its writes are never refused for memory.
+    allow_oom: bool,
     /// Propagation of the script's writes (redis.set_repl): AOF bit 1,
     /// replicas bit 2.
     repl: u8,
@@ -342,6 +362,7 @@ impl RunState {
             busy: false,
             killed: false,
             wrote: false,
+            allow_oom: false,
             running: false,
             is_eval: true,
             read_only: false,
@@ -549,6 +570,18 @@ impl Server {
                 b"ERR Can not execute a script with write flag using *_ro command.".to_vec(),
             );
         }
+        // Over maxmemory when the command came in, a script that may write
+        // must say allow-oom (no-writes implies it).
+        if !flags.compat
+            && self.pre_command_oom_state
+            && self.config.maxmemory > 0
+            && !(flags.allow_oom || flags.no_writes)
+        {
+            return Outcome::Error(
+                b"OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+                    .to_vec(),
+            );
+        }
         let read_only = read_only || (!flags.compat && flags.no_writes);
         let slot = if is_eval {
             &mut self.scripting.lua
@@ -570,6 +603,7 @@ impl Server {
             read_only,
             running: true,
             is_eval,
+            allow_oom: !flags.compat && flags.allow_oom,
             started: Some(std::time::Instant::now()),
             ..RunState::idle()
         };
@@ -836,11 +870,25 @@ impl Server {
             return Err(b"-ERR This Redis command is not allowed from script".to_vec());
         }
         let writes = bits & (flag::WRITE | flag::MAY_REPLICATE) != 0;
-        if bits & flag::WRITE != 0 {
-            self.scripting.run.wrote = true;
-        }
+        let wrote_before = self.scripting.run.wrote;
         if self.scripting.run.read_only && writes {
             return Err(b"-ERR Write commands are not allowed from read-only scripts.".to_vec());
+        }
+        // Redis's scriptVerifyOOM: over maxmemory when the script started,
+        // its first write that may grow memory is refused (later ones are
+        // not: a script is never stopped halfway).
+        if bits & flag::DENYOOM != 0
+            && self.config.maxmemory > 0
+            && !self.scripting.run.allow_oom
+            && !self.loading
+            && !wrote_before
+            && self.pre_command_oom_state
+        {
+            return Err(b"-OOM command not allowed when used memory > 'maxmemory'.".to_vec());
+        }
+        // The script has written (SCRIPT KILL refuses it from now on).
+        if bits & flag::WRITE != 0 {
+            self.scripting.run.wrote = true;
         }
         let Some(mut sc) = self.scripting.client.take() else {
             return Err(b"-ERR the script's client is busy".to_vec());

@@ -53,9 +53,13 @@ impl Server {
         };
         self.stats.keyspace_hits += 1;
         // Only a changed clock writes (a write may copy a chunk a snapshot
-        // shares).
+        // shares); under LFU every access counts.
         let d = &mut self.dbs[db];
-        if stale && let Some(o) = d.dict.get_mut(key) {
+        if crate::db::lfu_mode() {
+            if let Some(o) = d.dict.get_mut(key) {
+                o.lru = crate::db::lfu_touch(o.lru, self.now_ms);
+            }
+        } else if stale && let Some(o) = d.dict.get_mut(key) {
             o.lru = lru;
         }
         d.dict.get(key)
@@ -81,9 +85,13 @@ impl Server {
     /// Look a key up for writing.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
         self.expire_if_needed(db, key);
-        let lru = lru_clock(self.now_ms);
+        let now = self.now_ms;
         let o = self.dbs[db].dict.get_mut(key)?;
-        o.lru = lru;
+        o.lru = if crate::db::lfu_mode() {
+            crate::db::lfu_touch(o.lru, now)
+        } else {
+            lru_clock(now)
+        };
         Some(o)
     }
 

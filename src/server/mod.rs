@@ -172,6 +172,15 @@ pub struct Server {
     /// (COPY to another db, SMOVE into a set that had the member), so
     /// `call` does not signal every key it could have written.
     pub keys_signalled: bool,
+    /// Memory was over maxmemory when the running EVAL/FCALL/EXEC started
+    /// (Redis's pre_command_oom_state): a script's first write is refused.
+    pub pre_command_oom_state: bool,
+    /// Eviction ran out of its time budget; the cron goes on with it.
+    pub evict_pending: bool,
+    /// The eviction pool: (db, key, score), best candidate last.
+    pub evict_pool: Vec<(usize, Vec<u8>, u64)>,
+    /// Where random eviction looks next (Redis's next_db).
+    pub evict_next_db: usize,
     pub pubsub: crate::commands::pubsub::PubSub,
     pub slowlog: crate::commands::introspection::Slowlog,
     /// Slots of MONITOR clients.
@@ -244,6 +253,10 @@ impl Server {
             deferred_pushes: Vec::new(),
             reply_pos: None,
             keys_signalled: false,
+            pre_command_oom_state: false,
+            evict_pending: false,
+            evict_pool: Vec::new(),
+            evict_next_db: 0,
             pubsub: Default::default(),
             slowlog: Default::default(),
             monitors: Vec::new(),

@@ -15,6 +15,7 @@ mod collections_list;
 mod dump_restore;
 mod functions;
 mod generator;
+mod maxmemory;
 mod notifications;
 mod pubsub;
 mod script_gen;

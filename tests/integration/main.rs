@@ -7,6 +7,7 @@ mod common;
 mod blocking;
 mod cli;
 mod clients;
+mod eviction;
 mod expiry;
 mod introspection;
 mod protocol;
