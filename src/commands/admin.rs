@@ -284,8 +284,13 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         })?;
     }
     let was_on = s.config.appendonly;
+    let old_maxmemory = s.config.maxmemory;
     s.config = next;
     apply_appendonly(s, was_on);
+    // A new maxmemory evicts at once (Redis's updateMaxmemory).
+    if s.config.maxmemory != old_maxmemory && s.config.maxmemory > 0 {
+        s.perform_evictions();
+    }
     if let Some(aof) = s.aof.as_mut() {
         aof.fsync = crate::aof::Fsync::parse(&s.config.appendfsync);
     }

@@ -181,8 +181,17 @@ fn evictions_are_announced_and_noeviction_refuses() {
         msg.contains("__keyevent@0__:evicted") && msg.contains("e:"),
         "{msg}"
     );
+    // CONFIG SET maxmemory evicts at once, before any other command.
+    r.q("CONFIG SET maxmemory 0");
+    r.q("FLUSHALL");
+    r.q("SET foo bar");
+    r.q("CONFIG SET maxmemory-policy allkeys-lru");
+    assert_eq!(r.q("CONFIG SET maxmemory 1"), "+OK\r\n");
+    let mut got = String::new();
+    while !got.contains("\r\nfoo\r\n") {
+        got = String::from_utf8(sub.read_reply()).unwrap();
+    }
     r.q("CONFIG SET maxmemory-policy noeviction");
-    r.q("CONFIG SET maxmemory 1");
     assert_eq!(
         r.q("SET one more"),
         "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
