@@ -100,6 +100,7 @@ MODULES = [
         ("xinfo", ["stream", "groups", "consumers", "help"]),
     ]),
     ("sort", ["sort", "sort_ro"]),
+    ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
@@ -188,6 +189,11 @@ SUMMARIES = {
     "move": "Shift a key into another numbered database.",
     "object": "Look at the internals of a stored value.",
     "dump": "Serialize a key's value as RESTORE takes it.",
+    "setbit": "Set or clear one bit of a string, returning its old value.",
+    "getbit": "Return one bit of a string.",
+    "bitcount": "Count the set bits of a string, or of a range of it.",
+    "bitpos": "Find the first set or clear bit of a string, or of a range of it.",
+    "bitop": "Combine strings bitwise (AND, OR, XOR, NOT) into a key.",
     "sort": "Sort a list, set or sorted set, optionally by other keys, and return or store it.",
     "sort_ro": "Sort a list, set or sorted set without storing the result.",
     "restore": "Create a key from a DUMP payload.",
@@ -702,7 +708,7 @@ def main():
             "use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};\n"
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
-            "    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
+            "    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
             "    scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,\n"
             "};\n"
             "\n"

@@ -18,6 +18,7 @@ MODULES = [
     ("Scripting", "src/commands/table/scripting.rs"),
     ("Stream", "src/commands/table/streams.rs"),
     ("Sort", "src/commands/table/sort.rs"),
+    ("Bitmap", "src/commands/table/bitops.rs"),
 ]
 
 out = [

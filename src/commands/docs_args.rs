@@ -71,6 +71,175 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         }],
     ),
     (
+        "bitcount",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("index")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("start")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("end")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("index_unit")),
+                            ("type", DocVal::Str("oneof")),
+                            ("since", DocVal::Str("7.0.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("byte")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("BYTE")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("bit")),
+                                    ("type", DocVal::Str("pure-token")),
+                                    ("token", DocVal::Str("BIT")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "bitop",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("operation")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("destkey")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "bitpos",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("bit")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("index")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("start")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("end_index")),
+                            ("type", DocVal::Str("block")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("end")),
+                                    ("type", DocVal::Str("integer")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("index_unit")),
+                                    ("type", DocVal::Str("oneof")),
+                                    ("since", DocVal::Str("7.0.0")),
+                                    ("flags", DocVal::Flags(&["optional"])),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("byte")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("BYTE")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("bit")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("BIT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
         "blmove",
         &[
             DocArg {
@@ -1791,6 +1960,26 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
             ],
             args: &[],
         }],
+    ),
+    (
+        "getbit",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("offset")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+        ],
     ),
     (
         "getdel",
@@ -3764,6 +3953,33 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
                         args: &[],
                     },
                 ],
+            },
+        ],
+    ),
+    (
+        "setbit",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("offset")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("value")),
+                    ("type", DocVal::Str("integer")),
+                ],
+                args: &[],
             },
         ],
     ),

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod args;
+pub mod bitops;
 pub mod connection;
 pub mod docs_args;
 pub mod hashes;
@@ -193,6 +194,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::scripting::COMMANDS,
         table::streams::COMMANDS,
         table::sort::COMMANDS,
+        table::bitops::COMMANDS,
     ]
 }
 

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bitops;
 mod cases;
 mod collections_hs;
 mod collections_list;

@@ -2,6 +2,7 @@
 //! scripts/gen-command-specs.py). Do not edit.
 
 pub mod admin;
+pub mod bitops;
 pub mod connection;
 pub mod hashes;
 pub mod introspection;

@@ -7,7 +7,7 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,
+    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,
     scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,
 };
 
