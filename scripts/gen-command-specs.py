@@ -100,7 +100,7 @@ MODULES = [
         ("xinfo", ["stream", "groups", "consumers", "help"]),
     ]),
     ("sort", ["sort", "sort_ro"]),
-    ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop"]),
+    ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
@@ -194,6 +194,8 @@ SUMMARIES = {
     "bitcount": "Count the set bits of a string, or of a range of it.",
     "bitpos": "Find the first set or clear bit of a string, or of a range of it.",
     "bitop": "Combine strings bitwise (AND, OR, XOR, NOT) into a key.",
+    "bitfield": "Read, write and increment integers of any width at any bit offset of a string.",
+    "bitfield_ro": "Read integers of any width at any bit offset of a string.",
     "sort": "Sort a list, set or sorted set, optionally by other keys, and return or store it.",
     "sort_ro": "Sort a list, set or sorted set without storing the result.",
     "restore": "Create a key from a DUMP payload.",

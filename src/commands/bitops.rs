@@ -347,3 +347,349 @@ pub fn bitop_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply.int(maxlen as i64);
     Ok(())
 }
+
+// ---------------------------------------------------------------------
+// BITFIELD
+// ---------------------------------------------------------------------
+
+#[derive(Clone, Copy, PartialEq)]
+enum Overflow {
+    Wrap,
+    Sat,
+    Fail,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum FieldOp {
+    Get,
+    Set,
+    IncrBy,
+}
+
+struct Field {
+    op: FieldOp,
+    offset: u64,
+    value: i64,
+    overflow: Overflow,
+    bits: u32,
+    signed: bool,
+}
+
+/// `i1`..`i64` or `u1`..`u63` (getBitfieldTypeFromArgument).
+fn parse_field_type(arg: &[u8]) -> Result<(bool, u32), ReplyError> {
+    const ERR: ReplyError = ReplyError::new(
+        "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.",
+    );
+    let signed = match arg.first() {
+        Some(b'i') => true,
+        Some(b'u') => false,
+        _ => return Err(ERR),
+    };
+    let bits = crate::util::num::string2ll(&arg[1..]).ok_or(ERR)?;
+    if bits < 1 || (signed && bits > 64) || (!signed && bits > 63) {
+        return Err(ERR);
+    }
+    Ok((signed, bits as u32))
+}
+
+/// An offset, `#N` meaning N fields of `bits` bits.
+fn parse_field_offset(s: &Server, arg: &[u8], bits: u32) -> Result<u64, ReplyError> {
+    let (hash, digits) = match arg.first() {
+        Some(b'#') => (true, &arg[1..]),
+        _ => (false, arg),
+    };
+    let mut v = crate::util::num::string2ll(digits).ok_or(OFFSET_ERR)?;
+    if hash {
+        v = v.checked_mul(bits as i64).ok_or(OFFSET_ERR)?;
+    }
+    if v < 0 || (!s.loading && (v as u64 >> 3) >= s.config.proto_max_bulk_len) {
+        return Err(OFFSET_ERR);
+    }
+    Ok(v as u64)
+}
+
+fn get_unsigned(p: &[u8], offset: u64, bits: u32) -> u64 {
+    let mut v = 0u64;
+    for j in 0..bits as u64 {
+        let o = offset + j;
+        let byte = p.get((o >> 3) as usize).copied().unwrap_or(0);
+        v = (v << 1) | ((byte >> (7 - (o & 7))) & 1) as u64;
+    }
+    v
+}
+
+fn get_signed(p: &[u8], offset: u64, bits: u32) -> i64 {
+    let mut v = get_unsigned(p, offset, bits) as i64;
+    if bits < 64 && v & (1i64 << (bits - 1)) != 0 {
+        v |= (-1i64) << bits;
+    }
+    v
+}
+
+fn set_unsigned(p: &mut [u8], offset: u64, bits: u32, value: u64) {
+    for j in 0..bits as u64 {
+        let bit = (value >> (bits as u64 - 1 - j)) & 1;
+        let o = offset + j;
+        if let Some(b) = p.get_mut((o >> 3) as usize) {
+            let shift = 7 - (o & 7);
+            *b = (*b & !(1 << shift)) | ((bit as u8) << shift);
+        }
+    }
+}
+
+/// checkUnsignedBitfieldOverflow: 0, or ±1 with the value to store (None
+/// under FAIL).
+fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> (i32, Option<u64>) {
+    let max: u64 = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let maxincr = max.wrapping_sub(value) as i64;
+    let minincr = value.wrapping_neg() as i64;
+    let wrap = || {
+        let mask = if bits >= 64 { 0 } else { u64::MAX << bits };
+        value.wrapping_add(incr as u64) & !mask
+    };
+    if value > max || (incr > 0 && incr > maxincr) {
+        return (
+            1,
+            match ow {
+                Overflow::Wrap => Some(wrap()),
+                Overflow::Sat => Some(max),
+                Overflow::Fail => None,
+            },
+        );
+    }
+    if incr < 0 && incr < minincr {
+        return (
+            -1,
+            match ow {
+                Overflow::Wrap => Some(wrap()),
+                Overflow::Sat => Some(0),
+                Overflow::Fail => None,
+            },
+        );
+    }
+    (0, None)
+}
+
+/// checkSignedBitfieldOverflow, likewise.
+fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> (i32, Option<i64>) {
+    let max: i64 = if bits == 64 {
+        i64::MAX
+    } else {
+        (1i64 << (bits - 1)) - 1
+    };
+    let min = -max - 1;
+    let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
+    let minincr = min.wrapping_sub(value);
+    let wrap = || {
+        let msb = 1u64 << (bits - 1);
+        let mut c = (value as u64).wrapping_add(incr as u64);
+        if bits < 64 {
+            let mask = u64::MAX << bits;
+            if c & msb != 0 {
+                c |= mask;
+            } else {
+                c &= !mask;
+            }
+        }
+        c as i64
+    };
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
+        return (
+            1,
+            match ow {
+                Overflow::Wrap => Some(wrap()),
+                Overflow::Sat => Some(max),
+                Overflow::Fail => None,
+            },
+        );
+    }
+    if value < min || (bits != 64 && incr < minincr) || (value < 0 && incr < 0 && incr < minincr) {
+        return (
+            -1,
+            match ow {
+                Overflow::Wrap => Some(wrap()),
+                Overflow::Sat => Some(min),
+                Overflow::Fail => None,
+            },
+        );
+    }
+    (0, None)
+}
+
+fn bitfield_generic(s: &mut Server, c: &mut Client, readonly_cmd: bool) -> CmdResult {
+    let mut ops: Vec<Field> = Vec::new();
+    let mut overflow = Overflow::Wrap;
+    let mut readonly = true;
+    let mut highest: u64 = 0;
+    let argc = c.argv.len();
+    let mut j = 2;
+    while j < argc {
+        let rem = argc - j - 1;
+        let sub = &c.argv[j];
+        let op = if is(sub, "get") && rem >= 2 {
+            FieldOp::Get
+        } else if is(sub, "set") && rem >= 3 {
+            FieldOp::Set
+        } else if is(sub, "incrby") && rem >= 3 {
+            FieldOp::IncrBy
+        } else if is(sub, "overflow") && rem >= 1 {
+            let t = &c.argv[j + 1];
+            overflow = if is(t, "wrap") {
+                Overflow::Wrap
+            } else if is(t, "sat") {
+                Overflow::Sat
+            } else if is(t, "fail") {
+                Overflow::Fail
+            } else {
+                return Err(ReplyError::new("ERR Invalid OVERFLOW type specified"));
+            };
+            j += 2;
+            continue;
+        } else {
+            return Err(SYNTAX_ERR);
+        };
+        let (signed, bits) = parse_field_type(&c.argv[j + 1])?;
+        let offset = parse_field_offset(s, &c.argv[j + 2], bits)?;
+        let mut value = 0;
+        if op != FieldOp::Get {
+            readonly = false;
+            highest = highest.max(offset + bits as u64 - 1);
+            value = parse_i64(&c.argv[j + 3])?;
+        }
+        ops.push(Field {
+            op,
+            offset,
+            value,
+            overflow,
+            bits,
+            signed,
+        });
+        j += if op == FieldOp::Get { 3 } else { 4 };
+    }
+    let db = c.db;
+    let key = c.argv[1].clone();
+    if readonly {
+        let p = read_bytes(s, db, &key)?.unwrap_or_default();
+        c.reply.array_len(ops.len());
+        for f in &ops {
+            if f.signed {
+                c.reply.int(get_signed(&p, f.offset, f.bits));
+            } else {
+                c.reply.int(get_unsigned(&p, f.offset, f.bits) as i64);
+            }
+        }
+        return Ok(());
+    }
+    if readonly_cmd {
+        return Err(ReplyError::new(
+            "ERR BITFIELD_RO only supports the GET subcommand",
+        ));
+    }
+    // Redis's lookupStringForBitCommand up to the farthest bit written.
+    let byte = (highest >> 3) as usize;
+    let (mut p, existed) = match s.lookup_write(db, &key) {
+        None => (Vec::new(), false),
+        Some(o) if !o.value.is_string() => return Err(WRONGTYPE_ERR),
+        Some(o) => (
+            match std::mem::replace(&mut o.value, Value::Int(0)) {
+                Value::Raw(arc) => std::sync::Arc::try_unwrap(arc).unwrap_or_else(|a| (*a).clone()),
+                other => other.to_vec(),
+            },
+            true,
+        ),
+    };
+    let grown = p.len() < byte + 1;
+    if grown {
+        p.resize(byte + 1, 0);
+    }
+    let dirty = !existed || grown;
+    let mut changes = 0u64;
+    c.reply.array_len(ops.len());
+    for f in &ops {
+        match f.op {
+            FieldOp::Get => {
+                if f.signed {
+                    c.reply.int(get_signed(&p, f.offset, f.bits));
+                } else {
+                    c.reply.int(get_unsigned(&p, f.offset, f.bits) as i64);
+                }
+            }
+            _ if f.signed => {
+                let old = get_signed(&p, f.offset, f.bits);
+                let (newval, ret, ov) = if f.op == FieldOp::IncrBy {
+                    let (ov, w) = signed_overflow(old, f.value, f.bits, f.overflow);
+                    let n = if ov != 0 {
+                        w
+                    } else {
+                        Some(old.wrapping_add(f.value))
+                    };
+                    (n, n, ov)
+                } else {
+                    let (ov, w) = signed_overflow(f.value, 0, f.bits, f.overflow);
+                    let n = if ov != 0 { w } else { Some(f.value) };
+                    (n, Some(old), ov)
+                };
+                match (ov != 0 && f.overflow == Overflow::Fail, newval, ret) {
+                    (false, Some(n), Some(r)) => {
+                        c.reply.int(r);
+                        set_unsigned(&mut p, f.offset, f.bits, n as u64);
+                        if dirty || old != n {
+                            changes += 1;
+                        }
+                    }
+                    _ => c.reply.null(),
+                }
+            }
+            _ => {
+                let old = get_unsigned(&p, f.offset, f.bits);
+                let (newval, ret, ov) = if f.op == FieldOp::IncrBy {
+                    let (ov, w) = unsigned_overflow(old, f.value, f.bits, f.overflow);
+                    let n = if ov != 0 {
+                        w
+                    } else {
+                        Some(old.wrapping_add(f.value as u64))
+                    };
+                    (n, n, ov)
+                } else {
+                    let (ov, w) = unsigned_overflow(f.value as u64, 0, f.bits, f.overflow);
+                    let n = if ov != 0 { w } else { Some(f.value as u64) };
+                    (n, Some(old), ov)
+                };
+                match (ov != 0 && f.overflow == Overflow::Fail, newval, ret) {
+                    (false, Some(n), Some(r)) => {
+                        c.reply.int(r as i64);
+                        set_unsigned(&mut p, f.offset, f.bits, n);
+                        if dirty || old != n {
+                            changes += 1;
+                        }
+                    }
+                    _ => c.reply.null(),
+                }
+            }
+        }
+    }
+    let value = Value::raw(p);
+    match s.lookup_write(db, &key) {
+        Some(o) => o.value = value,
+        None => s.db_add(db, &key, value),
+    }
+    s.keys_signalled = true;
+    if changes > 0 {
+        s.signal_modified_key(db, &key);
+        s.notify_keyspace_event(notify::STRING, "setbit", &key, db);
+        s.dirty += changes;
+    }
+    Ok(())
+}
+
+pub fn bitfield_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    bitfield_generic(s, c, false)
+}
+
+pub fn bitfield_ro_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    bitfield_generic(s, c, true)
+}

@@ -133,6 +133,201 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "bitfield",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("operation")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional", "multiple"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("encoding_offset")),
+                            ("type", DocVal::Str("block")),
+                            ("token", DocVal::Str("GET")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("encoding")),
+                                    ("type", DocVal::Str("string")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("offset")),
+                                    ("type", DocVal::Str("integer")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("write")),
+                            ("type", DocVal::Str("block")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("wrap_sat_fail")),
+                                    ("type", DocVal::Str("oneof")),
+                                    ("token", DocVal::Str("OVERFLOW")),
+                                    ("flags", DocVal::Flags(&["optional"])),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("wrap")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("WRAP")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("sat")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("SAT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("fail")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("FAIL")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("write_operation")),
+                                    ("type", DocVal::Str("oneof")),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("encoding_offset_value")),
+                                            ("type", DocVal::Str("block")),
+                                            ("token", DocVal::Str("SET")),
+                                        ],
+                                        args: &[
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("encoding")),
+                                                    ("type", DocVal::Str("string")),
+                                                ],
+                                                args: &[],
+                                            },
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("offset")),
+                                                    ("type", DocVal::Str("integer")),
+                                                ],
+                                                args: &[],
+                                            },
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("value")),
+                                                    ("type", DocVal::Str("integer")),
+                                                ],
+                                                args: &[],
+                                            },
+                                        ],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("encoding_offset_increment")),
+                                            ("type", DocVal::Str("block")),
+                                            ("token", DocVal::Str("INCRBY")),
+                                        ],
+                                        args: &[
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("encoding")),
+                                                    ("type", DocVal::Str("string")),
+                                                ],
+                                                args: &[],
+                                            },
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("offset")),
+                                                    ("type", DocVal::Str("integer")),
+                                                ],
+                                                args: &[],
+                                            },
+                                            DocArg {
+                                                fields: &[
+                                                    ("name", DocVal::Str("increment")),
+                                                    ("type", DocVal::Str("integer")),
+                                                ],
+                                                args: &[],
+                                            },
+                                        ],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "bitfield_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("encoding_offset")),
+                    ("type", DocVal::Str("block")),
+                    ("token", DocVal::Str("GET")),
+                    (
+                        "flags",
+                        DocVal::Flags(&["optional", "multiple", "multiple_token"]),
+                    ),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("encoding")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("offset")),
+                            ("type", DocVal::Str("integer")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
         "bitop",
         &[
             DocArg {

@@ -56,4 +56,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Combine strings bitwise (AND, OR, XOR, NOT) into a key.",
         handler: bitop_command, subcommands: &[],
     },
+    CommandSpec {
+        name: "bitfield", arity: -2, flags: "write denyoom", acl: "@write @bitmap @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "This command allows both access and modification of the key", flags: "RW access update variable_flags", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "bitmap", since: "3.2.0", complexity: "O(1) for each subcommand specified",
+        summary: "Read, write and increment integers of any width at any bit offset of a string.",
+        handler: bitfield_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "bitfield_ro", arity: -2, flags: "readonly fast", acl: "@read @bitmap @fast", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "bitmap", since: "6.0.0", complexity: "O(1) for each subcommand specified",
+        summary: "Read integers of any width at any bit offset of a string.",
+        handler: bitfield_ro_command, subcommands: &[],
+    },
 ];
