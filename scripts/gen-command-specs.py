@@ -100,6 +100,9 @@ MODULES = [
         ("xinfo", ["stream", "groups", "consumers", "help"]),
     ]),
     ("sort", ["sort", "sort_ro"]),
+    ("memory", [
+        ("memory", ["usage", "doctor", "malloc-stats", "purge", "help"]),
+    ]),
     ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
@@ -189,6 +192,12 @@ SUMMARIES = {
     "move": "Shift a key into another numbered database.",
     "object": "Look at the internals of a stored value.",
     "dump": "Serialize a key's value as RESTORE takes it.",
+    "memory": "Look at the server's memory use.",
+    "memory|usage": "Estimate the bytes a key and its value take.",
+    "memory|doctor": "Report memory problems, if any.",
+    "memory|malloc-stats": "Report the memory allocator's statistics.",
+    "memory|purge": "Ask the allocator to return free pages.",
+    "memory|help": "List the MEMORY subcommands.",
     "setbit": "Set or clear one bit of a string, returning its old value.",
     "getbit": "Return one bit of a string.",
     "bitcount": "Count the set bits of a string, or of a range of it.",
@@ -710,8 +719,9 @@ def main():
             "use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};\n"
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
-            "    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, pubsub::*,\n"
-            "    scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,\n"
+            "    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, memory::*,\n"
+            "    pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*,\n"
+            "    transactions::*,\n"
             "};\n"
             "\n"
             "#[rustfmt::skip]\n"

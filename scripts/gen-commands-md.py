@@ -19,6 +19,7 @@ MODULES = [
     ("Stream", "src/commands/table/streams.rs"),
     ("Sort", "src/commands/table/sort.rs"),
     ("Bitmap", "src/commands/table/bitops.rs"),
+    ("Memory", "src/commands/table/memory.rs"),
 ]
 
 out = [

@@ -3288,6 +3288,28 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "memory|usage",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("integer")),
+                    ("token", DocVal::Str("SAMPLES")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
         "mget",
         &[DocArg {
             fields: &[

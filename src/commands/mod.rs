@@ -15,6 +15,7 @@ pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod scripting;
 pub mod sets;
@@ -195,6 +196,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::streams::COMMANDS,
         table::sort::COMMANDS,
         table::bitops::COMMANDS,
+        table::memory::COMMANDS,
     ]
 }
 

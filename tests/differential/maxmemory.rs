@@ -93,3 +93,33 @@ fn lfu_counters_and_settings() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, LFU);
 }
+
+const MEMORY: &str = r#"
+FLUSHALL
+SET s v
+RPUSH l a b c
+HSET h f v
+?MEMORY USAGE s
+?MEMORY USAGE l
+?MEMORY USAGE h SAMPLES 0
+?MEMORY USAGE h SAMPLES 2
+MEMORY USAGE nokey
+MEMORY USAGE s SAMPLES -1
+MEMORY USAGE s SAMPLES abc
+MEMORY USAGE s FOO
+MEMORY USAGE s SAMPLES
+MEMORY USAGE
+MEMORY HELP
+MEMORY DOCTOR
+?MEMORY MALLOC-STATS
+MEMORY PURGE
+MEMORY FOO
+"#;
+
+#[test]
+fn memory_command() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, MEMORY);
+    run_lines(&mut p, "?HELLO 3");
+    run_lines(&mut p, MEMORY);
+}

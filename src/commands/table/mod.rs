@@ -8,6 +8,7 @@ pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod scripting;
 pub mod sets;
