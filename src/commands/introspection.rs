@@ -169,12 +169,14 @@ pub fn monitor_command(s: &mut Server, c: &mut Client) -> CmdResult {
 /// replicationFeedMonitors): `+<unix.micros> [<db> <addr>] "arg" ...`.
 pub fn feed_monitors(s: &mut Server, c: &mut Client) {
     let us = crate::util::time::ustime();
+    // A script's commands show as `lua`, as Redis's CLIENT_SCRIPT.
+    let from_script = c.id == u64::MAX && c.sock.is_none();
     let mut line = format!(
         "{}.{:06} [{} {}]",
         us / 1_000_000,
         us % 1_000_000,
         c.db,
-        c.addr
+        if from_script { "lua" } else { c.addr.as_str() }
     );
     for a in &c.argv {
         line.push(' ');

@@ -61,19 +61,32 @@ fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) 
     }
 }
 
+/// Scripts reach MONITOR before the commands they run (EVAL and FCALL are
+/// `skip_monitor`, so `call` does not feed them again), as Redis's
+/// evalCommand and fcallCommandGeneric do.
+fn feed_monitors_first(s: &mut Server, c: &mut Client) {
+    if !s.monitors.is_empty() && !s.loading {
+        crate::commands::introspection::feed_monitors(s, c);
+    }
+}
+
 pub fn eval_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     eval_generic(s, c, false, false)
 }
 
 pub fn eval_ro_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     eval_generic(s, c, false, true)
 }
 
 pub fn evalsha_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     eval_generic(s, c, true, false)
 }
 
 pub fn evalsha_ro_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     eval_generic(s, c, true, true)
 }
 
@@ -165,10 +178,12 @@ fn fcall_generic(s: &mut Server, c: &mut Client, read_only: bool) -> CmdResult {
 }
 
 pub fn fcall_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     fcall_generic(s, c, false)
 }
 
 pub fn fcall_ro_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    feed_monitors_first(s, c);
     fcall_generic(s, c, true)
 }
 

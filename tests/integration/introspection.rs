@@ -47,6 +47,41 @@ fn monitor_streams_other_clients_commands() {
     assert!(own.ends_with("] \"PING\"\r\n"), "{own}");
 }
 
+/// A script shows in MONITOR before the commands it runs, and those show as
+/// `lua` (Redis's evalCommand and fcallCommandGeneric feed the monitors
+/// first).
+#[test]
+fn monitor_shows_scripts_before_their_commands() {
+    let s = start_miniredis(&[]);
+    let mut mon = s.raw();
+    let mut r = s.raw();
+    let lib: &[u8] = b"#!lua name=t\nredis.register_function('tf', function() return redis.call('set', 'foo', 'baz') end)";
+    assert_eq!(r.cmd(&[b"FUNCTION", b"LOAD", lib]), b"$1\r\nt\r\n");
+    assert_eq!(mon.q("MONITOR"), "+OK\r\n");
+    r.cmd(&[
+        b"EVAL",
+        b"redis.call('set',KEYS[1],ARGV[1])",
+        b"1",
+        b"foo",
+        b"bar",
+    ]);
+    let first = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(first.contains("\"EVAL\""), "{first}");
+    let second = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(
+        second.contains(" [0 lua] \"set\" \"foo\" \"bar\""),
+        "{second}"
+    );
+    r.cmd(&[b"FCALL", b"tf", b"0"]);
+    let first = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(first.contains("\"FCALL\" \"tf\""), "{first}");
+    let second = String::from_utf8(mon.read_reply()).unwrap();
+    assert!(
+        second.contains(" [0 lua] \"set\" \"foo\" \"baz\""),
+        "{second}"
+    );
+}
+
 #[test]
 fn client_pause_holds_commands_until_it_ends() {
     let s = start_miniredis(&[]);
