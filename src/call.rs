@@ -261,6 +261,27 @@ impl Server {
         c.reply.error(msg);
     }
 
+    fn command_stats_mut(&mut self, spec: &'static CommandSpec) -> &mut CommandStats {
+        let i = self.commands.index_of(spec);
+        if self.stats.commands.len() <= i {
+            self.stats.commands.resize(
+                self.commands.names().len().max(i + 1),
+                CommandStats::default(),
+            );
+        }
+        &mut self.stats.commands[i]
+    }
+
+    /// A command refused before it ran, in its stats (rejected_calls).
+    pub fn count_rejected_call(&mut self, spec: &'static CommandSpec) {
+        self.command_stats_mut(spec).rejected_calls += 1;
+    }
+
+    /// A command that failed with an error already counted elsewhere.
+    pub fn count_failed_call(&mut self, spec: &'static CommandSpec) {
+        self.command_stats_mut(spec).failed_calls += 1;
+    }
+
     /// A blocked client was released with an error (XREADGROUP's -NOGROUP,
     /// -UNBLOCKED): its command counts as failed, as Redis's
     /// updateStatsOnUnblock counts it.
@@ -283,6 +304,10 @@ impl Server {
         self.now_ms = start_us / 1000;
         c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
+        // Errors counted before this command (elsewhere) are not its own.
+        if self.prop.depth == 0 {
+            self.err_seen = self.stats.total_error_replies;
+        }
         let outer_prevent = std::mem::replace(&mut self.prop.prevent_cmd, false);
         let outer_signalled = std::mem::replace(&mut self.keys_signalled, false);
         let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
@@ -346,13 +371,20 @@ impl Server {
                 CommandStats::default(),
             );
         }
+        // An error reply counted while it ran, and not by a command it ran
+        // itself (EXEC's, a script's), makes it failed, as Redis's call
+        // compares stat_total_error_replies.
+        let errored = self.stats.total_error_replies > self.err_seen;
         let st = &mut self.stats.commands[i];
         st.calls += 1;
         st.usec += usec;
         if let Err(e) = result {
             st.failed_calls += 1;
             self.add_reply_error(c, &e);
+        } else if errored {
+            st.failed_calls += 1;
         }
+        self.err_seen = self.stats.total_error_replies;
         self.stats.numcommands += 1;
     }
 }

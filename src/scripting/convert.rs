@@ -294,7 +294,11 @@ fn table_to_reply(s: &mut Server, c: &mut Client, t: &Table, script_resp: u8, de
         );
         let msg = no_newlines(&err.as_bytes());
         if ignore {
+            // Counted where it happened; the script's command still failed.
             c.reply.error(&msg);
+            if let Some(spec) = s.commands.get(c.last_cmd.as_bytes()) {
+                s.count_failed_call(spec);
+            }
         } else {
             s.add_reply_error(c, &crate::commands::ReplyError::bytes(msg));
         }

@@ -680,7 +680,12 @@ impl Server {
 
     fn add_script_error(&mut self, c: &mut Client, msg: &[u8], ignore_stats: bool) {
         if ignore_stats {
+            // Counted already where it happened; the script still failed
+            // (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE path).
             c.reply.error(msg);
+            if let Some(spec) = self.commands.get(c.last_cmd.as_bytes()) {
+                self.count_failed_call(spec);
+            }
         } else {
             self.add_reply_error(c, &crate::commands::ReplyError::bytes(msg.to_vec()));
         }
@@ -853,26 +858,61 @@ impl Server {
     /// Run one command from a script (Redis's scriptCall): the checks a
     /// script's call gets, then `call`. The reply's RESP bytes (in the
     /// protocol the script chose), or the error text for a refused call.
+    /// A script's call refused before it ran (scriptCall's error path):
+    /// the error counts in errorstats now, and as a rejected call of the
+    /// command, so the script's own error reply does not count it again.
+    fn script_reject(
+        &mut self,
+        spec: Option<&'static crate::commands::CommandSpec>,
+        msg: &[u8],
+    ) -> Vec<u8> {
+        let text = msg.strip_prefix(b"-").unwrap_or(msg);
+        let code_end = text.iter().position(|&b| b == b' ').unwrap_or(text.len());
+        let code = String::from_utf8_lossy(&text[..code_end]).into_owned();
+        *self.stats.errors.entry(code).or_default() += 1;
+        self.stats.total_error_replies += 1;
+        // Accounted for as a rejection: the script's command is not failed
+        // by it.
+        self.err_seen = self.stats.total_error_replies;
+        if let Some(spec) = spec {
+            self.count_rejected_call(spec);
+        }
+        msg.to_vec()
+    }
+
     fn script_command(&mut self, argv: Vec<Vec<u8>>) -> Result<Vec<u8>, Vec<u8>> {
         use crate::commands::Lookup;
         let spec = match self.commands.lookup(&argv) {
             Lookup::Found(spec) => spec,
-            _ => return Err(b"-ERR Unknown Redis command called from script".to_vec()),
+            _ => {
+                return Err(
+                    self.script_reject(None, b"-ERR Unknown Redis command called from script")
+                );
+            }
         };
         let argc = argv.len() as i32;
         if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-            return Err(b"-ERR Wrong number of args calling Redis command from script".to_vec());
+            return Err(self.script_reject(
+                Some(spec),
+                b"-ERR Wrong number of args calling Redis command from script",
+            ));
         }
         // The flags as bits (this runs for every call a script makes).
         use crate::commands::flag;
         let bits = self.commands.flag_bits(spec);
         if bits & flag::NOSCRIPT != 0 {
-            return Err(b"-ERR This Redis command is not allowed from script".to_vec());
+            return Err(self.script_reject(
+                Some(spec),
+                b"-ERR This Redis command is not allowed from script",
+            ));
         }
         let writes = bits & (flag::WRITE | flag::MAY_REPLICATE) != 0;
         let wrote_before = self.scripting.run.wrote;
         if self.scripting.run.read_only && writes {
-            return Err(b"-ERR Write commands are not allowed from read-only scripts.".to_vec());
+            return Err(self.script_reject(
+                Some(spec),
+                b"-ERR Write commands are not allowed from read-only scripts.",
+            ));
         }
         // Redis's scriptVerifyOOM: over maxmemory when the script started,
         // its first write that may grow memory is refused (later ones are
@@ -884,7 +924,10 @@ impl Server {
             && !wrote_before
             && self.pre_command_oom_state
         {
-            return Err(b"-OOM command not allowed when used memory > 'maxmemory'.".to_vec());
+            return Err(self.script_reject(
+                Some(spec),
+                b"-OOM command not allowed when used memory > 'maxmemory'.",
+            ));
         }
         // The script has written (SCRIPT KILL refuses it from now on).
         if bits & flag::WRITE != 0 {

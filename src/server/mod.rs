@@ -175,6 +175,9 @@ pub struct Server {
     /// Memory was over maxmemory when the running EVAL/FCALL/EXEC started
     /// (Redis's pre_command_oom_state): a script's first write is refused.
     pub pre_command_oom_state: bool,
+    /// total_error_replies as far as commands have accounted for it
+    /// (Redis's prev_err_count): new errors past it make a call failed.
+    pub err_seen: u64,
     /// Eviction ran out of its time budget; the cron goes on with it.
     pub evict_pending: bool,
     /// The eviction pool: (db, key, score), best candidate last.
@@ -254,6 +257,7 @@ impl Server {
             reply_pos: None,
             keys_signalled: false,
             pre_command_oom_state: false,
+            err_seen: 0,
             evict_pending: false,
             evict_pool: Vec::new(),
             evict_next_db: 0,

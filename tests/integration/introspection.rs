@@ -1,6 +1,6 @@
 //! Introspection tools use: SLOWLOG, MONITOR, CLIENT PAUSE/REPLY, ACL WHOAMI.
 
-use crate::common::start_miniredis;
+use crate::common::{Raw, start_miniredis};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -289,5 +289,61 @@ fn reply_on_after_skip_and_config_set_same_port() {
     assert_eq!(
         r.cmd(&[b"CONFIG", b"SET", b"port", port.as_bytes()]),
         b"+OK\r\n"
+    );
+}
+
+/// A script's failing or refused calls count where Redis counts them: the
+/// refused command as rejected, the failed one as failed, the error once
+/// in errorstats, and the script as failed only when its reply is an error.
+#[test]
+fn script_errors_count_once_and_in_the_right_command() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let stat = |r: &mut Raw, section: &str, prefix: &str| -> String {
+        let info = String::from_utf8(r.cmd(&[b"INFO", section.as_bytes()])).unwrap();
+        info.lines()
+            .find(|l| l.starts_with(prefix))
+            .map(|l| l.to_string())
+            .unwrap_or_default()
+    };
+    r.q("CONFIG RESETSTAT");
+    let err = r.cmd(&[b"EVAL", b"return redis.call('select',99)", b"0"]);
+    assert!(err.starts_with(b"-ERR DB index is out of range"));
+    assert_eq!(
+        stat(&mut r, "errorstats", "errorstat_ERR"),
+        "errorstat_ERR:count=1"
+    );
+    assert!(
+        stat(&mut r, "commandstats", "cmdstat_select:")
+            .ends_with("rejected_calls=0,failed_calls=1")
+    );
+    assert!(
+        stat(&mut r, "commandstats", "cmdstat_eval:").ends_with("rejected_calls=0,failed_calls=1")
+    );
+    // Caught with pcall: the script itself succeeds.
+    r.q("CONFIG RESETSTAT");
+    let ok = r.cmd(&[
+        b"EVAL",
+        b"local t = redis.pcall('select',99) return 1",
+        b"0",
+    ]);
+    assert_eq!(ok, b":1\r\n");
+    assert!(
+        stat(&mut r, "commandstats", "cmdstat_eval:").ends_with("rejected_calls=0,failed_calls=0")
+    );
+    // Refused by a read-only script: rejected, not failed.
+    r.q("CONFIG RESETSTAT");
+    let err = r.cmd(&[b"EVAL_RO", b"return redis.call('set','x','y')", b"1", b"x"]);
+    assert!(err.starts_with(b"-ERR Write commands are not allowed from read-only scripts"));
+    assert!(
+        stat(&mut r, "commandstats", "cmdstat_set:").ends_with("rejected_calls=1,failed_calls=0")
+    );
+    assert!(
+        stat(&mut r, "commandstats", "cmdstat_eval_ro:")
+            .ends_with("rejected_calls=0,failed_calls=1")
+    );
+    assert_eq!(
+        stat(&mut r, "stats", "total_error_replies"),
+        "total_error_replies:1"
     );
 }
