@@ -100,6 +100,7 @@ MODULES = [
         ("xinfo", ["stream", "groups", "consumers", "help"]),
     ]),
     ("sort", ["sort", "sort_ro"]),
+    ("geo", ["geoadd"]),
     ("memory", [
         ("memory", ["usage", "doctor", "malloc-stats", "purge", "help"]),
     ]),
@@ -192,6 +193,7 @@ SUMMARIES = {
     "move": "Shift a key into another numbered database.",
     "object": "Look at the internals of a stored value.",
     "dump": "Serialize a key's value as RESTORE takes it.",
+    "geoadd": "Add places to a geospatial index by longitude and latitude.",
     "memory": "Look at the server's memory use.",
     "memory|usage": "Estimate the bytes a key and its value take.",
     "memory|doctor": "Report memory problems, if any.",
@@ -719,9 +721,9 @@ def main():
             "use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};\n"
             "#[allow(unused_imports)]\n"
             "use crate::commands::{\n"
-            "    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, memory::*,\n"
-            "    pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*,\n"
-            "    transactions::*,\n"
+            "    admin::*, bitops::*, connection::*, geo::*, hashes::*, introspection::*, keys::*, lists::*,\n"
+            "    memory::*, pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*, streams::*,\n"
+            "    strings::*, transactions::*,\n"
             "};\n"
             "\n"
             "#[rustfmt::skip]\n"

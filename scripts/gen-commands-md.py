@@ -20,6 +20,7 @@ MODULES = [
     ("Sort", "src/commands/table/sort.rs"),
     ("Bitmap", "src/commands/table/bitops.rs"),
     ("Memory", "src/commands/table/memory.rs"),
+    ("Geo", "src/commands/table/geo.rs"),
 ]
 
 out = [

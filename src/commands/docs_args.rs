@@ -2146,6 +2146,85 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "geoadd",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("condition")),
+                    ("type", DocVal::Str("oneof")),
+                    ("since", DocVal::Str("6.2.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("nx")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("NX")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("xx")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("XX")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("change")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("CH")),
+                    ("since", DocVal::Str("6.2.0")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("longitude_latitude_member")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("longitude")),
+                            ("type", DocVal::Str("double")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("latitude")),
+                            ("type", DocVal::Str("double")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("member")),
+                            ("type", DocVal::Str("string")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
         "get",
         &[DocArg {
             fields: &[

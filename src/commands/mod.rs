@@ -11,6 +11,7 @@ pub mod args;
 pub mod bitops;
 pub mod connection;
 pub mod docs_args;
+pub mod geo;
 pub mod hashes;
 pub mod introspection;
 pub mod keys;
@@ -197,6 +198,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::sort::COMMANDS,
         table::bitops::COMMANDS,
         table::memory::COMMANDS,
+        table::geo::COMMANDS,
     ]
 }
 

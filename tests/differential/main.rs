@@ -16,6 +16,7 @@ mod collections_list;
 mod dump_restore;
 mod functions;
 mod generator;
+mod geo;
 mod maxmemory;
 mod notifications;
 mod pubsub;

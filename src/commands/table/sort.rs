@@ -7,8 +7,8 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, bitops::*, connection::*, hashes::*, introspection::*, keys::*, lists::*, memory::*,
-    pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*,
+    admin::*, bitops::*, connection::*, geo::*, hashes::*, introspection::*, keys::*, lists::*,
+    memory::*, pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*,
     transactions::*,
 };
 
