@@ -170,6 +170,23 @@ for i in range(1, 200001):
 " | redis-cli -p "$port" --pipe >/dev/null
   redis-cli -p "$port" XGROUP CREATE rg g 0 >/dev/null
 done
+# Geo: 100,000 places within 5 degrees of (15, 37) for GEOSEARCH; bitmaps:
+# SETBIT at random offsets below 200,000 and BITCOUNT of that string.
+for who in miniredis redis; do
+  port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
+  redis-cli -p "$port" DEL bigg gs bits >/dev/null
+  python3 -c "
+import sys, random
+random.seed(7)
+out = sys.stdout.buffer
+for start in range(0, 100000, 1000):
+    args = [b'GEOADD', b'bigg']
+    for i in range(start, start + 1000):
+        args += [b'%.6f' % random.uniform(10, 20), b'%.6f' % random.uniform(32, 42), b'place:%06d' % i]
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+" | redis-cli -p "$port" --pipe >/dev/null
+  redis-cli -p "$port" SETBIT bits 199999 1 >/dev/null
+done
 # A small script: one GET and one INCR (Lua scripting's per-call cost).
 SCRIPT_SHA=""
 for who in miniredis redis; do
@@ -183,7 +200,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0"; do
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits __rand_int__ 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC"; do
         name=${spec%%:*}; cmd=${spec#*:}
         if [ "$name" = xreadgroup ]; then redis-cli -p "$port" XGROUP SETID rg g 0 >/dev/null; fi
         # $cmd is split on spaces, never globbed (XADD's `*`).

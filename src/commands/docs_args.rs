@@ -2225,6 +2225,1244 @@ pub static DOC_ARGS: &[(&str, &[DocArg])] = &[
         ],
     ),
     (
+        "geodist",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member1")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member2")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unit")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("m")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("M")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("km")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("KM")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("ft")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("mi")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("MI")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "geohash",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "geopos",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member")),
+                    ("type", DocVal::Str("string")),
+                    ("flags", DocVal::Flags(&["multiple"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "georadius",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("longitude")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("latitude")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("radius")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unit")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("m")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("M")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("km")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("KM")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("ft")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("mi")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("MI")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcoord")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCOORD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withdist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withhash")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHHASH")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("since", DocVal::Str("6.2.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("STORE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(2)),
+                    ("token", DocVal::Str("STOREDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "georadius_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("longitude")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("latitude")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("radius")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unit")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("m")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("M")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("km")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("KM")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("ft")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("mi")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("MI")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcoord")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCOORD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withdist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withhash")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHHASH")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("since", DocVal::Str("6.2.0")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "georadiusbymember",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("radius")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unit")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("m")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("M")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("km")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("KM")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("ft")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("mi")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("MI")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcoord")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCOORD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withdist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withhash")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHHASH")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(1)),
+                    ("token", DocVal::Str("STORE")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(2)),
+                    ("token", DocVal::Str("STOREDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "georadiusbymember_ro",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("member")),
+                    ("type", DocVal::Str("string")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("radius")),
+                    ("type", DocVal::Str("double")),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("unit")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("m")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("M")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("km")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("KM")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("ft")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("FT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("mi")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("MI")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcoord")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCOORD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withdist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withhash")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHHASH")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+        ],
+    ),
+    (
+        "geosearch",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("key")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("from")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("member")),
+                            ("type", DocVal::Str("string")),
+                            ("token", DocVal::Str("FROMMEMBER")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("longitude_latitude")),
+                            ("type", DocVal::Str("block")),
+                            ("token", DocVal::Str("FROMLONLAT")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("longitude")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("latitude")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[("name", DocVal::Str("by")), ("type", DocVal::Str("oneof"))],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("circle")),
+                            ("type", DocVal::Str("block")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("radius")),
+                                    ("type", DocVal::Str("double")),
+                                    ("token", DocVal::Str("BYRADIUS")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("unit")),
+                                    ("type", DocVal::Str("oneof")),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("m")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("M")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("km")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("KM")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("ft")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("FT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("mi")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("MI")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[("name", DocVal::Str("box")), ("type", DocVal::Str("block"))],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("width")),
+                                    ("type", DocVal::Str("double")),
+                                    ("token", DocVal::Str("BYBOX")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("height")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("unit")),
+                                    ("type", DocVal::Str("oneof")),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("m")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("M")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("km")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("KM")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("ft")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("FT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("mi")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("MI")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withcoord")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHCOORD")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withdist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("withhash")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("WITHHASH")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
+        "geosearchstore",
+        &[
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("destination")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(0)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("source")),
+                    ("type", DocVal::Str("key")),
+                    ("key_spec_index", DocVal::Int(1)),
+                ],
+                args: &[],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("from")),
+                    ("type", DocVal::Str("oneof")),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("member")),
+                            ("type", DocVal::Str("string")),
+                            ("token", DocVal::Str("FROMMEMBER")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("longitude_latitude")),
+                            ("type", DocVal::Str("block")),
+                            ("token", DocVal::Str("FROMLONLAT")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("longitude")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("latitude")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                        ],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[("name", DocVal::Str("by")), ("type", DocVal::Str("oneof"))],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("circle")),
+                            ("type", DocVal::Str("block")),
+                        ],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("radius")),
+                                    ("type", DocVal::Str("double")),
+                                    ("token", DocVal::Str("BYRADIUS")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("unit")),
+                                    ("type", DocVal::Str("oneof")),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("m")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("M")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("km")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("KM")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("ft")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("FT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("mi")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("MI")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                    DocArg {
+                        fields: &[("name", DocVal::Str("box")), ("type", DocVal::Str("block"))],
+                        args: &[
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("width")),
+                                    ("type", DocVal::Str("double")),
+                                    ("token", DocVal::Str("BYBOX")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("height")),
+                                    ("type", DocVal::Str("double")),
+                                ],
+                                args: &[],
+                            },
+                            DocArg {
+                                fields: &[
+                                    ("name", DocVal::Str("unit")),
+                                    ("type", DocVal::Str("oneof")),
+                                ],
+                                args: &[
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("m")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("M")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("km")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("KM")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("ft")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("FT")),
+                                        ],
+                                        args: &[],
+                                    },
+                                    DocArg {
+                                        fields: &[
+                                            ("name", DocVal::Str("mi")),
+                                            ("type", DocVal::Str("pure-token")),
+                                            ("token", DocVal::Str("MI")),
+                                        ],
+                                        args: &[],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("order")),
+                    ("type", DocVal::Str("oneof")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("asc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ASC")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("desc")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("DESC")),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("count")),
+                    ("type", DocVal::Str("block")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("count")),
+                            ("type", DocVal::Str("integer")),
+                            ("token", DocVal::Str("COUNT")),
+                        ],
+                        args: &[],
+                    },
+                    DocArg {
+                        fields: &[
+                            ("name", DocVal::Str("any")),
+                            ("type", DocVal::Str("pure-token")),
+                            ("token", DocVal::Str("ANY")),
+                            ("flags", DocVal::Flags(&["optional"])),
+                        ],
+                        args: &[],
+                    },
+                ],
+            },
+            DocArg {
+                fields: &[
+                    ("name", DocVal::Str("storedist")),
+                    ("type", DocVal::Str("pure-token")),
+                    ("token", DocVal::Str("STOREDIST")),
+                    ("flags", DocVal::Flags(&["optional"])),
+                ],
+                args: &[],
+            },
+        ],
+    ),
+    (
         "get",
         &[DocArg {
             fields: &[

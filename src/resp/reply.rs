@@ -146,6 +146,17 @@ impl ReplyBuf {
         }
     }
 
+    /// A double as Redis's addReplyHumanLongDouble prints it (`%.17Lf`
+    /// without trailing zeros): a bulk string in RESP2, a `,` double in RESP3.
+    pub fn human_double(&mut self, d: f64) {
+        let s = crate::util::num::human_double(d);
+        if self.resp >= 3 {
+            let _ = write!(self.buf, ",{}\r\n", s);
+        } else {
+            self.bulk(s.as_bytes());
+        }
+    }
+
     /// Text for humans (INFO, CLIENT LIST): a verbatim string in RESP3.
     pub fn verbatim(&mut self, text: &[u8]) {
         if self.resp >= 3 {

@@ -5,5 +5,6 @@ pub mod glob;
 pub mod hash;
 pub mod ld;
 pub mod num;
+pub mod pqsort;
 pub mod rand;
 pub mod time;

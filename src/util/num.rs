@@ -285,6 +285,27 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
+/// ld2string's LD_STR_HUMAN for a double (exact in a long double): 17
+/// decimals, trailing zeros and a bare dot dropped, "-0" as "0".
+pub fn human_double(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let mut s = format!("{v:.17}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    s
+}
+
 /// Redis's `d2string`: integers in range print without a fraction, the rest
 /// as `%.17g`.
 pub fn d2string(v: f64) -> String {

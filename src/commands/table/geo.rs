@@ -22,4 +22,91 @@ pub static COMMANDS: &[CommandSpec] = &[
         summary: "Add places to a geospatial index by longitude and latitude.",
         handler: geoadd_command, subcommands: &[],
     },
+    CommandSpec {
+        name: "geopos", arity: -2, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "3.2.0", complexity: "O(N) where N is the number of members requested.",
+        summary: "The longitude and latitude of places in a geospatial index.",
+        handler: geopos_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "geodist", arity: -4, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "3.2.0", complexity: "O(log(N))",
+        summary: "The distance between two places in a geospatial index.",
+        handler: geodist_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "geohash", arity: -2, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "3.2.0", complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+        summary: "Standard geohash strings for places in a geospatial index.",
+        handler: geohash_command, subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument
+    CommandSpec {
+        name: "georadius", arity: -6, flags: "write denyoom movablekeys", acl: "@write @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[
+            KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) },
+            KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Keyword("STORE", 6), find: FindKeys::Range(0, 1, 0) },
+            KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Keyword("STOREDIST", 6), find: FindKeys::Range(0, 1, 0) },
+        ],
+        group: "geo", since: "3.2.0", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        summary: "Places within a radius of a point, optionally stored (deprecated for GEOSEARCH).",
+        handler: georadius_command, subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `GEOSEARCH` with the `BYRADIUS` argument
+    CommandSpec {
+        name: "georadius_ro", arity: -6, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "3.2.10", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        summary: "Places within a radius of a point, read-only form (deprecated for GEOSEARCH).",
+        handler: georadius_ro_command, subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments
+    CommandSpec {
+        name: "georadiusbymember", arity: -5, flags: "write denyoom movablekeys", acl: "@write @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[
+            KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) },
+            KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Keyword("STORE", 5), find: FindKeys::Range(0, 1, 0) },
+            KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Keyword("STOREDIST", 5), find: FindKeys::Range(0, 1, 0) },
+        ],
+        group: "geo", since: "3.2.0", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        summary: "Places within a radius of a member, optionally stored (deprecated for GEOSEARCH).",
+        handler: georadiusbymember_command, subcommands: &[],
+    },
+    // NOTE: docs: deprecated since 6.2.0, replaced by `GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments
+    CommandSpec {
+        name: "georadiusbymember_ro", arity: -5, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "3.2.10", complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        summary: "Places within a radius of a member, read-only form (deprecated for GEOSEARCH).",
+        handler: georadiusbymember_ro_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "geosearch", arity: -7, flags: "readonly", acl: "@read @geo @slow", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "geo", since: "6.2.0", complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        summary: "Places inside a circle or box around a point or member.",
+        handler: geosearch_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "geosearchstore", arity: -8, flags: "write denyoom", acl: "@write @geo @slow", tips: "",
+        first_key: 1, last_key: 2, key_step: 1,
+        key_specs: &[
+            KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) },
+            KeySpec { notes: "", flags: "RO access", begin: BeginSearch::Index(2), find: FindKeys::Range(0, 1, 0) },
+        ],
+        group: "geo", since: "6.2.0", complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        summary: "Store the places inside a circle or box around a point or member.",
+        handler: geosearchstore_command, subcommands: &[],
+    },
 ];
