@@ -186,6 +186,16 @@ for start in range(0, 100000, 1000):
     out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
 " | redis-cli -p "$port" --pipe >/dev/null
   redis-cli -p "$port" SETBIT bits 199999 1 >/dev/null
+  # A dense HLL of 100,000 elements (PFCOUNT of it recomputes nothing once
+  # cached; PFADD of random elements mostly leaves it unchanged).
+  redis-cli -p "$port" DEL hll >/dev/null
+  python3 -c "
+import sys
+out = sys.stdout.buffer
+for start in range(0, 100000, 1000):
+    args = [b'PFADD', b'hll'] + [b'el:%d' % i for i in range(start, start + 1000)]
+    out.write(b'*%d\r\n' % len(args) + b''.join(b'\$%d\r\n%s\r\n' % (len(a), a) for a in args))
+" | redis-cli -p "$port" --pipe >/dev/null
 done
 # A small script: one GET and one INCR (Lua scripting's per-call cost).
 SCRIPT_SHA=""
@@ -200,7 +210,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits __rand_int__ 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC"; do
+      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits __rand_int__ 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC" "pfadd:PFADD hll el:__rand_int__" "pfcount:PFCOUNT hll"; do
         name=${spec%%:*}; cmd=${spec#*:}
         if [ "$name" = xreadgroup ]; then redis-cli -p "$port" XGROUP SETID rg g 0 >/dev/null; fi
         # $cmd is split on spaces, never globbed (XADD's `*`).

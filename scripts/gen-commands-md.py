@@ -21,6 +21,7 @@ MODULES = [
     ("Bitmap", "src/commands/table/bitops.rs"),
     ("Memory", "src/commands/table/memory.rs"),
     ("Geo", "src/commands/table/geo.rs"),
+    ("HyperLogLog", "src/commands/table/hyperloglog.rs"),
 ]
 
 out = [

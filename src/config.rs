@@ -55,6 +55,7 @@ pub struct Config {
     pub zset_max_listpack_entries: u64,
     pub zset_max_listpack_value: u64,
     pub stream_node_max_bytes: u64,
+    pub hll_sparse_max_bytes: u64,
     pub stream_node_max_entries: i64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
@@ -133,6 +134,7 @@ impl Default for Config {
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
             stream_node_max_bytes: 4096,
+            hll_sparse_max_bytes: 3000,
             stream_node_max_entries: 100,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
@@ -585,6 +587,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| c.zset_max_listpack_value.to_string(),
         |c, v| c.zset_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "hll-sparse-max-bytes",
+        true,
+        |c| c.hll_sparse_max_bytes.to_string(),
+        |c, v| c.hll_sparse_max_bytes = parse_mem(v, i64::MAX as u64)?
     ),
     entry!(
         "stream-node-max-bytes",

@@ -13,6 +13,7 @@ pub mod connection;
 pub mod docs_args;
 pub mod geo;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
@@ -199,6 +200,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::bitops::COMMANDS,
         table::memory::COMMANDS,
         table::geo::COMMANDS,
+        table::hyperloglog::COMMANDS,
     ]
 }
 

@@ -6,6 +6,7 @@
 //! bytes too and a write clones only the one value it changes.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod packed;
 pub mod set;

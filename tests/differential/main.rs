@@ -17,6 +17,7 @@ mod dump_restore;
 mod functions;
 mod generator;
 mod geo;
+mod hyperloglog;
 mod maxmemory;
 mod notifications;
 mod pubsub;

@@ -6,6 +6,7 @@ pub mod bitops;
 pub mod connection;
 pub mod geo;
 pub mod hashes;
+pub mod hyperloglog;
 pub mod introspection;
 pub mod keys;
 pub mod lists;
