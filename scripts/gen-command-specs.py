@@ -52,7 +52,8 @@ MODULES = [
         "dbsize", "flushdb", "flushall", "swapdb", "info",
         ("config", ["get", "set", "resetstat", "help"]),
         "time", "lastsave", "shutdown", "debug",
-        ("command", ["count", "info", "docs", "list", "getkeys", "help"]),
+        ("command", ["count", "info", "docs", "list", "getkeys",
+                     "getkeysandflags", "help"]),
         "save", "bgsave", "bgrewriteaof",
     ]),
     ("connection", [
@@ -110,7 +111,9 @@ MODULES = [
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
         "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish",
-        ("pubsub", ["channels", "numsub", "numpat", "help"]),
+        "ssubscribe", "sunsubscribe", "spublish",
+        ("pubsub", ["channels", "numsub", "numpat", "shardchannels",
+                    "shardnumsub", "help"]),
     ]),
     ("scripting", [
         "eval", "evalsha", "eval_ro", "evalsha_ro",
@@ -216,6 +219,12 @@ SUMMARIES = {
     "pfmerge": "Merge HyperLogLogs into a destination HyperLogLog.",
     "pfdebug": "Inspect or convert the internal encoding of a HyperLogLog.",
     "pfselftest": "Run the HyperLogLog implementation's self-test.",
+    "ssubscribe": "Listen for messages published to shard channels.",
+    "sunsubscribe": "Stop listening to shard channels.",
+    "spublish": "Post a message to a shard channel.",
+    "pubsub|shardchannels": "Shard channels with at least one subscriber.",
+    "pubsub|shardnumsub": "Subscriber counts of shard channels.",
+    "command|getkeysandflags": "The keys of a full command line, each with its key flags.",
     "setbit": "Set or clear one bit of a string, returning its old value.",
     "getbit": "Return one bit of a string.",
     "bitcount": "Count the set bits of a string, or of a range of it.",

@@ -65,6 +65,8 @@ pub struct Client {
     /// Subscribed channels and patterns, in subscription order.
     pub channels: Vec<Vec<u8>>,
     pub patterns: Vec<Vec<u8>>,
+    /// Shard channels (SSUBSCRIBE), in subscription order.
+    pub shard_channels: Vec<Vec<u8>>,
     /// Since when the reply buffer is over the pub/sub soft limit (ms).
     pub obuf_soft_since: Option<i64>,
     /// MONITOR mode.
@@ -129,6 +131,7 @@ impl Client {
             in_exec: false,
             channels: Vec::new(),
             patterns: Vec::new(),
+            shard_channels: Vec::new(),
             obuf_soft_since: None,
             monitor: false,
             no_evict: false,

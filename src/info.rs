@@ -324,7 +324,10 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("keyspace_misses:{}", st.keyspace_misses);
                 f!("pubsub_channels:{}", server.pubsub.channels.len());
                 f!("pubsub_patterns:{}", server.pubsub.patterns.len());
-                f!("pubsubshard_channels:0");
+                f!(
+                    "pubsubshard_channels:{}",
+                    server.pubsub.shard_channels.len()
+                );
                 f!("latest_fork_usec:{}", server.persist.latest_fork_usec);
                 f!("total_forks:0");
                 f!("migrate_cached_sockets:0");

@@ -654,6 +654,15 @@ pub fn command_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    getkeys(s, c, false)
+}
+
+/// COMMAND GETKEYSANDFLAGS: each key with its key spec's flags.
+pub fn command_getkeysandflags_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    getkeys(s, c, true)
+}
+
+fn getkeys(s: &mut Server, c: &mut Client, with_flags: bool) -> CmdResult {
     let args = &c.argv[2..];
     let spec = match s.commands.lookup(args) {
         crate::commands::Lookup::Found(spec) => spec,
@@ -668,7 +677,7 @@ pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
         ));
     }
     let keys = if crate::commands::keynum_counts_valid(spec, args) {
-        crate::commands::key_positions(spec, args)
+        crate::commands::key_positions_and_flags(spec, args)
     } else {
         Vec::new()
     };
@@ -682,8 +691,18 @@ pub fn command_getkeys_command(s: &mut Server, c: &mut Client) -> CmdResult {
         ));
     }
     c.reply.array_len(keys.len());
-    for i in keys {
-        c.reply.bulk(&args[i]);
+    for (i, flags) in keys {
+        if with_flags {
+            c.reply.array_len(2);
+            c.reply.bulk(&args[i]);
+            let flags: Vec<&str> = flags.split_whitespace().collect();
+            c.reply.set_len(flags.len());
+            for f in flags {
+                c.reply.status(f);
+            }
+        } else {
+            c.reply.bulk(&args[i]);
+        }
     }
     Ok(())
 }

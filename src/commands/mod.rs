@@ -360,21 +360,34 @@ pub fn keynum_counts_valid(spec: &CommandSpec, argv: &[Vec<u8>]) -> bool {
     })
 }
 
-pub fn key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+pub fn key_positions(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+    positions(spec, argv, false)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Key positions with the flags of the key spec that found each (COMMAND
+/// GETKEYSANDFLAGS).
+pub fn key_positions_and_flags(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<(usize, &'static str)> {
     positions(spec, argv, false)
 }
 
 /// The keys a write may change: those of key specs not flagged `RO` (so
 /// not COPY's source or a STORE command's inputs), which is what Redis
 /// signals as modified.
-pub fn written_key_positions(spec: &CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
+pub fn written_key_positions(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<usize> {
     positions(spec, argv, true)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// SORT's keys (Redis's sortGetKeys): the sorted key, and the last STORE
-/// key with LIMIT/GET/BY arguments skipped. The flag: written.
-fn sort_keys(argv: &[Vec<u8>]) -> Vec<(usize, bool)> {
-    let mut out = vec![(1, false)];
+/// key with LIMIT/GET/BY arguments skipped, with the flags sortGetKeys
+/// gives them.
+fn sort_keys(argv: &[Vec<u8>]) -> Vec<(usize, &'static str)> {
+    let mut out = vec![(1, "RO access")];
     let mut store = None;
     let mut i = 2;
     while i < argv.len() {
@@ -388,11 +401,35 @@ fn sort_keys(argv: &[Vec<u8>]) -> Vec<(usize, bool)> {
         }
         i += 1;
     }
-    out.extend(store.map(|p| (p, true)));
+    out.extend(store.map(|p| (p, "OW update")));
     out
 }
 
-fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<usize> {
+/// bitfieldGetKeys: read-only when only GET and OVERFLOW appear.
+fn bitfield_key_flags(argv: &[Vec<u8>]) -> &'static str {
+    let argc = argv.len();
+    let mut i = 2;
+    while i < argc {
+        let remargs = argc - i - 1;
+        let a = &argv[i];
+        if a.eq_ignore_ascii_case(b"get") && remargs >= 2 {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"overflow") && remargs >= 1 {
+            i += 1;
+        } else {
+            // SET, INCRBY, or a syntax error Redis takes as a write.
+            return "RW access update";
+        }
+        i += 1;
+    }
+    "RO access"
+}
+
+fn positions(
+    spec: &'static CommandSpec,
+    argv: &[Vec<u8>],
+    only_written: bool,
+) -> Vec<(usize, &'static str)> {
     let argc = argv.len() as i64;
     if spec.name == "sort" || spec.name == "sort_ro" {
         if argv.len() < 2 {
@@ -401,13 +438,21 @@ fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<us
         let keys = if spec.name == "sort" {
             sort_keys(argv)
         } else {
-            vec![(1, false)]
+            vec![(1, "RO access")]
         };
         return keys
             .into_iter()
-            .filter(|&(_, w)| w || !only_written)
-            .map(|(p, _)| p)
+            .filter(|&(_, f)| !only_written || !f.starts_with("RO"))
             .collect();
+    }
+    // Key specs with variable flags: Redis asks the command's getkeys
+    // proc, whose flags depend on the arguments.
+    if spec.name == "set" && argv.len() > 1 {
+        let get = argv[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get"));
+        return vec![(1, if get { "RW access update" } else { "OW update" })];
+    }
+    if spec.name == "bitfield" && argv.len() > 1 {
+        return vec![(1, bitfield_key_flags(argv))];
     }
     let mut out = Vec::new();
     for ks in spec.key_specs {
@@ -448,7 +493,7 @@ fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<us
                 };
                 let mut i = start;
                 while i <= end.min(argc - 1) {
-                    out.push(i as usize);
+                    out.push((i as usize, ks.flags));
                     i += step;
                 }
             }
@@ -467,7 +512,7 @@ fn positions(spec: &CommandSpec, argv: &[Vec<u8>], only_written: bool) -> Vec<us
                     if i >= argc {
                         break;
                     }
-                    out.push(i as usize);
+                    out.push((i as usize, ks.flags));
                 }
             }
         }

@@ -1,7 +1,10 @@
-//! Group `pubsub`: channel and pattern subscriptions and PUBLISH, state and
-//! commands together as in Redis's pubsub.c. Subscribers are client slots;
-//! a publisher that is itself subscribed (RESP3) gets its message in its
-//! own buffer. Messages are RESP2 arrays or RESP3 push frames.
+//! Group `pubsub`: channel and pattern subscriptions and PUBLISH, shard
+//! channels and SPUBLISH, state and commands together as in Redis's
+//! pubsub.c. Subscribers are client slots; a publisher that is itself
+//! subscribed (RESP3) gets its message in its own buffer. Messages are
+//! RESP2 arrays or RESP3 push frames. Shard channels are a namespace of
+//! their own (as on a single-shard cluster): SPUBLISH reaches only
+//! SSUBSCRIBE clients, as `smessage`, and patterns never match them.
 
 use super::CmdResult;
 use crate::client::Client;
@@ -16,11 +19,57 @@ pub struct PubSub {
     pub channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
     /// pattern → subscriber slots; patterns kept in subscription order.
     pub patterns: Vec<(Vec<u8>, Vec<usize>)>,
+    /// shard channel → subscriber slots, in subscription order.
+    pub shard_channels: std::collections::HashMap<Vec<u8>, Vec<usize>>,
 }
 
 impl Client {
+    /// Every subscription, shard channels included: a RESP2 client with any
+    /// is in the subscribed context (clientTotalPubSubSubscriptionCount).
     pub fn subscription_count(&self) -> usize {
-        self.channels.len() + self.patterns.len()
+        self.channels.len() + self.patterns.len() + self.shard_channels.len()
+    }
+}
+
+/// Which channel namespace (Redis's pubsubtype).
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Global,
+    Shard,
+}
+
+impl Kind {
+    /// The count a (un)subscribe reply carries: channels and patterns, or
+    /// shard channels alone.
+    fn count(self, c: &Client) -> usize {
+        match self {
+            Kind::Global => c.channels.len() + c.patterns.len(),
+            Kind::Shard => c.shard_channels.len(),
+        }
+    }
+    fn client_list(self, c: &mut Client) -> &mut Vec<Vec<u8>> {
+        match self {
+            Kind::Global => &mut c.channels,
+            Kind::Shard => &mut c.shard_channels,
+        }
+    }
+    fn server_map(self, s: &mut Server) -> &mut std::collections::HashMap<Vec<u8>, Vec<usize>> {
+        match self {
+            Kind::Global => &mut s.pubsub.channels,
+            Kind::Shard => &mut s.pubsub.shard_channels,
+        }
+    }
+    fn sub_name(self) -> &'static str {
+        match self {
+            Kind::Global => "subscribe",
+            Kind::Shard => "ssubscribe",
+        }
+    }
+    fn unsub_name(self) -> &'static str {
+        match self {
+            Kind::Global => "unsubscribe",
+            Kind::Shard => "sunsubscribe",
+        }
     }
 }
 
@@ -48,33 +97,36 @@ fn write_sub_event(r: &mut ReplyBuf, kind: &str, name: Option<&[u8]>, count: usi
     r.int(count as i64);
 }
 
-fn subscribe(s: &mut Server, c: &mut Client, ch: Vec<u8>) {
-    if !c.channels.contains(&ch) {
-        s.pubsub
-            .channels
-            .entry(ch.clone())
-            .or_default()
-            .push(c.slot);
-        c.channels.push(ch.clone());
+fn subscribe(s: &mut Server, c: &mut Client, ch: Vec<u8>, kind: Kind) {
+    if !kind.client_list(c).contains(&ch) {
+        let slot = c.slot;
+        kind.server_map(s).entry(ch.clone()).or_default().push(slot);
+        kind.client_list(c).push(ch.clone());
     }
-    let n = c.subscription_count();
-    reply_sub_event(c, "subscribe", Some(&ch), n);
+    let n = kind.count(c);
+    reply_sub_event(c, kind.sub_name(), Some(&ch), n);
 }
 
-fn unsubscribe(s: &mut Server, c: &mut Client, ch: &[u8], notify: bool) {
-    if let Some(pos) = c.channels.iter().position(|x| x.as_slice() == ch) {
-        c.channels.remove(pos);
-        if let Some(v) = s.pubsub.channels.get_mut(ch) {
-            v.retain(|&slot| slot != c.slot);
+/// True if the client was subscribed.
+fn unsubscribe(s: &mut Server, c: &mut Client, ch: &[u8], notify: bool, kind: Kind) -> bool {
+    let list = kind.client_list(c);
+    let found = list.iter().position(|x| x.as_slice() == ch);
+    if let Some(pos) = found {
+        list.remove(pos);
+        let slot = c.slot;
+        let map = kind.server_map(s);
+        if let Some(v) = map.get_mut(ch) {
+            v.retain(|&x| x != slot);
             if v.is_empty() {
-                s.pubsub.channels.remove(ch);
+                map.remove(ch);
             }
         }
     }
     if notify {
-        let n = c.subscription_count();
-        reply_sub_event(c, "unsubscribe", Some(ch), n);
+        let n = kind.count(c);
+        reply_sub_event(c, kind.unsub_name(), Some(ch), n);
     }
+    found.is_some()
 }
 
 fn psubscribe(s: &mut Server, c: &mut Client, pat: Vec<u8>) {
@@ -85,7 +137,7 @@ fn psubscribe(s: &mut Server, c: &mut Client, pat: Vec<u8>) {
         }
         c.patterns.push(pat.clone());
     }
-    let n = c.subscription_count();
+    let n = Kind::Global.count(c);
     reply_sub_event(c, "psubscribe", Some(&pat), n);
 }
 
@@ -105,7 +157,7 @@ fn punsubscribe(s: &mut Server, c: &mut Client, pat: &[u8], notify: bool) {
         }
     }
     if notify {
-        let n = c.subscription_count();
+        let n = Kind::Global.count(c);
         reply_sub_event(c, "punsubscribe", Some(pat), n);
     }
 }
@@ -113,7 +165,10 @@ fn punsubscribe(s: &mut Server, c: &mut Client, pat: &[u8], notify: bool) {
 /// Drop every subscription (disconnect, RESET), without replies.
 pub fn unsubscribe_all(s: &mut Server, c: &mut Client) {
     for ch in c.channels.clone() {
-        unsubscribe(s, c, &ch, false);
+        unsubscribe(s, c, &ch, false, Kind::Global);
+    }
+    for ch in c.shard_channels.clone() {
+        unsubscribe(s, c, &ch, false, Kind::Shard);
     }
     for p in c.patterns.clone() {
         punsubscribe(s, c, &p, false);
@@ -123,24 +178,48 @@ pub fn unsubscribe_all(s: &mut Server, c: &mut Client) {
 pub fn subscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
     for i in 1..c.argv.len() {
         let ch = c.argv[i].clone();
-        subscribe(s, c, ch);
+        subscribe(s, c, ch, Kind::Global);
     }
     Ok(())
 }
 
-pub fn unsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+/// SSUBSCRIBE shardchannel [...]. Unlike SUBSCRIBE, refused inside EXEC
+/// (Redis's CLIENT_DENY_BLOCKING without the MULTI exemption).
+pub fn ssubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.in_exec {
+        return Err(super::ReplyError::new(
+            "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
+        ));
+    }
+    for i in 1..c.argv.len() {
+        let ch = c.argv[i].clone();
+        subscribe(s, c, ch, Kind::Shard);
+    }
+    Ok(())
+}
+
+fn unsubscribe_generic(s: &mut Server, c: &mut Client, kind: Kind) {
     let targets: Vec<Vec<u8>> = if c.argv.len() > 1 {
         c.argv[1..].to_vec()
     } else {
-        c.channels.clone()
+        kind.client_list(c).clone()
     };
     if targets.is_empty() {
-        let n = c.subscription_count();
-        reply_sub_event(c, "unsubscribe", None, n);
+        let n = kind.count(c);
+        reply_sub_event(c, kind.unsub_name(), None, n);
     }
     for ch in targets {
-        unsubscribe(s, c, &ch, true);
+        unsubscribe(s, c, &ch, true, kind);
     }
+}
+
+pub fn unsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    unsubscribe_generic(s, c, Kind::Global);
+    Ok(())
+}
+
+pub fn sunsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    unsubscribe_generic(s, c, Kind::Shard);
     Ok(())
 }
 
@@ -159,7 +238,7 @@ pub fn punsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.patterns.clone()
     };
     if targets.is_empty() {
-        let n = c.subscription_count();
+        let n = Kind::Global.count(c);
         reply_sub_event(c, "punsubscribe", None, n);
     }
     for p in targets {
@@ -168,9 +247,9 @@ pub fn punsubscribe_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
-fn write_message(r: &mut ReplyBuf, ch: &[u8], msg: &[u8]) {
+fn write_message(r: &mut ReplyBuf, kind: &[u8], ch: &[u8], msg: &[u8]) {
     r.push_len(3);
-    r.bulk(b"message");
+    r.bulk(kind);
     r.bulk(ch);
     r.bulk(msg);
 }
@@ -191,6 +270,8 @@ pub struct DeferredPush {
     /// it (the reply position last noted), so it lands there, not after.
     pub pos: Option<usize>,
     pub pattern: Option<Vec<u8>>,
+    /// An SPUBLISH message (`smessage`).
+    pub sharded: bool,
     pub channel: Vec<u8>,
     pub message: Vec<u8>,
 }
@@ -199,7 +280,7 @@ impl DeferredPush {
     fn write(&self, r: &mut ReplyBuf) {
         match &self.pattern {
             Some(p) => write_pmessage(r, p, &self.channel, &self.message),
-            None => write_message(r, &self.channel, &self.message),
+            None => write_message(r, message_kind(self.sharded), &self.channel, &self.message),
         }
     }
 }
@@ -210,16 +291,26 @@ impl DeferredPush {
 /// replies are switched off (a push is not a reply: it is delivered after
 /// the command then).
 pub fn publish(s: &mut Server, c: &mut Client, ch: &[u8], msg: &[u8]) -> usize {
-    publish_to(s, Some(c), ch, msg)
+    publish_to(s, Some(c), ch, msg, false)
+}
+
+fn message_kind(sharded: bool) -> &'static [u8] {
+    if sharded { b"smessage" } else { b"message" }
 }
 
 /// Publish with no client at hand (keyspace notifications, expiry): a
 /// subscriber that is out of the slab gets the message after its command.
 pub fn publish_message(s: &mut Server, ch: &[u8], msg: &[u8]) -> usize {
-    publish_to(s, None, ch, msg)
+    publish_to(s, None, ch, msg, false)
 }
 
-fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: &[u8]) -> usize {
+fn publish_to(
+    s: &mut Server,
+    mut current: Option<&mut Client>,
+    ch: &[u8],
+    msg: &[u8],
+    sharded: bool,
+) -> usize {
     let hard = s.config.pubsub_limits.0;
     let Server {
         clients,
@@ -235,13 +326,14 @@ fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: 
         receivers += 1;
         let write = |r: &mut ReplyBuf| match pat {
             Some(p) => write_pmessage(r, p, ch, msg),
-            None => write_message(r, ch, msg),
+            None => write_message(r, message_kind(sharded), ch, msg),
         };
         let defer = |q: &mut Vec<DeferredPush>| {
             q.push(DeferredPush {
                 slot,
                 pos: pos.filter(|&(s, _)| s == slot).map(|(_, p)| p),
                 pattern: pat.map(<[u8]>::to_vec),
+                sharded,
                 channel: ch.to_vec(),
                 message: msg.to_vec(),
             })
@@ -275,10 +367,18 @@ fn publish_to(s: &mut Server, mut current: Option<&mut Client>, ch: &[u8], msg: 
             _ => defer(deferred_pushes),
         }
     };
-    if let Some(slots) = pubsub.channels.get(ch) {
+    let map = if sharded {
+        &pubsub.shard_channels
+    } else {
+        &pubsub.channels
+    };
+    if let Some(slots) = map.get(ch) {
         for &slot in slots {
             deliver(slot, None);
         }
+    }
+    if sharded {
+        return receivers;
     }
     for (pat, slots) in &pubsub.patterns {
         if string_match(pat, ch, false) {
@@ -351,14 +451,29 @@ pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
+/// SPUBLISH shardchannel message: to SSUBSCRIBE clients only.
+pub fn spublish_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let (ch, msg) = (c.argv[1].clone(), c.argv[2].clone());
+    let n = publish_to(s, Some(c), &ch, &msg, true);
+    c.reply.int(n as i64);
+    Ok(())
+}
+
 pub fn pubsub_channels_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    channel_list(c, &s.pubsub.channels)
+}
+
+pub fn pubsub_shardchannels_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    channel_list(c, &s.pubsub.shard_channels)
+}
+
+/// PUBSUB CHANNELS / SHARDCHANNELS [pattern] (channelList).
+fn channel_list(c: &mut Client, map: &std::collections::HashMap<Vec<u8>, Vec<usize>>) -> CmdResult {
     if c.argv.len() > 3 {
         return Err(super::args::subcommand_syntax_error(c));
     }
     let pat = c.argv.get(2).cloned();
-    let names: Vec<&Vec<u8>> = s
-        .pubsub
-        .channels
+    let names: Vec<&Vec<u8>> = map
         .keys()
         .filter(|ch| pat.as_ref().is_none_or(|p| string_match(p, ch, false)))
         .collect();
@@ -370,14 +485,17 @@ pub fn pubsub_channels_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn pubsub_numsub_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    numsub(c, &s.pubsub.channels)
+}
+
+pub fn pubsub_shardnumsub_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    numsub(c, &s.pubsub.shard_channels)
+}
+
+fn numsub(c: &mut Client, map: &std::collections::HashMap<Vec<u8>, Vec<usize>>) -> CmdResult {
     c.reply.array_len(2 * (c.argv.len() - 2));
     for i in 2..c.argv.len() {
-        let n = s
-            .pubsub
-            .channels
-            .get(&c.argv[i])
-            .map(|v| v.len())
-            .unwrap_or(0);
+        let n = map.get(&c.argv[i]).map(|v| v.len()).unwrap_or(0);
         c.reply.bulk(&c.argv[i].clone());
         c.reply.int(n as i64);
     }
@@ -400,6 +518,10 @@ pub fn pubsub_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
             "    How many distinct patterns are subscribed to.",
             "NUMSUB [<channel> ...]",
             "    Subscriber counts of the given channels.",
+            "SHARDCHANNELS [<pattern>]",
+            "    Shard channels with at least one subscriber, optionally matching <pattern>.",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Subscriber counts of the given shard channels.",
         ],
     );
     Ok(())

@@ -1018,3 +1018,53 @@ EVAL "return redis.pcall('cluster','info')" 0
 "#,
     );
 }
+
+/// COMMAND GETKEYSANDFLAGS: each key with its key spec's flags (SORT's
+/// from sortGetKeys), and the errors COMMAND GETKEYS gives.
+#[test]
+fn command_getkeysandflags() {
+    let Some(mut p) = super::Pair::start() else { return };
+    super::run_lines(
+        &mut p,
+        r#"
+COMMAND GETKEYSANDFLAGS set k1 v1
+COMMAND GETKEYSANDFLAGS mset k1 v1 k2 v2
+COMMAND GETKEYSANDFLAGS LMOVE k1 k2 left right
+COMMAND GETKEYSANDFLAGS sort k1 store k2
+COMMAND GETKEYSANDFLAGS sort_ro k1
+COMMAND GETKEYSANDFLAGS zunionstore d 2 a b
+COMMAND GETKEYSANDFLAGS eval "return 1" 2 a b
+COMMAND GETKEYSANDFLAGS eval "return 1" 0
+COMMAND GETKEYSANDFLAGS xreadgroup GROUP g c STREAMS s1 s2 > >
+COMMAND GETKEYSANDFLAGS georadius k 1 1 1 km STORE a
+COMMAND GETKEYSANDFLAGS copy a b
+COMMAND GETKEYSANDFLAGS get
+COMMAND GETKEYSANDFLAGS nosuch a
+COMMAND GETKEYSANDFLAGS ping
+COMMAND GETKEYSANDFLAGS
+"#,
+    );
+    super::run_lines(&mut p, "?HELLO 3\nCOMMAND GETKEYSANDFLAGS LMOVE k1 k2 left right\n");
+}
+
+#[test]
+fn command_getkeysandflags_variable_flags() {
+    let Some(mut p) = super::Pair::start() else { return };
+    super::run_lines(
+        &mut p,
+        r#"
+COMMAND GETKEYSANDFLAGS set k v GET
+COMMAND GETKEYSANDFLAGS set k v get EX 10
+COMMAND GETKEYSANDFLAGS set k get
+COMMAND GETKEYSANDFLAGS set k v getx
+COMMAND GETKEYSANDFLAGS bitfield k GET u8 0
+COMMAND GETKEYSANDFLAGS bitfield k GET u8 0 OVERFLOW SAT GET i4 3
+COMMAND GETKEYSANDFLAGS bitfield k GET u8 0 SET u8 0 1
+COMMAND GETKEYSANDFLAGS bitfield k INCRBY u8 0 1
+COMMAND GETKEYSANDFLAGS bitfield k GET u8
+COMMAND GETKEYSANDFLAGS bitfield k FOO
+COMMAND GETKEYSANDFLAGS bitfield k
+COMMAND GETKEYSANDFLAGS bitfield_ro k GET u8 0
+"#,
+    );
+}

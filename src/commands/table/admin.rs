@@ -175,6 +175,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 handler: command_getkeys_command, subcommands: &[],
             },
             CommandSpec {
+                name: "getkeysandflags", arity: -4, flags: "loading stale", acl: "@slow @connection", tips: "",
+                first_key: 0, last_key: 0, key_step: 0,
+                key_specs: &[],
+                group: "server", since: "7.0.0", complexity: "O(N) where N is the number of arguments to the command",
+                summary: "The keys of a full command line, each with its key flags.",
+                handler: command_getkeysandflags_command, subcommands: &[],
+            },
+            CommandSpec {
                 name: "help", arity: 2, flags: "loading stale", acl: "@slow @connection", tips: "",
                 first_key: 0, last_key: 0, key_step: 0,
                 key_specs: &[],
