@@ -60,6 +60,7 @@ MODULES = [
         "ping", "echo", "quit", "reset", "select", "hello", "auth",
         ("client", ["id", "setname", "getname", "list", "info", "setinfo",
                     "kill", "unblock", "pause", "unpause", "no-evict", "reply",
+                    "tracking", "caching", "getredir", "trackinginfo",
                     "help"]),
     ]),
     ("introspection", [
@@ -225,6 +226,10 @@ SUMMARIES = {
     "pubsub|shardchannels": "Shard channels with at least one subscriber.",
     "pubsub|shardnumsub": "Subscriber counts of shard channels.",
     "command|getkeysandflags": "The keys of a full command line, each with its key flags.",
+    "client|tracking": "Turn client-side caching invalidations on or off for this connection.",
+    "client|caching": "Say whether the next command's keys are tracked (OPTIN/OPTOUT).",
+    "client|getredir": "The client ID this connection's invalidations go to.",
+    "client|trackinginfo": "This connection's client-side caching settings.",
     "setbit": "Set or clear one bit of a string, returning its old value.",
     "getbit": "Return one bit of a string.",
     "bitcount": "Count the set bits of a string, or of a range of it.",

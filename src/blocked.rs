@@ -168,12 +168,16 @@ impl Server {
                     c.bstate.as_ref().map(|b| &b.op),
                     Some(BlockOp::XRead { .. })
                 ) {
+                    let outer = self.current_client_id.replace(c.id);
                     if is_stream {
                         crate::commands::streams::serve_blocked_client(self, &mut c, &key);
                     } else {
                         crate::commands::streams::unblock_deleted_stream_client(self, &mut c);
                     }
+                    self.current_client_id = outer;
                     crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);
+                    // Invalidations its command caused, after its reply.
+                    self.tracking_flush_pending(&mut c);
                     if c.bstate.is_none() {
                         self.pending_writes.push(slot);
                     }
@@ -198,6 +202,7 @@ impl Server {
                     c.bstate.as_ref().map(|b| &b.op),
                     Some(BlockOp::XRead { .. })
                 );
+                let outer = self.current_client_id.replace(c.id);
                 if is_xread {
                     // Served above.
                 } else if is_zpop && self.key_holds_zset(db, &key) {
@@ -208,7 +213,9 @@ impl Server {
                 {
                     crate::commands::lists::serve_blocked_client(self, &mut c, &key);
                 }
+                self.current_client_id = outer;
                 crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);
+                self.tracking_flush_pending(&mut c);
                 if c.bstate.is_none() {
                     self.pending_writes.push(slot);
                 }

@@ -118,6 +118,12 @@ impl Server {
             );
             return;
         }
+        // Evictions just made, and the tracking table brought within its
+        // limit, announce themselves before this command's reply.
+        if self.tracking.clients > 0 {
+            self.tracking_limit_used_slots();
+            self.tracking_flush_pending(c);
+        }
         // RESP2 subscribers may only (un)subscribe, PING, QUIT or RESET.
         if c.reply.resp == 2
             && c.subscription_count() > 0
@@ -172,8 +178,18 @@ impl Server {
             }
         }
         self.call(c, spec);
+        // CLIENT CACHING applies to the next command (or transaction).
+        if let Some(t) = c.tracking.as_mut()
+            && t.caching
+            && c.mstate.is_none()
+            && !self.commands.full_name_static(spec).starts_with("client|")
+        {
+            t.caching = false;
+        }
         if !self.ready_keys.is_empty() {
             self.handle_clients_blocked_on_keys();
+            // What serving them changed, for this client.
+            self.tracking_flush_pending(c);
         }
     }
 
@@ -313,21 +329,35 @@ impl Server {
         let outer_db = std::mem::replace(&mut self.prop.cmd_db, c.db);
         if self.prop.depth == 0 {
             self.prop.top_command = spec.name;
+            self.current_client_id = Some(c.id);
+            // Invalidations from before the command (its evictions, the
+            // tracking table's limit) go before its reply, as Redis sends
+            // them right after performEvictions.
+            self.tracking_flush_pending(c);
         }
         self.prop.depth += 1;
         self.reply_pos = Some((c.slot, c.reply.buf.len()));
         let result: CmdResult = (spec.handler)(self, c);
         self.prop.depth -= 1;
         let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
-        // A write touches the WATCHes on the keys it may change. (Waiters
+        // A write touches the WATCHes and tracking of the keys it may
+        // change. (Waiters
         // are readied where a key is created, by the keyspace API, as
         // Redis's dbAdd does: an overwrite readies nobody.) A handler that
         // knows better signals its keys itself (see `keys_signalled`).
-        if self.dirty != dirty_before && !self.watched_keys.is_empty() && !self.keys_signalled {
+        if self.dirty != dirty_before
+            && (!self.watched_keys.is_empty() || self.tracking.clients > 0)
+            && !self.keys_signalled
+        {
             for i in crate::commands::written_key_positions(spec, &c.argv) {
                 let key = c.argv[i].clone();
                 self.signal_modified_key(c.db, &key);
             }
+        }
+        // A tracking client remembers the keys of what it read, a script's
+        // caller the script's keys when the script read anything.
+        if self.tracking.clients > 0 {
+            self.tracking_after_call(c, spec);
         }
         // A command that changed data is propagated as it came, unless its
         // handler propagated another form. EXEC never is: what ran inside
@@ -386,6 +416,35 @@ impl Server {
         }
         self.err_seen = self.stats.total_error_replies;
         self.stats.numcommands += 1;
+        // Invalidations for this client go after its reply (and after a
+        // whole EXEC's), as Redis's afterCommand sends them.
+        if self.prop.depth == 0 {
+            self.current_client_id = None;
+            self.tracking_flush_pending(c);
+        }
+    }
+
+    /// call()'s client-side caching part: a read-only command's keys are
+    /// remembered for the client (EVAL_RO/EVALSHA_RO/FCALL_RO excepted: a
+    /// script's reads count for its caller, with the script's keys).
+    fn tracking_after_call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
+        let readonly = self.commands.flag_bits(spec) & crate::commands::flag::READONLY != 0;
+        let script_cmd = matches!(
+            spec.name,
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+        );
+        if readonly && !script_cmd {
+            if self.scripting.running().is_some() {
+                self.tracking.script_read = true;
+            } else if c.tracking.as_ref().is_some_and(|t| !t.bcast) {
+                self.tracking_remember_keys(c, spec);
+            }
+        } else if script_cmd
+            && std::mem::take(&mut self.tracking.script_read)
+            && c.tracking.as_ref().is_some_and(|t| !t.bcast)
+        {
+            self.tracking_remember_keys(c, spec);
+        }
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Client {
     pub patterns: Vec<Vec<u8>>,
     /// Shard channels (SSUBSCRIBE), in subscription order.
     pub shard_channels: Vec<Vec<u8>>,
+    /// Client-side caching state (CLIENT TRACKING on).
+    pub tracking: Option<crate::tracking::ClientTracking>,
     /// Since when the reply buffer is over the pub/sub soft limit (ms).
     pub obuf_soft_since: Option<i64>,
     /// MONITOR mode.
@@ -132,6 +134,7 @@ impl Client {
             channels: Vec::new(),
             patterns: Vec::new(),
             shard_channels: Vec::new(),
+            tracking: None,
             obuf_soft_since: None,
             monitor: false,
             no_evict: false,

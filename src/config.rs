@@ -56,6 +56,7 @@ pub struct Config {
     pub zset_max_listpack_value: u64,
     pub stream_node_max_bytes: u64,
     pub hll_sparse_max_bytes: u64,
+    pub tracking_table_max_keys: u64,
     pub stream_node_max_entries: i64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
@@ -135,6 +136,7 @@ impl Default for Config {
             zset_max_listpack_value: 64,
             stream_node_max_bytes: 4096,
             hll_sparse_max_bytes: 3000,
+            tracking_table_max_keys: 1_000_000,
             stream_node_max_entries: 100,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
@@ -587,6 +589,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| c.zset_max_listpack_value.to_string(),
         |c, v| c.zset_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "tracking-table-max-keys",
+        true,
+        |c| c.tracking_table_max_keys.to_string(),
+        |c, v| c.tracking_table_max_keys = parse_int(v, 0, i64::MAX)? as u64
     ),
     entry!(
         "hll-sparse-max-bytes",

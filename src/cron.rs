@@ -7,6 +7,9 @@ use crate::util::time::mstime;
 use std::time::{Duration, Instant};
 
 pub fn server_cron(server: &mut Server) {
+    if server.pause_cron {
+        return;
+    }
     server.now_ms = mstime();
     let (now, n) = (server.now_ms, server.stats.numcommands);
     server.ops_sampler.sample(now, n);
@@ -20,6 +23,10 @@ pub fn server_cron(server: &mut Server) {
     save_points(server);
     auto_aof_rewrite(server);
     databases_cron(server);
+    // The tracking table's limit, even when idle after a CONFIG SET.
+    if server.tracking.clients > 0 {
+        server.tracking_limit_used_slots();
+    }
     // Eviction that ran out of its budget goes on here (Redis's
     // evictionTimeProc), so memory comes down even without commands.
     if server.evict_pending {

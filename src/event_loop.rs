@@ -253,6 +253,7 @@ impl EventLoop {
         let mut c = Client::new(id, Some(sock), server.now_ms);
         c.slot = slot;
         c.authenticated = server.config.requirepass.is_empty();
+        server.client_ids.insert(id, slot);
         server.clients[slot] = Some(c);
         server.num_clients += 1;
         server.stats.numconnections += 1;
@@ -262,6 +263,8 @@ impl EventLoop {
         server.unblock_client(&mut c);
         server.unwatch_all(&mut c);
         crate::commands::pubsub::unsubscribe_all(server, &mut c);
+        server.disable_tracking(&mut c);
+        server.client_ids.remove(&c.id);
         if c.monitor {
             server.monitors.retain(|&s| s != slot);
         }
@@ -431,6 +434,8 @@ impl EventLoop {
     fn before_sleep(&mut self, server: &mut Server) {
         crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
         crate::commands::pubsub::deliver_all_deferred_pushes(server);
+        server.tracking_flush_idle();
+        server.tracking_broadcast();
         // The AOF is written before any reply of this iteration leaves, so
         // an acknowledged write is logged. With `always`, its fsync goes to
         // the bio thread and this iteration's replies wait for it (reads

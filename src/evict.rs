@@ -132,7 +132,7 @@ impl Server {
     fn evict_key(&mut self, db: usize, key: &[u8]) {
         self.db_delete(db, key);
         self.stats.evicted_keys += 1;
-        self.signal_modified_key(db, key);
+        self.signal_modified_key_by(db, key, None);
         self.notify_keyspace_event(crate::notify::EVICTED, "evicted", key, db);
         let cmd = self.expire_deletion_command();
         self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);

@@ -136,7 +136,7 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("client_recent_max_input_buffer:0");
                 f!("client_recent_max_output_buffer:0");
                 f!("blocked_clients:{}", server.blocked_slots.len());
-                f!("tracking_clients:0");
+                f!("tracking_clients:{}", server.tracking.clients);
                 // Blocked with a deadline (Redis's clients_timeout_table).
                 f!("clients_in_timeout_table:{}", server.block_deadlines.len());
             }
@@ -184,6 +184,9 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     "mem_fragmentation_ratio:{:.2}",
                     rss as f64 / used.max(1) as f64
                 );
+                let aof_buf = server.aof.as_ref().map_or(0, |a| a.buf.capacity());
+                f!("mem_not_counted_for_evict:{}", aof_buf);
+                f!("mem_aof_buffer:{}", aof_buf);
                 f!("mem_allocator:libc");
                 f!("lazyfree_pending_objects:0");
             }
@@ -338,9 +341,12 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("active_defrag_key_misses:0");
                 f!("total_active_defrag_time:0");
                 f!("current_active_defrag_time:0");
-                f!("tracking_total_keys:0");
-                f!("tracking_total_items:0");
-                f!("tracking_total_prefixes:0");
+                f!("tracking_total_keys:{}", server.tracking.total_keys());
+                f!("tracking_total_items:{}", server.tracking.total_items());
+                f!(
+                    "tracking_total_prefixes:{}",
+                    server.tracking.total_prefixes()
+                );
                 f!("unexpected_error_replies:{}", st.unexpected_error_replies);
                 f!("total_error_replies:{}", st.total_error_replies);
                 f!("dump_payload_sanitizations:0");

@@ -29,5 +29,6 @@ pub mod resp;
 pub mod scripting;
 pub mod sds;
 pub mod server;
+pub mod tracking;
 pub mod types;
 pub mod util;

@@ -153,7 +153,7 @@ impl Server {
     pub fn delete_expired_key(&mut self, db: usize, key: &[u8]) {
         self.db_delete(db, key);
         self.notify_keyspace_event(crate::notify::EXPIRED, "expired", key, db);
-        self.signal_modified_key(db, key);
+        self.signal_modified_key_by(db, key, None);
         let cmd = self.expire_deletion_command();
         self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);
         self.stats.expired_keys += 1;

@@ -145,6 +145,9 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             std::thread::sleep(std::time::Duration::from_secs_f64(secs));
         }
         c.reply.ok();
+    } else if is(sub, "pause-cron") && c.argv.len() == 3 {
+        s.pause_cron = parse_i64(&c.argv[2])? != 0;
+        c.reply.ok();
     } else if is(sub, "set-active-expire") && c.argv.len() == 3 {
         s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
         c.reply.ok();
@@ -173,6 +176,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             &[
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds> (a float).",
+                "PAUSE-CRON <0|1>",
+                "    Stop or resume the server's periodic tasks.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Turn the active expiry cycle off or on (lazy expiry always runs).",
                 "RELOAD",

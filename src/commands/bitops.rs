@@ -173,7 +173,7 @@ pub fn bitcount_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Ok(());
     }
     let (a, b) = (span.start as usize, span.end as usize);
-    let mut count: i64 = p[a..=b].iter().map(|x| x.count_ones() as i64).sum();
+    let mut count = popcount(&p[a..=b]) as i64;
     if span.first_mask != 0 {
         count -= (p[a] & span.first_mask).count_ones() as i64;
     }
@@ -182,6 +182,44 @@ pub fn bitcount_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     c.reply.int(count);
     Ok(())
+}
+
+/// The number of set bits in `b` (Redis's redisPopcount), eight bytes at a
+/// time, with the CPU's POPCNT where it has one.
+pub fn popcount(b: &[u8]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU was just found to have POPCNT.
+            return unsafe { popcount_popcnt(b) };
+        }
+    }
+    popcount_words(b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+unsafe fn popcount_popcnt(b: &[u8]) -> u64 {
+    popcount_words(b)
+}
+
+#[inline(always)]
+fn popcount_words(b: &[u8]) -> u64 {
+    let mut chunks = b.chunks_exact(32);
+    let (mut n0, mut n1, mut n2, mut n3) = (0u64, 0u64, 0u64, 0u64);
+    let word = |c: &[u8]| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    for c in &mut chunks {
+        n0 += word(&c[0..8]).count_ones() as u64;
+        n1 += word(&c[8..16]).count_ones() as u64;
+        n2 += word(&c[16..24]).count_ones() as u64;
+        n3 += word(&c[24..32]).count_ones() as u64;
+    }
+    let rest: u64 = chunks
+        .remainder()
+        .iter()
+        .map(|x| x.count_ones() as u64)
+        .sum();
+    n0 + n1 + n2 + n3 + rest
 }
 
 /// The first bit equal to `bit` in `bytes` (redisBitpos): -1 when looking
@@ -692,4 +730,20 @@ pub fn bitfield_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn bitfield_ro_command(s: &mut Server, c: &mut Client) -> CmdResult {
     bitfield_generic(s, c, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::popcount;
+
+    #[test]
+    fn popcount_matches_bytewise() {
+        let v: Vec<u8> = (0..1000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for (a, b) in [(0, 0), (0, 1), (3, 40), (0, 1000), (7, 999)] {
+            let want: u64 = v[a..b].iter().map(|x| x.count_ones() as u64).sum();
+            assert_eq!(popcount(&v[a..b]), want);
+        }
+    }
 }

@@ -46,6 +46,7 @@ pub fn quit_command(_: &mut Server, c: &mut Client) -> CmdResult {
 pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     crate::commands::transactions::discard_transaction(s, c);
     crate::commands::pubsub::unsubscribe_all(s, c);
+    s.disable_tracking(c);
     c.db = 0;
     c.reply.resp = 2;
     c.name = None;
@@ -204,6 +205,9 @@ fn client_flags(s: &Server, c: &Client) -> String {
         (c.subscription_count() > 0, 'P'),
         (c.mstate.is_some() || c.exec_len.is_some(), 'x'),
         (c.bstate.is_some(), 'b'),
+        (c.tracking.is_some(), 't'),
+        (c.tracking.as_ref().is_some_and(|t| t.broken_redir), 'R'),
+        (c.tracking.as_ref().is_some_and(|t| t.bcast), 'B'),
         (s.cas_dirty.contains(&c.slot), 'd'),
         (c.close_after_reply, 'c'),
         (c.close_asap, 'A'),
@@ -233,7 +237,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.query.buf.len() - c.query.pos
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -267,6 +271,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.reply.pending(),
         c.query.buf.capacity() + c.reply.buf.capacity(),
         c.last_cmd,
+        c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         c.reply.resp
     )
 }
@@ -513,5 +518,211 @@ pub fn client_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
             "    Release a client blocked in BLPOP and friends, as a timeout or with an error.",
         ],
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Client-side caching: CLIENT TRACKING / CACHING / GETREDIR /
+// TRACKINGINFO (the state and invalidations are in src/tracking.rs).
+// ---------------------------------------------------------------------
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP], with Redis's checks in Redis's order.
+pub fn client_tracking_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mut t = crate::tracking::ClientTracking::default();
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    let argc = c.argv.len();
+    let mut j = 3;
+    while j < argc {
+        let more = argc - 1 - j > 0;
+        let a = &c.argv[j];
+        if a.eq_ignore_ascii_case(b"redirect") && more {
+            j += 1;
+            if t.redirect != 0 {
+                return Err(ReplyError::new(
+                    "ERR A client can only redirect to a single other client",
+                ));
+            }
+            let id = super::args::parse_i64(&c.argv[j])?;
+            if id < 0 || (s.slot_of_client(id as u64).is_none() && id as u64 != c.id) {
+                return Err(ReplyError::new(
+                    "ERR The client ID you want redirect to does not exist",
+                ));
+            }
+            t.redirect = id as u64;
+        } else if a.eq_ignore_ascii_case(b"bcast") {
+            t.bcast = true;
+        } else if a.eq_ignore_ascii_case(b"optin") {
+            t.optin = true;
+        } else if a.eq_ignore_ascii_case(b"optout") {
+            t.optout = true;
+        } else if a.eq_ignore_ascii_case(b"noloop") {
+            t.noloop = true;
+        } else if a.eq_ignore_ascii_case(b"prefix") && more {
+            j += 1;
+            prefixes.push(c.argv[j].clone());
+        } else {
+            return Err(SYNTAX_ERR);
+        }
+        j += 1;
+    }
+    let mode = &c.argv[2];
+    if mode.eq_ignore_ascii_case(b"on") {
+        if !t.bcast && !prefixes.is_empty() {
+            return Err(ReplyError::new(
+                "ERR PREFIX option requires BCAST mode to be enabled",
+            ));
+        }
+        if let Some(cur) = c.tracking.as_ref()
+            && cur.bcast != t.bcast
+        {
+            return Err(ReplyError::new(
+                "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+            ));
+        }
+        if t.bcast && (t.optin || t.optout) {
+            return Err(ReplyError::new(
+                "ERR OPTIN and OPTOUT are not compatible with BCAST",
+            ));
+        }
+        if t.optin && t.optout {
+            return Err(ReplyError::new(
+                "ERR You can't specify both OPTIN mode and OPTOUT mode",
+            ));
+        }
+        if let Some(cur) = c.tracking.as_ref()
+            && ((t.optin && cur.optout) || (t.optout && cur.optin))
+        {
+            return Err(ReplyError::new(
+                "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+            ));
+        }
+        if t.bcast {
+            check_prefix_collisions(c, &prefixes)?;
+        }
+        s.enable_tracking(c, t, &prefixes);
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        s.disable_tracking(c);
+    } else {
+        return Err(SYNTAX_ERR);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// checkPrefixCollisionsOrReply: no new prefix may be a prefix of (or
+/// have as prefix) one the client has, or another new one.
+fn check_prefix_collisions(c: &Client, prefixes: &[Vec<u8>]) -> CmdResult {
+    let overlap = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    for (i, p) in prefixes.iter().enumerate() {
+        if let Some(cur) = c.tracking.as_ref() {
+            for have in &cur.prefixes {
+                if overlap(have, p) {
+                    return Err(ReplyError::owned(format!(
+                        "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                        lossy(p),
+                        lossy(have)
+                    )));
+                }
+            }
+        }
+        for q in &prefixes[i + 1..] {
+            if overlap(p, q) {
+                return Err(ReplyError::owned(format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    lossy(p),
+                    lossy(q)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: the next command is (not) tracked, in OPTIN
+/// (OPTOUT) mode.
+pub fn client_caching_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let Some(t) = c.tracking.as_mut() else {
+        return Err(ReplyError::new(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    };
+    let opt = &c.argv[2];
+    if opt.eq_ignore_ascii_case(b"yes") {
+        if !t.optin {
+            return Err(ReplyError::new(
+                "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+        t.caching = true;
+    } else if opt.eq_ignore_ascii_case(b"no") {
+        if !t.optout {
+            return Err(ReplyError::new(
+                "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+        t.caching = true;
+    } else {
+        return Err(SYNTAX_ERR);
+    }
+    c.reply.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the redirection's client ID, 0 for none, -1 when not
+/// tracking.
+pub fn client_getredir_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let v = c.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
+    c.reply.int(v);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect and prefixes.
+pub fn client_trackinginfo_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let t = c.tracking.clone();
+    let mut flags: Vec<&str> = vec![if t.is_some() { "on" } else { "off" }];
+    if let Some(t) = &t {
+        if t.bcast {
+            flags.push("bcast");
+        }
+        if t.optin {
+            flags.push("optin");
+            if t.caching {
+                flags.push("caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push("optout");
+            if t.caching {
+                flags.push("caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push("noloop");
+        }
+        if t.broken_redir {
+            flags.push("broken_redirect");
+        }
+    }
+    c.reply.map_len(3);
+    c.reply.bulk(b"flags");
+    c.reply.set_len(flags.len());
+    for f in flags {
+        c.reply.bulk(f.as_bytes());
+    }
+    c.reply.bulk(b"redirect");
+    c.reply.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+    c.reply.bulk(b"prefixes");
+    let prefixes: Vec<Vec<u8>> = t
+        .map(|t| t.prefixes.into_iter().collect())
+        .unwrap_or_default();
+    c.reply.array_len(prefixes.len());
+    for p in prefixes {
+        c.reply.bulk(&p);
+    }
     Ok(())
 }

@@ -156,6 +156,7 @@ pub mod flag {
     pub const MAY_REPLICATE: u32 = 2;
     pub const NOSCRIPT: u32 = 4;
     pub const DENYOOM: u32 = 8;
+    pub const READONLY: u32 = 16;
 
     pub fn bits(spec: &super::CommandSpec) -> u32 {
         spec.flags.split(' ').fold(0, |b, f| {
@@ -164,6 +165,7 @@ pub mod flag {
                 "may_replicate" => MAY_REPLICATE,
                 "noscript" => NOSCRIPT,
                 "denyoom" => DENYOOM,
+                "readonly" => READONLY,
                 _ => 0,
             }
         })
@@ -369,7 +371,10 @@ pub fn key_positions(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<usize>
 
 /// Key positions with the flags of the key spec that found each (COMMAND
 /// GETKEYSANDFLAGS).
-pub fn key_positions_and_flags(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<(usize, &'static str)> {
+pub fn key_positions_and_flags(
+    spec: &'static CommandSpec,
+    argv: &[Vec<u8>],
+) -> Vec<(usize, &'static str)> {
     positions(spec, argv, false)
 }
 

@@ -35,7 +35,22 @@ impl Server {
     /// signalModifiedKey): every consumer of "this key changed" hangs here
     /// (WATCH today, client-side caching next).
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        // A script's changes are nobody's own for NOLOOP broadcasts (Redis
+        // passes its script client).
+        let by = if self.scripting.running().is_some() {
+            None
+        } else {
+            self.current_client_id
+        };
+        self.signal_modified_key_by(db, key, by);
+    }
+
+    /// The same with who changed it: None for expiry and eviction.
+    pub fn signal_modified_key_by(&mut self, db: usize, key: &[u8], by: Option<u64>) {
         self.touch_watched_key(db, key);
+        if self.tracking.clients > 0 {
+            self.tracking_invalidate_key(key, by, true);
+        }
     }
 
     /// Look a key up for reading: expired keys vanish, hits and misses are
@@ -239,14 +254,22 @@ impl Server {
     /// Empty one database (FLUSHDB): every WATCH on a key it held fails
     /// first. Returns how many keys went.
     pub fn flush_db(&mut self, db: usize) -> usize {
+        let n = self.flush_one_db(db);
+        self.tracking_invalidate_on_flush();
+        n
+    }
+
+    fn flush_one_db(&mut self, db: usize) -> usize {
         self.touch_all_watched_in_db(db, None);
         self.signal_deleted_streams(db, None);
         self.dbs[db].flush()
     }
 
-    /// Empty every database (FLUSHALL, DEBUG RELOAD).
+    /// Empty every database (FLUSHALL, DEBUG RELOAD): one flush signal.
     pub fn flush_all(&mut self) -> usize {
-        (0..self.dbs.len()).map(|db| self.flush_db(db)).sum()
+        let n = (0..self.dbs.len()).map(|db| self.flush_one_db(db)).sum();
+        self.tracking_invalidate_on_flush();
+        n
     }
 
     /// Swap two databases (SWAPDB): WATCHes on either fail as Redis's

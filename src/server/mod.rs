@@ -192,6 +192,14 @@ pub struct Server {
     pub pause: Option<(i64, bool)>,
     /// Clients holding a command back because of a pause.
     pub paused_slots: Vec<usize>,
+    /// Connected clients by ID (Redis's lookupClientByID).
+    pub client_ids: HashMap<u64, usize>,
+    /// Client-side caching: the tracking table and prefixes (tracking.rs).
+    pub tracking: crate::tracking::Tracking,
+    /// The client whose command is running (outermost), for NOLOOP.
+    pub current_client_id: Option<u64>,
+    /// DEBUG PAUSE-CRON: the cron does nothing.
+    pub pause_cron: bool,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -266,6 +274,10 @@ impl Server {
             monitors: Vec::new(),
             pause: None,
             paused_slots: Vec::new(),
+            client_ids: HashMap::new(),
+            tracking: Default::default(),
+            current_client_id: None,
+            pause_cron: false,
         }
     }
 

@@ -1023,7 +1023,9 @@ EVAL "return redis.pcall('cluster','info')" 0
 /// from sortGetKeys), and the errors COMMAND GETKEYS gives.
 #[test]
 fn command_getkeysandflags() {
-    let Some(mut p) = super::Pair::start() else { return };
+    let Some(mut p) = super::Pair::start() else {
+        return;
+    };
     super::run_lines(
         &mut p,
         r#"
@@ -1044,12 +1046,17 @@ COMMAND GETKEYSANDFLAGS ping
 COMMAND GETKEYSANDFLAGS
 "#,
     );
-    super::run_lines(&mut p, "?HELLO 3\nCOMMAND GETKEYSANDFLAGS LMOVE k1 k2 left right\n");
+    super::run_lines(
+        &mut p,
+        "?HELLO 3\nCOMMAND GETKEYSANDFLAGS LMOVE k1 k2 left right\n",
+    );
 }
 
 #[test]
 fn command_getkeysandflags_variable_flags() {
-    let Some(mut p) = super::Pair::start() else { return };
+    let Some(mut p) = super::Pair::start() else {
+        return;
+    };
     super::run_lines(
         &mut p,
         r#"

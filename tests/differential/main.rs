@@ -25,6 +25,7 @@ mod script_gen;
 mod scripting;
 mod sort;
 mod streams;
+mod tracking;
 mod transactions;
 mod zsets;
 

@@ -147,3 +147,28 @@ fn redis_crate_transaction_and_pubsub() {
     let payload: String = msg.get_payload().unwrap();
     assert_eq!(payload, "payload");
 }
+
+/// Client-side caching over redis-py 8 (a tracking RESP3 connection and
+/// its invalidation push handler; redis-py's own `cache_config` refuses
+/// servers reporting < 7.4, Redis 7.0.15 included): no stale read across
+/// writes, deletes, expiry and FLUSHALL from another client; a RESP2
+/// client redirecting invalidations to a subscriber; BCAST prefixes
+/// (tests/clients/redis_py_cache_check.py).
+#[test]
+fn redis_py_client_side_caching() {
+    let s = start_miniredis(&[]);
+    let out = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/redis_py_cache_check.py"
+        ))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("cache: ok"),
+        "redis-py cache check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
