@@ -1,14 +1,16 @@
 """rq against the server on PORT: a burst worker (a real `rq worker`
 process) runs 100 jobs and each result comes back right (rq 2+ keeps job
 results in a stream: XADD inside MULTI, XREVRANGE to read them); then the
-scheduler half: a job enqueued to run 1 s later is moved to its queue by
-the worker's scheduler and run (a Lua script takes the scheduler lock).
+scheduler half: a job scheduled (for a moment already past, so no run of
+the worker can come too early: a burst worker's scheduler keeps its lock
+for a minute) is moved to its queue by the worker's scheduler and run (a
+Lua script takes the scheduler lock).
 Usage: rq_check.py PORT"""
 import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 port = int(sys.argv[1])
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rq_app")
@@ -48,7 +50,7 @@ for i, job in enumerate(jobs):
     assert res is not None and res.return_value == i * i, (i, res)
 print("rq: ok (100 jobs)")
 
-delayed = q.enqueue_in(timedelta(seconds=1), stamp, "later")
+delayed = q.enqueue_at(datetime.now(timezone.utc) - timedelta(seconds=1), stamp, "later")
 assert delayed.get_status() == "scheduled", delayed.get_status()
 deadline = time.time() + 60
 while True:
