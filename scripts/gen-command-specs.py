@@ -105,7 +105,7 @@ MODULES = [
     ("geo", ["geoadd", "geopos", "geodist", "geohash", "georadius", "georadius_ro",
              "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore"]),
     ("memory", [
-        ("memory", ["usage", "doctor", "malloc-stats", "purge", "help"]),
+        ("memory", ["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
     ]),
     ("hyperloglog", ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"]),
     ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]),
@@ -230,6 +230,7 @@ SUMMARIES = {
     "client|caching": "Say whether the next command's keys are tracked (OPTIN/OPTOUT).",
     "client|getredir": "The client ID this connection's invalidations go to.",
     "client|trackinginfo": "This connection's client-side caching settings.",
+    "memory|stats": "Where the server's memory goes: overhead, dataset, fragmentation.",
     "setbit": "Set or clear one bit of a string, returning its old value.",
     "getbit": "Return one bit of a string.",
     "bitcount": "Count the set bits of a string, or of a range of it.",

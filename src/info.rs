@@ -83,7 +83,14 @@ fn cpu_times() -> (f64, f64) {
     (tick(11), tick(12))
 }
 
-pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) -> String {
+/// `running`: the client whose command asks (out of the client slab),
+/// counted with the others in the memory figures.
+pub fn gen_info(
+    server: &Server,
+    sections: &[&str],
+    connected_clients: usize,
+    running: Option<&crate::client::Client>,
+) -> String {
     let mut out = String::new();
     for (n, section) in sections.iter().enumerate() {
         if n > 0 {
@@ -108,6 +115,8 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("monotonic_clock:POSIX clock_gettime");
                 f!("multiplexing_api:epoll");
                 f!("atomicvar_api:c11-builtin");
+                // Not built by GCC: what Redis prints then.
+                f!("gcc_version:0.0.0");
                 f!("process_id:{}", std::process::id());
                 f!("process_supervised:no");
                 f!("run_id:{}", server.run_id);
@@ -143,7 +152,14 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
             "memory" => {
                 let used = alloc::used_memory();
                 let rss = alloc::rss_memory();
-                let peak = alloc::peak_memory();
+                let peak = alloc::peak_memory().max(used);
+                let mh = crate::commands::memory::memory_overhead(server, running);
+                let sysmem = crate::commands::memory::total_system_memory();
+                let lua = server.scripting.lua_memory();
+                let vm_functions = server.scripting.functions_memory();
+                let scripts = mh.lua_caches + mh.functions_caches;
+                // Redis keeps these ratios in floats.
+                let f = |v: f64| v as f32;
                 f!("# Memory");
                 f!("used_memory:{}", used);
                 f!("used_memory_human:{}", human(used));
@@ -151,27 +167,36 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 f!("used_memory_rss_human:{}", human(rss));
                 f!("used_memory_peak:{}", peak);
                 f!("used_memory_peak_human:{}", human(peak));
-                f!(
-                    "used_memory_peak_perc:{:.2}%",
-                    used as f64 * 100.0 / peak.max(1) as f64
-                );
-                f!("used_memory_startup:0");
-                let lua = server.scripting.lua_memory();
-                let scripts = server.scripting.scripts_mem;
+                f!("used_memory_peak_perc:{:.2}%", f(mh.peak_perc));
+                f!("used_memory_overhead:{}", mh.overhead_total);
+                f!("used_memory_startup:{}", mh.startup_allocated);
+                f!("used_memory_dataset:{}", mh.dataset);
+                f!("used_memory_dataset_perc:{:.2}%", f(mh.dataset_perc));
+                f!("allocator_allocated:{}", mh.allocator_allocated);
+                f!("allocator_active:{}", mh.allocator_active);
+                f!("allocator_resident:{}", mh.allocator_resident);
+                f!("total_system_memory:{}", sysmem);
+                f!("total_system_memory_human:{}", human(sysmem as usize));
                 f!("used_memory_lua:{}", lua);
                 f!("used_memory_vm_eval:{}", lua);
                 f!("used_memory_lua_human:{}", human(lua));
-                f!("used_memory_scripts_eval:{}", scripts);
+                f!("used_memory_scripts_eval:{}", mh.lua_caches);
                 f!(
                     "number_of_cached_scripts:{}",
                     server.scripting.scripts.len()
                 );
-                f!("number_of_functions:0");
-                f!("number_of_libraries:0");
-                f!("used_memory_vm_functions:0");
-                f!("used_memory_vm_total:{}", lua);
-                f!("used_memory_vm_total_human:{}", human(lua));
-                f!("used_memory_functions:0");
+                f!(
+                    "number_of_functions:{}",
+                    server.scripting.functions.num_functions()
+                );
+                f!(
+                    "number_of_libraries:{}",
+                    server.scripting.functions.libraries.len()
+                );
+                f!("used_memory_vm_functions:{}", vm_functions);
+                f!("used_memory_vm_total:{}", vm_functions + lua);
+                f!("used_memory_vm_total_human:{}", human(vm_functions + lua));
+                f!("used_memory_functions:{}", mh.functions_caches);
                 f!("used_memory_scripts:{}", scripts);
                 f!("used_memory_scripts_human:{}", human(scripts));
                 f!("maxmemory:{}", server.config.maxmemory);
@@ -180,15 +205,25 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                     human(server.config.maxmemory as usize)
                 );
                 f!("maxmemory_policy:{}", server.config.maxmemory_policy);
-                f!(
-                    "mem_fragmentation_ratio:{:.2}",
-                    rss as f64 / used.max(1) as f64
-                );
-                let aof_buf = server.aof.as_ref().map_or(0, |a| a.buf.capacity());
-                f!("mem_not_counted_for_evict:{}", aof_buf);
-                f!("mem_aof_buffer:{}", aof_buf);
+                f!("allocator_frag_ratio:{:.2}", f(mh.allocator_frag()));
+                f!("allocator_frag_bytes:{}", mh.allocator_frag_bytes());
+                f!("allocator_rss_ratio:{:.2}", f(mh.allocator_rss()));
+                f!("allocator_rss_bytes:{}", mh.allocator_rss_bytes());
+                f!("rss_overhead_ratio:{:.2}", f(mh.rss_extra()));
+                f!("rss_overhead_bytes:{}", mh.rss_extra_bytes());
+                f!("mem_fragmentation_ratio:{:.2}", f(mh.total_frag()));
+                f!("mem_fragmentation_bytes:{}", mh.total_frag_bytes());
+                f!("mem_not_counted_for_evict:{}", mh.aof_buffer);
+                f!("mem_replication_backlog:0");
+                f!("mem_total_replication_buffers:0");
+                f!("mem_clients_slaves:0");
+                f!("mem_clients_normal:{}", mh.clients_normal);
+                f!("mem_cluster_links:0");
+                f!("mem_aof_buffer:{}", mh.aof_buffer);
                 f!("mem_allocator:libc");
+                f!("active_defrag_running:0");
                 f!("lazyfree_pending_objects:0");
+                f!("lazyfreed_objects:0");
             }
             "persistence" => {
                 f!("# Persistence");
@@ -303,8 +338,12 @@ pub fn gen_info(server: &Server, sections: &[&str], connected_clients: usize) ->
                 );
                 f!("total_net_input_bytes:{}", st.net_input_bytes);
                 f!("total_net_output_bytes:{}", st.net_output_bytes);
+                f!("total_net_repl_input_bytes:0");
+                f!("total_net_repl_output_bytes:0");
                 f!("instantaneous_input_kbps:0.00");
                 f!("instantaneous_output_kbps:0.00");
+                f!("instantaneous_input_repl_kbps:0.00");
+                f!("instantaneous_output_repl_kbps:0.00");
                 f!("rejected_connections:{}", st.rejected_conn);
                 f!("sync_full:0");
                 f!("sync_partial_ok:0");

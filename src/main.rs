@@ -197,6 +197,8 @@ fn main() -> ExitCode {
         }
     };
     server.aof_wake = Some(el.waker());
+    // What the server takes before any data (used_memory_startup).
+    server.initial_memory_usage = miniredis::alloc::used_memory();
     // Startup data: the AOF if it is on (or a point in time is asked
     // for), else the RDB.
     if !server.config.appendonly

@@ -1,5 +1,6 @@
-//! MEMORY USAGE, DOCTOR, MALLOC-STATS, PURGE and HELP (Redis's
-//! memoryCommand in object.c).
+//! MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE and HELP (Redis's
+//! memoryCommand in object.c), and the memory breakdown INFO memory and
+//! MEMORY STATS share (getMemoryOverheadData).
 
 use super::args::{is, parse_i64, reply_help};
 use super::{CmdResult, SYNTAX_ERR};
@@ -122,4 +123,214 @@ pub fn memory_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
         ],
     );
     Ok(())
+}
+
+/// One database's table overhead (MEMORY STATS db.N).
+pub struct DbOverhead {
+    pub db: usize,
+    pub main: usize,
+    pub expires: usize,
+}
+
+/// Where memory goes (Redis's redisMemOverhead): what the server itself
+/// holds (startup, clients, AOF buffer, script caches, the keyspace's
+/// tables) against the dataset, and the allocator and RSS ratios.
+pub struct MemOverhead {
+    pub total_allocated: usize,
+    pub startup_allocated: usize,
+    pub peak_allocated: usize,
+    pub clients_normal: usize,
+    pub aof_buffer: usize,
+    pub lua_caches: usize,
+    pub functions_caches: usize,
+    pub dbs: Vec<DbOverhead>,
+    pub overhead_total: usize,
+    pub total_keys: usize,
+    pub dataset: usize,
+    pub dataset_perc: f64,
+    pub peak_perc: f64,
+    pub bytes_per_key: usize,
+    /// The allocator's view: allocated (what was asked for), active and
+    /// resident. The counting allocator knows the first; the process RSS
+    /// stands for the others.
+    pub allocator_allocated: usize,
+    pub allocator_active: usize,
+    pub allocator_resident: usize,
+    pub rss: usize,
+}
+
+impl MemOverhead {
+    pub fn allocator_frag(&self) -> f64 {
+        self.allocator_active as f64 / self.allocator_allocated.max(1) as f64
+    }
+    pub fn allocator_frag_bytes(&self) -> i64 {
+        self.allocator_active as i64 - self.allocator_allocated as i64
+    }
+    pub fn allocator_rss(&self) -> f64 {
+        self.allocator_resident as f64 / self.allocator_active.max(1) as f64
+    }
+    pub fn allocator_rss_bytes(&self) -> i64 {
+        self.allocator_resident as i64 - self.allocator_active as i64
+    }
+    pub fn rss_extra(&self) -> f64 {
+        self.rss as f64 / self.allocator_resident.max(1) as f64
+    }
+    pub fn rss_extra_bytes(&self) -> i64 {
+        self.rss as i64 - self.allocator_resident as i64
+    }
+    pub fn total_frag(&self) -> f64 {
+        self.rss as f64 / self.total_allocated.max(1) as f64
+    }
+    pub fn total_frag_bytes(&self) -> i64 {
+        self.rss as i64 - self.total_allocated as i64
+    }
+}
+
+/// A client's memory as Redis counts it (getClientMemoryUsage): its
+/// buffers, arguments and queued transaction, plus the struct.
+pub fn client_memory(c: &Client) -> usize {
+    std::mem::size_of::<Client>()
+        + c.query.buf.capacity()
+        + c.reply.buf.capacity()
+        + c.argv.iter().map(|a| a.capacity() + 24).sum::<usize>()
+        + c.mstate
+            .as_ref()
+            .map_or(0, |q| q.iter().flatten().map(|a| a.capacity() + 24).sum())
+}
+
+/// getMemoryOverheadData.
+pub fn memory_overhead(s: &Server, running: Option<&Client>) -> MemOverhead {
+    let used = crate::alloc::used_memory();
+    let rss = crate::alloc::rss_memory();
+    let startup = s.initial_memory_usage;
+    let mut total = startup;
+    let clients_normal = s
+        .clients
+        .iter()
+        .flatten()
+        .chain(running)
+        .map(client_memory)
+        .sum::<usize>();
+    total += clients_normal;
+    let aof_buffer = s.aof.as_ref().map_or(0, |a| a.buf.capacity());
+    total += aof_buffer;
+    let lua_caches = s.scripting.scripts_mem;
+    total += lua_caches;
+    let functions_caches = s
+        .scripting
+        .functions
+        .libraries
+        .values()
+        .map(|l| l.code.len() + 64)
+        .sum::<usize>()
+        + s.scripting.functions.num_functions() * 64;
+    total += functions_caches;
+    let mut dbs = Vec::new();
+    let mut total_keys = 0;
+    for db in 0..s.db_count() {
+        let d = s.db(db);
+        let keys = d.dict.len();
+        if keys == 0 {
+            continue;
+        }
+        total_keys += keys;
+        // Entry (24), bucket pointer (8) and object header (16) per key,
+        // as Redis counts its dictEntry, table slots and robj.
+        let main = keys * 24 + d.dict.slots() * 8 + keys * 16;
+        let expires = d.expires.len() * 24 + d.expires.slots() * 8;
+        total += main + expires;
+        dbs.push(DbOverhead { db, main, expires });
+    }
+    let peak = crate::alloc::peak_memory().max(used);
+    let net = if used > startup { used - startup } else { 1 };
+    let dataset = used.saturating_sub(total);
+    MemOverhead {
+        total_allocated: used,
+        startup_allocated: startup,
+        peak_allocated: peak,
+        clients_normal,
+        aof_buffer,
+        lua_caches,
+        functions_caches,
+        dbs,
+        overhead_total: total,
+        total_keys,
+        dataset,
+        dataset_perc: dataset as f64 * 100.0 / net as f64,
+        peak_perc: used as f64 * 100.0 / peak.max(1) as f64,
+        bytes_per_key: net.checked_div(total_keys).unwrap_or(0),
+        allocator_allocated: used,
+        allocator_active: used,
+        allocator_resident: rss,
+        rss,
+    }
+}
+
+/// MEMORY STATS: the breakdown as a map.
+pub fn memory_stats_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let mh = memory_overhead(s, Some(c));
+    let r = &mut c.reply;
+    r.map_len(27 + mh.dbs.len());
+    let int = |r: &mut crate::resp::reply::ReplyBuf, k: &str, v: i64| {
+        r.bulk_str(k);
+        r.int(v);
+    };
+    int(r, "peak.allocated", mh.peak_allocated as i64);
+    int(r, "total.allocated", mh.total_allocated as i64);
+    int(r, "startup.allocated", mh.startup_allocated as i64);
+    int(r, "replication.backlog", 0);
+    int(r, "clients.slaves", 0);
+    int(r, "clients.normal", mh.clients_normal as i64);
+    int(r, "cluster.links", 0);
+    int(r, "aof.buffer", mh.aof_buffer as i64);
+    int(r, "lua.caches", mh.lua_caches as i64);
+    int(r, "functions.caches", mh.functions_caches as i64);
+    for d in &mh.dbs {
+        r.bulk_str(&format!("db.{}", d.db));
+        r.map_len(3);
+        int(r, "overhead.hashtable.main", d.main as i64);
+        int(r, "overhead.hashtable.expires", d.expires as i64);
+        int(r, "overhead.hashtable.slot-to-keys", 0);
+    }
+    int(r, "overhead.total", mh.overhead_total as i64);
+    int(r, "keys.count", mh.total_keys as i64);
+    int(r, "keys.bytes-per-key", mh.bytes_per_key as i64);
+    int(r, "dataset.bytes", mh.dataset as i64);
+    r.bulk_str("dataset.percentage");
+    r.double(mh.dataset_perc as f32 as f64);
+    r.bulk_str("peak.percentage");
+    r.double(mh.peak_perc as f32 as f64);
+    int(r, "allocator.allocated", mh.allocator_allocated as i64);
+    int(r, "allocator.active", mh.allocator_active as i64);
+    int(r, "allocator.resident", mh.allocator_resident as i64);
+    r.bulk_str("allocator-fragmentation.ratio");
+    r.double(mh.allocator_frag() as f32 as f64);
+    int(
+        r,
+        "allocator-fragmentation.bytes",
+        mh.allocator_frag_bytes(),
+    );
+    r.bulk_str("allocator-rss.ratio");
+    r.double(mh.allocator_rss() as f32 as f64);
+    int(r, "allocator-rss.bytes", mh.allocator_rss_bytes());
+    r.bulk_str("rss-overhead.ratio");
+    r.double(mh.rss_extra() as f32 as f64);
+    int(r, "rss-overhead.bytes", mh.rss_extra_bytes());
+    r.bulk_str("fragmentation");
+    r.double(mh.total_frag() as f32 as f64);
+    int(r, "fragmentation.bytes", mh.total_frag_bytes());
+    Ok(())
+}
+
+/// The machine's memory (total_system_memory), from /proc/meminfo.
+pub fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }

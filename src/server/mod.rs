@@ -200,6 +200,9 @@ pub struct Server {
     pub current_client_id: Option<u64>,
     /// DEBUG PAUSE-CRON: the cron does nothing.
     pub pause_cron: bool,
+    /// used_memory once initialised, before loading data
+    /// (used_memory_startup).
+    pub initial_memory_usage: usize,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -278,6 +281,7 @@ impl Server {
             tracking: Default::default(),
             current_client_id: None,
             pause_cron: false,
+            initial_memory_usage: 0,
         }
     }
 

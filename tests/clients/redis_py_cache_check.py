@@ -1,6 +1,6 @@
 """Client-side caching as client libraries do it, against the server on PORT.
 
-redis-py 8's built-in cache (`cache_config`) refuses any server whose
+redis-py's built-in cache (`cache_config`, 5.1+) refuses any server whose
 HELLO reports a version below 7.4.0, real Redis 7.0.15 included, so the
 cache here is the one such a library keeps: a RESP3 connection with
 CLIENT TRACKING on, redis-py's invalidation push handler dropping entries,

@@ -148,9 +148,9 @@ fn redis_crate_transaction_and_pubsub() {
     assert_eq!(payload, "payload");
 }
 
-/// Client-side caching over redis-py 8 (a tracking RESP3 connection and
-/// its invalidation push handler; redis-py's own `cache_config` refuses
-/// servers reporting < 7.4, Redis 7.0.15 included): no stale read across
+/// Client-side caching over redis-py (a tracking RESP3 connection and its
+/// invalidation push handler; redis-py's own `cache_config` refuses servers
+/// reporting < 7.4, Redis 7.0.15 included): no stale read across
 /// writes, deletes, expiry and FLUSHALL from another client; a RESP2
 /// client redirecting invalidations to a subscriber; BCAST prefixes
 /// (tests/clients/redis_py_cache_check.py).

@@ -30,6 +30,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 handler: memory_usage_command, subcommands: &[],
             },
             CommandSpec {
+                name: "stats", arity: 2, flags: "", acl: "@slow", tips: "nondeterministic_output request_policy:all_shards response_policy:special",
+                first_key: 0, last_key: 0, key_step: 0,
+                key_specs: &[],
+                group: "server", since: "4.0.0", complexity: "O(1)",
+                summary: "Where the server's memory goes: overhead, dataset, fragmentation.",
+                handler: memory_stats_command, subcommands: &[],
+            },
+            CommandSpec {
                 name: "doctor", arity: 2, flags: "", acl: "@slow", tips: "nondeterministic_output request_policy:all_shards response_policy:special",
                 first_key: 0, last_key: 0, key_step: 0,
                 key_specs: &[],
