@@ -51,7 +51,7 @@ MODULES = [
     ("server", [
         "dbsize", "flushdb", "flushall", "swapdb", "info",
         ("config", ["get", "set", "resetstat", "help"]),
-        "time", "lastsave", "shutdown", "debug",
+        "time", "lastsave", "shutdown",
         ("command", ["count", "info", "docs", "list", "getkeys",
                      "getkeysandflags", "help"]),
         "save", "bgsave", "bgrewriteaof",
@@ -107,6 +107,7 @@ MODULES = [
     ("memory", [
         ("memory", ["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
     ]),
+    ("debug", ["debug"]),
     ("hyperloglog", ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"]),
     ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),

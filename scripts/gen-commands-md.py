@@ -22,6 +22,7 @@ MODULES = [
     ("Memory", "src/commands/table/memory.rs"),
     ("Geo", "src/commands/table/geo.rs"),
     ("HyperLogLog", "src/commands/table/hyperloglog.rs"),
+    ("Debugging", "src/commands/table/debug.rs"),
 ]
 
 out = [
@@ -53,9 +54,12 @@ for title, path in MODULES:
     out.append("")
 out.append(
     "Beyond Redis 7.0.15: `CLIENT SETINFO` (from Redis 7.2; modern client libraries send it), "
-    "and `--port 0` picks a free port and prints it in the banner. `DEBUG` is always enabled "
-    "(Redis 7.0 refuses it unless `enable-debug-command` is set) and offers `SLEEP`, "
-    "`SET-ACTIVE-EXPIRE`, `RELOAD`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
+    "and `--port 0` picks a free port and prints it in the banner. `DEBUG` runs only as "
+    "`enable-debug-command` allows (`no` by default, `yes`, or `local`), as in Redis 7.0, and "
+    "offers `DIGEST` and `DIGEST-VALUE` (Redis's digest: equal datasets give equal digests on "
+    "both servers), `OBJECT`, `PROTOCOL`, `SLEEP`, `RELOAD`, `PAUSE-CRON`, `SET-ACTIVE-EXPIRE`, "
+    "`CHANGE-REPL-ID`, `QUICKLIST-PACKED-THRESHOLD` (accepted; list elements are always packed), "
+    "`LOG`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
     "`ACL` answers `WHOAMI`, `USERS`, `CAT` and `HELP`: there is one user, `default`, with every permission."
 )
 out += ["", open("scripts/commands-md-notifications.md").read().rstrip("\n")]

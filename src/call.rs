@@ -100,6 +100,25 @@ impl Server {
             self.reject(c, err, Some(spec));
             return;
         }
+        // DEBUG is a protected command: enable-debug-command says from
+        // where, if anywhere, it may run (allowProtectedAction).
+        if spec.name == "debug" {
+            let allowed = match self.config.enable_debug_command.as_str() {
+                "yes" => true,
+                "local" => c.is_local(),
+                _ => false,
+            };
+            if !allowed {
+                self.reject(
+                    c,
+                    ReplyError::new(
+                        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+                    ),
+                    Some(spec),
+                );
+                return;
+            }
+        }
         if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
             self.reject(
                 c,

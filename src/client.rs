@@ -251,4 +251,16 @@ impl Client {
         use std::os::fd::AsRawFd;
         self.sock.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1)
     }
+
+    /// A connection from this machine (Redis's islocalClient: 127.0.0.1
+    /// or ::1).
+    pub fn is_local(&self) -> bool {
+        self.sock
+            .as_ref()
+            .and_then(|s| s.peer_addr().ok())
+            .is_some_and(|a| match a.ip() {
+                std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+                std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
+            })
+    }
 }

@@ -57,6 +57,11 @@ pub struct Config {
     pub stream_node_max_bytes: u64,
     pub hll_sparse_max_bytes: u64,
     pub tracking_table_max_keys: u64,
+    /// no | yes | local: DEBUG allowed from nowhere, anywhere, or local
+    /// connections (Redis 7.0's protected commands).
+    pub enable_debug_command: String,
+    pub enable_protected_configs: String,
+    pub enable_module_command: String,
     pub stream_node_max_entries: i64,
     pub list_max_listpack_size: i64,
     pub list_compress_depth: u64,
@@ -137,6 +142,9 @@ impl Default for Config {
             stream_node_max_bytes: 4096,
             hll_sparse_max_bytes: 3000,
             tracking_table_max_keys: 1_000_000,
+            enable_debug_command: "no".into(),
+            enable_protected_configs: "no".into(),
+            enable_module_command: "no".into(),
             stream_node_max_entries: 100,
             list_max_listpack_size: -2,
             list_compress_depth: 0,
@@ -589,6 +597,24 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| c.zset_max_listpack_value.to_string(),
         |c, v| c.zset_max_listpack_value = parse_mem(v, i64::MAX as u64)?
+    ),
+    entry!(
+        "enable-protected-configs",
+        false,
+        |c| c.enable_protected_configs.clone(),
+        |c, v| c.enable_protected_configs = parse_enum(v, &["no", "yes", "local"])?
+    ),
+    entry!(
+        "enable-debug-command",
+        false,
+        |c| c.enable_debug_command.clone(),
+        |c, v| c.enable_debug_command = parse_enum(v, &["no", "yes", "local"])?
+    ),
+    entry!(
+        "enable-module-command",
+        false,
+        |c| c.enable_module_command.clone(),
+        |c, v| c.enable_module_command = parse_enum(v, &["no", "yes", "local"])?
     ),
     entry!(
         "tracking-table-max-keys",

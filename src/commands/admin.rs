@@ -3,7 +3,7 @@
 //! debug.c commands).
 
 use super::args::reply_help;
-use super::args::{is, parse_f64, parse_i64};
+use super::args::{is, parse_i64};
 use super::{BeginSearch, CmdResult, CommandSpec, DB_INDEX_ERR, FindKeys, ReplyError, SYNTAX_ERR};
 use crate::client::Client;
 use crate::config;
@@ -134,68 +134,6 @@ pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
     s.shutdown = Some(Shutdown::Nosave);
     // Redis closes the connection without a reply when the shutdown goes ahead.
     c.close_asap = true;
-    Ok(())
-}
-
-pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let sub = &c.argv[1];
-    if is(sub, "sleep") && c.argv.len() == 3 {
-        let secs = parse_f64(&c.argv[2])?;
-        if secs > 0.0 {
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-        }
-        c.reply.ok();
-    } else if is(sub, "pause-cron") && c.argv.len() == 3 {
-        s.pause_cron = parse_i64(&c.argv[2])? != 0;
-        c.reply.ok();
-    } else if is(sub, "set-active-expire") && c.argv.len() == 3 {
-        s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
-        c.reply.ok();
-    } else if is(sub, "reload") {
-        // Save, flush, load: the round trip tests rely on.
-        s.rdb_save()
-            .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
-        // A restore from disk invalidates every WATCH on what it replaces.
-        s.flush_all();
-        // Redis's emptyData takes the function libraries too.
-        s.functions_flush();
-        s.rdb_load().map_err(|e| {
-            ReplyError::owned(format!("ERR Error trying to load the RDB dump: {e}"))
-        })?;
-        c.reply.ok();
-    } else if is(sub, "aof-crash") && c.argv.len() == 2 {
-        // Test hook: lose what a power cut would lose, then die.
-        if let Some(aof) = s.aof.as_ref() {
-            let _ = aof.drop_unsynced();
-        }
-        std::process::exit(1);
-    } else if is(sub, "help") {
-        reply_help(
-            c,
-            "DEBUG",
-            &[
-                "SLEEP <seconds>",
-                "    Stop the server for <seconds> (a float).",
-                "PAUSE-CRON <0|1>",
-                "    Stop or resume the server's periodic tasks.",
-                "SET-ACTIVE-EXPIRE <0|1>",
-                "    Turn the active expiry cycle off or on (lazy expiry always runs).",
-                "RELOAD",
-                "    Save the RDB, empty the databases and load the RDB back.",
-                "AOF-CRASH",
-                "    Cut the AOF back to its fsynced length and exit at once (crash tests).",
-            ],
-        );
-    } else {
-        return Err(ReplyError::bytes(
-            [
-                b"ERR unknown subcommand '".as_slice(),
-                &c.argv[1],
-                b"'. Try DEBUG HELP.",
-            ]
-            .concat(),
-        ));
-    }
     Ok(())
 }
 

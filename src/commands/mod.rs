@@ -10,6 +10,7 @@ pub mod admin;
 pub mod args;
 pub mod bitops;
 pub mod connection;
+pub mod debug;
 pub mod docs_args;
 pub mod geo;
 pub mod hashes;
@@ -203,6 +204,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::memory::COMMANDS,
         table::geo::COMMANDS,
         table::hyperloglog::COMMANDS,
+        table::debug::COMMANDS,
     ]
 }
 

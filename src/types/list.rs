@@ -229,6 +229,16 @@ impl List {
         List::default()
     }
 
+    /// How many nodes hold the elements (DEBUG OBJECT's ql_nodes).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes' bytes (DEBUG OBJECT's ql_uncompressed_size).
+    pub fn nodes_bytes(&self) -> usize {
+        self.nodes.iter().map(|n| (n.tail - n.head) as usize).sum()
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

@@ -56,6 +56,13 @@ pub fn start_miniredis(args: &[&str]) -> Proc {
     let mut child = Command::new(env!("CARGO_BIN_EXE_miniredis"))
         .current_dir(&dir)
         .args(args)
+        // As Redis's own test servers: DEBUG allowed unless a test says
+        // (after the arguments: a config file must come first).
+        .args(if args.contains(&"--enable-debug-command") {
+            &[][..]
+        } else {
+            &["--enable-debug-command", "yes"][..]
+        })
         .args(["--port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -156,8 +163,7 @@ pub fn start_redis_server() -> Proc {
                 "no",
                 "--protected-mode",
                 "no",
-                // miniredis always answers DEBUG (SLEEP, RELOAD, ...); the
-                // reference must too for the cases that use it.
+                // DEBUG allowed on both servers, as in Redis's own tests.
                 "--enable-debug-command",
                 "yes",
                 "--loglevel",

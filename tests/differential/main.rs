@@ -11,6 +11,7 @@ mod common;
 
 mod bitops;
 mod cases;
+mod debug;
 mod collections_hs;
 mod collections_list;
 mod dump_restore;

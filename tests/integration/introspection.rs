@@ -347,3 +347,24 @@ fn script_errors_count_once_and_in_the_right_command() {
         "total_error_replies:1"
     );
 }
+
+/// DEBUG is a protected command: refused by default with Redis's text,
+/// allowed from this machine under `local`, and the setting cannot change
+/// at run time.
+#[test]
+fn debug_command_is_protected() {
+    let s = start_miniredis(&["--enable-debug-command", "no"]);
+    let mut r = s.raw();
+    assert_eq!(
+        r.q("DEBUG SLEEP 0"),
+        "-ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.\r\n"
+    );
+    assert_eq!(
+        r.q("CONFIG GET enable-debug-command"),
+        "*2\r\n$20\r\nenable-debug-command\r\n$2\r\nno\r\n"
+    );
+    assert!(r.q("CONFIG SET enable-debug-command yes").starts_with("-ERR CONFIG SET failed"));
+    let s = start_miniredis(&["--enable-debug-command", "local"]);
+    let mut r = s.raw();
+    assert_eq!(r.q("DEBUG SLEEP 0"), "+OK\r\n");
+}

@@ -7,9 +7,9 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, bitops::*, connection::*, geo::*, hashes::*, hyperloglog::*, introspection::*,
-    keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*,
-    streams::*, strings::*, transactions::*,
+    admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
+    introspection::*, keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*,
+    sorted_sets::*, streams::*, strings::*, transactions::*,
 };
 
 #[rustfmt::skip]
@@ -118,14 +118,6 @@ pub static COMMANDS: &[CommandSpec] = &[
         group: "server", since: "1.0.0", complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         summary: "Stop the server, optionally saving first.",
         handler: shutdown_command, subcommands: &[],
-    },
-    CommandSpec {
-        name: "debug", arity: -2, flags: "admin noscript loading stale", acl: "@admin @slow @dangerous", tips: "",
-        first_key: 0, last_key: 0, key_step: 0,
-        key_specs: &[],
-        group: "server", since: "1.0.0", complexity: "Depends on subcommand.",
-        summary: "Run internal diagnostic and testing actions.",
-        handler: debug_command, subcommands: &[],
     },
     CommandSpec {
         name: "command", arity: -1, flags: "loading stale", acl: "@slow @connection", tips: "nondeterministic_output_order",

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod bitops;
 pub mod connection;
+pub mod debug;
 pub mod geo;
 pub mod hashes;
 pub mod hyperloglog;

@@ -7,9 +7,9 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, bitops::*, connection::*, geo::*, hashes::*, hyperloglog::*, introspection::*,
-    keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*, sorted_sets::*,
-    streams::*, strings::*, transactions::*,
+    admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
+    introspection::*, keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*,
+    sorted_sets::*, streams::*, strings::*, transactions::*,
 };
 
 #[rustfmt::skip]
