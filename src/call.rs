@@ -424,6 +424,30 @@ impl Server {
         // itself (EXEC's, a script's), makes it failed, as Redis's call
         // compares stat_total_error_replies.
         let errored = self.stats.total_error_replies > self.err_seen;
+        // A blocked command's latency is not known yet (Redis counts it
+        // when the client is unblocked).
+        if c.bstate.is_none() {
+            if self.config.latency_tracking {
+                if self.stats.latency_hist.len() <= i {
+                    self.stats
+                        .latency_hist
+                        .resize(self.commands.names().len().max(i + 1), None);
+                }
+                self.stats.latency_hist[i]
+                    .get_or_insert_with(Default::default)
+                    .record(usec as i64 * 1000);
+            }
+            let event = if spec.has_flag("fast") {
+                "fast-command"
+            } else {
+                "command"
+            };
+            self.latency_monitor.add_if_needed(
+                self.config.latency_monitor_threshold,
+                event,
+                usec / 1000,
+            );
+        }
         let st = &mut self.stats.commands[i];
         st.calls += 1;
         st.usec += usec;

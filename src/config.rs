@@ -57,6 +57,10 @@ pub struct Config {
     pub stream_node_max_bytes: u64,
     pub hll_sparse_max_bytes: u64,
     pub tracking_table_max_keys: u64,
+    /// Events at least this slow (ms) are recorded; 0: none.
+    pub latency_monitor_threshold: u64,
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// no | yes | local: DEBUG allowed from nowhere, anywhere, or local
     /// connections (Redis 7.0's protected commands).
     pub enable_debug_command: String,
@@ -142,6 +146,9 @@ impl Default for Config {
             stream_node_max_bytes: 4096,
             hll_sparse_max_bytes: 3000,
             tracking_table_max_keys: 1_000_000,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             enable_debug_command: "no".into(),
             enable_protected_configs: "no".into(),
             enable_module_command: "no".into(),
@@ -615,6 +622,29 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         false,
         |c| c.enable_module_command.clone(),
         |c, v| c.enable_module_command = parse_enum(v, &["no", "yes", "local"])?
+    ),
+    entry!(
+        "latency-monitor-threshold",
+        true,
+        |c| c.latency_monitor_threshold.to_string(),
+        |c, v| c.latency_monitor_threshold = parse_int(v, 0, i64::MAX)? as u64
+    ),
+    entry!(
+        "latency-tracking",
+        true,
+        |c| if c.latency_tracking { "yes" } else { "no" }.to_string(),
+        |c, v| c.latency_tracking = parse_bool(v)?
+    ),
+    entry!(
+        "latency-tracking-info-percentiles",
+        true,
+        |c| c
+            .latency_tracking_info_percentiles
+            .iter()
+            .map(|p| crate::latency::percentile_name(*p))
+            .collect::<Vec<_>>()
+            .join(" "),
+        |c, v| c.latency_tracking_info_percentiles = crate::latency::parse_percentiles(v)?
     ),
     entry!(
         "tracking-table-max-keys",

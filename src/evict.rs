@@ -88,6 +88,21 @@ impl Server {
 
     /// Free memory down to maxmemory if needed (Redis's performEvictions).
     pub fn perform_evictions(&mut self) -> Evict {
+        if self.config.maxmemory == 0 || self.loading {
+            return Evict::Ok;
+        }
+        let start = std::time::Instant::now();
+        let r = self.perform_evictions_inner();
+        let threshold = self.config.latency_monitor_threshold;
+        self.latency_monitor.add_if_needed(
+            threshold,
+            "eviction-cycle",
+            start.elapsed().as_millis() as u64,
+        );
+        r
+    }
+
+    fn perform_evictions_inner(&mut self) -> Evict {
         let maxmem = self.config.maxmemory;
         if maxmem == 0 || self.loading {
             return Evict::Ok;

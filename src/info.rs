@@ -456,7 +456,36 @@ pub fn gen_info(
                     f!("errorstat_{}:count={}", code, n);
                 }
             }
-            "latencystats" => f!("# Latencystats"),
+            "latencystats" => {
+                f!("# Latencystats");
+                let mut rows: Vec<(&str, &crate::latency::Histogram)> = server
+                    .stats
+                    .latency_hist
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, h)| {
+                        h.as_deref()
+                            .filter(|h| h.total_count > 0)
+                            .map(|h| (server.commands.names()[i], h))
+                    })
+                    .collect();
+                rows.sort_by_key(|(n, _)| *n);
+                for (name, h) in rows {
+                    let parts: Vec<String> = server
+                        .config
+                        .latency_tracking_info_percentiles
+                        .iter()
+                        .map(|&p| {
+                            format!(
+                                "p{}={:.3}",
+                                crate::latency::percentile_name(p),
+                                h.value_at_percentile(p) as f64 / 1000.0
+                            )
+                        })
+                        .collect();
+                    f!("latency_percentiles_usec_{}:{}", name, parts.join(","));
+                }
+            }
             "cluster" => {
                 f!("# Cluster");
                 f!("cluster_enabled:0");

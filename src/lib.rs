@@ -22,6 +22,7 @@ pub mod dict;
 pub mod event_loop;
 pub mod evict;
 pub mod info;
+pub mod latency;
 pub mod notify;
 pub mod persistence;
 pub mod propagate;

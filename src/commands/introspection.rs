@@ -198,14 +198,202 @@ pub fn feed_monitors(s: &mut Server, c: &mut Client) {
     }
 }
 
-pub fn latency_latest_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    // latency-monitor-threshold is 0: no events are recorded.
-    c.reply.array_len(0);
+/// LATENCY LATEST: each event's latest spike: [event, unix time,
+/// latency ms, all-time max ms].
+pub fn latency_latest_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    c.reply.array_len(s.latency_monitor.events.len());
+    for (name, ts) in &s.latency_monitor.events {
+        let (t, ms) = ts.latest();
+        c.reply.array_len(4);
+        c.reply.bulk(name.as_bytes());
+        c.reply.int(t);
+        c.reply.int(ms as i64);
+        c.reply.int(ts.max as i64);
+    }
     Ok(())
 }
 
-pub fn latency_reset_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    c.reply.int(0);
+/// LATENCY HISTORY event: its samples, oldest first, [time, ms] each.
+pub fn latency_history_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let name = String::from_utf8_lossy(&c.argv[2]).into_owned();
+    let samples = s
+        .latency_monitor
+        .events
+        .get(&name)
+        .map(|ts| ts.history())
+        .unwrap_or_default();
+    c.reply.array_len(samples.len());
+    for (t, ms) in samples {
+        c.reply.array_len(2);
+        c.reply.int(t);
+        c.reply.int(ms as i64);
+    }
+    Ok(())
+}
+
+/// LATENCY RESET [event ...]: forget events; how many were forgotten.
+pub fn latency_reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let n = if c.argv.len() == 2 {
+        let n = s.latency_monitor.events.len();
+        s.latency_monitor.events.clear();
+        n
+    } else {
+        c.argv[2..]
+            .iter()
+            .filter(|e| {
+                s.latency_monitor
+                    .events
+                    .remove(String::from_utf8_lossy(e).as_ref())
+                    .is_some()
+            })
+            .count()
+    };
+    c.reply.int(n as i64);
+    Ok(())
+}
+
+/// LATENCY GRAPH event: the samples as a text bar chart, tallest first.
+pub fn latency_graph_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let name = String::from_utf8_lossy(&c.argv[2]).into_owned();
+    let Some(ts) = s.latency_monitor.events.get(&name) else {
+        return Err(ReplyError::owned(format!(
+            "ERR No samples available for event '{name}'"
+        )));
+    };
+    let samples = ts.history();
+    let (hi, lo) = samples
+        .iter()
+        .fold((0u64, u64::MAX), |(h, l), &(_, ms)| (h.max(ms), l.min(ms)));
+    let mut text = format!(
+        "{name} - high {hi} ms, low {lo} ms (all time high {} ms)\n{}\n",
+        ts.max,
+        "-".repeat(80)
+    );
+    // Four rows of bars scaled to the highest sample, then each sample's
+    // age in seconds (vertically).
+    let now = crate::util::time::mstime() / 1000;
+    for row in (1..=4u64).rev() {
+        let line: String = samples
+            .iter()
+            .map(|&(_, ms)| if ms * 4 >= row * hi.max(1) { '#' } else { ' ' })
+            .collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    let ages: Vec<String> = samples
+        .iter()
+        .map(|&(t, _)| (now - t).max(0).to_string())
+        .collect();
+    let width = ages.iter().map(|a| a.len()).max().unwrap_or(0);
+    for i in 0..width {
+        let line: String = ages
+            .iter()
+            .map(|a| a.chars().nth(i).unwrap_or(' '))
+            .collect();
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// LATENCY DOCTOR: a readable report of the recorded events.
+pub fn latency_doctor_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let threshold = s.config.latency_monitor_threshold;
+    let mut text = String::new();
+    if s.latency_monitor.events.is_empty() {
+        if threshold == 0 {
+            text.push_str(
+                "The latency monitor is off (latency-monitor-threshold is 0): no events are recorded.\n\
+                 Set it to a number of milliseconds, e.g. CONFIG SET latency-monitor-threshold 100, to record slower events.\n",
+            );
+        } else {
+            text.push_str(&format!(
+                "No event took {threshold} ms or more since the monitor was last reset.\n"
+            ));
+        }
+    } else {
+        text.push_str(&format!(
+            "Events that took at least {threshold} ms (latency-monitor-threshold):\n\n"
+        ));
+        for (i, (name, ts)) in s.latency_monitor.events.iter().enumerate() {
+            let h = ts.history();
+            let avg = h.iter().map(|&(_, ms)| ms).sum::<u64>() / h.len().max(1) as u64;
+            text.push_str(&format!(
+                "{}. {name}: {} spikes (one per second at most), average {avg} ms, worst {} ms, latest {} ms.\n",
+                i + 1,
+                h.len(),
+                ts.max,
+                ts.latest().1
+            ));
+            let advice = match name.as_str() {
+                "command" => {
+                    "Slow commands: check the slow log (SLOWLOG GET) for O(N) commands on big values."
+                }
+                "fast-command" => {
+                    "O(1) and O(log N) commands were slow: the machine may be overloaded or swapping."
+                }
+                "expire-cycle" => {
+                    "Expiring keys took long: many keys expire at the same time, or deleting big values."
+                }
+                "eviction-cycle" => {
+                    "Eviction took long: maxmemory is often exceeded by large writes."
+                }
+                _ => "",
+            };
+            if !advice.is_empty() {
+                text.push_str(&format!("   {advice}\n"));
+            }
+        }
+    }
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// LATENCY HISTOGRAM [command ...]: per command, its calls and the
+/// cumulative distribution of their durations in microseconds.
+pub fn latency_histogram_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let names = s.commands.names().to_vec();
+    let with_data = |i: usize| {
+        s.stats
+            .latency_hist
+            .get(i)
+            .and_then(|h| h.as_deref())
+            .filter(|h| h.total_count > 0)
+    };
+    let mut picked: Vec<usize> = Vec::new();
+    if c.argv.len() == 2 {
+        picked = (0..names.len())
+            .filter(|&i| with_data(i).is_some())
+            .collect();
+    } else {
+        for a in &c.argv[2..] {
+            let want = String::from_utf8_lossy(a).to_ascii_lowercase();
+            for (i, n) in names.iter().enumerate() {
+                // A container asked for by name brings its subcommands.
+                let parent = n.split('|').next().unwrap_or(n);
+                let hit = *n == want || (!want.contains('|') && parent == want);
+                if hit && with_data(i).is_some() {
+                    picked.push(i);
+                }
+            }
+        }
+    }
+    c.reply.map_len(picked.len());
+    for i in picked {
+        let Some(h) = with_data(i) else { continue };
+        c.reply.bulk(names[i].as_bytes());
+        c.reply.map_len(2);
+        c.reply.bulk(b"calls");
+        c.reply.int(h.total_count);
+        c.reply.bulk(b"histogram_usec");
+        let cdf = h.cdf();
+        c.reply.map_len(cdf.len());
+        for (us, n) in cdf {
+            c.reply.int(us);
+            c.reply.int(n);
+        }
+    }
     Ok(())
 }
 
@@ -214,6 +402,14 @@ pub fn latency_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
         c,
         "LATENCY",
         &[
+            "DOCTOR",
+            "    A readable report of the latency events recorded.",
+            "GRAPH <event>",
+            "    A text chart of an event's samples.",
+            "HISTOGRAM [<command> ...]",
+            "    Per command, the cumulative distribution of call durations (microseconds).",
+            "HISTORY <event>",
+            "    An event's samples: [unix time, latency ms] pairs.",
             "LATEST",
             "    The latest spike of each event.",
             "RESET [<event> ...]",

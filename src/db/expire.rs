@@ -26,7 +26,19 @@ pub struct ExpireCycleState {
     last_fast_cycle: Option<Instant>,
 }
 
+/// The active expiry cycle, its duration recorded as the latency
+/// monitor's `expire-cycle` event.
 pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
+    let start = Instant::now();
+    active_expire_cycle_inner(server, kind);
+    let ms = start.elapsed().as_millis() as u64;
+    let threshold = server.config.latency_monitor_threshold;
+    server
+        .latency_monitor
+        .add_if_needed(threshold, "expire-cycle", ms);
+}
+
+fn active_expire_cycle_inner(server: &mut Server, kind: CycleKind) {
     if !server.active_expire_enabled || server.loading {
         return;
     }

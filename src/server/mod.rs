@@ -32,6 +32,9 @@ pub struct CommandStats {
 
 #[derive(Default)]
 pub struct Stats {
+    /// Per-command latency histograms, by command index (LATENCY
+    /// HISTOGRAM, INFO latencystats).
+    pub latency_hist: Vec<Option<Box<crate::latency::Histogram>>>,
     pub numcommands: u64,
     pub numconnections: u64,
     pub rejected_conn: u64,
@@ -203,6 +206,8 @@ pub struct Server {
     /// used_memory once initialised, before loading data
     /// (used_memory_startup).
     pub initial_memory_usage: usize,
+    /// The latency monitor's events (LATENCY LATEST/HISTORY/...).
+    pub latency_monitor: crate::latency::Monitor,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -282,6 +287,7 @@ impl Server {
             current_client_id: None,
             pause_cron: false,
             initial_memory_usage: 0,
+            latency_monitor: Default::default(),
         }
     }
 

@@ -1075,3 +1075,31 @@ COMMAND GETKEYSANDFLAGS bitfield_ro k GET u8 0
 "#,
     );
 }
+
+/// LATENCY without recorded events, and its argument errors.
+#[test]
+fn latency_subcommands_without_events() {
+    let Some(mut p) = super::Pair::start() else { return };
+    super::run_lines(
+        &mut p,
+        r#"
+LATENCY RESET
+LATENCY LATEST
+LATENCY HISTORY command
+LATENCY HISTORY blabla
+LATENCY RESET blabla other
+LATENCY GRAPH command
+LATENCY HISTOGRAM blabla
+LATENCY HISTORY
+LATENCY GRAPH
+LATENCY HELP xxx
+LATENCY NOSUCH
+CONFIG GET latency-monitor-threshold
+CONFIG GET latency-tracking*
+CONFIG SET latency-tracking-info-percentiles "50 101"
+CONFIG SET latency-tracking-info-percentiles "abc"
+CONFIG SET latency-tracking-info-percentiles "50 99.99"
+CONFIG GET latency-tracking-info-percentiles
+"#,
+    );
+}

@@ -11,9 +11,9 @@ mod common;
 
 mod bitops;
 mod cases;
-mod debug;
 mod collections_hs;
 mod collections_list;
+mod debug;
 mod dump_restore;
 mod functions;
 mod generator;

@@ -363,7 +363,10 @@ fn debug_command_is_protected() {
         r.q("CONFIG GET enable-debug-command"),
         "*2\r\n$20\r\nenable-debug-command\r\n$2\r\nno\r\n"
     );
-    assert!(r.q("CONFIG SET enable-debug-command yes").starts_with("-ERR CONFIG SET failed"));
+    assert!(
+        r.q("CONFIG SET enable-debug-command yes")
+            .starts_with("-ERR CONFIG SET failed")
+    );
     let s = start_miniredis(&["--enable-debug-command", "local"]);
     let mut r = s.raw();
     assert_eq!(r.q("DEBUG SLEEP 0"), "+OK\r\n");
