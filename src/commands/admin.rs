@@ -671,3 +671,37 @@ pub fn command_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
     );
     Ok(())
 }
+
+/// LOLWUT [VERSION v]: the server version line (Redis 7.0's output); for
+/// versions 5 and 6, a small drawing of our own comes first (Redis's are
+/// random, so never the same twice anyway).
+pub fn lolwut_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    let mut major = 7i64;
+    let mut args = &c.argv[1..];
+    if args.len() >= 2 && is(&args[0], "version") {
+        let v = parse_i64(&args[1])?;
+        // Redis formats it as an unsigned int.
+        major = v as u32 as i64;
+        args = &args[2..];
+    }
+    let mut text = String::new();
+    if major == 5 || major == 6 {
+        let num = |i: usize, d: i64| {
+            args.get(i)
+                .and_then(|a| crate::util::num::string2ll(a))
+                .unwrap_or(d)
+                .clamp(1, 40)
+        };
+        let (cols, rows) = (num(0, 12), num(1, 6));
+        for r in 0..rows {
+            for col in 0..cols {
+                text.push(if (r + col) % 2 == 0 { '#' } else { '.' });
+            }
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str("Redis ver. 7.0.15\n");
+    c.reply.verbatim(text.as_bytes());
+    Ok(())
+}

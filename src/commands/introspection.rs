@@ -588,3 +588,17 @@ pub fn cluster_disabled_command(_s: &mut Server, _c: &mut Client) -> CmdResult {
         "ERR This instance has cluster support disabled",
     ))
 }
+
+/// ASKING, READONLY, READWRITE: cluster commands, refused without cluster
+/// support as Redis refuses them.
+pub fn asking_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    cluster_disabled_command(s, c)
+}
+
+pub fn readonly_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    cluster_disabled_command(s, c)
+}
+
+pub fn readwrite_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    cluster_disabled_command(s, c)
+}

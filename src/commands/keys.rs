@@ -619,3 +619,8 @@ pub fn object_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
     );
     Ok(())
 }
+
+/// RESTORE-ASKING: RESTORE as a cluster slot migration sends it.
+pub fn restore_asking_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    restore_command(s, c)
+}

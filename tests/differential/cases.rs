@@ -1079,7 +1079,9 @@ COMMAND GETKEYSANDFLAGS bitfield_ro k GET u8 0
 /// LATENCY without recorded events, and its argument errors.
 #[test]
 fn latency_subcommands_without_events() {
-    let Some(mut p) = super::Pair::start() else { return };
+    let Some(mut p) = super::Pair::start() else {
+        return;
+    };
     super::run_lines(
         &mut p,
         r#"
@@ -1100,6 +1102,31 @@ CONFIG SET latency-tracking-info-percentiles "50 101"
 CONFIG SET latency-tracking-info-percentiles "abc"
 CONFIG SET latency-tracking-info-percentiles "50 99.99"
 CONFIG GET latency-tracking-info-percentiles
+"#,
+    );
+}
+
+/// LOLWUT's version line, the cluster commands refused without cluster
+/// support, RESTORE-ASKING as RESTORE.
+#[test]
+fn lolwut_cluster_flags_and_restore_asking() {
+    let Some(mut p) = super::Pair::start() else { return };
+    super::run_lines(
+        &mut p,
+        r#"
+LOLWUT
+LOLWUT VERSION 7
+LOLWUT VERSION 8 1 2
+LOLWUT VERSION abc
+LOLWUT 12
+ASKING
+READONLY
+READWRITE
+ASKING extra
+SET k v
+RESTORE-ASKING k2 0 "\x00\x01v\n\x00\x91\x08\xce\xb2\x198\x8a\xce"
+GET k2
+RESTORE-ASKING k2 0 bad
 "#,
     );
 }

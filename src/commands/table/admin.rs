@@ -120,6 +120,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: shutdown_command, subcommands: &[],
     },
     CommandSpec {
+        name: "lolwut", arity: -1, flags: "readonly fast", acl: "@read @fast", tips: "",
+        first_key: 0, last_key: 0, key_step: 0,
+        key_specs: &[],
+        group: "server", since: "5.0.0", complexity: "",
+        summary: "Show the server version, with a drawing for versions 5 and 6.",
+        handler: lolwut_command, subcommands: &[],
+    },
+    CommandSpec {
         name: "command", arity: -1, flags: "loading stale", acl: "@slow @connection", tips: "nondeterministic_output_order",
         first_key: 0, last_key: 0, key_step: 0,
         key_specs: &[],

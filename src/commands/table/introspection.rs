@@ -396,4 +396,28 @@ pub static COMMANDS: &[CommandSpec] = &[
             },
         ],
     },
+    CommandSpec {
+        name: "asking", arity: 1, flags: "fast", acl: "@fast @connection", tips: "",
+        first_key: 0, last_key: 0, key_step: 0,
+        key_specs: &[],
+        group: "cluster", since: "3.0.0", complexity: "O(1)",
+        summary: "Cluster redirection flag (cluster support is disabled here).",
+        handler: asking_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "readonly", arity: 1, flags: "loading stale fast", acl: "@fast @connection", tips: "",
+        first_key: 0, last_key: 0, key_step: 0,
+        key_specs: &[],
+        group: "cluster", since: "3.0.0", complexity: "O(1)",
+        summary: "Cluster replica reads (cluster support is disabled here).",
+        handler: readonly_command, subcommands: &[],
+    },
+    CommandSpec {
+        name: "readwrite", arity: 1, flags: "loading stale fast", acl: "@fast @connection", tips: "",
+        first_key: 0, last_key: 0, key_step: 0,
+        key_specs: &[],
+        group: "cluster", since: "3.0.0", complexity: "O(1)",
+        summary: "End cluster replica reads (cluster support is disabled here).",
+        handler: readwrite_command, subcommands: &[],
+    },
 ];

@@ -208,6 +208,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         handler: restore_command, subcommands: &[],
     },
     CommandSpec {
+        name: "restore-asking", arity: -4, flags: "write denyoom asking", acl: "@keyspace @write @slow @dangerous", tips: "",
+        first_key: 1, last_key: 1, key_step: 1,
+        key_specs: &[KeySpec { notes: "", flags: "OW update", begin: BeginSearch::Index(1), find: FindKeys::Range(0, 1, 0) }],
+        group: "server", since: "3.0.0", complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        summary: "RESTORE for a cluster slot migration (ASKING implied).",
+        handler: restore_asking_command, subcommands: &[],
+    },
+    CommandSpec {
         name: "object", arity: -2, flags: "", acl: "@slow", tips: "",
         first_key: 0, last_key: 0, key_step: 0,
         key_specs: &[],
