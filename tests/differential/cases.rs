@@ -1110,7 +1110,9 @@ CONFIG GET latency-tracking-info-percentiles
 /// support, RESTORE-ASKING as RESTORE.
 #[test]
 fn lolwut_cluster_flags_and_restore_asking() {
-    let Some(mut p) = super::Pair::start() else { return };
+    let Some(mut p) = super::Pair::start() else {
+        return;
+    };
     super::run_lines(
         &mut p,
         r#"
