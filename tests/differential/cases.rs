@@ -1097,7 +1097,7 @@ LATENCY GRAPH
 LATENCY HELP xxx
 LATENCY NOSUCH
 CONFIG GET latency-monitor-threshold
-CONFIG GET latency-tracking*
+~CONFIG GET latency-tracking*
 CONFIG SET latency-tracking-info-percentiles "50 101"
 CONFIG SET latency-tracking-info-percentiles "abc"
 CONFIG SET latency-tracking-info-percentiles "50 99.99"
