@@ -46,7 +46,7 @@ class CachingClient:
     """A read-through cache over one tracking connection."""
 
     def __init__(self):
-        self.r = redis.Redis(port=PORT, protocol=3, single_connection_client=True)
+        self.r = redis.Redis(host="127.0.0.1", port=PORT, protocol=3, single_connection_client=True)
         self.entries = {}
         self.hits = 0
         if self.r.execute_command("CLIENT", "TRACKING", "on") not in (b"OK", "OK", True):
@@ -78,7 +78,7 @@ class CachingClient:
 
 def check_cache():
     cached = CachingClient()
-    writer = redis.Redis(port=PORT, protocol=3)
+    writer = redis.Redis(host="127.0.0.1", port=PORT, protocol=3)
     writer.flushall()
     rnd = random.Random(7)
     keys = ["s%d" % i for i in range(20)]
@@ -161,24 +161,24 @@ def read_message(p, timeout=5.0):
 
 
 def check_resp2_redirect():
-    sub = redis.Redis(port=PORT, protocol=2)
+    sub = redis.Redis(host="127.0.0.1", port=PORT, protocol=2)
     p = sub.pubsub()
     p.subscribe("__redis__:invalidate")
     wait_for(lambda: p.get_message(timeout=0.2), "the subscription")
     # The pubsub connection's ID: the one CLIENT LIST shows subscribed.
     redir_id = None
-    admin = redis.Redis(port=PORT, protocol=2)
+    admin = redis.Redis(host="127.0.0.1", port=PORT, protocol=2)
     for c in admin.client_list():
         if "P" in c["flags"] and int(c["sub"]) == 1:
             redir_id = int(c["id"])
     if redir_id is None:
         fail("no subscribed connection found")
-    tracked = redis.Redis(port=PORT, protocol=2, single_connection_client=True)
+    tracked = redis.Redis(host="127.0.0.1", port=PORT, protocol=2, single_connection_client=True)
     if tracked.execute_command("CLIENT", "TRACKING", "on", "REDIRECT", redir_id) not in (b"OK", "OK", True):
         fail("CLIENT TRACKING on REDIRECT refused")
     if tracked.execute_command("CLIENT", "GETREDIR") != redir_id:
         fail("CLIENT GETREDIR")
-    writer = redis.Redis(port=PORT, protocol=2)
+    writer = redis.Redis(host="127.0.0.1", port=PORT, protocol=2)
     for i in range(50):
         k = "r%d" % i
         writer.set(k, i)
@@ -201,13 +201,13 @@ def check_resp2_redirect():
 
 
 def check_bcast():
-    c = redis.Redis(port=PORT, protocol=3, single_connection_client=True)
+    c = redis.Redis(host="127.0.0.1", port=PORT, protocol=3, single_connection_client=True)
     got = []
     conn = c.connection
     if c.execute_command("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "user:") not in (b"OK", "OK", True):
         fail("BCAST refused")
     conn._parser.set_invalidation_push_handler(lambda msg: got.append(msg))
-    writer = redis.Redis(port=PORT, protocol=3)
+    writer = redis.Redis(host="127.0.0.1", port=PORT, protocol=3)
     writer.set("user:1", "a")
     writer.set("order:1", "b")
     writer.set("user:2", "c")
