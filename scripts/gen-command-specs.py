@@ -50,7 +50,7 @@ MODULES = [
     ]),
     ("server", [
         "dbsize", "flushdb", "flushall", "swapdb", "info",
-        ("config", ["get", "set", "resetstat", "help"]),
+        ("config", ["get", "set", "resetstat", "rewrite", "help"]),
         "time", "lastsave", "shutdown", "lolwut",
         ("command", ["count", "info", "docs", "list", "getkeys",
                      "getkeysandflags", "help"]),
@@ -242,6 +242,7 @@ SUMMARIES = {
     "asking": "Cluster redirection flag (cluster support is disabled here).",
     "readonly": "Cluster replica reads (cluster support is disabled here).",
     "readwrite": "End cluster replica reads (cluster support is disabled here).",
+    "config|rewrite": "Write the current settings back into the config file.",
     "setbit": "Set or clear one bit of a string, returning its old value.",
     "getbit": "Return one bit of a string.",
     "bitcount": "Count the set bits of a string, or of a range of it.",

@@ -121,6 +121,13 @@ fn parse_args() -> Result<Option<(Config, Option<String>)>, StartError> {
             StartError::Usage(format!("Bad option '--{name} {}': {e}", args.join(" ")))
         })?;
     }
+    // Kept absolute (CONFIG REWRITE writes it after a --dir chdir), as
+    // Redis's getAbsolutePath.
+    let config_file = config_file.map(|p| {
+        std::fs::canonicalize(&p)
+            .map(|a| a.display().to_string())
+            .unwrap_or(p)
+    });
     Ok(Some((config, config_file)))
 }
 

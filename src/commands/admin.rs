@@ -324,6 +324,8 @@ pub fn config_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
             "    Change parameters at run time; all or none are applied.",
             "RESETSTAT",
             "    Zero the counters INFO reports.",
+            "REWRITE",
+            "    Write the current settings into the config file the server started with.",
         ],
     );
     Ok(())
@@ -703,5 +705,36 @@ pub fn lolwut_command(_: &mut Server, c: &mut Client) -> CmdResult {
     }
     text.push_str("Redis ver. 7.0.15\n");
     c.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// CONFIG REWRITE: the config file the server started with, brought up to
+/// date with the current settings (comments and order kept), written to a
+/// temporary file and renamed over the old one.
+pub fn config_rewrite_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let Some(path) = s.config_file.clone() else {
+        return Err(ReplyError::new(
+            "ERR The server is running without a config file",
+        ));
+    };
+    let old = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(ReplyError::owned(format!("ERR Rewriting config file: {e}")));
+        }
+    };
+    let text = s.config.rewrite_text(&old);
+    let tmp = format!("{path}.tmp-{}", std::process::id());
+    let written = std::fs::write(&tmp, text.as_bytes())
+        .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|_| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        log::warn!("CONFIG REWRITE failed: {e}");
+        return Err(ReplyError::owned(format!("ERR Rewriting config file: {e}")));
+    }
+    log::info!("CONFIG REWRITE executed with success.");
+    c.reply.ok();
     Ok(())
 }

@@ -86,6 +86,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 handler: config_resetstat_command, subcommands: &[],
             },
             CommandSpec {
+                name: "rewrite", arity: 2, flags: "admin noscript loading stale", acl: "@admin @slow @dangerous", tips: "",
+                first_key: 0, last_key: 0, key_step: 0,
+                key_specs: &[],
+                group: "server", since: "2.8.0", complexity: "O(1)",
+                summary: "Write the current settings back into the config file.",
+                handler: config_rewrite_command, subcommands: &[],
+            },
+            CommandSpec {
                 name: "help", arity: 2, flags: "loading stale", acl: "@slow", tips: "",
                 first_key: 0, last_key: 0, key_step: 0,
                 key_specs: &[],
