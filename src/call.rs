@@ -437,16 +437,13 @@ impl Server {
                     .get_or_insert_with(Default::default)
                     .record(usec as i64 * 1000);
             }
-            let event = if spec.has_flag("fast") {
-                "fast-command"
-            } else {
-                "command"
-            };
-            self.latency_monitor.add_if_needed(
-                self.config.latency_monitor_threshold,
-                event,
-                usec / 1000,
-            );
+            let threshold = self.config.latency_monitor_threshold;
+            if threshold > 0 {
+                let fast = self.commands.flag_bits(spec) & crate::commands::flag::FAST != 0;
+                let event = if fast { "fast-command" } else { "command" };
+                self.latency_monitor
+                    .add_if_needed(threshold, event, usec / 1000);
+            }
         }
         let st = &mut self.stats.commands[i];
         st.calls += 1;

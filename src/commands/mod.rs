@@ -158,6 +158,7 @@ pub mod flag {
     pub const NOSCRIPT: u32 = 4;
     pub const DENYOOM: u32 = 8;
     pub const READONLY: u32 = 16;
+    pub const FAST: u32 = 32;
 
     pub fn bits(spec: &super::CommandSpec) -> u32 {
         spec.flags.split(' ').fold(0, |b, f| {
@@ -167,6 +168,7 @@ pub mod flag {
                 "noscript" => NOSCRIPT,
                 "denyoom" => DENYOOM,
                 "readonly" => READONLY,
+                "fast" => FAST,
                 _ => 0,
             }
         })
