@@ -206,6 +206,8 @@ impl Server {
             t.caching = false;
         }
         if !self.ready_keys.is_empty() {
+            // Serving them takes time the next command must not count.
+            self.last_call_end_us = 0;
             self.handle_clients_blocked_on_keys();
             // What serving them changed, for this client.
             self.tracking_flush_pending(c);
@@ -334,8 +336,12 @@ impl Server {
 
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
-        // One clock read gives the command's time (TTLs) and its start.
-        let start_us = crate::util::time::ustime();
+        // One clock read gives the command's time (TTLs) and its start;
+        // in a pipelined batch the previous command's end serves.
+        let start_us = match self.call_clock_hint.take() {
+            Some(us) if self.prop.depth == 0 => us,
+            _ => crate::util::time::ustime(),
+        };
         self.now_ms = start_us / 1000;
         c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
@@ -358,7 +364,11 @@ impl Server {
         self.reply_pos = Some((c.slot, c.reply.buf.len()));
         let result: CmdResult = (spec.handler)(self, c);
         self.prop.depth -= 1;
-        let usec = (crate::util::time::ustime() - start_us).max(0) as u64;
+        let end_us = crate::util::time::ustime();
+        let usec = (end_us - start_us).max(0) as u64;
+        if self.prop.depth == 0 {
+            self.last_call_end_us = end_us;
+        }
         // A write touches the WATCHes and tracking of the keys it may
         // change. (Waiters
         // are readied where a key is created, by the keyspace API, as

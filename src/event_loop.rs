@@ -517,8 +517,12 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                     server.paused_slots.push(c.slot);
                     break;
                 }
+                server.last_call_end_us = 0;
                 server.process_command(c);
                 c.argv.clear();
+                // The next command of this batch starts when this one ended.
+                server.call_clock_hint =
+                    (server.last_call_end_us != 0).then_some(server.last_call_end_us);
             }
             Parsed::Error(msg) => {
                 debug!(
@@ -532,6 +536,7 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
             }
         }
     }
+    server.call_clock_hint = None;
     c.query.compact();
 }
 

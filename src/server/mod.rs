@@ -103,6 +103,12 @@ pub struct Server {
     pub stats: Stats,
     /// Time of the command being run (Redis caches it the same way).
     pub now_ms: i64,
+    /// The clock read that ended the previous command of a pipelined
+    /// batch: the next command of the same batch starts from it instead of
+    /// reading the clock again (process_input_buffer sets and clears it).
+    pub call_clock_hint: Option<i64>,
+    /// When the last outermost call ended (µs), for that hint.
+    pub last_call_end_us: i64,
     pub start_ms: i64,
     pub start_instant: Instant,
     /// Changes since the last save (Redis's server.dirty).
@@ -229,6 +235,8 @@ impl Server {
             commands: CommandTable::new(),
             stats: Stats::default(),
             now_ms: now,
+            call_clock_hint: None,
+            last_call_end_us: 0,
             start_ms: now,
             start_instant: Instant::now(),
             dirty: 0,
