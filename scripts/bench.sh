@@ -74,18 +74,31 @@ import sys, statistics
 other = sys.argv[2]
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 data = {}
-for who, p, test, rps in rows:
+cpu = {}
+for row in rows:
+    who, p, test, rps = row[:4]
     data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
+    if len(row) > 4 and float(row[4]) > 0:
+        cpu.setdefault((p, test), {}).setdefault(who, []).append(float(row[4]))
 print()
-print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {other + ' rps':>12} {'ratio':>7}")
-worst = None
+print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {other + ' rps':>12} {'ratio':>7}"
+      + (f" {'ns/req':>8} {other[:5] + ' ns':>8} {'cpu ratio':>9}" if cpu else ""))
+worst = worst_cpu = None
 for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
     m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
     ratio = m / r if r else 0
     worst = ratio if worst is None else min(worst, ratio)
-    print(f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}")
+    line = f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}"
+    c = cpu.get((p, test), {})
+    if c.get("miniredis") and c.get("redis"):
+        cm = statistics.median(c["miniredis"]); cr = statistics.median(c["redis"])
+        worst_cpu = cr / cm if worst_cpu is None else min(worst_cpu, cr / cm)
+        line += f" {cm:>8,.0f} {cr:>8,.0f} {cr / cm:>9.2f}"
+    print(line)
 if worst is not None:
     print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster than {other})")
+if worst_cpu is not None:
+    print(f"lowest cpu ratio: {worst_cpu:.2f} (server main-thread CPU per request, {other}/miniredis; above 1.00 means miniredis spends less)")
 PY
 }
 
@@ -113,13 +126,25 @@ echo "bench: sections $SECTIONS; $ROUNDS rounds, -n $REQUESTS -c 50 -r 100000, t
 if want throughput; then
 
 : > "$WORK/results"
+# The server's main-thread CPU time (ns, from schedstat: exact, unlike the
+# 10 ms ticks of /proc/PID/stat) spent on each test: on a shared 2-core
+# machine throughput swings +-15% between runs, CPU per request far less.
+cpu_ns() { awk '{print $1}' "/proc/$1/task/$1/schedstat" 2>/dev/null || echo 0; }
 for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
     for who in miniredis redis; do
-      port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      redis-cli -p "$port" FLUSHALL >/dev/null
-      on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$TESTS" --csv 2>/dev/null \
-        | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" 'BEGIN{OFS="\t"} {print w, p, $1, $2}' >> "$WORK/results"
+      port=$MR_PORT; pid=$MR_PID; [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
+      for t in ${TESTS//,/ }; do
+        redis-cli -p "$port" FLUSHALL >/dev/null
+        c0=$(cpu_ns "$pid")
+        out=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$t" --csv 2>/dev/null | tail -n +2 | tr -d '"')
+        c1=$(cpu_ns "$pid")
+        # One row per test line; an LRANGE run also has the LPUSH that
+        # fills its list, so its CPU is not one test's and is left out (0).
+        lines=$(printf '%s\n' "$out" | grep -c . || true)
+        printf '%s\n' "$out" | awk -F, -v w="$who" -v p="$P" -v cpu=$(( lines == 1 ? (c1 - c0) / REQUESTS : 0 )) \
+          'BEGIN{OFS="\t"} NF {print w, p, $1, $2, cpu}' >> "$WORK/results"
+      done
     done
   done
 done

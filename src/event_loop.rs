@@ -254,12 +254,12 @@ impl EventLoop {
         c.slot = slot;
         c.authenticated = server.config.requirepass.is_empty();
         server.client_ids.insert(id, slot);
-        server.clients[slot] = Some(c);
+        server.clients[slot] = Some(Box::new(c));
         server.num_clients += 1;
         server.stats.numconnections += 1;
     }
 
-    fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Client) {
+    fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Box<Client>) {
         server.unblock_client(&mut c);
         server.unwatch_all(&mut c);
         crate::commands::pubsub::unsubscribe_all(server, &mut c);

@@ -229,10 +229,14 @@ impl Server {
 
     /// Send the invalidations waiting for the running client `c` (after
     /// its command's reply: trackingHandlePendingKeyInvalidations).
+    #[inline]
     pub fn tracking_flush_pending(&mut self, c: &mut Client) {
-        if self.tracking.pending.is_empty() {
-            return;
+        if !self.tracking.pending.is_empty() {
+            self.tracking_flush_pending_slow(c);
         }
+    }
+
+    fn tracking_flush_pending_slow(&mut self, c: &mut Client) {
         for (id, p) in std::mem::take(&mut self.tracking.pending) {
             let p = match p {
                 Payload::Proto(v) if v.is_empty() => Payload::Proto(null_of(c.reply.resp)),

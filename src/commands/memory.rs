@@ -208,6 +208,7 @@ pub fn memory_overhead(s: &Server, running: Option<&Client>) -> MemOverhead {
         .clients
         .iter()
         .flatten()
+        .map(|c| &**c)
         .chain(running)
         .map(client_memory)
         .sum::<usize>();

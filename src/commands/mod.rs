@@ -219,8 +219,6 @@ pub struct CommandTable {
     index: FastMap<usize, (usize, u32)>,
     /// "config|get" style names, by index.
     names: Vec<&'static str>,
-    /// The row `get` found last: a pipeline of one command skips hashing.
-    last_found: std::cell::Cell<Option<&'static CommandSpec>>,
 }
 
 /// What a lookup found for an argv.
@@ -259,16 +257,10 @@ impl CommandTable {
             by_name,
             index,
             names,
-            last_found: std::cell::Cell::new(None),
         }
     }
 
     pub fn get(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        if let Some(last) = self.last_found.get()
-            && last.name.as_bytes().eq_ignore_ascii_case(name)
-        {
-            return Some(last);
-        }
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
             return None;
@@ -276,11 +268,7 @@ impl CommandTable {
         let lower = &mut buf[..name.len()];
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        let found = self.by_name.get(&lower[..]).copied();
-        if found.is_some() {
-            self.last_found.set(found);
-        }
-        found
+        self.by_name.get(&lower[..]).copied()
     }
 
     /// Resolve argv to a row, descending into subcommands (Redis's

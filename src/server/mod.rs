@@ -98,7 +98,7 @@ pub struct Server {
     /// The databases: reached through the keyspace API (keyspace.rs).
     dbs: Vec<Db>,
     /// Clients by poll token; the one being served is taken out meanwhile.
-    pub clients: Vec<Option<Client>>,
+    pub clients: Vec<Option<Box<Client>>>,
     pub commands: CommandTable,
     pub stats: Stats,
     /// Time of the command being run (Redis caches it the same way).
@@ -312,7 +312,7 @@ impl Server {
 
     /// Every client, the one being served included, ordered by id.
     pub fn client_ids_sorted<'a>(&'a self, current: &'a Client) -> Vec<&'a Client> {
-        let mut all: Vec<&Client> = self.clients.iter().flatten().collect();
+        let mut all: Vec<&Client> = self.clients.iter().flatten().map(|c| &**c).collect();
         all.push(current);
         all.sort_by_key(|c| c.id);
         all
