@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PORT ?= 6379
 
-.PHONY: all build release run check-port test test-deps smoke bench lint fmt clean
+.PHONY: all build release run check-port test test-deps smoke bench bench-latency lint fmt clean
 
 all: build
 
@@ -65,6 +65,10 @@ smoke: test-deps release
 ## redis-benchmark against miniredis and redis-server side by side.
 bench: test-deps release
 	scripts/bench.sh ./target/release/miniredis
+
+## Loop stalls (UNLINK, expiry storm, big inserts, BGSAVE) beside redis-server.
+bench-latency: test-deps release
+	scripts/bench-latency.sh ./target/release/miniredis
 
 lint:
 	$(CARGO) fmt --all -- --check

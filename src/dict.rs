@@ -48,7 +48,11 @@ pub struct Entry<V> {
 
 #[derive(Clone)]
 struct Table<V> {
-    chunks: Vec<Arc<[Link<V>]>>,
+    /// A chunk is allocated when a bucket in it is first written, and a
+    /// rehash releases each chunk of the old table as it moves past it:
+    /// so growing or shrinking a table of millions of buckets allocates and
+    /// frees its chunks a few at a time, never all in one command.
+    chunks: Vec<Option<Arc<[Link<V>]>>>,
     size: usize,
     used: usize,
 }
@@ -64,14 +68,7 @@ impl<V: Clone> Table<V> {
 
     fn with_size(size: usize) -> Self {
         let per_chunk = size.min(CHUNK_LEN);
-        let chunks = (0..size.div_ceil(per_chunk))
-            .map(|_| {
-                (0..per_chunk)
-                    .map(|_| None)
-                    .collect::<Vec<Link<V>>>()
-                    .into()
-            })
-            .collect();
+        let chunks = vec![None; size.div_ceil(per_chunk)];
         Table {
             chunks,
             size,
@@ -84,16 +81,26 @@ impl<V: Clone> Table<V> {
         self.size.wrapping_sub(1)
     }
 
+    /// The first entry of a bucket's chain.
     #[inline]
-    fn bucket(&self, i: usize) -> &Link<V> {
-        &self.chunks[i >> CHUNK_BITS][i & CHUNK_MASK]
+    fn bucket(&self, i: usize) -> Option<&Entry<V>> {
+        match &self.chunks[i >> CHUNK_BITS] {
+            Some(c) => c[i & CHUNK_MASK].as_deref(),
+            None => None,
+        }
     }
 
-    /// Mutable access to a bucket; copies its chunk first if a snapshot
-    /// shares it.
+    /// Mutable access to a bucket; allocates its chunk on first use, and
+    /// copies it first if a snapshot shares it.
     #[inline]
     fn bucket_mut(&mut self, i: usize) -> &mut Link<V> {
-        let chunk = &mut self.chunks[i >> CHUNK_BITS];
+        let per_chunk = self.size.min(CHUNK_LEN);
+        let chunk = self.chunks[i >> CHUNK_BITS].get_or_insert_with(|| {
+            (0..per_chunk)
+                .map(|_| None)
+                .collect::<Vec<Link<V>>>()
+                .into()
+        });
         if Arc::strong_count(chunk) > 1 {
             // A snapshot shares this chunk: make_mut is about to copy it.
             let entries: usize = chunk
@@ -106,11 +113,20 @@ impl<V: Clone> Table<V> {
         &mut Arc::make_mut(chunk)[i & CHUNK_MASK]
     }
 
+    /// A rehash has moved bucket `i` out: once that was the last bucket
+    /// of its chunk the chunk is empty, and goes now.
+    #[inline]
+    fn release_passed_chunk(&mut self, i: usize) {
+        if i & CHUNK_MASK == CHUNK_MASK {
+            self.chunks[i >> CHUNK_BITS] = None;
+        }
+    }
+
     fn find(&self, h: u64, key: &[u8]) -> Option<&Entry<V>> {
         if self.size == 0 {
             return None;
         }
-        let mut cur = self.bucket(h as usize & self.mask()).as_deref();
+        let mut cur = self.bucket(h as usize & self.mask());
         while let Some(e) = cur {
             if e.key.as_bytes() == key {
                 return Some(e);
@@ -127,7 +143,9 @@ impl<V: Clone> Table<V> {
             return None;
         }
         let idx = h as usize & self.mask();
-        if Arc::get_mut(&mut self.chunks[idx >> CHUNK_BITS]).is_none()
+        if self.chunks[idx >> CHUNK_BITS]
+            .as_mut()
+            .is_none_or(|c| Arc::get_mut(c).is_none())
             && self.find(h, key).is_none()
         {
             return None;
@@ -356,6 +374,7 @@ impl<V: Clone> Dict<V> {
         while n > 0 && self.ht[0].used != 0 {
             n -= 1;
             while idx < self.ht[0].size && self.ht[0].bucket(idx).is_none() {
+                self.ht[0].release_passed_chunk(idx);
                 idx += 1;
                 empty_visits -= 1;
                 if empty_visits == 0 {
@@ -373,6 +392,7 @@ impl<V: Clone> Dict<V> {
                 let h = hash_bytes(&e.key);
                 self.ht[1].push_front(h, e);
             }
+            self.ht[0].release_passed_chunk(idx);
             idx += 1;
         }
         if self.ht[0].used == 0 {
@@ -437,7 +457,7 @@ impl<V: Clone> Dict<V> {
                 if i >= table.size {
                     continue;
                 }
-                let cur = table.bucket(i).as_deref();
+                let cur = table.bucket(i);
                 if cur.is_none() {
                     empty_run += 1;
                     // A long empty run: jump elsewhere, as Redis does, but
@@ -487,7 +507,7 @@ impl<V: Clone> Dict<V> {
         while stored < want && steps > 0 && walked < size {
             steps -= 1;
             walked += 1;
-            let cur = table.bucket(i).as_deref();
+            let cur = table.bucket(i);
             if cur.is_none() {
                 empty_run += 1;
                 if empty_run >= 5 && empty_run > want && stored == 0 {
@@ -526,7 +546,7 @@ impl<V: Clone> Dict<V> {
                 }
                 None => self.ht[0].bucket(rand::below(self.ht[0].size)),
             };
-            if let Some(e) = link.as_deref() {
+            if let Some(e) = link {
                 break e;
             }
         };
@@ -553,7 +573,7 @@ impl<V: Clone> Dict<V> {
         }
         let mut v = cursor;
         let visit = |t: &Table<V>, i: usize, f: &mut dyn FnMut(&Entry<V>)| {
-            let mut cur = t.bucket(i).as_deref();
+            let mut cur = t.bucket(i);
             while let Some(e) = cur {
                 f(e);
                 cur = e.next.as_deref();
@@ -594,7 +614,7 @@ impl<V: Clone> Dict<V> {
         let Dict { ht, .. } = self;
         for t in ht {
             let chunks = std::mem::take(&mut { t }.chunks);
-            for chunk in chunks {
+            for chunk in chunks.into_iter().flatten() {
                 for link in chunk.iter() {
                     let mut cur = link.as_deref();
                     while let Some(e) = cur {
@@ -611,7 +631,7 @@ impl<V: Clone> Dict<V> {
     pub fn iter(&self) -> impl Iterator<Item = &Entry<V>> {
         self.ht
             .iter()
-            .flat_map(|t| t.chunks.iter().flat_map(|c| c.iter()))
+            .flat_map(|t| t.chunks.iter().flatten().flat_map(|c| c.iter()))
             .flat_map(|link| Chain {
                 cur: link.as_deref(),
             })
@@ -634,7 +654,7 @@ impl<'a, V> Iterator for Chain<'a, V> {
 impl<V> Drop for Table<V> {
     // Unlink chains iteratively so a long chain cannot overflow the stack.
     fn drop(&mut self) {
-        for c in self.chunks.iter_mut() {
+        for c in self.chunks.iter_mut().flatten() {
             if let Some(chunk) = Arc::get_mut(c) {
                 for link in chunk.iter_mut() {
                     let mut cur = link.take();

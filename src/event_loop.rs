@@ -537,6 +537,10 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
         }
     }
     server.call_clock_hint = None;
+    // The argument vector of a request with many arguments is not kept.
+    if c.argv.capacity() > 1024 {
+        c.argv = Vec::new();
+    }
     c.query.compact();
 }
 

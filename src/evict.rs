@@ -145,11 +145,14 @@ impl Server {
     /// Delete an evicted key: gone from the keyspace, `evicted` announced,
     /// the deletion propagated, WATCH touched, counted.
     fn evict_key(&mut self, db: usize, key: &[u8]) {
-        self.db_delete(db, key);
+        let lazy = self.config.lazyfree_lazy_eviction;
+        self.db_generic_delete(db, key, lazy);
         self.stats.evicted_keys += 1;
         self.signal_modified_key_by(db, key, None);
         self.notify_keyspace_event(crate::notify::EVICTED, "evicted", key, db);
-        let cmd = self.expire_deletion_command();
+        // Propagated as UNLINK under lazyfree-lazy-eviction (Redis's
+        // propagateDeletion with that setting).
+        let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
         self.also_propagate(db, vec![cmd.to_vec(), key.to_vec()]);
         self.propagate_pending();
     }

@@ -222,8 +222,11 @@ pub fn gen_info(
                 f!("mem_aof_buffer:{}", mh.aof_buffer);
                 f!("mem_allocator:libc");
                 f!("active_defrag_running:0");
-                f!("lazyfree_pending_objects:0");
-                f!("lazyfreed_objects:0");
+                f!(
+                    "lazyfree_pending_objects:{}",
+                    crate::lazyfree::pending_objects()
+                );
+                f!("lazyfreed_objects:{}", crate::lazyfree::freed_objects());
             }
             "persistence" => {
                 f!("# Persistence");

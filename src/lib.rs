@@ -23,6 +23,7 @@ pub mod event_loop;
 pub mod evict;
 pub mod info;
 pub mod latency;
+pub mod lazyfree;
 pub mod notify;
 pub mod persistence;
 pub mod propagate;

@@ -164,6 +164,7 @@ fn bind_listeners(config: &Config) -> Result<(Vec<mio::net::TcpListener>, u16), 
 }
 
 fn main() -> ExitCode {
+    miniredis::alloc::tune_system_allocator();
     let (mut config, config_file) = match parse_args() {
         Ok(Some(c)) => c,
         Ok(None) => return ExitCode::SUCCESS,

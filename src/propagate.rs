@@ -151,7 +151,8 @@ impl Server {
     /// event, the key-modified signal, and DEL (or UNLINK under
     /// lazyfree-lazy-expire) propagated.
     pub fn delete_expired_key(&mut self, db: usize, key: &[u8]) {
-        self.db_delete(db, key);
+        let lazy = self.config.lazyfree_lazy_expire;
+        self.db_generic_delete(db, key, lazy);
         self.notify_keyspace_event(crate::notify::EXPIRED, "expired", key, db);
         self.signal_modified_key_by(db, key, None);
         let cmd = self.expire_deletion_command();
@@ -180,7 +181,8 @@ impl Server {
     }
 
     pub fn delete_for_past_expiry(&mut self, db: usize, key: &[u8]) {
-        self.db_delete(db, key);
+        let lazy = self.config.lazyfree_lazy_expire;
+        self.db_generic_delete(db, key, lazy);
         let cmd = self.expire_deletion_command();
         self.propagate_as(vec![cmd.to_vec(), key.to_vec()]);
         self.notify_keyspace_event(crate::notify::GENERIC, "del", key, db);

@@ -15,25 +15,27 @@ pub fn dbsize_command(s: &mut Server, c: &mut Client) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB/FLUSHALL's optional SYNC|ASYNC.
-fn parse_flush_flags(c: &Client) -> CmdResult {
+/// FLUSHDB/FLUSHALL's optional SYNC|ASYNC: free the data on the lazy-free
+/// thread? Without either, lazyfree-lazy-user-flush decides.
+fn parse_flush_flags(s: &Server, c: &Client) -> Result<bool, ReplyError> {
     match c.argv.len() {
-        1 => Ok(()),
-        2 if is(&c.argv[1], "sync") || is(&c.argv[1], "async") => Ok(()),
+        1 => Ok(s.config.lazyfree_lazy_user_flush),
+        2 if is(&c.argv[1], "sync") => Ok(false),
+        2 if is(&c.argv[1], "async") => Ok(true),
         _ => Err(SYNTAX_ERR),
     }
 }
 
 pub fn flushdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    parse_flush_flags(c)?;
-    s.dirty += s.flush_db(c.db) as u64;
+    let lazy = parse_flush_flags(s, c)?;
+    s.dirty += s.flush_db_lazy(c.db, lazy) as u64;
     c.reply.ok();
     Ok(())
 }
 
 pub fn flushall_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    parse_flush_flags(c)?;
-    let removed = s.flush_all();
+    let lazy = parse_flush_flags(s, c)?;
+    let removed = s.flush_all_lazy(lazy);
     s.dirty += removed as u64 + 1;
     // As Redis: with save points set, FLUSHALL leaves an empty RDB behind.
     if !s.save_points().is_empty() && s.bgsave.is_none() {
@@ -309,6 +311,7 @@ pub fn bgrewriteaof_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn config_resetstat_command(s: &mut Server, c: &mut Client) -> CmdResult {
     s.stats = Stats::default();
+    crate::lazyfree::reset_stats();
     c.reply.ok();
     Ok(())
 }

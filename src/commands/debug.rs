@@ -3,7 +3,7 @@
 //! protocol samples, and the test hooks (SLEEP, RELOAD, PAUSE-CRON, ...).
 //! Allowed only as `enable-debug-command` says (checked in call.rs).
 
-use super::args::{parse_i64, reply_help, subcommand_syntax_error};
+use super::args::{parse_i64, parse_positive, reply_help, subcommand_syntax_error};
 use super::{CmdResult, ReplyError};
 use crate::client::Client;
 use crate::scripting::sha1::sha1;
@@ -138,6 +138,12 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             }
             c.reply.ok();
         }
+        (b"populate", 3..=5) => debug_populate(s, c)?,
+        (b"lazyfree-hold", 3) => {
+            // miniredis's own hook: hold the lazy-free thread (tests).
+            crate::lazyfree::set_hold(parse_i64(&c.argv[2])? != 0);
+            c.reply.ok();
+        }
         (b"pause-cron", 3) => {
             s.pause_cron = parse_i64(&c.argv[2])? != 0;
             c.reply.ok();
@@ -219,6 +225,12 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Output a hex signature of the values of the given keys.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
+                "LAZYFREE-HOLD <0|1>",
+                "    Hold or release the lazy-free thread (miniredis: for tests).",
+                "POPULATE <count> [<prefix>] [<size>]",
+                "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                "    it is used instead of the 'key' prefix. These are not propagated to",
+                "    replicas. Cache the values as 'value:<num>' unless <size> is given.",
                 "OBJECT <key>",
                 "    Show low-level information about the key and its value.",
                 "PAUSE-CRON <0|1>",
@@ -361,5 +373,54 @@ fn debug_protocol(c: &mut Client) -> CmdResult {
             ));
         }
     }
+    Ok(())
+}
+
+/// DEBUG POPULATE count [prefix] [size] (Redis's debug.c): `prefix:N` keys
+/// (prefix `key`) holding `value:N`, or that text cut or zero-padded to
+/// `size` bytes; keys already there are left alone. Like Redis it neither
+/// propagates nor counts as a change.
+fn debug_populate(s: &mut Server, c: &mut Client) -> CmdResult {
+    let keys = parse_positive(&c.argv[2])?;
+    let size = match c.argv.get(4) {
+        Some(a) => parse_positive(a)? as usize,
+        None => 0,
+    };
+    // Redis would try to allocate any size; a value past the largest bulk a
+    // client may send is refused rather than risk the process.
+    if size as u64 > s.config.proto_max_bulk_len {
+        return Err(ReplyError::new("ERR value is out of range"));
+    }
+    // Redis formats into a 128-byte buffer with %s: the prefix stops at a
+    // NUL and the name at 127 bytes.
+    let prefix: Vec<u8> = match c.argv.get(3) {
+        Some(p) => p.split(|&b| b == 0).next().unwrap_or_default().to_vec(),
+        None => b"key".to_vec(),
+    };
+    if s.db(c.db).is_empty() {
+        s.db_mut(c.db).dict.reserve(keys as u64);
+    }
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    for j in 0..keys {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        key.extend_from_slice(format!(":{j}").as_bytes());
+        key.truncate(127);
+        if s.lookup_write(c.db, &key).is_some() {
+            continue;
+        }
+        let text = format!("value:{j}").into_bytes();
+        let value = if size == 0 {
+            Value::from_bytes(&text)
+        } else {
+            let mut v = vec![0u8; size];
+            let n = size.min(text.len());
+            v[..n].copy_from_slice(&text[..n]);
+            Value::from_vec(v)
+        };
+        s.db_add(c.db, &key, value);
+        s.signal_modified_key(c.db, &key);
+    }
+    c.reply.ok();
     Ok(())
 }

@@ -14,9 +14,16 @@ const SAME_OBJECT_ERR: ReplyError =
     ReplyError::new("ERR source and destination objects are the same");
 
 pub fn del_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    let lazy = s.config.lazyfree_lazy_user_del;
+    del_generic(s, c, lazy)
+}
+
+/// DEL and UNLINK (Redis's delGenericCommand): UNLINK always frees big
+/// values on the lazy-free thread, DEL under lazyfree-lazy-user-del.
+fn del_generic(s: &mut Server, c: &mut Client, lazy: bool) -> CmdResult {
     let mut n = 0;
     for i in 1..c.argv.len() {
-        if s.delete_key(c.db, &c.argv[i]) {
+        if s.delete_key_lazy(c.db, &c.argv[i], lazy) {
             // Only a key that was there changed (a WATCH on a missing one
             // survives, as in Redis's delGenericCommand).
             s.signal_modified_key(c.db, &c.argv[i]);
@@ -31,7 +38,7 @@ pub fn del_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn unlink_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    del_command(s, c)
+    del_generic(s, c, true)
 }
 
 pub fn exists_command(s: &mut Server, c: &mut Client) -> CmdResult {

@@ -156,30 +156,38 @@ impl Db {
     }
 
     /// Set a key to a value, creating or overwriting; drops its TTL unless
-    /// `keep_ttl` (Redis's setKey). True if the key is new.
-    pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: i64) -> bool {
+    /// `keep_ttl` (Redis's setKey). Hands back the object it replaced (None
+    /// if the key is new), for the caller to free (lazily or not).
+    pub fn set_key(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        now: i64,
+    ) -> Option<Object> {
         let obj = Object::new(value, new_lru(now));
-        let created = if let Some(o) = self.dict.get_mut(key) {
-            *o = obj;
-            false
+        let old = if let Some(o) = self.dict.get_mut(key) {
+            Some(std::mem::replace(o, obj))
         } else {
             self.dict.insert_new(Sds::new(key), obj);
-            true
+            None
         };
-        if !keep_ttl && !created {
+        if !keep_ttl && old.is_some() {
             self.remove_expire(key);
         }
-        created
+        old
     }
 
     /// Delete a key and its TTL; true if it existed.
     pub fn delete(&mut self, key: &[u8]) -> bool {
-        if self.dict.remove(key).is_some() {
-            self.remove_expire(key);
-            true
-        } else {
-            false
-        }
+        self.remove(key).is_some()
+    }
+
+    /// Delete a key and its TTL, handing back its object.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Object> {
+        let (_, o) = self.dict.remove(key)?;
+        self.remove_expire(key);
+        Some(o)
     }
 
     /// Delete and return a key's object.
@@ -213,6 +221,17 @@ impl Db {
         self.expires_cursor = 0;
         self.avg_ttl = 0;
         n
+    }
+
+    /// Empty the database and hand back its tables (Redis's emptyDbAsync
+    /// gives them to the lazy-free thread).
+    pub fn take_all(&mut self) -> (Dict<Object>, Dict<i64>) {
+        self.expires_cursor = 0;
+        self.avg_ttl = 0;
+        (
+            std::mem::take(&mut self.dict),
+            std::mem::take(&mut self.expires),
+        )
     }
 
     /// A random live key (Redis's dbRandomKey): expired picks are skipped;

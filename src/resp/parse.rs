@@ -66,6 +66,14 @@ impl QueryBuf {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
+            // Give memory back after a big request (Redis's
+            // clientsCronResizeQueryBuffer does it for idle clients).
+            if self.buf.capacity() > 64 * 1024 {
+                self.buf.shrink_to(16 * 1024);
+            }
+            if self.argv.capacity() > 1024 && !self.in_multibulk {
+                self.argv = Vec::new();
+            }
         } else if self.pos > 0 && (self.pos >= 16 * 1024 || self.pos * 2 >= self.buf.len()) {
             self.buf.drain(..self.pos);
             self.pos = 0;

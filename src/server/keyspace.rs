@@ -149,11 +149,20 @@ impl Server {
 
     /// Set a key (Redis's setKey): overwrite, drop the TTL unless kept; a
     /// new key is announced (`new` event) as dbAdd does.
+    /// The value replaced goes to the lazy-free thread under
+    /// lazyfree-lazy-server-del, as Redis's dbSetValue.
     pub fn set_key(&mut self, db: usize, key: &[u8], value: Value, keep_ttl: bool) {
         self.signal_if_stream_goes(db, key);
-        if self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
-            self.signal_key_as_ready(db, key);
-            self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+        match self.dbs[db].set_key(key, value, keep_ttl, self.now_ms) {
+            None => {
+                self.signal_key_as_ready(db, key);
+                self.notify_keyspace_event(crate::notify::NEW, "new", key, db);
+            }
+            Some(old) => {
+                if self.config.lazyfree_lazy_server_del {
+                    self.lazyfree.free_object(old);
+                }
+            }
         }
     }
 
@@ -259,15 +268,43 @@ impl Server {
         n
     }
 
+    /// FLUSHDB ASYNC (or under lazyfree-lazy-user-flush): the same, with
+    /// the tables freed on the lazy-free thread.
+    pub fn flush_db_lazy(&mut self, db: usize, lazy: bool) -> usize {
+        let n = self.flush_one_db_lazy(db, lazy);
+        self.tracking_invalidate_on_flush();
+        n
+    }
+
     fn flush_one_db(&mut self, db: usize) -> usize {
+        self.flush_one_db_lazy(db, false)
+    }
+
+    fn flush_one_db_lazy(&mut self, db: usize, lazy: bool) -> usize {
         self.touch_all_watched_in_db(db, None);
         self.signal_deleted_streams(db, None);
-        self.dbs[db].flush()
+        if !lazy {
+            return self.dbs[db].flush();
+        }
+        // Redis's emptyDbAsync: the tables go whole, counted as their keys.
+        let n = self.dbs[db].len();
+        if n > 0 {
+            let tables = self.dbs[db].take_all();
+            self.lazyfree.free_later(Box::new(tables), n);
+        }
+        n
     }
 
     /// Empty every database (FLUSHALL, DEBUG RELOAD): one flush signal.
     pub fn flush_all(&mut self) -> usize {
-        let n = (0..self.dbs.len()).map(|db| self.flush_one_db(db)).sum();
+        self.flush_all_lazy(false)
+    }
+
+    /// FLUSHALL, its tables freed on the lazy-free thread when `lazy`.
+    pub fn flush_all_lazy(&mut self, lazy: bool) -> usize {
+        let n = (0..self.dbs.len())
+            .map(|db| self.flush_one_db_lazy(db, lazy))
+            .sum();
         self.tracking_invalidate_on_flush();
         n
     }
@@ -286,11 +323,27 @@ impl Server {
 
     /// Remove a key and its TTL, no questions asked (Redis's dbDelete): the
     /// caller has looked it up, and announces and signals what it did.
-    /// The one place a deletion from a command happens (lazy freeing will
-    /// hang here).
+    /// Freed on the lazy-free thread under lazyfree-lazy-server-del.
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        let lazy = self.config.lazyfree_lazy_server_del;
+        self.db_generic_delete(db, key, lazy)
+    }
+
+    /// The one place a key is deleted (Redis's dbGenericDelete): with
+    /// `lazy` a value that takes many allocations to free goes to the
+    /// lazy-free thread (UNLINK, and DEL/expiry/eviction/overwrites under
+    /// their lazyfree-lazy-* settings).
+    pub fn db_generic_delete(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         self.signal_if_stream_goes(db, key);
-        self.dbs[db].delete(key)
+        match self.dbs[db].remove(key) {
+            Some(obj) => {
+                if lazy {
+                    self.lazyfree.free_object(obj);
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// Add a key that does not exist with an object taken from elsewhere
@@ -327,11 +380,16 @@ impl Server {
         self.dbs[db].get_expire(key)
     }
 
-    /// Delete a key; true if it existed.
+    /// Delete a key (expired ones do not count); true if it existed.
     pub fn delete_key(&mut self, db: usize, key: &[u8]) -> bool {
+        let lazy = self.config.lazyfree_lazy_server_del;
+        self.delete_key_lazy(db, key, lazy)
+    }
+
+    /// The same, freed lazily or not as the caller says (DEL, UNLINK).
+    pub fn delete_key_lazy(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
         self.expire_if_needed(db, key);
-        self.signal_if_stream_goes(db, key);
-        self.dbs[db].delete(key)
+        self.db_generic_delete(db, key, lazy)
     }
 
     /// Does the key exist (expired keys do not)?

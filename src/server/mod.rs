@@ -214,6 +214,8 @@ pub struct Server {
     pub initial_memory_usage: usize,
     /// The latency monitor's events (LATENCY LATEST/HISTORY/...).
     pub latency_monitor: crate::latency::Monitor,
+    /// Big values and emptied databases freed off the loop.
+    pub lazyfree: crate::lazyfree::LazyFree,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -296,6 +298,7 @@ impl Server {
             pause_cron: false,
             initial_memory_usage: 0,
             latency_monitor: Default::default(),
+            lazyfree: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod clients;
 mod eviction;
 mod expiry;
 mod introspection;
+mod lazyfree;
 mod protocol;
 mod pubsub;
 mod scan;
