@@ -43,6 +43,8 @@ pub struct Config {
     pub lazyfree_lazy_eviction: bool,
     pub lazyfree_lazy_server_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// A replica empties its data before a full sync lazily (replication).
+    pub replica_lazy_flush: bool,
     /// Enabled keyspace-notification classes (notify::KEYSPACE | ...).
     pub notify_keyspace_events: u32,
     pub slowlog_log_slower_than: i64,
@@ -133,6 +135,7 @@ impl Default for Config {
             lazyfree_lazy_eviction: false,
             lazyfree_lazy_server_del: false,
             lazyfree_lazy_user_flush: false,
+            replica_lazy_flush: false,
             notify_keyspace_events: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
@@ -780,6 +783,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         |c| yes_no(c.lazyfree_lazy_user_flush),
         |c, v| c.lazyfree_lazy_user_flush = parse_bool(v)?
     ),
+    entry!(
+        "replica-lazy-flush",
+        true,
+        |c| yes_no(c.replica_lazy_flush),
+        |c, v| c.replica_lazy_flush = parse_bool(v)?
+    ),
     entry!("supervised", false, |c| c.supervised.clone(), |c, v| c
         .supervised =
         parse_enum(v, &["upstart", "systemd", "auto", "no"])?),
@@ -793,6 +802,7 @@ const ALIASES: &[(&str, &str)] = &[
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
     ("lua-time-limit", "busy-reply-threshold"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
 ];
 
 fn canonical(name: &str) -> String {

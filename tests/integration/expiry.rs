@@ -68,3 +68,61 @@ fn a_hundred_thousand_keys_expire_untouched_and_memory_falls() {
     );
     assert_eq!(info_field(&mut r, "expired_keys"), 100_000);
 }
+
+/// An expiry storm is worked off in time-bounded cycles: other clients are
+/// answered between them while expired keys are still being removed, and
+/// the cycle reports hitting its time limit.
+#[test]
+fn an_expiry_storm_keeps_other_clients_served() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let n = 300_000u64;
+    r.q("DEBUG SET-ACTIVE-EXPIRE 0");
+    r.send(format!("DEBUG POPULATE {n}\r\n").as_bytes());
+    assert_eq!(r.read_reply(), b"+OK\r\n");
+    // Every key expires at the same instant, 1.5 s from now.
+    let n_arg = n.to_string();
+    let at = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 1500)
+        .to_string();
+    let set_ttls =
+        "for i = 0, tonumber(ARGV[1]) - 1 do redis.call('PEXPIREAT', 'key:' .. i, ARGV[2]) end";
+    assert_eq!(
+        r.cmd(&[
+            b"EVAL",
+            set_ttls.as_bytes(),
+            b"0",
+            n_arg.as_bytes(),
+            at.as_bytes()
+        ]),
+        b"$-1\r\n"
+    );
+    let mut other = s.raw();
+    r.q("DEBUG SET-ACTIVE-EXPIRE 1");
+    // Wait until the storm has begun, then see a PING answered while keys
+    // are still left to expire.
+    let dbsize = |r: &mut crate::common::Raw| -> u64 {
+        String::from_utf8(r.cmd(&[b"DBSIZE"])).unwrap()[1..]
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(wait_for(Duration::from_secs(30), || dbsize(&mut r) < n));
+    let mut answered_mid_storm = false;
+    while dbsize(&mut r) > 0 {
+        assert_eq!(other.q("PING"), "+PONG\r\n");
+        let left = dbsize(&mut r);
+        if left > 0 && left < n {
+            answered_mid_storm = true;
+        }
+    }
+    assert!(
+        answered_mid_storm,
+        "no PING answered while keys were expiring"
+    );
+    assert!(info_field(&mut r, "expired_time_cap_reached_count") >= 1);
+    assert_eq!(info_field(&mut r, "expired_keys"), n);
+}
