@@ -519,7 +519,7 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                 }
                 server.last_call_end_us = 0;
                 server.process_command(c);
-                c.argv.clear();
+                c.query.recycle(&mut c.argv);
                 // The next command of this batch starts when this one ended.
                 server.call_clock_hint =
                     (server.last_call_end_us != 0).then_some(server.last_call_end_us);

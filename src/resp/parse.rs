@@ -43,7 +43,14 @@ pub struct QueryBuf {
     /// True while a multibulk request is being read.
     in_multibulk: bool,
     pub argv: Vec<Vec<u8>>,
+    /// Argument buffers of earlier requests, reused for the next ones: a
+    /// pipeline of MSETs would otherwise allocate and free every argument.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Spare argument buffers a client keeps, and the largest one kept.
+const SPARE_ARGS: usize = 32;
+const SPARE_ARG_CAP: usize = 128;
 
 impl QueryBuf {
     pub fn pending(&self) -> &[u8] {
@@ -80,10 +87,21 @@ impl QueryBuf {
         }
     }
 
+    /// Take back a finished request's arguments for reuse.
+    pub fn recycle(&mut self, argv: &mut Vec<Vec<u8>>) {
+        for a in argv.drain(..) {
+            if self.spare.len() < SPARE_ARGS && a.capacity() > 0 && a.capacity() <= SPARE_ARG_CAP {
+                self.spare.push(a);
+            }
+        }
+    }
+
     /// Parse the next request into `argv`.
     pub fn parse(&mut self, max_bulk_len: usize) -> Parsed {
         if !self.in_multibulk {
-            self.argv.clear();
+            let mut old = std::mem::take(&mut self.argv);
+            self.recycle(&mut old);
+            self.argv = old;
             match self.buf.get(self.pos) {
                 None => return Parsed::Incomplete,
                 Some(b'*') => self.in_multibulk = true,
@@ -189,7 +207,20 @@ impl QueryBuf {
                 self.pos = 0;
                 b
             } else {
-                let a = self.buf[self.pos..self.pos + len].to_vec();
+                let src = &self.buf[self.pos..self.pos + len];
+                let spare = if len <= SPARE_ARG_CAP {
+                    self.spare.pop()
+                } else {
+                    None
+                };
+                let a = match spare {
+                    Some(mut a) => {
+                        a.clear();
+                        a.extend_from_slice(src);
+                        a
+                    }
+                    None => src.to_vec(),
+                };
                 self.pos += len + 2;
                 a
             };

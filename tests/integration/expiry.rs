@@ -80,13 +80,13 @@ fn an_expiry_storm_keeps_other_clients_served() {
     r.q("DEBUG SET-ACTIVE-EXPIRE 0");
     r.send(format!("DEBUG POPULATE {n}\r\n").as_bytes());
     assert_eq!(r.read_reply(), b"+OK\r\n");
-    // Every key expires at the same instant, 1.5 s from now.
+    // Every key expires at the same instant, 3 s from now.
     let n_arg = n.to_string();
     let at = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis()
-        + 1500)
+        + 3000)
         .to_string();
     let set_ttls =
         "for i = 0, tonumber(ARGV[1]) - 1 do redis.call('PEXPIREAT', 'key:' .. i, ARGV[2]) end";
@@ -101,21 +101,28 @@ fn an_expiry_storm_keeps_other_clients_served() {
         b"$-1\r\n"
     );
     let mut other = s.raw();
-    r.q("DEBUG SET-ACTIVE-EXPIRE 1");
-    // Wait until the storm has begun, then see a PING answered while keys
-    // are still left to expire.
     let dbsize = |r: &mut crate::common::Raw| -> u64 {
         String::from_utf8(r.cmd(&[b"DBSIZE"])).unwrap()[1..]
             .trim()
             .parse()
             .unwrap()
     };
-    assert!(wait_for(Duration::from_secs(30), || dbsize(&mut r) < n));
+    // Keys whose time passed while the script still ran were deleted by
+    // PEXPIREAT itself (a past time deletes at once); the rest expire.
+    let storm = dbsize(&mut r);
+    assert!(
+        storm > n / 2,
+        "only {storm} keys left to expire: machine too slow"
+    );
+    r.q("DEBUG SET-ACTIVE-EXPIRE 1");
+    // Wait until the storm has begun, then see a PING answered while keys
+    // are still left to expire.
+    assert!(wait_for(Duration::from_secs(30), || dbsize(&mut r) < storm));
     let mut answered_mid_storm = false;
     while dbsize(&mut r) > 0 {
         assert_eq!(other.q("PING"), "+PONG\r\n");
         let left = dbsize(&mut r);
-        if left > 0 && left < n {
+        if left > 0 && left < storm {
             answered_mid_storm = true;
         }
     }
@@ -124,5 +131,5 @@ fn an_expiry_storm_keeps_other_clients_served() {
         "no PING answered while keys were expiring"
     );
     assert!(info_field(&mut r, "expired_time_cap_reached_count") >= 1);
-    assert_eq!(info_field(&mut r, "expired_keys"), n);
+    assert_eq!(info_field(&mut r, "expired_keys"), storm);
 }
