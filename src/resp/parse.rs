@@ -89,6 +89,10 @@ impl QueryBuf {
 
     /// Take back a finished request's arguments for reuse.
     pub fn recycle(&mut self, argv: &mut Vec<Vec<u8>>) {
+        if self.spare.len() >= SPARE_ARGS {
+            argv.clear();
+            return;
+        }
         for a in argv.drain(..) {
             if self.spare.len() < SPARE_ARGS && a.capacity() > 0 && a.capacity() <= SPARE_ARG_CAP {
                 self.spare.push(a);
@@ -124,14 +128,13 @@ impl QueryBuf {
         } else {
             nl
         };
-        let args = split_args(&pending[..line_end]);
+        let line = &self.buf[self.pos..self.pos + line_end];
+        let ok = split_args_into(line, &mut self.argv, &mut self.spare);
         self.pos += nl + 1;
-        match args {
-            Some(a) => {
-                self.argv = a;
-                Parsed::Command
-            }
-            None => Parsed::Error("Protocol error: unbalanced quotes in request".into()),
+        if ok {
+            Parsed::Command
+        } else {
+            Parsed::Error("Protocol error: unbalanced quotes in request".into())
         }
     }
 
@@ -246,18 +249,35 @@ fn hex_val(c: u8) -> Option<u8> {
 /// quotes' take only \'. A closing quote must be followed by a blank.
 /// Returns None for unbalanced quotes.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut out = Vec::new();
+    split_args_into(line, &mut out, &mut Vec::new()).then_some(out)
+}
+
+/// `split_args` into `out` (cleared first), taking argument buffers from
+/// `spare` (an inline request reuses its client's). False on unbalanced
+/// quotes.
+fn split_args_into(line: &[u8], out: &mut Vec<Vec<u8>>, spare: &mut Vec<Vec<u8>>) -> bool {
+    out.clear();
+    let ok = split_args_inner(line, out, spare).is_some();
+    if !ok {
+        out.clear();
+    }
+    ok
+}
+
+fn split_args_inner(line: &[u8], out: &mut Vec<Vec<u8>>, spare: &mut Vec<Vec<u8>>) -> Option<()> {
+    let at = |i: usize| line.get(i).copied().unwrap_or(0);
     let mut p = 0;
     loop {
         while p < line.len() && is_space(line[p]) {
             p += 1;
         }
         if p >= line.len() {
-            return Some(out);
+            return Some(());
         }
         let (mut inq, mut insq) = (false, false);
-        let mut cur = Vec::new();
+        let mut cur = spare.pop().unwrap_or_default();
+        cur.clear();
         loop {
             let c = at(p);
             if inq {
