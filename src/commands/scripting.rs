@@ -116,13 +116,21 @@ pub fn script_help_command(_s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn script_flush_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let argc = c.argv.len();
-    let ok = argc == 2 || (argc == 3 && (is(&c.argv[2], "sync") || is(&c.argv[2], "async")));
-    if !ok {
-        return Err(ReplyError::new(
-            "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
-        ));
+    let lazy = match argc {
+        2 => s.config.lazyfree_lazy_user_flush,
+        3 if is(&c.argv[2], "sync") => false,
+        3 if is(&c.argv[2], "async") => true,
+        _ => {
+            return Err(ReplyError::new(
+                "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
+            ));
+        }
+    };
+    let scripts = s.scripting.flush_take();
+    let n = scripts.len();
+    if lazy && n > crate::lazyfree::LAZYFREE_THRESHOLD {
+        s.lazyfree.free_later(Box::new(scripts), n);
     }
-    s.scripting.flush();
     c.reply.ok();
     Ok(())
 }

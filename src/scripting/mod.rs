@@ -427,9 +427,16 @@ impl Scripting {
 
     /// SCRIPT FLUSH: a fresh Lua state and an empty cache.
     pub fn flush(&mut self) {
+        drop(self.flush_take());
+    }
+
+    /// Empty the cache and hand back the scripts' bodies (SCRIPT FLUSH
+    /// ASYNC frees a big cache on the lazy-free thread, as Redis's
+    /// freeLuaScriptsAsync; the Lua state itself closes here, as in Redis).
+    pub fn flush_take(&mut self) -> FastMap<String, (Vec<u8>, ScriptFlags, i32)> {
         self.lua = None;
-        self.scripts.clear();
         self.scripts_mem = 0;
+        std::mem::take(&mut self.scripts)
     }
 
     /// Bytes the Lua state uses (used_memory_lua).

@@ -141,3 +141,27 @@ fn flush_async_and_lazy_settings_use_the_thread() {
         info_field(&mut r, "lazyfreed_objects") == 20113
     }));
 }
+
+#[test]
+fn script_flush_async_frees_a_big_cache_on_the_thread() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    for i in 0..100 {
+        let body = format!("return {i}");
+        let reply = r.cmd(&[b"SCRIPT", b"LOAD", body.as_bytes()]);
+        assert!(reply.starts_with(b"$40\r\n"), "{reply:?}");
+    }
+    assert_eq!(r.cmd(&[b"SCRIPT", b"FLUSH", b"ASYNC"]), b"+OK\r\n");
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut r, "lazyfreed_objects") == 100
+    }));
+    // A small cache, or SYNC, is freed inline.
+    r.cmd(&[b"SCRIPT", b"LOAD", b"return 1"]);
+    assert_eq!(r.cmd(&[b"SCRIPT", b"FLUSH", b"ASYNC"]), b"+OK\r\n");
+    assert_eq!(r.cmd(&[b"SCRIPT", b"FLUSH", b"SYNC"]), b"+OK\r\n");
+    assert_eq!(info_field(&mut r, "lazyfreed_objects"), 100);
+    assert_eq!(
+        r.cmd(&[b"SCRIPT", b"FLUSH", b"LATER"]),
+        b"-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"
+    );
+}
