@@ -86,6 +86,7 @@ impl LazyFree {
             let spawned = std::thread::Builder::new()
                 .name("bio_lazy_free".into())
                 .spawn(move || {
+                    crate::util::thread::lower_priority();
                     for (garbage, count) in rx {
                         wait_while_held();
                         drop(garbage);

@@ -87,6 +87,7 @@ impl Server {
         let handle = std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
+                crate::util::thread::lower_priority();
                 crate::persistence::snapshot::save(
                     snapshot, &functions, &path, compress, checksum, now,
                 )
@@ -406,7 +407,10 @@ impl Server {
         let temp2 = temp.clone();
         let handle = std::thread::Builder::new()
             .name("aof_rewrite".into())
-            .spawn(move || crate::aof::rewrite::write_base(snapshot, &temp2, &spec))
+            .spawn(move || {
+                crate::util::thread::lower_priority();
+                crate::aof::rewrite::write_base(snapshot, &temp2, &spec)
+            })
             .map_err(|_| CANT)?;
         log::info!("Background append only file rewriting started");
         self.aof_rewrite = Some(crate::aof::RewriteJob {

@@ -7,4 +7,5 @@ pub mod ld;
 pub mod num;
 pub mod pqsort;
 pub mod rand;
+pub mod thread;
 pub mod time;
