@@ -86,7 +86,9 @@ impl LazyFree {
             let spawned = std::thread::Builder::new()
                 .name("bio_lazy_free".into())
                 .spawn(move || {
-                    crate::util::thread::lower_priority();
+                    // Normal priority on purpose: each free takes the
+                    // allocator's lock of the loop's arena, and a thread
+                    // preempted while holding it would stall the loop.
                     for (garbage, count) in rx {
                         wait_while_held();
                         drop(garbage);
