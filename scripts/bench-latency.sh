@@ -10,10 +10,11 @@
 #   insert                     4,000,000 new keys (SET, 4 clients, -P 16)
 #   bgsave-writes              a writing probe while BGSAVE of 1,000,000 keys runs
 # Prints p50 / p99 / p99.9 / max (ms) and samples over 10 ms and 100 ms,
-# and the ratio of max and p99.9 (miniredis / redis; below 1 is better).
+# and the ratio of max and p99.9 (miniredis / redis; below 1 is better):
+# medians of ROUNDS runs of each scenario (the servers alternate).
 #
 # Usage: scripts/bench-latency.sh [BINARY]
-#   env: SCENARIOS=unlink-list,... ELEMS=1000000 KEYS=1000000 INSERT=4000000
+#   env: SCENARIOS=unlink-list,... ROUNDS=3 ELEMS=1000000 KEYS=1000000 INSERT=4000000
 set -euo pipefail
 
 BIN=${1:-./target/release/miniredis}
@@ -21,6 +22,7 @@ ELEMS=${ELEMS:-1000000}
 KEYS=${KEYS:-1000000}
 INSERT=${INSERT:-4000000}
 SCENARIOS=${SCENARIOS:-unlink-list,unlink-hash,del-hash,flushall-async,expire-storm,insert,bgsave-writes}
+ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROBE="$HERE/latency-probe.py"
 WORK=$(mktemp -d)
@@ -128,19 +130,32 @@ scenario() { # name -> prints the probe line
   esac
 }
 
-echo "bench-latency: miniredis $("$BIN" --version), $(redis-server --version | cut -d' ' -f1-3)"
+echo "bench-latency: miniredis $("$BIN" --version), $(redis-server --version | cut -d' ' -f1-3); $ROUNDS rounds, medians"
 printf '%-16s %-9s %7s %8s %8s %8s %8s %6s %6s\n' scenario server samples p50 p99 p99.9 max '>10ms' '>100ms'
 for sc in ${SCENARIOS//,/ }; do
-  declare -A line=()
-  for who in miniredis redis; do
-    start "$who"
-    line[$who]=$(scenario "$sc" | tail -1)
-    stop
-    read -r n p50 p99 p999 max o10 o100 <<<"${line[$who]}"
-    printf '%-16s %-9s %7s %8s %8s %8s %8s %6s %6s\n' "$sc" "$who" "$n" "$p50" "$p99" "$p999" "$max" "$o10" "$o100"
+  : > "$WORK/rounds"
+  for _ in $(seq 1 "$ROUNDS"); do
+    for who in miniredis redis; do
+      start "$who"
+      echo "$who $(scenario "$sc" | tail -1)" >> "$WORK/rounds"
+      stop
+    done
   done
-  read -r _ _ _ mp999 mmax _ _ <<<"${line[miniredis]}"
-  read -r _ _ _ rp999 rmax _ _ <<<"${line[redis]}"
-  awk -v a="$mmax" -v b="$rmax" -v c="$mp999" -v d="$rp999" -v s="$sc" \
-    'BEGIN {printf "%-16s ratio (miniredis/redis): max %.2f, p99.9 %.2f\n", s, (b > 0 ? a / b : 0), (d > 0 ? c / d : 0)}'
+  # Each column's median over the rounds, per server (a single run's worst
+  # sample on a shared machine is mostly noise), then the ratios.
+  python3 - "$sc" "$WORK/rounds" <<'PY'
+import statistics, sys
+sc, path = sys.argv[1], sys.argv[2]
+rows = {}
+for line in open(path):
+    who, *vals = line.split()
+    rows.setdefault(who, []).append([float(v) for v in vals])
+med = {w: [statistics.median(col) for col in zip(*r)] for w, r in rows.items()}
+for w in ("miniredis", "redis"):
+    n, p50, p99, p999, mx, o10, o100 = med[w]
+    print(f"{sc:<16} {w:<9} {n:7.0f} {p50:8.3f} {p99:8.3f} {p999:8.3f} {mx:8.3f} {o10:6.0f} {o100:6.0f}")
+m, r = med["miniredis"], med["redis"]
+ratio = lambda a, b: a / b if b > 0 else 0
+print(f"{sc:<16} ratio (miniredis/redis): max {ratio(m[4], r[4]):.2f}, p99.9 {ratio(m[3], r[3]):.2f}")
+PY
 done

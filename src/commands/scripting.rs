@@ -246,12 +246,17 @@ pub fn function_flush_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if argc > 3 {
         return Err(subcommand_syntax_error(c));
     }
-    if argc == 3 && !is(&c.argv[2], "sync") && !is(&c.argv[2], "async") {
-        return Err(ReplyError::new(
-            "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
-        ));
-    }
-    s.functions_flush();
+    let lazy = match c.argv.get(2) {
+        None => s.config.lazyfree_lazy_user_flush,
+        Some(a) if is(a, "sync") => false,
+        Some(a) if is(a, "async") => true,
+        Some(_) => {
+            return Err(ReplyError::new(
+                "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+            ));
+        }
+    };
+    s.functions_flush_lazy(lazy);
     s.dirty += 1;
     c.reply.ok();
     Ok(())

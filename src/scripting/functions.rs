@@ -21,9 +21,9 @@ pub const ENGINE_NAME: &str = "LUA";
 /// One registered function.
 #[derive(Clone, Debug)]
 pub struct FunctionInfo {
-    pub name: std::rc::Rc<str>,
+    pub name: std::sync::Arc<str>,
     /// The name lowercased: the functions engine's key for its callback.
-    pub key: std::rc::Rc<str>,
+    pub key: std::sync::Arc<str>,
     /// The callback's slot in the engine's Lua registry (set when linked).
     pub id: i32,
     pub desc: Option<Vec<u8>>,
@@ -359,8 +359,19 @@ impl Server {
 
     /// FUNCTION FLUSH: no libraries, and a fresh functions engine.
     pub fn functions_flush(&mut self) {
-        self.scripting.functions = Registry::default();
+        self.functions_flush_lazy(false);
+    }
+
+    /// FUNCTION FLUSH [ASYNC]: with `lazy`, a registry of more than 64
+    /// functions is freed on the lazy-free thread (Redis's
+    /// freeFunctionsAsync); the engine's Lua state closes here.
+    pub fn functions_flush_lazy(&mut self, lazy: bool) {
+        let registry = std::mem::take(&mut self.scripting.functions);
         self.scripting.fengine = None;
+        let n = registry.num_functions();
+        if lazy && n > crate::lazyfree::LAZYFREE_THRESHOLD {
+            self.lazyfree.free_later(Box::new(registry), n);
+        }
     }
 
     /// FUNCTION DUMP (functionDumpCommand): FUNCTION2 and the source of

@@ -114,7 +114,7 @@ impl Scripting {
 }
 
 /// The running function's name and the FCALL that runs it.
-pub type RunningFunction = (std::rc::Rc<str>, std::rc::Rc<Vec<Vec<u8>>>);
+pub type RunningFunction = (std::sync::Arc<str>, std::rc::Rc<Vec<Vec<u8>>>);
 
 /// The scripting engine's state on the server.
 pub struct Scripting {

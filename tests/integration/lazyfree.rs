@@ -165,3 +165,32 @@ fn script_flush_async_frees_a_big_cache_on_the_thread() {
         b"-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"
     );
 }
+
+#[test]
+fn function_flush_async_frees_a_big_registry_on_the_thread() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let mut code = String::from("#!lua name=big\n");
+    for i in 0..70 {
+        code.push_str(&format!(
+            "redis.register_function('f{i}', function() return {i} end)\n"
+        ));
+    }
+    assert_eq!(
+        r.cmd(&[b"FUNCTION", b"LOAD", code.as_bytes()]),
+        b"$3\r\nbig\r\n"
+    );
+    assert_eq!(r.cmd(&[b"FCALL", b"f69", b"0"]), b":69\r\n");
+    assert_eq!(r.cmd(&[b"FUNCTION", b"FLUSH", b"ASYNC"]), b"+OK\r\n");
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut r, "lazyfreed_objects") == 70
+    }));
+    assert_eq!(
+        r.cmd(&[b"FCALL", b"f69", b"0"]),
+        b"-ERR Function not found\r\n"
+    );
+    assert_eq!(
+        r.cmd(&[b"FUNCTION", b"FLUSH", b"LATER"]),
+        b"-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n"
+    );
+}
