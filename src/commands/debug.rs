@@ -139,6 +139,10 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             c.reply.ok();
         }
         (b"populate", 3..=5) => debug_populate(s, c)?,
+        (b"set-skip-checksum-validation", 3) => {
+            crate::persistence::rdb::set_skip_checksum_validation(parse_i64(&c.argv[2])? != 0);
+            c.reply.ok();
+        }
         (b"lazyfree-hold", 3) => {
             // miniredis's own hook: hold the lazy-free thread (tests).
             crate::lazyfree::set_hold(parse_i64(&c.argv[2])? != 0);
@@ -244,6 +248,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Save the RDB, empty the databases and load the RDB back.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Turn the active expiry cycle off or on (lazy expiry always runs).",
+                "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+                "    Enables or disables checksum checks for RESTORE's and FUNCTION RESTORE's payloads.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds> (a float).",
             ],

@@ -726,6 +726,7 @@ const STR_KEYS: &[&str] = &["str:0", "str:1"];
 const CROSS_KEYS: &[&str] = &[
     "h:0", "h:1", "s:0", "s:1", "z:0", "z:1", "l:0", "l:1", "str:0", "str:1",
 ];
+const NON_ZSET_CROSS_KEYS: &[&str] = &["h:0", "h:1", "s:0", "s:1", "l:0", "l:1", "str:0", "str:1"];
 
 const PICK_COUNTS: &[&str] = &[
     "1", "2", "3", "-3", "5", "-10", "50", "-50", "200", "-200", "700", "0", "abc",
@@ -1734,10 +1735,13 @@ fn gen_wide_lex(r: &mut Rng) -> Step {
                 family_move(r, LEX_KEYS)
             }
         }
-        // Reads of another family's key: WRONGTYPE or an empty reply.
+        // Reads of another family's key: WRONGTYPE or an empty reply. Not
+        // the score-ranked sorted sets: a lex range over members of mixed
+        // scores is unspecified (Redis's answer depends on its skiplist's
+        // random levels; seed 1796607535449111689 hit one).
         _ => exact(sv![
             r.pick(&["ZRANGEBYLEX", "ZLEXCOUNT", "ZREVRANGEBYLEX"]),
-            r.pick(CROSS_KEYS),
+            r.pick(NON_ZSET_CROSS_KEYS),
             lex_bound(r),
             lex_bound(r)
         ]),

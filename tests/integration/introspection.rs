@@ -371,3 +371,31 @@ fn debug_command_is_protected() {
     let mut r = s.raw();
     assert_eq!(r.q("DEBUG SLEEP 0"), "+OK\r\n");
 }
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: a payload whose CRC64 is wrong is
+/// refused, then restored while checks are off (the version still counts).
+#[test]
+fn debug_can_skip_dump_checksums() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    r.cmd(&[b"SET", b"k", b"hello"]);
+    let dump = r.cmd(&[b"DUMP", b"k"]);
+    // "$<len>\r\n<payload>\r\n": corrupt the payload's last CRC byte.
+    let start = dump.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut payload = dump[start..dump.len() - 2].to_vec();
+    let last = payload.len() - 1;
+    payload[last] ^= 0xff;
+    let bad = b"-ERR DUMP payload version or checksum are wrong\r\n";
+    assert_eq!(r.cmd(&[b"RESTORE", b"k2", b"0", &payload]), bad);
+    assert_eq!(
+        r.cmd(&[b"DEBUG", b"SET-SKIP-CHECKSUM-VALIDATION", b"1"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(r.cmd(&[b"RESTORE", b"k2", b"0", &payload]), b"+OK\r\n");
+    assert_eq!(r.cmd(&[b"GET", b"k2"]), b"$5\r\nhello\r\n");
+    assert_eq!(
+        r.cmd(&[b"DEBUG", b"SET-SKIP-CHECKSUM-VALIDATION", b"0"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(r.cmd(&[b"RESTORE", b"k3", b"0", &payload]), bad);
+}
