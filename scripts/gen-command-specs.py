@@ -68,8 +68,11 @@ MODULES = [
         ("slowlog", ["get", "len", "reset", "help"]),
         ("latency", ["latest", "history", "reset", "graph", "doctor", "histogram", "help"]),
         ("cluster", ["info", "myid", "nodes", "shards", "slots", "keyslot", "countkeysinslot", "getkeysinslot", "meet", "forget", "replicate", "replicas", "slaves", "failover", "reset", "saveconfig", "addslots", "addslotsrange", "delslots", "delslotsrange", "flushslots", "setslot", "set-config-epoch", "bumpepoch", "count-failure-reports", "links", "help"]),
-        ("acl", ["whoami", "cat", "users", "help"]),
         "asking", "readonly", "readwrite",
+    ]),
+    ("acl", [
+        ("acl", ["setuser", "getuser", "deluser", "list", "users", "whoami",
+                 "cat", "log", "genpass", "dryrun", "load", "save", "help"]),
     ]),
     ("lists", [
         "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "llen", "lrange",
@@ -348,6 +351,15 @@ SUMMARIES = {
     "acl|cat": "List the command categories, or the commands in one category.",
     "acl|users": "List the names of the configured users.",
     "acl|help": "List the ACL subcommands.",
+    "acl|setuser": "Create a user or change its rules, all or nothing.",
+    "acl|getuser": "Show a user's flags, password hashes and permissions.",
+    "acl|deluser": "Delete users and close their connections.",
+    "acl|list": "Every user's rules as a config-file line.",
+    "acl|log": "Show or clear the log of refused commands and logins.",
+    "acl|genpass": "Make a random password from the kernel's generator.",
+    "acl|dryrun": "Tell whether a user may run a command line, without running it.",
+    "acl|load": "Replace the users with those of the ACL file.",
+    "acl|save": "Write the users to the ACL file.",
     # lists
     "lpush": "Insert elements at the head of a list.",
     "rpush": "Insert elements at the tail of a list.",

@@ -119,13 +119,34 @@ impl Server {
                 return;
             }
         }
-        if !c.authenticated && !self.config.requirepass.is_empty() && !spec.has_flag("no_auth") {
+        if !c.authenticated && !spec.has_flag("no_auth") && self.acl.default_requires_auth() {
             self.reject(
                 c,
                 ReplyError::new("NOAUTH Authentication required."),
                 Some(spec),
             );
             return;
+        }
+        if c.mstate.is_some() && spec.has_flag("no_multi") {
+            self.reject(
+                c,
+                ReplyError::new("ERR Command not allowed inside a transaction"),
+                Some(spec),
+            );
+            return;
+        }
+        // The user's permissions (one bitmap test; none for a user that
+        // may run everything).
+        if !self.acl.is_unrestricted(c.user) {
+            let context = if c.mstate.is_some() {
+                crate::acl::LogContext::Multi
+            } else {
+                crate::acl::LogContext::Toplevel
+            };
+            if let Err(err) = self.acl_check_command(c, spec, context) {
+                self.reject(c, err, Some(spec));
+                return;
+            }
         }
         // Over maxmemory: what may grow memory is refused (Redis's OOM
         // check in processCommand, before the pub/sub and busy checks).
@@ -171,30 +192,22 @@ impl Server {
             self.reject(c, ReplyError::new(self.scripting.busy_error()), Some(spec));
             return;
         }
-        if c.mstate.is_some() {
-            if spec.has_flag("no_multi") {
-                self.reject(
-                    c,
-                    ReplyError::new("ERR Command not allowed inside a transaction"),
-                    Some(spec),
-                );
-                return;
-            }
-            if !matches!(
+        if c.mstate.is_some()
+            && !matches!(
                 self.commands.full_name_static(spec),
                 "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-            ) {
-                // A transaction already doomed (a refused command, a
-                // touched WATCH) stops growing, as Redis's queueMultiCommand.
-                let doomed = c.dirty_exec || self.cas_dirty.contains(&c.slot);
-                if let Some(q) = c.mstate.as_mut()
-                    && !doomed
-                {
-                    q.push(std::mem::take(&mut c.argv));
-                }
-                c.reply.status("QUEUED");
-                return;
+            )
+        {
+            // A transaction already doomed (a refused command, a touched
+            // WATCH) stops growing, as Redis's queueMultiCommand.
+            let doomed = c.dirty_exec || self.cas_dirty.contains(&c.slot);
+            if let Some(q) = c.mstate.as_mut()
+                && !doomed
+            {
+                q.push(std::mem::take(&mut c.argv));
             }
+            c.reply.status("QUEUED");
+            return;
         }
         self.call(c, spec);
         // CLIENT CACHING applies to the next command (or transaction).
@@ -503,6 +516,19 @@ fn redact_secrets(name: &str, argv: &mut [Vec<u8>]) {
     const REDACTED: &[u8] = b"(redacted)";
     match name {
         "auth" => argv.iter_mut().skip(1).for_each(|a| *a = REDACTED.to_vec()),
+        // Every rule: passwords among them.
+        "acl|setuser" => argv.iter_mut().skip(2).for_each(|a| *a = REDACTED.to_vec()),
+        // Sensitive configs' values (Redis's SENSITIVE_CONFIG).
+        "config|set" => {
+            for pair in argv[2..].chunks_mut(2) {
+                if let [name, value] = pair
+                    && (name.eq_ignore_ascii_case(b"requirepass")
+                        || name.eq_ignore_ascii_case(b"masterauth"))
+                {
+                    *value = REDACTED.to_vec();
+                }
+            }
+        }
         "hello" => {
             if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
                 for a in argv.iter_mut().skip(i + 1).take(2) {

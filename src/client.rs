@@ -47,6 +47,9 @@ pub struct Client {
     pub released_to: u64,
     /// Passed AUTH (or no password is set).
     pub authenticated: bool,
+    /// The ACL user's slot (acl::DEFAULT_USER until AUTH; acl::SUPERUSER
+    /// for internal clients).
+    pub user: usize,
     /// Index in the server's client slab (its poll token's slot).
     pub slot: usize,
     /// Set while blocked in BLPOP and friends.
@@ -124,6 +127,7 @@ impl Client {
             held: std::collections::VecDeque::new(),
             released_to: 0,
             authenticated: false,
+            user: crate::acl::DEFAULT_USER,
             slot: usize::MAX,
             bstate: None,
             blocked_argv_mem: 0,

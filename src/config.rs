@@ -32,6 +32,14 @@ pub struct Config {
     pub appendfsync: String,
     pub dbfilename: String,
     pub requirepass: String,
+    /// ACL: the users file (ACL LOAD/SAVE), the log's length, and whether
+    /// new users get every channel (`allchannels`) or none.
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    pub acl_pubsub_default: String,
+    /// `user <name> <rules...>` lines of the config file, in order
+    /// (loaded into the ACL at startup).
+    pub users: Vec<Vec<Vec<u8>>>,
     pub proto_max_bulk_len: u64,
     pub client_query_buffer_limit: u64,
     pub active_expire_effort: u64,
@@ -124,6 +132,10 @@ impl Default for Config {
             appendfsync: "everysec".into(),
             dbfilename: "dump.rdb".into(),
             requirepass: String::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_default: "resetchannels".to_string(),
+            users: Vec::new(),
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             active_expire_effort: 1,
@@ -521,6 +533,20 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
     entry!("requirepass", true, |c| c.requirepass.clone(), |c, v| c
         .requirepass =
         one(v)?.to_string()),
+    entry!("aclfile", false, |c| c.aclfile.clone(), |c, v| c.aclfile =
+        one(v)?.to_string()),
+    entry!(
+        "acllog-max-len",
+        true,
+        |c| c.acllog_max_len.to_string(),
+        |c, v| c.acllog_max_len = parse_int(v, 0, i64::MAX)? as u64
+    ),
+    entry!(
+        "acl-pubsub-default",
+        true,
+        |c| c.acl_pubsub_default.clone(),
+        |c, v| c.acl_pubsub_default = parse_enum(v, &["allchannels", "resetchannels"])?
+    ),
     entry!(
         "proto-max-bulk-len",
         true,
@@ -848,6 +874,27 @@ impl Config {
             .collect()
     }
 
+    /// A `user` directive (file line or `--user` flag): kept for the
+    /// ACL to load at startup; a user may be named once.
+    pub fn add_user_line(&mut self, args: &[String]) -> Result<(), String> {
+        let Some(name) = args.first() else {
+            return Err("Bad directive or wrong number of arguments".to_string());
+        };
+        if self
+            .users
+            .iter()
+            .any(|u| u.first().map(|n| &n[..]) == Some(name.as_bytes()))
+        {
+            return Err(
+                "Error in user declaration: Duplicate user found. A user can only be defined once in config files"
+                    .to_string(),
+            );
+        }
+        self.users
+            .push(args.iter().map(|a| a.as_bytes().to_vec()).collect());
+        Ok(())
+    }
+
     /// Parse a redis.conf-style file's text.
     pub fn load_text(&mut self, text: &str) -> Result<(), String> {
         for (n, line) in text.lines().enumerate() {
@@ -866,6 +913,11 @@ impl Config {
                 continue;
             };
             if name.eq_ignore_ascii_case("include") {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("user") {
+                self.add_user_line(rest)
+                    .map_err(|e| format!("line {}: '{}': {}", n + 1, trimmed, e))?;
                 continue;
             }
             self.apply(name, rest)

@@ -252,7 +252,7 @@ impl EventLoop {
         server.next_client_id += 1;
         let mut c = Client::new(id, Some(sock), server.now_ms);
         c.slot = slot;
-        c.authenticated = server.config.requirepass.is_empty();
+        c.authenticated = server.acl.new_client_authenticated();
         server.client_ids.insert(id, slot);
         server.clients[slot] = Some(Box::new(c));
         server.num_clients += 1;

@@ -8,6 +8,7 @@
 //! in `before_sleep`. Time events (`cron`) run in the same loop at `hz`.
 //! See docs/ARCHITECTURE.md.
 
+pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod bio;

@@ -117,6 +117,12 @@ fn parse_args() -> Result<Option<(Config, Option<String>)>, StartError> {
             );
             continue;
         }
+        if name == "user" {
+            config.add_user_line(&args).map_err(|e| {
+                StartError::Usage(format!("Bad option '--user {}': {e}", args.join(" ")))
+            })?;
+            continue;
+        }
         config.apply(&name, &args).map_err(|e| {
             StartError::Usage(format!("Bad option '--{name} {}': {e}", args.join(" ")))
         })?;
@@ -197,6 +203,10 @@ fn main() -> ExitCode {
     install_signal_handlers();
     let mut server = Server::new(config);
     server.config_file = config_file;
+    if let Err(msg) = server.acl_load_at_startup() {
+        eprintln!("miniredis: {msg}");
+        return ExitCode::from(1);
+    }
     let mut el = match EventLoop::new(listeners) {
         Ok(el) => el,
         Err(e) => {

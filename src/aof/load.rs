@@ -276,6 +276,7 @@ fn replay(
     let offset = |q: &QueryBuf| base + total - (q.buf.len() - q.pos) as u64;
     let mut fake = Client::new(0, None, server.now_ms);
     fake.authenticated = true;
+    fake.user = crate::acl::SUPERUSER;
     let was_loading = std::mem::replace(&mut server.loading, true);
     let mut multi_at: Option<u64> = None;
     // A point-in-time load needs every command's time.

@@ -219,6 +219,7 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         )));
     }
     // Apply all or nothing.
+    let sets_requirepass = plan.iter().any(|(e, _, _)| e.name == "requirepass");
     let mut next = s.config.clone();
     for (entry, name, value) in plan {
         // Errors name the parameter as the client typed it (an alias too).
@@ -231,6 +232,10 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let was_on = s.config.appendonly;
     let old_maxmemory = s.config.maxmemory;
     s.config = next;
+    // Redis's updateRequirePass: the default user's password follows.
+    if sets_requirepass {
+        s.acl.set_default_password(&s.config.requirepass);
+    }
     apply_appendonly(s, was_on);
     // A new maxmemory evicts at once (Redis's updateMaxmemory).
     if s.config.maxmemory != old_maxmemory && s.config.maxmemory > 0 {

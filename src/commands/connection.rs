@@ -53,7 +53,11 @@ pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply_off = false;
     c.reply_skip_next = false;
     c.replies_suppressed = false;
-    if !s.config.requirepass.is_empty() {
+    // Back to the default user (clearClientConnectionState).
+    if c.user != crate::acl::DEFAULT_USER {
+        c.user = crate::acl::DEFAULT_USER;
+        c.authenticated = s.acl.new_client_authenticated();
+    } else if s.acl.default_requires_auth() {
         c.authenticated = false;
     }
     c.reply.status("RESET");
@@ -73,30 +77,28 @@ pub fn select_command(s: &mut Server, c: &mut Client) -> CmdResult {
 const WRONGPASS: ReplyError =
     ReplyError::new("WRONGPASS invalid username-password pair or user is disabled.");
 
-/// Check credentials for the `default` user (the only user there is).
-fn authenticate(s: &Server, user: &[u8], pass: &[u8]) -> bool {
-    user == b"default"
-        && (s.config.requirepass.is_empty() || s.config.requirepass.as_bytes() == pass)
-}
-
 pub fn auth_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.argv.len() > 3 {
         return Err(SYNTAX_ERR);
     }
-    let (user, pass): (&[u8], &[u8]) = if c.argv.len() == 2 {
-        if s.config.requirepass.is_empty() {
+    let (user, pass): (Vec<u8>, Vec<u8>) = if c.argv.len() == 2 {
+        // The old form has no user: it is default's password, and an
+        // error when default needs none.
+        if s.acl
+            .user(crate::acl::DEFAULT_USER)
+            .is_some_and(|u| u.nopass)
+        {
             return Err(ReplyError::new(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
             ));
         }
-        (b"default", &c.argv[1])
+        (b"default".to_vec(), c.argv[1].clone())
     } else {
-        (&c.argv[1], &c.argv[2])
+        (c.argv[1].clone(), c.argv[2].clone())
     };
-    if !authenticate(s, user, pass) {
+    if !s.acl_authenticate(c, &user, &pass) {
         return Err(WRONGPASS);
     }
-    c.authenticated = true;
     c.reply.ok();
     Ok(())
 }
@@ -148,10 +150,10 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
         j += 1;
     }
     if let Some((u, p)) = creds {
-        if !authenticate(s, &c.argv[u], &c.argv[p]) {
+        let (user, pass) = (c.argv[u].clone(), c.argv[p].clone());
+        if !s.acl_authenticate(c, &user, &pass) {
             return Err(WRONGPASS);
         }
-        c.authenticated = true;
     }
     if !c.authenticated {
         return Err(ReplyError::new(
@@ -237,7 +239,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.query.buf.len() - c.query.pos
     };
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir={} resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -271,6 +273,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.reply.pending(),
         c.query.buf.capacity() + c.reply.buf.capacity(),
         c.last_cmd,
+        String::from_utf8_lossy(s.acl.user_name(c.user)),
         c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
         c.reply.resp
     )
@@ -387,6 +390,7 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(SYNTAX_ERR);
     }
     let (mut id, mut addr, mut laddr, mut skipme) = (None, None, None, true);
+    let mut user: Option<usize> = None;
     let mut kind: Option<Vec<u8>> = None;
     for pair in c.argv[2..].chunks(2) {
         let (k, v) = (&pair[0], &pair[1]);
@@ -413,10 +417,13 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
             }
             kind = Some(v.to_ascii_lowercase());
         } else if is(k, "user") {
-            if v.as_slice() != b"default" {
-                return Err(ReplyError::bytes(
-                    [b"ERR No such user '".as_slice(), v, b"'"].concat(),
-                ));
+            match s.acl.user_id(v) {
+                Some(u) => user = Some(u),
+                None => {
+                    return Err(ReplyError::bytes(
+                        [b"ERR No such user '".as_slice(), v, b"'"].concat(),
+                    ));
+                }
             }
         } else if is(k, "skipme") {
             skipme = if is(v, "yes") {
@@ -437,6 +444,7 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
             && kind
                 .as_ref()
                 .is_none_or(|k| client_type(cl).as_bytes() == &k[..])
+            && user.is_none_or(|u| cl.user == u)
     };
     let mut killed = 0;
     for (slot, other) in s.clients.iter_mut().enumerate() {

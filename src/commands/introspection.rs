@@ -1,9 +1,8 @@
-//! Group `server`, the introspection part: SLOWLOG, MONITOR, LATENCY and
-//! ACL WHOAMI (Redis's slowlog.c, the monitor half of replication.c,
-//! latency.c, acl.c).
+//! Group `server`, the introspection part: SLOWLOG, MONITOR and LATENCY
+//! (Redis's slowlog.c, the monitor half of replication.c, latency.c).
 
 use super::args::{is, parse_range};
-use super::{CmdResult, CommandSpec, ReplyError};
+use super::{CmdResult, ReplyError};
 use crate::client::Client;
 use crate::server::Server;
 use std::collections::VecDeque;
@@ -414,102 +413,6 @@ pub fn latency_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
             "    The latest spike of each event.",
             "RESET [<event> ...]",
             "    Forget recorded spikes.",
-        ],
-    );
-    Ok(())
-}
-
-pub fn acl_whoami_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    c.reply.bulk(b"default");
-    Ok(())
-}
-
-/// Redis 7.0's ACL categories, in its order.
-const ACL_CATEGORIES: &[&str] = &[
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-];
-
-/// ACL CAT [category]: the categories, or every command (containers'
-/// subcommands as `parent|sub`) that belongs to one.
-pub fn acl_cat_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    if c.argv.len() > 3 {
-        return Err(super::args::subcommand_syntax_error(c));
-    }
-    let Some(arg) = c.argv.get(2) else {
-        c.reply.array_len(ACL_CATEGORIES.len());
-        for cat in ACL_CATEGORIES {
-            c.reply.bulk_str(cat);
-        }
-        return Ok(());
-    };
-    let Some(cat) = ACL_CATEGORIES
-        .iter()
-        .find(|cat| arg.eq_ignore_ascii_case(cat.as_bytes()))
-    else {
-        return Err(ReplyError::bytes(
-            [b"ERR Unknown category '".as_slice(), arg, b"'"].concat(),
-        ));
-    };
-    let tag = format!("@{cat}");
-    let in_cat = |spec: &CommandSpec| spec.acl.split_whitespace().any(|t| t == tag);
-    let mut names: Vec<String> = Vec::new();
-    for table in super::all_tables() {
-        for spec in table {
-            if in_cat(spec) {
-                names.push(spec.name.to_string());
-            }
-            for sub in spec.subcommands {
-                if in_cat(sub) {
-                    names.push(format!("{}|{}", spec.name, sub.name));
-                }
-            }
-        }
-    }
-    c.reply.array_len(names.len());
-    for n in names {
-        c.reply.bulk_str(&n);
-    }
-    Ok(())
-}
-
-/// ACL USERS: there is one user.
-pub fn acl_users_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    c.reply.array_len(1);
-    c.reply.bulk(b"default");
-    Ok(())
-}
-
-pub fn acl_help_command(_: &mut Server, c: &mut Client) -> CmdResult {
-    super::args::reply_help(
-        c,
-        "ACL",
-        &[
-            "CAT [<category>]",
-            "    The command categories, or the commands in one category.",
-            "USERS",
-            "    The names of the users (there is one: default).",
-            "WHOAMI",
-            "    The user this connection is authenticated as.",
         ],
     );
     Ok(())

@@ -6,6 +6,7 @@
 //! It reads `client.argv`, writes its reply into `client.reply`, and returns
 //! `Err(ReplyError)` to answer with an error instead (nothing written yet).
 
+pub mod acl;
 pub mod admin;
 pub mod args;
 pub mod bitops;
@@ -198,6 +199,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::hashes::COMMANDS,
         table::sets::COMMANDS,
         table::introspection::COMMANDS,
+        table::acl::COMMANDS,
         table::sorted_sets::COMMANDS,
         table::scripting::COMMANDS,
         table::streams::COMMANDS,

@@ -58,7 +58,29 @@ pub fn exec_command(s: &mut Server, c: &mut Client) -> CmdResult {
     for argv in queue {
         c.argv = argv;
         match s.commands.lookup(&c.argv) {
-            Lookup::Found(spec) => s.call(c, spec),
+            Lookup::Found(spec) => {
+                // Rules may have changed since the command was queued.
+                match s.acl.check(&s.commands, c.user, spec, &c.argv) {
+                    Ok(()) => s.call(c, spec),
+                    Err((why, pos)) => {
+                        s.acl_log(c, why, crate::acl::LogContext::Multi, pos, spec);
+                        let reason = match why {
+                            crate::acl::Denied::Cmd => {
+                                "no permission to execute the command or subcommand"
+                            }
+                            crate::acl::Denied::Key => "no permission to touch the specified keys",
+                            crate::acl::Denied::Channel => {
+                                "no permission to access one of the channels used as arguments"
+                            }
+                            crate::acl::Denied::Auth => "no permission",
+                        };
+                        let err = ReplyError::owned(format!(
+                            "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}"
+                        ));
+                        s.add_reply_error(c, &err);
+                    }
+                }
+            }
             // Checked when queued; a table cannot change meanwhile.
             _ => c.reply.error(b"ERR unknown command"),
         }

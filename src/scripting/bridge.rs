@@ -145,11 +145,17 @@ pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     bridge.set(
-        "command_exists",
+        "acl_check",
+        // redis.acl_check_cmd: nil for an unknown command, else whether
+        // the script's caller may run the command line.
         lua.create_function(|lua, args: MultiValue| {
             let argv = convert::args_to_argv(&args).unwrap_or_default();
-            with_server(lua, |s| {
-                matches!(s.commands.lookup(&argv), crate::commands::Lookup::Found(_))
+            with_server(lua, |s| match s.commands.lookup(&argv) {
+                crate::commands::Lookup::Found(spec) => {
+                    let user = s.scripting.caller_user();
+                    Some(s.acl.check(&s.commands, user, spec, &argv).is_ok())
+                }
+                _ => None,
             })
         })?,
     )?;

@@ -146,6 +146,9 @@ pub struct Scripting {
     /// Likewise an argv for a script's calls.
     spare_argv: Vec<Vec<u8>>,
     gc_count: u32,
+    /// CLIENT INFO of the client running the script, for ACL LOG entries
+    /// of its refused calls (None when its user cannot be refused).
+    pub caller_info: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -224,6 +227,7 @@ impl Default for Scripting {
             spare_reply: Vec::new(),
             spare_argv: Vec::new(),
             gc_count: 0,
+            caller_info: None,
         }
     }
 }
@@ -374,6 +378,13 @@ impl RunState {
 impl Scripting {
     /// A script has run past busy-reply-threshold (Redis's
     /// isInsideYieldingLongCommand): other clients get -BUSY.
+    /// The ACL user the running script's commands run as (its caller's).
+    pub fn caller_user(&self) -> usize {
+        self.client
+            .as_ref()
+            .map_or(crate::acl::DEFAULT_USER, |c| c.user)
+    }
+
     pub fn is_busy(&self) -> bool {
         self.run.running && self.run.busy
     }
@@ -604,6 +615,11 @@ impl Server {
             .take()
             .unwrap_or_else(|| Box::new(script_client(self.now_ms)));
         sc.db = c.db;
+        // The script's commands run as the caller's user; a denial's log
+        // entry shows the caller (kept only when denials are possible).
+        sc.user = c.user;
+        self.scripting.caller_info = (!self.acl.is_unrestricted(c.user))
+            .then(|| crate::commands::connection::client_info_string(self, c));
         sc.reply.resp = 2;
         self.scripting.client = Some(sc);
         self.scripting.run = RunState {
@@ -912,6 +928,16 @@ impl Server {
                 Some(spec),
                 b"-ERR This Redis command is not allowed from script",
             ));
+        }
+        // Redis's scriptVerifyACL: the caller's user must be allowed.
+        let user = self.scripting.caller_user();
+        if let Err((why, pos)) = self.acl.check(&self.commands, user, spec, &argv) {
+            let mut probe = script_client(self.now_ms);
+            probe.user = user;
+            probe.argv = argv;
+            self.acl_log(&probe, why, crate::acl::LogContext::Lua, pos, spec);
+            let msg = format!("-ERR The user executing the script {}", why.message());
+            return Err(self.script_reject(Some(spec), msg.as_bytes()));
         }
         let writes = bits & (flag::WRITE | flag::MAY_REPLICATE) != 0;
         let wrote_before = self.scripting.run.wrote;

@@ -111,9 +111,9 @@ redis.breakpoint = function() return false end
 redis.debug = function() end
 redis.acl_check_cmd = function(...)
   if select('#', ...) < 1 then raise('Please specify at least one argument for this redis lib call') end
-  local known = bridge.command_exists(...)
-  if not known then raise('Invalid command passed to redis.acl_check_cmd()') end
-  return true
+  local allowed = bridge.acl_check(...)
+  if allowed == nil then raise('Invalid command passed to redis.acl_check_cmd()') end
+  return allowed
 end
 
 -- Redis's pcall: an error that is a table with an 'err' string comes back

@@ -100,6 +100,8 @@ pub struct Server {
     /// Clients by poll token; the one being served is taken out meanwhile.
     pub clients: Vec<Option<Box<Client>>>,
     pub commands: CommandTable,
+    /// Users, their permissions and the ACL log.
+    pub acl: crate::acl::Acl,
     pub stats: Stats,
     /// Time of the command being run (Redis caches it the same way).
     pub now_ms: i64,
@@ -226,6 +228,9 @@ impl Server {
     pub fn new(config: Config) -> Server {
         let now = mstime();
         let dbs = (0..config.databases).map(|_| Db::new()).collect();
+        let commands = CommandTable::new();
+        let mut acl = crate::acl::Acl::new(&commands);
+        acl.set_default_password(&config.requirepass);
         let run_id = (0..40)
             .map(|_| format!("{:x}", crate::util::rand::below(16)))
             .collect();
@@ -234,7 +239,8 @@ impl Server {
             config_file: None,
             dbs,
             clients: Vec::new(),
-            commands: CommandTable::new(),
+            acl,
+            commands,
             stats: Stats::default(),
             now_ms: now,
             call_clock_hint: None,

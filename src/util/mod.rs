@@ -7,5 +7,6 @@ pub mod ld;
 pub mod num;
 pub mod pqsort;
 pub mod rand;
+pub mod sha256;
 pub mod thread;
 pub mod time;

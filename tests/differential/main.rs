@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod acl;
 mod bitops;
 mod cases;
 mod collections_hs;
@@ -42,6 +43,9 @@ pub enum Cmp {
     Near(i64),
     /// Only the reply's type must agree (nondeterministic content).
     SameType,
+    /// Each string's space-separated words as a multiset (ACL LIST: Redis
+    /// emits single-command rules in its command dict's random order).
+    Words,
 }
 
 pub struct Pair {
@@ -112,7 +116,7 @@ pub fn show_args(args: &[Vec<u8>]) -> String {
 }
 
 /// Split a reply into its top-level array elements' bytes.
-fn elements(b: &[u8]) -> Option<Vec<&[u8]>> {
+pub fn elements(b: &[u8]) -> Option<Vec<&[u8]>> {
     if !(b.starts_with(b"*") || b.starts_with(b"~")) {
         return None;
     }
@@ -162,7 +166,31 @@ fn same(ours: &[u8], theirs: &[u8], cmp: Cmp) -> bool {
             }
         }
         Cmp::SameType => ours.first() == theirs.first(),
+        Cmp::Words => words(ours) == words(theirs),
     }
+}
+
+/// A reply with every bulk string's words sorted, arrays kept in order.
+fn words(b: &[u8]) -> Vec<u8> {
+    if let Some(els) = elements(b) {
+        let mut out = b"[".to_vec();
+        for e in els {
+            out.extend(words(e));
+            out.push(b',');
+        }
+        out.push(b']');
+        return out;
+    }
+    if b.starts_with(b"$")
+        && let Some(hdr) = b.windows(2).position(|w| w == b"\r\n")
+        && hdr + 4 <= b.len()
+    {
+        let body = &b[hdr + 2..b.len().saturating_sub(2)];
+        let mut ws: Vec<&[u8]> = body.split(|&c| c == b' ').collect();
+        ws.sort();
+        return ws.join(&b' ');
+    }
+    b.to_vec()
 }
 
 /// Split a case line into arguments: spaces separate, "double quotes"
@@ -223,6 +251,8 @@ pub fn run_lines(p: &mut Pair, text: &str) {
         }
         let (cmp, rest) = if let Some(r) = line.strip_prefix('~') {
             (Cmp::Unordered, r)
+        } else if let Some(r) = line.strip_prefix('≋') {
+            (Cmp::Words, r)
         } else if let Some(r) = line.strip_prefix('?') {
             (Cmp::SameType, r)
         } else if let Some(r) = line.strip_prefix('≈') {

@@ -7,7 +7,7 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
+    acl::*, admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
     introspection::*, keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*,
     sorted_sets::*, streams::*, strings::*, transactions::*,
 };
@@ -352,47 +352,6 @@ pub static COMMANDS: &[CommandSpec] = &[
                 group: "cluster", since: "5.0.0", complexity: "O(1)",
                 summary: "Would list the CLUSTER subcommands; refused without cluster mode.",
                 handler: cluster_disabled_command, subcommands: &[],
-            },
-        ],
-    },
-    CommandSpec {
-        name: "acl", arity: -2, flags: "", acl: "@slow", tips: "",
-        first_key: 0, last_key: 0, key_step: 0,
-        key_specs: &[],
-        group: "server", since: "6.0.0", complexity: "Depends on subcommand.",
-        summary: "Inspect users and permissions.",
-        handler: container_command, subcommands: &[
-            CommandSpec {
-                name: "whoami", arity: 2, flags: "noscript loading stale", acl: "@slow", tips: "",
-                first_key: 0, last_key: 0, key_step: 0,
-                key_specs: &[],
-                group: "server", since: "6.0.0", complexity: "O(1)",
-                summary: "Name the user this connection is authenticated as.",
-                handler: acl_whoami_command, subcommands: &[],
-            },
-            CommandSpec {
-                name: "cat", arity: -2, flags: "noscript loading stale", acl: "@slow", tips: "",
-                first_key: 0, last_key: 0, key_step: 0,
-                key_specs: &[],
-                group: "server", since: "6.0.0", complexity: "O(1) since the categories and commands are a fixed set.",
-                summary: "List the command categories, or the commands in one category.",
-                handler: acl_cat_command, subcommands: &[],
-            },
-            CommandSpec {
-                name: "users", arity: 2, flags: "admin noscript loading stale", acl: "@admin @slow @dangerous", tips: "",
-                first_key: 0, last_key: 0, key_step: 0,
-                key_specs: &[],
-                group: "server", since: "6.0.0", complexity: "O(N). Where N is the number of configured users.",
-                summary: "List the names of the configured users.",
-                handler: acl_users_command, subcommands: &[],
-            },
-            CommandSpec {
-                name: "help", arity: 2, flags: "loading stale", acl: "@slow", tips: "",
-                first_key: 0, last_key: 0, key_step: 0,
-                key_specs: &[],
-                group: "server", since: "6.0.0", complexity: "O(1)",
-                summary: "List the ACL subcommands.",
-                handler: acl_help_command, subcommands: &[],
             },
         ],
     },

@@ -1,6 +1,7 @@
 //! The command table, one generated module per family (see
 //! scripts/gen-command-specs.py). Do not edit.
 
+pub mod acl;
 pub mod admin;
 pub mod bitops;
 pub mod connection;

@@ -7,7 +7,7 @@
 use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_command};
 #[allow(unused_imports)]
 use crate::commands::{
-    admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
+    acl::*, admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
     introspection::*, keys::*, lists::*, memory::*, pubsub::*, scripting::*, sets::*, sort::*,
     sorted_sets::*, streams::*, strings::*, transactions::*,
 };

@@ -1,0 +1,224 @@
+//! ACL against redis-server 7.0.15: every rule form through SETUSER,
+//! GETUSER and LIST; the rule errors; DRYRUN; AUTH and HELLO AUTH with
+//! users; NOPERM for commands, keys and channels at top level, in MULTI,
+//! at EXEC after the rules changed, and in scripts; ACL LOG's entries.
+//!
+//! Lines starting with `≋` compare each string's words as a multiset:
+//! Redis lists single-command rules in its command dict's random order.
+
+use super::{Cmp, Pair, elements, run_lines, split_line};
+
+const RULES: &str = r##"
+ACL SETUSER plain
+≋ACL GETUSER plain
+≋ACL LIST
+ACL SETUSER alice on >secret ~cached:* &news:* +get +set
+≋ACL GETUSER alice
+ACL SETUSER bob on nopass +@all -@dangerous ~* allchannels
+≋ACL GETUSER bob
+ACL SETUSER carol on #0b14d501a594442a01c6859541bcb3e8164d183d32937b851835442f69d5c94e %R~read:* %W~write:* %RW~both:*
+≋ACL GETUSER carol
+ACL SETUSER dave on nopass -@all +@read -@slow +config|get +client|id
+≋ACL GETUSER dave
+ACL SETUSER erin on nopass +@all -@write +set
+≋ACL GETUSER erin
+ACL SETUSER frank on nopass -@all +@hash -hgetall
+≋ACL GETUSER frank
+ACL SETUSER grace on nopass allcommands allkeys resetchannels &a &b &a
+≋ACL GETUSER grace
+ACL SETUSER heidi on nopass nocommands +select|0 +select|1 ~x
+≋ACL GETUSER heidi
+ACL SETUSER ivan on nopass +get (+set ~w:*) (+del ~d:* &c)
+≋ACL GETUSER ivan
+ACL SETUSER judy on nopass "(+get" "~j:*)" skip-sanitize-payload
+≋ACL GETUSER judy
+ACL SETUSER judy clearselectors sanitize-payload
+≋ACL GETUSER judy
+ACL SETUSER ken on >a >b >a <b
+≋ACL GETUSER ken
+ACL SETUSER ken resetpass nopass
+≋ACL GETUSER ken
+ACL SETUSER ken reset
+≋ACL GETUSER ken
+ACL SETUSER ken on nopass +@all -@dangerous -@admin +debug
+≋ACL GETUSER ken
+ACL SETUSER leo on nopass +@all -@list -@fast
+≋ACL GETUSER leo
+ACL SETUSER mia on nopass -@all +@admin -@dangerous
+≋ACL GETUSER mia
+ACL SETUSER ned ~a* ~a* %R~b* %W~b* resetkeys ~c
+≋ACL GETUSER ned
+≋ACL LIST
+ACL USERS
+≋ACL GETUSER nosuch
+ACL DELUSER plain nosuch
+ACL DELUSER default
+ACL USERS
+ACL SETUSER "sp ace"
+ACL SETUSER err +nosuch
+ACL SETUSER err +@nosuch
+ACL SETUSER err bogus
+ACL SETUSER err ~* ~more
+ACL SETUSER err &* &more
+ACL SETUSER err #abc
+ACL SETUSER err !abc
+ACL SETUSER err <notthere
+ACL SETUSER err +get|
+ACL SETUSER err +config|get|x
+ACL SETUSER err -get|x
+ACL SETUSER err +config|nosuch
+ACL SETUSER err %X~a
+ACL SETUSER err "~a b"
+ACL SETUSER err (+get ~x
+ACL SETUSER err "(on)"
+ACL SETUSER err on +get +nosuch
+≋ACL GETUSER err
+ACL CAT nosuch
+ACL CAT
+~ACL CAT geo
+~ACL CAT transaction
+ACL DRYRUN alice get cached:1
+ACL DRYRUN alice get other
+ACL DRYRUN alice del cached:1
+ACL DRYRUN alice set cached:1 v
+ACL DRYRUN carol get read:1
+ACL DRYRUN carol set read:1 v
+ACL DRYRUN carol set write:1 v
+ACL DRYRUN carol get write:1
+ACL DRYRUN carol copy read:1 write:1
+ACL DRYRUN carol copy write:1 read:1
+ACL DRYRUN grace publish a x
+ACL DRYRUN grace publish c x
+ACL DRYRUN grace subscribe a b
+ACL DRYRUN grace subscribe a z
+ACL DRYRUN heidi select 0
+ACL DRYRUN heidi select 2
+ACL DRYRUN ivan set w:1 v
+ACL DRYRUN ivan set x v
+ACL DRYRUN ivan del d:1
+ACL DRYRUN ivan publish c x
+ACL DRYRUN nosuch get x
+ACL DRYRUN alice nosuch x
+ACL DRYRUN alice get
+ACL DRYRUN alice config nosuch
+ACL WHOAMI
+ACL GENPASS 0
+ACL GENPASS 4097
+ACL GENPASS x
+ACL LOG x
+ACL LOG RESET
+ACL NOSUCH
+ACL DELUSER alice bob carol dave erin frank grace heidi ivan judy ken leo mia ned
+ACL USERS
+"##;
+
+#[test]
+fn setuser_getuser_list_and_errors() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, RULES);
+}
+
+const AS_USER: &str = r##"
+FLUSHALL
+ACL LOG RESET
+ACL SETUSER limited on >pw ~k:* &ch:* +get +set +multi +exec +discard +publish +subscribe +psubscribe +eval +acl|whoami +auth +ping
+AUTH limited wrong
+AUTH nosuch pw
+AUTH limited pw
+ACL WHOAMI
+GET k:1
+SET k:1 v
+GET other
+SET other v
+DEL k:1
+PUBLISH ch:1 m
+PUBLISH other m
+CONFIG GET maxmemory
+MULTI
+SET k:2 v
+DEL k:2
+SET other v
+EXEC
+EVAL "return redis.call('get', 'k:1')" 0
+EVAL "return redis.call('del', 'k:1')" 0
+EVAL "return redis.pcall('get', 'other')" 0
+EVAL "return redis.call('get', 'other')" 0
+AUTH default anything
+ACL WHOAMI
+ACL SETUSER off off >pw +@all
+AUTH off pw
+HELLO 2 AUTH off pw
+HELLO 2 AUTH limited wrong
+ACL SETUSER nopw on nopass +@all
+AUTH nopw whatever
+ACL WHOAMI
+RESET
+ACL WHOAMI
+AUTH anything
+CONFIG SET requirepass sesame
+AUTH wrong
+AUTH sesame
+≋ACL GETUSER default
+CONFIG SET requirepass ""
+≋ACL GETUSER default
+ACL DELUSER limited off nopw
+"##;
+
+#[test]
+fn commands_as_a_restricted_user() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, AS_USER);
+    // The log, newest first: everything but the age and the client.
+    check_log(&mut p);
+}
+
+/// ACL LOG's entries compared field by field, less age-seconds and
+/// client-info (which name the connection).
+fn check_log(p: &mut Pair) {
+    let args = split_line("ACL LOG 100");
+    let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+    let ours = p.a.cmd(&refs);
+    let theirs = p.b.cmd(&refs);
+    let strip = |reply: &[u8]| -> Vec<Vec<u8>> {
+        let entries = elements(reply).expect("ACL LOG answers an array");
+        entries
+            .into_iter()
+            .map(|e| {
+                let fields = elements(e).expect("each entry is a field list");
+                assert_eq!(fields.len(), 14, "seven fields per entry");
+                let mut kept = Vec::new();
+                for pair in fields.chunks(2) {
+                    if pair[0] == b"$11\r\nage-seconds\r\n" || pair[0] == b"$11\r\nclient-info\r\n"
+                    {
+                        continue;
+                    }
+                    kept.extend_from_slice(pair[0]);
+                    kept.extend_from_slice(pair[1]);
+                }
+                kept
+            })
+            .collect()
+    };
+    let (o, t) = (strip(&ours), strip(&theirs));
+    assert!(!t.is_empty(), "Redis logged the denials");
+    assert_eq!(
+        o.iter().map(|e| super::show(e)).collect::<Vec<_>>(),
+        t.iter().map(|e| super::show(e)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn exec_rechecks_rules_changed_after_queueing() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(
+        &mut p,
+        "ACL SETUSER q on >pw ~* +@all\nAUTH q pw\nMULTI\nSET a 1\nGET a\nINCR a",
+    );
+    let (mut oa, mut ob) = p.connect_more();
+    for raw in [&mut oa, &mut ob] {
+        let r = raw.cmd(&[b"ACL", b"SETUSER", b"q", b"-incr"]);
+        assert_eq!(r, b"+OK\r\n");
+    }
+    run_lines(&mut p, "EXEC\nAUTH default x\nACL DELUSER q");
+    p.check(&split_line("ACL LOG 1"), Cmp::SameType);
+}
