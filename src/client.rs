@@ -262,9 +262,14 @@ impl Client {
         self.sock
             .as_ref()
             .and_then(|s| s.peer_addr().ok())
-            .is_some_and(|a| match a.ip() {
-                std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
-                std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
-            })
+            .is_some_and(|a| is_loopback_peer(&a))
+    }
+}
+
+/// Redis's islocalClient: the peer is exactly 127.0.0.1 or ::1.
+pub fn is_loopback_peer(a: &std::net::SocketAddr) -> bool {
+    match a.ip() {
+        std::net::IpAddr::V4(ip) => ip == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(ip) => ip == std::net::Ipv6Addr::LOCALHOST,
     }
 }

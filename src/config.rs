@@ -102,6 +102,8 @@ pub struct Config {
     /// Its pubsub class, parsed once per change: (hard bytes, soft bytes,
     /// soft seconds), read on every PUBLISH.
     pub pubsub_limits: (u64, u64, u64),
+    /// The normal class's limits (0 0 0 by default: none).
+    pub normal_limits: (u64, u64, u64),
 }
 
 impl Default for Config {
@@ -185,6 +187,7 @@ impl Default for Config {
             client_output_buffer_limit:
                 "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60".into(),
             pubsub_limits: (32 << 20, 8 << 20, 60),
+            normal_limits: (0, 0, 0),
         }
     }
 }
@@ -381,10 +384,11 @@ impl Config {
         self.pubsub_limits
     }
 
-    fn parse_pubsub_obuf_limits(&self) -> (u64, u64, u64) {
+    /// One class's (hard bytes, soft bytes, soft seconds).
+    fn parse_obuf_class(&self, class: &str, default: (u64, u64, u64)) -> (u64, u64, u64) {
         let w: Vec<&str> = self.client_output_buffer_limit.split_whitespace().collect();
         w.chunks(4)
-            .find(|c| c.first() == Some(&"pubsub"))
+            .find(|c| c.first() == Some(&class))
             .and_then(|c| {
                 Some((
                     c.get(1)?.parse().ok()?,
@@ -392,7 +396,7 @@ impl Config {
                     c.get(3)?.parse().ok()?,
                 ))
             })
-            .unwrap_or((32 << 20, 8 << 20, 60))
+            .unwrap_or(default)
     }
 }
 
@@ -764,7 +768,8 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         |c| c.client_output_buffer_limit.clone(),
         |c, v| {
             c.client_output_buffer_limit = parse_obuf_limits(&c.client_output_buffer_limit, v)?;
-            c.pubsub_limits = c.parse_pubsub_obuf_limits();
+            c.pubsub_limits = c.parse_obuf_class("pubsub", (32 << 20, 8 << 20, 60));
+            c.normal_limits = c.parse_obuf_class("normal", (0, 0, 0));
         }
     ),
     entry!(
@@ -959,11 +964,21 @@ impl Config {
     /// value (its later duplicates dropped); one the file lacks is added
     /// after the signature only when it differs from its default.
     pub fn rewrite_text(&self, old: &str) -> String {
+        self.rewrite_text_with_users(old, &[])
+    }
+
+    /// CONFIG REWRITE with ACL users (Redis's rewriteConfigUserOption):
+    /// `users` ("user <name> <rules>" lines) take the places of the old
+    /// file's `user` lines in order, the rest go at the end; old `user`
+    /// lines left over are dropped (all of them when `users` is empty, as
+    /// with an aclfile).
+    pub fn rewrite_text_with_users(&self, old: &str, users: &[String]) -> String {
         let defaults = Config::default();
         let mut lines: Vec<Option<String>> = Vec::new();
         // directive name -> index of its first line in `lines`.
         let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
         let mut signature_at = None;
+        let mut user_slots: Vec<usize> = Vec::new();
         for line in old.lines() {
             let trimmed = line.trim();
             if trimmed == REWRITE_SIGNATURE {
@@ -972,6 +987,15 @@ impl Config {
             let name = crate::resp::parse::split_args(trimmed.as_bytes())
                 .and_then(|a| a.into_iter().next())
                 .map(|n| String::from_utf8_lossy(&n).into_owned());
+            if !trimmed.starts_with('#')
+                && name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("user"))
+            {
+                user_slots.push(lines.len());
+                lines.push(None);
+                continue;
+            }
             let entry = match name {
                 Some(n) if !trimmed.starts_with('#') => find(&n),
                 _ => None,
@@ -1004,6 +1028,13 @@ impl Config {
                 }
             }
         }
+        let mut users_left = users.iter();
+        for &slot in &user_slots {
+            if let Some(u) = users_left.next() {
+                pending.insert(slot, vec![u.clone()]);
+            }
+        }
+        appended.extend(users_left.cloned());
         for (i, l) in lines.into_iter().enumerate() {
             match l {
                 Some(text) => out.push(text),

@@ -41,7 +41,8 @@ fn databases_cron(server: &mut Server) {
     server.resize_and_rehash(Instant::now() + Duration::from_millis(1));
 }
 
-/// Close clients idle longer than `timeout` seconds (0 = never).
+/// Close clients idle longer than `timeout` seconds (0 = never), as
+/// Redis's clientsCronHandleTimeout.
 fn client_timeouts(server: &mut Server) {
     let timeout = server.config.timeout as i64 * 1000;
     if timeout == 0 {
@@ -49,9 +50,14 @@ fn client_timeouts(server: &mut Server) {
     }
     let now = server.now_ms;
     for (slot, c) in server.clients.iter_mut().enumerate() {
+        // Subscribers, blocked clients and monitors wait by design.
         if let Some(c) = c
             && now - c.last_interaction > timeout
+            && c.subscription_count() == 0
+            && c.bstate.is_none()
+            && !c.monitor
         {
+            log::info!("Closing idle client");
             c.close_asap = true;
             server.pending_writes.push(slot);
         }

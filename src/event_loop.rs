@@ -235,6 +235,25 @@ impl EventLoop {
             server.stats.rejected_conn += 1;
             return;
         }
+        // Protected mode: with no password on the default user, only the
+        // loopback address may connect (Redis's clientAcceptHandler).
+        if server.config.protected_mode
+            && server
+                .acl
+                .user(crate::acl::DEFAULT_USER)
+                .is_some_and(|u| u.nopass)
+            && !sock
+                .peer_addr()
+                .is_ok_and(|a| crate::client::is_loopback_peer(&a))
+        {
+            use std::io::Write;
+            let _ = sock.write(PROTECTED_MODE_DENIED);
+            server.stats.rejected_conn += 1;
+            return;
+        }
+        if server.config.tcp_keepalive > 0 {
+            set_keepalive(&sock, server.config.tcp_keepalive);
+        }
         let slot = self.free_slots.pop().unwrap_or_else(|| {
             server.clients.push(None);
             server.clients.len() - 1
@@ -392,14 +411,8 @@ impl EventLoop {
                     }
                     let done = all_sent || waiting;
                     server.stats.net_output_bytes += c.bytes_written_total - before;
-                    if c.subscription_count() > 0
-                        && obuf_limit_reached(server.now_ms, server.config.pubsub_obuf_limits(), c)
-                    {
-                        log::warn!(
-                            "Client id={} addr={} closed for overcoming of output buffer limits.",
-                            c.id,
-                            c.addr
-                        );
+                    if obuf_limit_reached(server.now_ms, obuf_limits(&server.config, c), c) {
+                        log_obuf_close(c);
                         true
                     } else if all_sent && c.close_after_reply {
                         true
@@ -476,15 +489,38 @@ impl EventLoop {
     }
 }
 
-/// Redis's checkClientOutputBufferLimits for pub/sub clients: over the
-/// hard limit, or over the soft limit for longer than its seconds.
+/// The output buffer limits of the client's class (Redis's
+/// getClientType: pub/sub when subscribed, else normal).
+fn obuf_limits(config: &crate::config::Config, c: &Client) -> (u64, u64, u64) {
+    if c.subscription_count() > 0 {
+        config.pubsub_obuf_limits()
+    } else {
+        config.normal_limits
+    }
+}
+
+fn log_obuf_close(c: &Client) {
+    log::warn!(
+        "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        c.id,
+        c.addr,
+        c.laddr,
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or(b""))
+    );
+}
+
+/// Redis's checkClientOutputBufferLimits: at the hard limit, or at the
+/// soft limit for longer than its seconds.
 fn obuf_limit_reached(now_ms: i64, limits: (u64, u64, u64), c: &mut Client) -> bool {
     let (hard, soft, secs) = limits;
+    if hard == 0 && soft == 0 {
+        return false;
+    }
     let pending = c.reply.pending() as u64;
-    if hard > 0 && pending > hard {
+    if hard > 0 && pending >= hard {
         return true;
     }
-    if soft > 0 && pending > soft {
+    if soft > 0 && pending >= soft {
         let since = *c.obuf_soft_since.get_or_insert(now_ms);
         return now_ms - since >= secs as i64 * 1000;
     }
@@ -520,6 +556,12 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                 server.last_call_end_us = 0;
                 server.process_command(c);
                 c.query.recycle(&mut c.argv);
+                // A client that pipelines without reading stops at its
+                // output buffer limit (closed asynchronously, as Redis).
+                if obuf_limit_reached(server.now_ms, obuf_limits(&server.config, c), c) {
+                    log_obuf_close(c);
+                    c.close_asap = true;
+                }
                 // The next command of this batch starts when this one ended.
                 server.call_clock_hint =
                     (server.last_call_end_us != 0).then_some(server.last_call_end_us);
@@ -555,6 +597,31 @@ const SIG_IGN: usize = 1;
 
 unsafe extern "C" {
     fn signal(signum: i32, handler: usize) -> usize;
+    fn setsockopt(fd: i32, level: i32, name: i32, value: *const i32, len: u32) -> i32;
+}
+
+/// tcp-keepalive, as Redis's anetKeepAlive: probes after `secs` idle,
+/// then every secs/3, dropped after 3 unanswered (Linux's constants).
+fn set_keepalive(sock: &impl std::os::fd::AsRawFd, secs: u64) {
+    const SOL_SOCKET: i32 = 1;
+    const SO_KEEPALIVE: i32 = 9;
+    const IPPROTO_TCP: i32 = 6;
+    const TCP_KEEPIDLE: i32 = 4;
+    const TCP_KEEPINTVL: i32 = 5;
+    const TCP_KEEPCNT: i32 = 6;
+    let fd = sock.as_raw_fd();
+    let idle = secs.min(i32::MAX as u64) as i32;
+    for (level, name, value) in [
+        (SOL_SOCKET, SO_KEEPALIVE, 1),
+        (IPPROTO_TCP, TCP_KEEPIDLE, idle),
+        (IPPROTO_TCP, TCP_KEEPINTVL, (idle / 3).max(1)),
+        (IPPROTO_TCP, TCP_KEEPCNT, 3),
+    ] {
+        // SAFETY: a valid socket fd, a pointer to a live i32 and its size.
+        unsafe {
+            setsockopt(fd, level, name, &value, std::mem::size_of::<i32>() as u32);
+        }
+    }
 }
 
 extern "C" fn on_shutdown_signal(_: i32) {
@@ -568,5 +635,37 @@ pub fn install_signal_handlers() {
         signal(SIGINT, on_shutdown_signal as *const () as usize);
         signal(SIGTERM, on_shutdown_signal as *const () as usize);
         signal(SIGPIPE, SIG_IGN);
+    }
+}
+
+/// Redis's reply to a remote client refused by protected mode (its text,
+/// byte for byte: clients and operators recognise it).
+const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+#[cfg(test)]
+mod keepalive_tests {
+    unsafe extern "C" {
+        fn getsockopt(fd: i32, level: i32, name: i32, value: *mut i32, len: *mut u32) -> i32;
+    }
+
+    fn opt(fd: i32, level: i32, name: i32) -> i32 {
+        let (mut v, mut len) = (0i32, 4u32);
+        // SAFETY: a valid fd, pointers to live locals of the sizes given.
+        let rc = unsafe { getsockopt(fd, level, name, &mut v, &mut len) };
+        assert_eq!(rc, 0);
+        v
+    }
+
+    #[test]
+    fn tcp_keepalive_sets_redis_probe_timing() {
+        use std::os::fd::AsRawFd;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let s = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        super::set_keepalive(&s, 300);
+        let fd = s.as_raw_fd();
+        assert_eq!(opt(fd, 1, 9), 1, "SO_KEEPALIVE");
+        assert_eq!(opt(fd, 6, 4), 300, "TCP_KEEPIDLE");
+        assert_eq!(opt(fd, 6, 5), 100, "TCP_KEEPINTVL");
+        assert_eq!(opt(fd, 6, 6), 3, "TCP_KEEPCNT");
     }
 }

@@ -732,7 +732,18 @@ pub fn config_rewrite_command(s: &mut Server, c: &mut Client) -> CmdResult {
             return Err(ReplyError::owned(format!("ERR Rewriting config file: {e}")));
         }
     };
-    let text = s.config.rewrite_text(&old);
+    // Users are rewritten as `user` lines unless an aclfile keeps them.
+    let users: Vec<String> = if s.config.aclfile.is_empty() {
+        s.acl
+            .file_text()
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let text = s.config.rewrite_text_with_users(&old, &users);
     let tmp = format!("{path}.tmp-{}", std::process::id());
     let written = std::fs::write(&tmp, text.as_bytes())
         .and_then(|_| std::fs::File::open(&tmp)?.sync_all())

@@ -80,6 +80,12 @@ fn sort_generic(s: &mut Server, c: &mut Client, readonly: bool) -> CmdResult {
     let mut sortby: Option<Vec<u8>> = None;
     let mut storekey: Option<Vec<u8>> = None;
     let mut gets: Vec<Vec<u8>> = Vec::new();
+    // BY and GET read keys no key spec names: only a user who may read
+    // every key may use them (ACLUserCheckCmdWithUnrestrictedKeyAccess).
+    let full_key_access = s.acl.is_unrestricted(c.user)
+        || s.commands
+            .get(&c.argv[0])
+            .is_some_and(|spec| s.acl.unrestricted_read(&s.commands, c.user, spec, &c.argv));
     let mut j = 2;
     while j < c.argv.len() {
         let left = c.argv.len() - j - 1;
@@ -101,9 +107,19 @@ fn sort_generic(s: &mut Server, c: &mut Client, readonly: bool) -> CmdResult {
             let p = c.argv[j + 1].clone();
             // A BY pattern without `*` is constant: nothing to sort.
             dontsort = !p.contains(&b'*');
+            if !dontsort && !full_key_access {
+                return Err(ReplyError::new(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             sortby = Some(p);
             j += 1;
         } else if is(a, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(ReplyError::new(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             gets.push(c.argv[j + 1].clone());
             j += 1;
         } else {

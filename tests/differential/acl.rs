@@ -162,6 +162,21 @@ AUTH sesame
 CONFIG SET requirepass ""
 ≋ACL GETUSER default
 ACL DELUSER limited off nopw
+ACL SETUSER sorter on nopass +sort +rpush ~s:*
+AUTH sorter x
+RPUSH s:l 3 1 2
+SORT s:l
+SORT s:l BY nosort
+SORT s:l BY w_*
+SORT s:l GET #
+SORT s:l GET o_*
+AUTH default x
+ACL SETUSER sorter %R~*
+AUTH sorter x
+SORT s:l BY w_* GET #
+AUTH default x
+DEL s:l
+ACL DELUSER sorter
 "##;
 
 #[test]
@@ -221,4 +236,58 @@ fn exec_rechecks_rules_changed_after_queueing() {
     }
     run_lines(&mut p, "EXEC\nAUTH default x\nACL DELUSER q");
     p.check(&split_line("ACL LOG 1"), Cmp::SameType);
+}
+
+/// A connection to `port` from 127.0.0.2: not the loopback address Redis
+/// trusts (exactly 127.0.0.1 or ::1). Returns everything the server sent
+/// after `PING` until it closed or went quiet.
+fn ping_from_elsewhere(port: u16) -> Vec<u8> {
+    use socket2::{Domain, Socket, Type};
+    use std::io::{Read, Write};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let from: std::net::SocketAddr = "127.0.0.2:0".parse().unwrap();
+    sock.bind(&from.into()).expect("bind 127.0.0.2");
+    let to: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    sock.connect(&to.into()).expect("connect");
+    let mut stream: std::net::TcpStream = sock.into();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let _ = stream.write_all(b"PING\r\n");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                if out.ends_with(b"\r\n") && !out.starts_with(b"-DENIED") {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn protected_mode_refuses_other_addresses() {
+    let Some(mut p) = Pair::start() else { return };
+    let (ours, theirs) = (p._ours.port, p._theirs.port);
+    run_lines(&mut p, "CONFIG SET protected-mode yes");
+    let (o, t) = (ping_from_elsewhere(ours), ping_from_elsewhere(theirs));
+    assert!(t.starts_with(b"-DENIED Redis is running in protected mode"));
+    assert_eq!(super::show(&o), super::show(&t));
+    // A password on the default user lifts it: AUTH is asked for instead.
+    run_lines(&mut p, "CONFIG SET requirepass pw");
+    let (o, t) = (ping_from_elsewhere(ours), ping_from_elsewhere(theirs));
+    assert_eq!(t, b"-NOAUTH Authentication required.\r\n");
+    assert_eq!(o, t);
+    run_lines(
+        &mut p,
+        "CONFIG SET requirepass \"\"\nCONFIG SET protected-mode no",
+    );
+    let (o, t) = (ping_from_elsewhere(ours), ping_from_elsewhere(theirs));
+    assert_eq!(t, b"+PONG\r\n");
+    assert_eq!(o, t);
 }

@@ -155,6 +155,30 @@ fn users_from_the_config_file() {
         r.q("DEL z1"),
         "-NOPERM this user has no permissions to run the 'del' command\r\n"
     );
+    // CONFIG REWRITE writes the users back in place of the old lines.
+    let mut admin = s.raw();
+    ok(&mut admin, "ACL SETUSER yan on nopass +ping");
+    ok(&mut admin, "CONFIG REWRITE");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let users: Vec<&str> = text.lines().filter(|l| l.starts_with("user ")).collect();
+    assert_eq!(users.len(), 3, "{text}");
+    // A configured default user was reset first (so sanitize-payload).
+    assert_eq!(
+        users[0],
+        "user default on nopass sanitize-payload ~* &* +@all"
+    );
+    assert_eq!(users[1], "user yan on nopass resetchannels -@all +ping");
+    assert!(
+        users[2].starts_with("user zed on #")
+            && users[2].ends_with("(~w* resetchannels -@all +set)")
+    );
+    drop(s);
+    let s = start_miniredis(&[conf.to_str().unwrap()]);
+    assert_eq!(
+        s.raw().q("ACL USERS"),
+        "*3\r\n$7\r\ndefault\r\n$3\r\nyan\r\n$3\r\nzed\r\n"
+    );
+    drop(s);
     // A user named twice, or users beside an aclfile, stop the start.
     std::fs::write(&conf, "user a on\nuser a off\n").unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_miniredis"))

@@ -172,3 +172,83 @@ fn redis_py_client_side_caching() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A client that pipelines GETs without reading its replies is closed
+/// when its pending output reaches the normal class's hard limit; the
+/// server goes on serving everyone else.
+#[test]
+fn pipelining_without_reading_is_closed_at_the_normal_limit() {
+    let s = start_miniredis(&[]);
+    let mut admin = s.raw();
+    let set = |r: &mut crate::common::Raw, v: &str| {
+        r.cmd(&[
+            b"CONFIG",
+            b"SET",
+            b"client-output-buffer-limit",
+            v.as_bytes(),
+        ])
+    };
+    assert_eq!(set(&mut admin, "normal 1mb 0 0"), b"+OK\r\n");
+    let big = "x".repeat(100_000);
+    assert_eq!(admin.q(&format!("SET big {big}")), "+OK\r\n");
+    let mut greedy = s.raw();
+    // 2,000 GETs: 200 MB of replies, never read.
+    let one = crate::common::encode(&[b"GET", b"big"]);
+    let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
+    let _ = greedy.sock_write(&batch);
+    assert!(
+        crate::common::wait_for(std::time::Duration::from_secs(10), || {
+            admin.q("INFO clients").contains("connected_clients:1\r")
+        }),
+        "the greedy client was closed"
+    );
+    // The socket ends (EOF, or a reset: the server left requests unread).
+    let mut sink = [0u8; 65536];
+    loop {
+        match std::io::Read::read(&mut greedy.sock, &mut sink) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+                break;
+            }
+        }
+    }
+    assert_eq!(admin.q("PING"), "+PONG\r\n");
+    // Without a limit (the default), the same client is served.
+    assert_eq!(set(&mut admin, "normal 0 0 0"), b"+OK\r\n");
+    let mut patient = s.raw();
+    let _ = patient.sock_write(&batch[..one.len() * 20]);
+    for _ in 0..20 {
+        assert_eq!(patient.read_reply().len(), 100_000 + 11);
+    }
+}
+
+/// `timeout`: the cron closes an idle client, but never a subscriber or
+/// a client blocked in BLPOP (Redis's clientsCronHandleTimeout).
+#[test]
+fn idle_clients_time_out_but_subscribers_and_blocked_clients_stay() {
+    let s = start_miniredis(&[]);
+    let mut admin = s.raw();
+    let mut idle = s.raw();
+    assert_eq!(idle.q("PING"), "+PONG\r\n");
+    let mut sub = s.raw();
+    assert!(sub.q("SUBSCRIBE news").starts_with("*3"));
+    let mut blocked = s.raw();
+    blocked.send_cmd(&[b"BLPOP", b"q", b"0"]);
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(5),
+        || admin.q("INFO clients").contains("blocked_clients:1\r")
+    ));
+    assert_eq!(admin.q("CONFIG SET timeout 1"), "+OK\r\n");
+    // Only the idle client (and never admin, which keeps talking) goes.
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(10),
+        || admin.q("INFO clients").contains("connected_clients:3\r")
+    ));
+    assert!(idle.closed(), "the idle client was closed");
+    assert_eq!(admin.q("CONFIG SET timeout 0"), "+OK\r\n");
+    assert_eq!(admin.q("PUBLISH news hi"), ":1\r\n");
+    assert_eq!(admin.q("RPUSH q x"), ":1\r\n");
+    assert_eq!(blocked.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+}
