@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PORT ?= 6379
 
-.PHONY: all build release run check-port test test-deps smoke bench bench-latency lint fmt clean
+.PHONY: all build release run check-port test test-deps smoke bench bench-latency fuzz lint fmt clean
 
 all: build
 
@@ -69,6 +69,24 @@ bench: test-deps release
 ## Loop stalls (UNLINK, expiry storm, big inserts, BGSAVE) beside redis-server.
 bench-latency: test-deps release
 	scripts/bench-latency.sh ./target/release/miniredis
+
+## libFuzzer on each fuzz target (fuzz/) for FUZZ_SECONDS each; needs the
+## nightly toolchain and cargo-fuzz. The seeds are fuzz/corpus/<target>;
+## what a run adds goes to fuzz/corpus-run/<target>, crashes to
+## fuzz/artifacts/<target>. `make test` runs the same bodies on stable.
+## (Leak detection is off: the command table is leaked on purpose, once.)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= resp inline rdb aof acl_rules
+# `address` adds AddressSanitizer (slower; for the C parts: Lua).
+FUZZ_SANITIZER ?= none
+fuzz:
+	@rustup toolchain list 2>/dev/null | grep -q '^nightly' || { echo "make fuzz: needs the nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@command -v cargo-fuzz >/dev/null || { echo "make fuzz: needs cargo-fuzz: cargo +nightly install cargo-fuzz --locked" >&2; exit 1; }
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus-run/$$t && \
+	  ASAN_OPTIONS=detect_leaks=0 cargo +nightly fuzz run --release --sanitizer $(FUZZ_SANITIZER) $$t corpus-run/$$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 || exit 1; \
+	done
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -102,6 +102,7 @@ impl LogContext {
 }
 
 /// One ACL LOG entry.
+#[derive(Clone)]
 pub struct LogEntry {
     pub count: u64,
     pub reason: Denied,
@@ -460,15 +461,15 @@ impl Selector {
     /// categories that best close the gap, then single commands. Redis
     /// walks its command dict (random order) for the single commands; we
     /// walk the table.
-    fn describe_commands(&self, rows: &Rows) -> String {
-        let mut rules = String::new();
+    fn describe_commands(&self, rows: &Rows) -> Vec<u8> {
+        let mut rules: Vec<u8> = Vec::new();
         let mut fake = Selector::new(rows, false, false);
         let additive = !self.bit(Selector::future_bit(rows));
         if additive {
-            rules.push_str("-@all ");
+            rules.extend_from_slice(b"-@all ");
             fake.set_all(false);
         } else {
-            rules.push_str("+@all ");
+            rules.extend_from_slice(b"+@all ");
             fake.set_all(true);
         }
         let mut temp = self.clone();
@@ -491,9 +492,9 @@ impl Selector {
             let Some(j) = best else { break };
             fake.set_category(rows, 1 << j, additive);
             temp.set_category(rows, 1 << j, !additive);
-            rules.push_str(if additive { "+@" } else { "-@" });
-            rules.push_str(CATEGORIES[j]);
-            rules.push(' ');
+            rules.extend_from_slice(if additive { b"+@" } else { b"-@" });
+            rules.extend_from_slice(CATEGORIES[j].as_bytes());
+            rules.push(b' ');
             applied[j] = true;
         }
         for id in 0..rows.len() {
@@ -503,9 +504,9 @@ impl Selector {
             for row in std::iter::once(id).chain(rows.subs[id].clone()) {
                 let userbit = self.bit(row);
                 if userbit != fake.bit(row) {
-                    rules.push(if userbit { '+' } else { '-' });
-                    rules.push_str(rows.names[row]);
-                    rules.push(' ');
+                    rules.push(if userbit { b'+' } else { b'-' });
+                    rules.extend_from_slice(rows.names[row].as_bytes());
+                    rules.push(b' ');
                     fake.change_perm(rows, row, userbit);
                 }
             }
@@ -513,11 +514,11 @@ impl Selector {
                 && let Some((_, args)) = self.firstargs.iter().find(|(i, _)| *i == id)
             {
                 for a in args {
-                    rules.push('+');
-                    rules.push_str(rows.names[id]);
-                    rules.push('|');
-                    rules.push_str(&String::from_utf8_lossy(a));
-                    rules.push(' ');
+                    rules.push(b'+');
+                    rules.extend_from_slice(rows.names[id].as_bytes());
+                    rules.push(b'|');
+                    rules.extend_from_slice(a);
+                    rules.push(b' ');
                 }
             }
         }
@@ -546,7 +547,7 @@ impl Selector {
                 out.push(b' ');
             }
         }
-        out.extend_from_slice(self.describe_commands(rows).as_bytes());
+        out.extend_from_slice(&self.describe_commands(rows));
         out
     }
 
@@ -863,8 +864,10 @@ impl User {
 }
 
 /// Every user, the ACL log and the command facts the rules need.
+#[derive(Clone)]
 pub struct Acl {
-    rows: Rows,
+    /// Shared: a scratch Acl (a fuzz input, a validation) costs no copy.
+    rows: std::sync::Arc<Rows>,
     /// Users by slot; clients hold the slot. Slot 0 is `default`.
     users: Vec<Option<User>>,
     by_name: BTreeMap<Vec<u8>, usize>,
@@ -875,7 +878,7 @@ pub struct Acl {
 
 impl Acl {
     pub fn new(table: &CommandTable) -> Acl {
-        let rows = Rows::new(table);
+        let rows = std::sync::Arc::new(Rows::new(table));
         let mut acl = Acl {
             rows,
             users: Vec::new(),
@@ -1129,7 +1132,7 @@ impl Acl {
         let u = self.user(id)?;
         let sel = |s: &Selector| {
             (
-                s.describe_commands(&self.rows).into_bytes(),
+                s.describe_commands(&self.rows),
                 s.keys_field(),
                 s.channels_field(),
             )
@@ -1269,42 +1272,43 @@ impl Acl {
     /// ACLLoadFromFile: every line valid, or nothing changes. On success
     /// returns the slots of the users that were replaced (their clients
     /// must go, as in Redis: every user but default is new).
-    pub fn load_file_text(&mut self, text: &str, filename: &str) -> Result<Vec<usize>, String> {
+    pub fn load_file_text(&mut self, text: &[u8], filename: &str) -> Result<Vec<usize>, String> {
         let mut errors = String::new();
         let mut users: Vec<User> = Vec::new();
-        for (i, raw) in text.split('\n').enumerate() {
+        // Bytes, as Redis reads it: names and patterns need not be UTF-8.
+        for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
             let linenum = i + 1;
-            let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+            let line = trim_bytes(raw, b" \t\r\n");
             if line.is_empty() {
                 continue;
             }
-            let argv: Vec<&str> = line.split(' ').collect();
+            let argv: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
             if argv.iter().all(|a| a.is_empty()) {
                 continue;
             }
-            if argv[0] != "user" || argv.len() < 2 {
+            if argv[0] != b"user" || argv.len() < 2 {
                 errors.push_str(&format!(
                     "{filename}:{linenum} should start with user keyword followed by the username. "
                 ));
                 continue;
             }
-            let name = argv[1].as_bytes();
+            let name = argv[1];
             if has_spaces(name) {
                 errors.push_str(&format!(
                     "'{filename}:{linenum}: username '{}' contains invalid characters. ",
-                    argv[1]
+                    c_str(name)
                 ));
                 continue;
             }
             if users.iter().any(|u| u.name == name) {
                 errors.push_str(&format!(
                     "WARNING: Duplicate user '{}' found on line {linenum}. ",
-                    argv[1]
+                    c_str(name)
                 ));
                 continue;
             }
             let mut u = User::new(&self.rows, name, self.pubsub_all);
-            let rules: Vec<Vec<u8>> = argv[2..].iter().map(|a| a.as_bytes().to_vec()).collect();
+            let rules: Vec<Vec<u8>> = argv[2..].iter().map(|a| a.to_vec()).collect();
             let merged = match merge_selector_args(&rules) {
                 Ok(m) => m,
                 Err(_) => {
@@ -1387,6 +1391,12 @@ fn merge_selector_args(args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, usize> {
     let mut out = Vec::with_capacity(args.len());
     let mut open: Option<(usize, Vec<u8>)> = None;
     for (j, op) in args.iter().enumerate() {
+        // A new opening starts the selector over (as Redis: the check for
+        // `(` comes first).
+        if op.first() == Some(&b'(') && op.last() != Some(&b')') {
+            open = Some((j, op.clone()));
+            continue;
+        }
         if let Some((_, sel)) = open.as_mut() {
             sel.push(b' ');
             sel.extend_from_slice(op);
@@ -1394,10 +1404,6 @@ fn merge_selector_args(args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, usize> {
                 let (_, sel) = open.take().unwrap_or_default();
                 out.push(sel);
             }
-            continue;
-        }
-        if op.first() == Some(&b'(') && op.last() != Some(&b')') {
-            open = Some((j, op.clone()));
             continue;
         }
         out.push(op.clone());
@@ -1487,6 +1493,34 @@ mod tests {
         assert_eq!(
             set(&mut a, "u", &["+config|get|x"]).unwrap_err(),
             "Error in ACL SETUSER modifier '+config|get|x': Allowing first-arg of a subcommand is not supported"
+        );
+    }
+
+    #[test]
+    fn short_command_lines_never_panic_the_check() {
+        // redis.acl_check_cmd checks no arity: every row, any length.
+        let (t, mut a) = acl();
+        set(&mut a, "k", &["on", "+@all", "~a*", "&c"]).unwrap();
+        let id = a.user_id(b"k").unwrap();
+        for name in t.names() {
+            let mut argv: Vec<Vec<u8>> = name.split('|').map(|p| p.as_bytes().to_vec()).collect();
+            for _ in 0..5 {
+                if let crate::commands::Lookup::Found(spec) = t.lookup(&argv) {
+                    let _ = a.check(&t, id, spec, &argv);
+                    let _ = a.unrestricted_read(&t, id, spec, &argv);
+                }
+                argv.push(b"2".to_vec());
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_opening_parenthesis_restarts_the_selector() {
+        let (_, mut a) = acl();
+        set(&mut a, "m", &["(+get", "(~x", "+set)"]).unwrap();
+        assert_eq!(
+            line(&a, "m"),
+            "off resetchannels -@all (~x resetchannels -@all +set)"
         );
     }
 

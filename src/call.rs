@@ -529,10 +529,20 @@ fn redact_secrets(name: &str, argv: &mut [Vec<u8>]) {
                 }
             }
         }
+        // The credentials of each AUTH option, found the way HELLO reads
+        // its options (a client name may well be "auth").
         "hello" => {
-            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
-                for a in argv.iter_mut().skip(i + 1).take(2) {
-                    *a = REDACTED.to_vec();
+            let mut j = 2;
+            while j < argv.len() {
+                let more = argv.len() - 1 - j;
+                if argv[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                    argv[j + 1] = REDACTED.to_vec();
+                    argv[j + 2] = REDACTED.to_vec();
+                    j += 3;
+                } else if argv[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
                 }
             }
         }

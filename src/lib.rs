@@ -22,6 +22,7 @@ pub mod db;
 pub mod dict;
 pub mod event_loop;
 pub mod evict;
+pub mod fuzz;
 pub mod info;
 pub mod latency;
 pub mod lazyfree;

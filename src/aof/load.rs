@@ -252,6 +252,32 @@ pub fn load_file(
     }
 }
 
+/// Replay an AOF held in memory, preamble and all, as the last file of
+/// a load (the fuzz target's entry: whatever the bytes, an error or a
+/// load, never a panic).
+pub fn replay_bytes(server: &mut Server, data: &[u8]) -> Result<(), String> {
+    let mut r = Counting {
+        inner: io::Cursor::new(data),
+        n: 0,
+    };
+    if data.starts_with(b"REDIS") {
+        server.rdb_load_preamble(&mut r)?;
+    }
+    let base = r.n;
+    let rest = data.get(base as usize..).unwrap_or_default().to_vec();
+    let mut loaded = Loaded::default();
+    replay(
+        server,
+        rest,
+        base,
+        "fuzz.aof",
+        LoadOpts::default(),
+        &mut loaded,
+    )
+    .map(|_| ())
+    .map_err(|e| format!("{e:?}"))
+}
+
 /// Redis's AOF_ANNOTATION_LINE_MAX_LEN: fgets reads an annotation in
 /// pieces of this many bytes less one.
 const ANNOTATION_MAX: usize = 1024;

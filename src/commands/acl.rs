@@ -31,7 +31,7 @@ impl Server {
             .map_err(|e| format!("{e}. Critical error while loading ACLs. Exiting."))?;
         if !self.config.aclfile.is_empty() {
             let path = self.config.aclfile.clone();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            let text = std::fs::read(&path).map_err(|e| {
                 format!(
                     "Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{path}': {}",
                     strerror(&e)
@@ -297,7 +297,7 @@ pub fn acl_load_command(s: &mut Server, c: &mut Client) -> CmdResult {
         return Err(ReplyError::new(NO_ACLFILE));
     }
     let path = s.config.aclfile.clone();
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = std::fs::read(&path).map_err(|e| {
         ReplyError::owned(format!(
             "ERR Error loading ACLs, opening file '{path}': {}",
             strerror(&e)

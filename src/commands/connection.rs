@@ -53,13 +53,10 @@ pub fn reset_command(s: &mut Server, c: &mut Client) -> CmdResult {
     c.reply_off = false;
     c.reply_skip_next = false;
     c.replies_suppressed = false;
-    // Back to the default user (clearClientConnectionState).
-    if c.user != crate::acl::DEFAULT_USER {
-        c.user = crate::acl::DEFAULT_USER;
-        c.authenticated = s.acl.new_client_authenticated();
-    } else if s.acl.default_requires_auth() {
-        c.authenticated = false;
-    }
+    // Back to the default user, authenticated as a new connection would
+    // be (clientSetDefaultAuth).
+    c.user = crate::acl::DEFAULT_USER;
+    c.authenticated = s.acl.new_client_authenticated();
     c.reply.status("RESET");
     Ok(())
 }
@@ -125,17 +122,21 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
             return Err(ReplyError::new("NOPROTO unsupported protocol version"));
         }
     }
-    let mut creds: Option<(usize, usize)> = None;
-    let mut setname: Option<usize> = None;
+    // Options take effect one by one, as Redis's helloCommand: an AUTH
+    // or SETNAME before a failing option stays done.
     let mut j = next;
     while j < c.argv.len() {
         let more = c.argv.len() - 1 - j;
         if is(&c.argv[j], "auth") && more >= 2 {
-            creds = Some((j + 1, j + 2));
+            let (user, pass) = (c.argv[j + 1].clone(), c.argv[j + 2].clone());
+            if !s.acl_authenticate(c, &user, &pass) {
+                return Err(WRONGPASS);
+            }
             j += 2;
         } else if is(&c.argv[j], "setname") && more >= 1 {
             validate_client_name(&c.argv[j + 1])?;
-            setname = Some(j + 1);
+            let name = c.argv[j + 1].clone();
+            c.name = if name.is_empty() { None } else { Some(name) };
             j += 1;
         } else {
             return Err(ReplyError::bytes(
@@ -149,20 +150,10 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
         j += 1;
     }
-    if let Some((u, p)) = creds {
-        let (user, pass) = (c.argv[u].clone(), c.argv[p].clone());
-        if !s.acl_authenticate(c, &user, &pass) {
-            return Err(WRONGPASS);
-        }
-    }
     if !c.authenticated {
         return Err(ReplyError::new(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
-    }
-    if let Some(n) = setname {
-        let name = c.argv[n].clone();
-        c.name = if name.is_empty() { None } else { Some(name) };
     }
     if ver != 0 {
         c.reply.resp = ver as u8;

@@ -459,7 +459,11 @@ fn positions(
     // Key specs with variable flags: Redis asks the command's getkeys
     // proc, whose flags depend on the arguments.
     if spec.name == "set" && argv.len() > 1 {
-        let get = argv[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get"));
+        let get = argv
+            .get(3..)
+            .unwrap_or_default()
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(b"get"));
         return vec![(1, if get { "RW access update" } else { "OW update" })];
     }
     if spec.name == "bitfield" && argv.len() > 1 {

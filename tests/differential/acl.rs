@@ -222,6 +222,31 @@ fn check_log(p: &mut Pair) {
     );
 }
 
+/// HELLO applies its options in order: an AUTH before a failing option
+/// stays done.
+const HELLO: &str = r##"
+ACL SETUSER h on >pw +@all ~*
+HELLO 2 AUTH h pw AUTH h wrong
+ACL WHOAMI
+HELLO 2 AUTH default x BOGUS
+ACL WHOAMI
+?HELLO 2 SETNAME auth AUTH h pw
+ACL WHOAMI
+CLIENT GETNAME
+RESET
+ACL WHOAMI
+AUTH default x
+ACL SETUSER m1 "(+get" "(~x" "+set)"
+≋ACL GETUSER m1
+ACL DELUSER h m1
+"##;
+
+#[test]
+fn hello_options_apply_in_order() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, HELLO);
+}
+
 #[test]
 fn exec_rechecks_rules_changed_after_queueing() {
     let Some(mut p) = Pair::start() else { return };

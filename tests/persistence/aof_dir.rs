@@ -158,13 +158,17 @@ fn a_pre_7_single_file_is_migrated_into_the_directory() {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
+        // Redis listens before it loads (and migrates): wait for the
+        // manifest itself.
+        let manifest_path = theirs.join("appendonlydir/appendonly.aof.manifest");
         assert!(wait_for(Duration::from_secs(10), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && std::fs::read_to_string(&manifest_path).is_ok_and(|m| m.ends_with('\n'))
         }));
         let _ = child.kill();
         let _ = child.wait();
         assert_eq!(
-            std::fs::read_to_string(theirs.join("appendonlydir/appendonly.aof.manifest")).unwrap(),
+            std::fs::read_to_string(&manifest_path).unwrap(),
             manifest,
             "Redis writes the same manifest"
         );
