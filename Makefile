@@ -2,7 +2,7 @@
 CARGO ?= cargo
 PORT ?= 6379
 
-.PHONY: all build release run check-port test test-deps smoke bench bench-latency fuzz lint fmt clean
+.PHONY: all build release run check-port test test-deps smoke bench bench-latency eviction-compare client-limits fuzz lint fmt clean
 
 all: build
 
@@ -69,6 +69,15 @@ bench: test-deps release
 ## Loop stalls (UNLINK, expiry storm, big inserts, BGSAVE) beside redis-server.
 bench-latency: test-deps release
 	scripts/bench-latency.sh ./target/release/miniredis
+
+## Every maxmemory policy at 50mb under a 200 MB load, beside redis-server.
+eviction-compare: test-deps release
+	target/pyclient/bin/python scripts/eviction-compare.py ./target/release/miniredis
+
+## Clients at their limits (slow subscriber, pipelining without reading, a
+## 2 GB bulk header, 10,000 idle connections), beside redis-server.
+client-limits: test-deps release
+	target/pyclient/bin/python scripts/client-limits.py ./target/release/miniredis
 
 ## libFuzzer on each fuzz target (fuzz/) for FUZZ_SECONDS each; needs the
 ## nightly toolchain and cargo-fuzz. The seeds are fuzz/corpus/<target>;

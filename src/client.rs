@@ -76,8 +76,11 @@ pub struct Client {
     pub obuf_soft_since: Option<i64>,
     /// MONITOR mode.
     pub monitor: bool,
-    /// CLIENT NO-EVICT on (shown as the `e` flag; there is no eviction).
+    /// CLIENT NO-EVICT on (the `e` flag): never evicted by
+    /// maxmemory-clients.
     pub no_evict: bool,
+    /// This client's memory as counted in `Server::client_mem_total`.
+    pub mem_counted: usize,
     /// While EXEC runs its queue: how many commands it holds (CLIENT LIST
     /// still shows the client in MULTI, as Redis does).
     pub exec_len: Option<usize>,
@@ -142,6 +145,7 @@ impl Client {
             obuf_soft_since: None,
             monitor: false,
             no_evict: false,
+            mem_counted: 0,
             exec_len: None,
             reply_off: false,
             reply_skip_next: false,

@@ -20,6 +20,9 @@ pub struct Config {
     pub tcp_backlog: u64,
     pub maxclients: u64,
     pub maxmemory: u64,
+    /// maxmemory-clients: bytes, or (negative) a percentage of maxmemory,
+    /// as Redis stores it; 0 disables client eviction.
+    pub maxmemory_clients: i64,
     pub maxmemory_policy: String,
     pub maxmemory_samples: u64,
     pub maxmemory_eviction_tenacity: u64,
@@ -121,6 +124,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             tcp_backlog: 511,
             maxclients: 10000,
+            maxmemory_clients: 0,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             maxmemory_samples: 5,
@@ -274,6 +278,24 @@ pub fn parse_memory(s: &str) -> Option<u64> {
 
 /// A memory value within `min..=max` (compared as Redis's signed long long
 /// when `max` fits one, so an overflowed value reads as out of range).
+/// A memory value, or a percentage stored negative (Redis's
+/// PERCENT_CONFIG, at most 100%).
+fn parse_mem_or_percent(v: &str) -> Result<i64, String> {
+    if let Some(m) = parse_memory(v) {
+        return i64::try_from(m).map_err(|_| "argument must be a memory or percent value".into());
+    }
+    if let Some(p) = v.strip_suffix('%').filter(|p| !p.is_empty())
+        && let Some(n) = string2ll(p.as_bytes())
+        && n >= 0
+    {
+        if n > 100 {
+            return Err("percentage argument must be less or equal to 100".into());
+        }
+        return Ok(-n);
+    }
+    Err("argument must be a memory or percent value".into())
+}
+
 fn parse_mem_range(v: &[String], min: u64, max: u64) -> Result<u64, String> {
     let n = parse_memory(one(v)?).ok_or("argument must be a memory value")?;
     let too_big = if max <= i64::MAX as u64 {
@@ -369,6 +391,17 @@ fn parse_obuf_limits(current: &str, v: &[String]) -> Result<String, String> {
 }
 
 impl Config {
+    /// Redis's getClientEvictionLimit: the bytes clients may hold before
+    /// the biggest are evicted (0: never); at least 128 KiB.
+    pub fn client_eviction_limit(&self) -> u64 {
+        let limit = if self.maxmemory_clients < 0 {
+            self.maxmemory * (-self.maxmemory_clients) as u64 / 100
+        } else {
+            self.maxmemory_clients as u64
+        };
+        if limit == 0 { 0 } else { limit.max(128 * 1024) }
+    }
+
     /// Tell the keyspace how objects count accesses (LRU clock or LFU
     /// counter), after maxmemory-policy or an lfu-* setting changed.
     pub fn sync_lfu(&self) {
@@ -453,6 +486,16 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         false,
         |c| c.tcp_backlog.to_string(),
         |c, v| c.tcp_backlog = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "maxmemory-clients",
+        true,
+        |c| if c.maxmemory_clients < 0 {
+            format!("{}%", -c.maxmemory_clients)
+        } else {
+            c.maxmemory_clients.to_string()
+        },
+        |c, v| c.maxmemory_clients = parse_mem_or_percent(one(v)?)?
     ),
     entry!("maxclients", true, |c| c.maxclients.to_string(), |c, v| c
         .maxclients =

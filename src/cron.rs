@@ -14,6 +14,9 @@ pub fn server_cron(server: &mut Server) {
     let (now, n) = (server.now_ms, server.stats.numcommands);
     server.ops_sampler.sample(now, n);
     client_timeouts(server);
+    clients_cron_resize_buffers(server);
+    // maxmemory-clients may have been lowered since the last read.
+    server.evict_clients(None);
     if let Some(aof) = server.aof.as_mut() {
         aof.cron(server.now_ms);
     }
@@ -60,6 +63,24 @@ fn client_timeouts(server: &mut Server) {
             log::info!("Closing idle client");
             c.close_asap = true;
             server.pending_writes.push(slot);
+        }
+    }
+}
+
+/// Redis's clientsCronResizeQueryBuffer / ResizeOutputBuffer: a client
+/// idle for more than 2 seconds with nothing pending gives its buffers
+/// back (the next read and reply take them again), so idle connections
+/// cost little.
+fn clients_cron_resize_buffers(server: &mut Server) {
+    let now = server.now_ms;
+    for c in server.clients.iter_mut().flatten() {
+        if now - c.last_interaction <= 2000 || c.bstate.is_some() {
+            continue;
+        }
+        c.query.release_if_idle();
+        if c.reply.pending() == 0 && c.reply.buf.capacity() > 0 && c.kept_pushes.is_empty() {
+            c.reply.buf = Vec::new();
+            c.reply.sent = 0;
         }
     }
 }

@@ -284,6 +284,7 @@ impl EventLoop {
         crate::commands::pubsub::unsubscribe_all(server, &mut c);
         server.disable_tracking(&mut c);
         server.client_ids.remove(&c.id);
+        server.forget_client_mem(&mut c);
         if c.monitor {
             server.monitors.retain(|&s| s != slot);
         }
@@ -314,6 +315,9 @@ impl EventLoop {
             }
         }
         self.expose();
+        if c.reply.buf.capacity() == 0 {
+            c.reply.buf.reserve(1024);
+        }
         process_input_buffer(server, &mut c);
         if c.query.buf.len() as u64 > server.config.client_query_buffer_limit {
             warn!(
@@ -322,6 +326,12 @@ impl EventLoop {
             );
             self.free_client(server, slot, c);
             return;
+        }
+        // maxmemory-clients: this client's memory counts, and the biggest
+        // clients go when all of them hold too much.
+        if server.config.maxmemory_clients != 0 {
+            server.update_client_mem(&mut c);
+            server.evict_clients(Some(&mut c));
         }
         if c.reply.pending() > 0 || c.close_asap || c.close_after_reply {
             server.pending_writes.push(slot);
@@ -410,6 +420,11 @@ impl EventLoop {
                         server.held_slots.insert(slot);
                     }
                     let done = all_sent || waiting;
+                    crate::evict::account_client_mem(
+                        server.config.maxmemory_clients != 0,
+                        &mut server.client_mem_total,
+                        c,
+                    );
                     server.stats.net_output_bytes += c.bytes_written_total - before;
                     if obuf_limit_reached(server.now_ms, obuf_limits(&server.config, c), c) {
                         log_obuf_close(c);

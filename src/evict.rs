@@ -11,6 +11,7 @@
 //! cron. When nothing can be evicted (noeviction, or no candidate key) a
 //! command flagged `denyoom` is refused with `-OOM`.
 
+use crate::client::Client;
 use crate::server::Server;
 
 /// What an eviction pass found (Redis's EVICT_OK / RUNNING / FAIL).
@@ -256,5 +257,104 @@ fn pool_insert(pool: &mut Vec<(usize, Vec<u8>, u64)>, db: usize, key: Vec<u8>, s
         pool.insert(at - 1, (db, key, score));
     } else {
         pool.insert(at, (db, key, score));
+    }
+}
+
+// ---------------------------------------------------------------------
+// Client eviction (maxmemory-clients), after Redis 7.0's evictClients.
+// ---------------------------------------------------------------------
+
+/// May maxmemory-clients close this client? Normal and pub/sub
+/// connections without CLIENT NO-EVICT (not MONITOR, not internal ones).
+fn client_evictable(c: &Client) -> bool {
+    !c.no_evict && !c.monitor && c.sock.is_some()
+}
+
+/// The accounting itself, for callers holding the client inside the
+/// server (only while maxmemory-clients is on: the measure walks the
+/// client's arguments and queued transaction).
+pub fn account_client_mem(enabled: bool, total: &mut usize, c: &mut Client) {
+    if !enabled {
+        return;
+    }
+    // A client on its way out (evicted, killed) no longer counts.
+    let m = if client_evictable(c) && !c.close_asap {
+        crate::commands::memory::client_memory(c)
+    } else {
+        0
+    };
+    *total = (*total + m).saturating_sub(c.mem_counted);
+    c.mem_counted = m;
+}
+
+impl Server {
+    /// Redis's updateClientMemUsage: bring this client's share of the
+    /// clients' total up to date.
+    pub fn update_client_mem(&mut self, c: &mut Client) {
+        account_client_mem(
+            self.config.maxmemory_clients != 0,
+            &mut self.client_mem_total,
+            c,
+        );
+    }
+
+    /// A client leaves: its share goes.
+    pub fn forget_client_mem(&mut self, c: &mut Client) {
+        self.client_mem_total = self.client_mem_total.saturating_sub(c.mem_counted);
+        c.mem_counted = 0;
+    }
+
+    /// Redis's evictClients: while the clients hold more than the limit,
+    /// close the biggest evictable ones (`current`, the client being
+    /// served, included), logging each and counting `evicted_clients`.
+    pub fn evict_clients(&mut self, mut current: Option<&mut Client>) {
+        let limit = self.config.client_eviction_limit() as usize;
+        if limit == 0 || self.client_mem_total < limit {
+            return;
+        }
+        // Biggest first: (memory, slot); the current client is out of the
+        // slab and stands for its own slot.
+        let mut order: Vec<(usize, usize)> = self
+            .clients
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, c)| c.as_ref().map(|c| (c.mem_counted, slot)))
+            .filter(|&(m, _)| m > 0)
+            .collect();
+        if let Some(c) = current.as_deref()
+            && c.mem_counted > 0
+        {
+            order.push((c.mem_counted, c.slot));
+        }
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, slot) in order {
+            if self.client_mem_total < limit {
+                break;
+            }
+            let victim: Option<&mut Client> = match current.as_deref_mut() {
+                Some(c) if c.slot == slot => Some(c),
+                _ => self.clients.get_mut(slot).and_then(|c| c.as_deref_mut()),
+            };
+            let Some(v) = victim else { continue };
+            if v.close_asap {
+                continue;
+            }
+            log::info!(
+                "Evicting client: id={} addr={} laddr={} name={} tot-mem={}",
+                v.id,
+                v.addr,
+                v.laddr,
+                String::from_utf8_lossy(v.name.as_deref().unwrap_or(b"")),
+                v.mem_counted
+            );
+            v.close_asap = true;
+            let m = std::mem::take(&mut v.mem_counted);
+            self.client_mem_total = self.client_mem_total.saturating_sub(m);
+            self.stats.evicted_clients += 1;
+            self.pending_writes.push(slot);
+        }
+        if self.client_mem_total >= limit {
+            log::warn!("Over client maxmemory after evicting all evictable clients");
+        }
     }
 }

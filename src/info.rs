@@ -362,7 +362,7 @@ pub fn gen_info(
                     st.expire_cycle_time_used / 1000
                 );
                 f!("evicted_keys:{}", st.evicted_keys);
-                f!("evicted_clients:0");
+                f!("evicted_clients:{}", st.evicted_clients);
                 f!("total_eviction_exceeded_time:0");
                 f!("current_eviction_exceeded_time:0");
                 f!("keyspace_hits:{}", st.keyspace_hits);

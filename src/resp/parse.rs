@@ -87,6 +87,17 @@ impl QueryBuf {
         }
     }
 
+    /// An idle client's buffers go back (nothing unparsed is pending):
+    /// the next read allocates again.
+    pub fn release_if_idle(&mut self) {
+        if self.pos == self.buf.len() && !self.in_multibulk && self.buf.capacity() > 0 {
+            self.buf = Vec::new();
+            self.pos = 0;
+            self.spare = Vec::new();
+            self.argv = Vec::new();
+        }
+    }
+
     /// Take back a finished request's arguments for reuse.
     pub fn recycle(&mut self, argv: &mut Vec<Vec<u8>>) {
         if self.spare.len() >= SPARE_ARGS {

@@ -20,7 +20,8 @@ pub struct Deferred(usize);
 impl ReplyBuf {
     pub fn new() -> ReplyBuf {
         ReplyBuf {
-            buf: Vec::with_capacity(1024),
+            // Taken at the first read (an idle connection holds nothing).
+            buf: Vec::new(),
             sent: 0,
             resp: 2,
         }

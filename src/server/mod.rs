@@ -43,6 +43,8 @@ pub struct Stats {
     pub expired_time_cap_reached_count: u64,
     pub expire_cycle_time_used: u64,
     pub evicted_keys: u64,
+    /// Clients closed by maxmemory-clients.
+    pub evicted_clients: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub net_input_bytes: u64,
@@ -141,6 +143,9 @@ pub struct Server {
     pub block_deadlines: std::collections::BTreeSet<(i64, usize)>,
     /// Clients in the slab (connected_clients without a scan).
     pub num_clients: usize,
+    /// The memory of evictable clients as last measured (only kept while
+    /// maxmemory-clients is on): each client's share in `Client::mem_counted`.
+    pub client_mem_total: usize,
     /// Clients just unblocked: their buffered commands run next.
     pub unblocked_slots: Vec<usize>,
     /// The append-only file, when enabled.
@@ -267,6 +272,7 @@ impl Server {
             blocked_slots: HashSet::new(),
             block_deadlines: Default::default(),
             num_clients: 0,
+            client_mem_total: 0,
             unblocked_slots: Vec::new(),
             aof: None,
             loading: false,

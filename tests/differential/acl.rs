@@ -316,3 +316,24 @@ fn protected_mode_refuses_other_addresses() {
     assert_eq!(t, b"+PONG\r\n");
     assert_eq!(o, t);
 }
+
+/// maxmemory-clients's values and errors.
+const MAXMEMORY_CLIENTS: &str = r##"
+CONFIG GET maxmemory-clients
+CONFIG SET maxmemory-clients 10%
+CONFIG GET maxmemory-clients
+CONFIG SET maxmemory-clients 100%
+CONFIG SET maxmemory-clients 101%
+CONFIG SET maxmemory-clients -1
+CONFIG SET maxmemory-clients abc
+CONFIG SET maxmemory-clients 1mb
+CONFIG GET maxmemory-clients
+CONFIG SET maxmemory-clients 0
+CONFIG GET maxmemory-clients
+"##;
+
+#[test]
+fn maxmemory_clients_values() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, MAXMEMORY_CLIENTS);
+}

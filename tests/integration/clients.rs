@@ -252,3 +252,41 @@ fn idle_clients_time_out_but_subscribers_and_blocked_clients_stay() {
     assert_eq!(admin.q("RPUSH q x"), ":1\r\n");
     assert_eq!(blocked.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
 }
+
+/// maxmemory-clients: when clients together hold more than the limit,
+/// the biggest evictable one is closed and counted; CLIENT NO-EVICT
+/// protects a client.
+#[test]
+fn maxmemory_clients_evicts_the_biggest_client() {
+    let s = start_miniredis(&[]);
+    let mut admin = s.raw();
+    assert_eq!(admin.q("CONFIG SET maxmemory-clients 1mb"), "+OK\r\n");
+    // Half a 4 MB argument: its query buffer holds it, still unparsed.
+    let mut big = s.raw();
+    let mut partial = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4194304\r\n".to_vec();
+    partial.extend(std::iter::repeat_n(b'x', 2 << 20));
+    let _ = big.sock_write(&partial);
+    assert!(
+        crate::common::wait_for(std::time::Duration::from_secs(10), || {
+            admin.q("INFO stats").contains("evicted_clients:1\r")
+        }),
+        "the big client was evicted"
+    );
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(5),
+        || { admin.q("INFO clients").contains("connected_clients:1\r") }
+    ));
+    // The same from a client that asked not to be evicted: it stays.
+    let mut kept = s.raw();
+    assert_eq!(kept.q("CLIENT NO-EVICT on"), "+OK\r\n");
+    let _ = kept.sock_write(&partial);
+    assert!(crate::common::wait_for(
+        std::time::Duration::from_secs(5),
+        || admin.q("CLIENT LIST").contains("qbuf=2")
+    ));
+    assert!(admin.q("INFO stats").contains("evicted_clients:1\r"));
+    let _ = kept.sock_write(&vec![b'x'; 2 << 20]);
+    let _ = kept.sock_write(b"\r\n");
+    assert_eq!(kept.read_reply(), b"+OK\r\n");
+    assert_eq!(admin.q("STRLEN k"), ":4194304\r\n");
+}
