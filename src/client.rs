@@ -179,6 +179,7 @@ impl Client {
                 Ok(n) => {
                     // SAFETY: the kernel initialised these `n` bytes.
                     unsafe { buf.set_len(start + n) };
+                    self.query.peak = self.query.peak.max(start + n);
                     self.bytes_read_total += n as u64;
                     return Ok((n, n == want));
                 }

@@ -75,6 +75,7 @@ fn clients_cron_resize_buffers(server: &mut Server) {
     let now = server.now_ms;
     for c in server.clients.iter_mut().flatten() {
         if now - c.last_interaction <= 2000 || c.bstate.is_some() {
+            c.query.resize_for_peak();
             continue;
         }
         c.query.release_if_idle();

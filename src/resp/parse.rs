@@ -46,6 +46,8 @@ pub struct QueryBuf {
     /// Argument buffers of earlier requests, reused for the next ones: a
     /// pipeline of MSETs would otherwise allocate and free every argument.
     spare: Vec<Vec<u8>>,
+    /// The most the buffer held since the last cron (for its resizing).
+    pub peak: usize,
 }
 
 /// Spare argument buffers a client keeps, and the largest one kept.
@@ -73,11 +75,7 @@ impl QueryBuf {
         if self.pos == self.buf.len() {
             self.buf.clear();
             self.pos = 0;
-            // Give memory back after a big request (Redis's
-            // clientsCronResizeQueryBuffer does it for idle clients).
-            if self.buf.capacity() > 64 * 1024 {
-                self.buf.shrink_to(16 * 1024);
-            }
+            // A big buffer is trimmed by the cron (resize_for_peak).
             if self.argv.capacity() > 1024 && !self.in_multibulk {
                 self.argv = Vec::new();
             }
@@ -85,6 +83,27 @@ impl QueryBuf {
             self.buf.drain(..self.pos);
             self.pos = 0;
         }
+    }
+
+    /// Redis's clientsCronResizeQueryBuffer for a client that is not
+    /// idle: a buffer over 32 KiB more than twice the biggest it held
+    /// since the last cron is cut down to that peak; then the peak starts
+    /// again from what it holds now.
+    pub fn resize_for_peak(&mut self) {
+        let cap = self.buf.capacity();
+        if cap - self.buf.len() > 4 * 1024 && cap > 32 * 1024 && cap / 2 > self.peak {
+            let keep = self
+                .buf
+                .len()
+                .max(self.peak)
+                .max(self.bulk_len.unwrap_or(0) + 2);
+            if self.pos > 0 {
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+            }
+            self.buf.shrink_to(keep);
+        }
+        self.peak = self.buf.len().max(self.bulk_len.map_or(0, |l| l + 2));
     }
 
     /// An idle client's buffers go back (nothing unparsed is pending):
@@ -215,8 +234,11 @@ impl QueryBuf {
                 return Parsed::Incomplete;
             }
             let arg = if self.pos == 0 && len >= PROTO_MBULK_BIG_ARG && self.buf.len() == len + 2 {
-                // The buffer is exactly this argument: take it, no copy.
-                let mut b = std::mem::take(&mut self.buf);
+                // The buffer is exactly this argument: take it, no copy;
+                // the next read gets a buffer as big, expecting another
+                // big argument (Redis does the same; the cron trims it).
+                let next = if self.whole { 0 } else { len + 2 };
+                let mut b = std::mem::replace(&mut self.buf, Vec::with_capacity(next));
                 b.truncate(len);
                 self.pos = 0;
                 b
