@@ -426,7 +426,7 @@ impl EventLoop {
                         c,
                     );
                     server.stats.net_output_bytes += c.bytes_written_total - before;
-                    if obuf_limit_reached(server.now_ms, obuf_limits(&server.config, c), c) {
+                    if obuf_over_limit(server.now_ms, &server.config, c) {
                         log_obuf_close(c);
                         true
                     } else if all_sent && c.close_after_reply {
@@ -506,6 +506,7 @@ impl EventLoop {
 
 /// The output buffer limits of the client's class (Redis's
 /// getClientType: pub/sub when subscribed, else normal).
+#[inline]
 fn obuf_limits(config: &crate::config::Config, c: &Client) -> (u64, u64, u64) {
     if c.subscription_count() > 0 {
         config.pubsub_obuf_limits()
@@ -524,8 +525,17 @@ fn log_obuf_close(c: &Client) {
     );
 }
 
+/// Is the client past its class's output buffer limit? (Inlined: with
+/// no limit, as for normal clients by default, it is two tests.)
+#[inline]
+fn obuf_over_limit(now_ms: i64, config: &crate::config::Config, c: &mut Client) -> bool {
+    let limits = obuf_limits(config, c);
+    (limits.0 != 0 || limits.1 != 0) && obuf_limit_reached(now_ms, limits, c)
+}
+
 /// Redis's checkClientOutputBufferLimits: at the hard limit, or at the
 /// soft limit for longer than its seconds.
+#[inline(never)]
 fn obuf_limit_reached(now_ms: i64, limits: (u64, u64, u64), c: &mut Client) -> bool {
     let (hard, soft, secs) = limits;
     if hard == 0 && soft == 0 {
@@ -573,7 +583,7 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                 c.query.recycle(&mut c.argv);
                 // A client that pipelines without reading stops at its
                 // output buffer limit (closed asynchronously, as Redis).
-                if obuf_limit_reached(server.now_ms, obuf_limits(&server.config, c), c) {
+                if obuf_over_limit(server.now_ms, &server.config, c) {
                     log_obuf_close(c);
                     c.close_asap = true;
                 }
