@@ -1030,12 +1030,16 @@ impl Acl {
         &mut self,
         name: &[u8],
         args: &[Vec<u8>],
-    ) -> Result<(usize, Option<User>), String> {
+    ) -> Result<(usize, Option<User>), Vec<u8>> {
+        // Error texts carry the rule's bytes as Redis's %s does (up to a
+        // NUL), not a lossy copy.
         let merged = merge_selector_args(args).map_err(|i| {
-            format!(
-                "Unmatched parenthesis in acl selector starting at '{}'.",
-                c_str(&args[i])
-            )
+            [
+                b"Unmatched parenthesis in acl selector starting at '".as_slice(),
+                c_bytes(&args[i]),
+                b"'.",
+            ]
+            .concat()
         })?;
         let existing = self.user_id(name);
         let mut temp = match existing.and_then(|id| self.user(id)) {
@@ -1044,11 +1048,13 @@ impl Acl {
         };
         for op in &merged {
             temp.apply(&self.rows, op, self.pubsub_all).map_err(|e| {
-                format!(
-                    "Error in ACL SETUSER modifier '{}': {}",
-                    c_str(op),
-                    e.message()
-                )
+                [
+                    b"Error in ACL SETUSER modifier '".as_slice(),
+                    c_bytes(op),
+                    b"': ",
+                    e.message().as_bytes(),
+                ]
+                .concat()
             })?;
         }
         temp.name = name.to_vec();
@@ -1415,6 +1421,10 @@ fn merge_selector_args(args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, usize> {
 }
 
 /// Redis formats rule text with %s: it stops at a NUL.
+fn c_bytes(b: &[u8]) -> &[u8] {
+    b.split(|&x| x == 0).next().unwrap_or_default()
+}
+
 fn c_str(b: &[u8]) -> String {
     String::from_utf8_lossy(b.split(|&x| x == 0).next().unwrap_or_default()).into_owned()
 }
@@ -1440,7 +1450,9 @@ mod tests {
 
     fn set(a: &mut Acl, name: &str, rules: &[&str]) -> Result<(), String> {
         let args: Vec<Vec<u8>> = rules.iter().map(|r| r.as_bytes().to_vec()).collect();
-        a.set_user(name.as_bytes(), &args).map(|_| ())
+        a.set_user(name.as_bytes(), &args)
+            .map(|_| ())
+            .map_err(|e| String::from_utf8_lossy(&e).into_owned())
     }
 
     fn line(a: &Acl, name: &str) -> String {

@@ -132,8 +132,9 @@ pub fn acl_rules(data: &[u8]) {
                     .collect();
                 acl.set_user(b"fuzz2", &again).unwrap_or_else(|e| {
                     panic!(
-                        "described rules {:?} refused: {e}",
-                        String::from_utf8_lossy(&described)
+                        "described rules {:?} refused: {}",
+                        String::from_utf8_lossy(&described),
+                        String::from_utf8_lossy(&e)
                     )
                 });
                 let id2 = acl.user_id(b"fuzz2").unwrap_or(usize::MAX);

@@ -196,10 +196,14 @@ pub fn acl_setuser_command(s: &mut Server, c: &mut Client) -> CmdResult {
         ));
     }
     s.acl.pubsub_all = s.config.acl_pubsub_default == "allchannels";
-    let (id, before) = s
-        .acl
-        .set_user(&name, &c.argv[3..])
-        .map_err(|e| ReplyError::owned(format!("ERR {}", e.replace(['\r', '\n'], " "))))?;
+    let (id, before) = s.acl.set_user(&name, &c.argv[3..]).map_err(|e| {
+        // addReplyErrorSdsSafe: line breaks become spaces.
+        let safe: Vec<u8> = e
+            .into_iter()
+            .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+            .collect();
+        ReplyError::bytes([b"ERR ".as_slice(), &safe].concat())
+    })?;
     if let Some(before) = before {
         s.acl_drop_revoked_subscribers(c, id, &before);
     }

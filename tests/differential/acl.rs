@@ -337,3 +337,26 @@ fn maxmemory_clients_values() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, MAXMEMORY_CLIENTS);
 }
+
+/// A connection past maxclients gets Redis's error and is closed.
+#[test]
+fn max_clients_reached() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, "CONFIG SET maxclients 1");
+    let replies: Vec<Vec<u8>> = [p._ours.port, p._theirs.port]
+        .iter()
+        .map(|&port| {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let _ = s.write_all(b"PING\r\n");
+            let mut out = Vec::new();
+            let _ = s.read_to_end(&mut out);
+            out
+        })
+        .collect();
+    assert_eq!(replies[1], b"-ERR max number of clients reached\r\n");
+    assert_eq!(super::show(&replies[0]), super::show(&replies[1]));
+    run_lines(&mut p, "CONFIG SET maxclients 10000\nPING");
+}
