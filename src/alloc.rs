@@ -30,6 +30,23 @@ pub fn tune_system_allocator() {
     }
 }
 
+/// Hand free heap pages back to the kernel (glibc's malloc_trim): freed
+/// small buffers stay resident otherwise. Called after the cron released
+/// many idle clients' buffers, and by MEMORY PURGE.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: malloc_trim only returns free pages; no pointer of ours
+        // is involved.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 static USED: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 

@@ -73,16 +73,22 @@ fn client_timeouts(server: &mut Server) {
 /// cost little.
 fn clients_cron_resize_buffers(server: &mut Server) {
     let now = server.now_ms;
+    let mut released = 0;
     for c in server.clients.iter_mut().flatten() {
         if now - c.last_interaction <= 2000 || c.bstate.is_some() {
             c.query.resize_for_peak();
             continue;
         }
-        c.query.release_if_idle();
+        released += c.query.release_if_idle();
         if c.reply.pending() == 0 && c.reply.buf.capacity() > 0 && c.kept_pushes.is_empty() {
+            released += c.reply.buf.capacity();
             c.reply.buf = Vec::new();
             c.reply.sent = 0;
         }
+    }
+    // Freed small buffers stay resident until the heap gives them back.
+    if released >= 1 << 20 {
+        crate::alloc::release_free_memory();
     }
 }
 

@@ -99,7 +99,10 @@ pub fn memory_malloc_stats_command(_: &mut Server, c: &mut Client) -> CmdResult 
     Ok(())
 }
 
+/// MEMORY PURGE: free heap pages go back to the kernel (Redis asks
+/// jemalloc to purge its dirty pages).
 pub fn memory_purge_command(_: &mut Server, c: &mut Client) -> CmdResult {
+    crate::alloc::release_free_memory();
     c.reply.ok();
     Ok(())
 }

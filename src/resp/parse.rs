@@ -108,13 +108,17 @@ impl QueryBuf {
 
     /// An idle client's buffers go back (nothing unparsed is pending):
     /// the next read allocates again.
-    pub fn release_if_idle(&mut self) {
+    /// Returns the bytes given back.
+    pub fn release_if_idle(&mut self) -> usize {
         if self.pos == self.buf.len() && !self.in_multibulk && self.buf.capacity() > 0 {
+            let freed = self.buf.capacity() + self.spare.iter().map(Vec::capacity).sum::<usize>();
             self.buf = Vec::new();
             self.pos = 0;
             self.spare = Vec::new();
             self.argv = Vec::new();
+            return freed;
         }
+        0
     }
 
     /// Take back a finished request's arguments for reuse.
