@@ -641,12 +641,63 @@ impl Selector {
 
 /// The keys a command names, with their key-spec flags (as COMMAND
 /// GETKEYSANDFLAGS finds them; none when a key count is impossible).
+/// A key count that is no integer is read as C's atoi reads it ("1x",
+/// " 1"), since Redis then falls back to the command's own key finder,
+/// which does.
 fn command_keys(spec: &'static CommandSpec, argv: &[Vec<u8>]) -> Vec<(usize, &'static str)> {
-    if crate::commands::keynum_counts_valid(spec, argv) {
-        crate::commands::key_positions_and_flags(spec, argv)
-    } else {
-        Vec::new()
+    use crate::commands::{key_positions_and_flags, keynum_counts_valid};
+    if keynum_counts_valid(spec, argv) {
+        return key_positions_and_flags(spec, argv);
     }
+    match atoi_keynums(spec, argv) {
+        Some(fixed) if keynum_counts_valid(spec, &fixed) => key_positions_and_flags(spec, &fixed),
+        _ => Vec::new(),
+    }
+}
+
+/// `argv` with each key count that string2ll refuses rewritten as atoi
+/// reads it; None when there is none such.
+fn atoi_keynums(spec: &CommandSpec, argv: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    use crate::commands::{BeginSearch, FindKeys};
+    let mut fixed: Option<Vec<Vec<u8>>> = None;
+    for ks in spec.key_specs {
+        if let (BeginSearch::Index(start), FindKeys::Keynum(numidx, _, _)) = (&ks.begin, &ks.find) {
+            let i = (*start + *numidx) as usize;
+            if let Some(a) = argv.get(i)
+                && crate::util::num::string2ll(a).is_none()
+            {
+                let v = fixed.get_or_insert_with(|| argv.to_vec());
+                v[i] = atoi(a).to_string().into_bytes();
+            }
+        }
+    }
+    fixed
+}
+
+/// C's atoi: leading white space, a sign, digits up to the first other
+/// byte; 0 when there are none (saturating instead of undefined).
+fn atoi(b: &[u8]) -> i64 {
+    let mut it = b
+        .iter()
+        .skip_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
+        .peekable();
+    let neg = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut n: i64 = 0;
+    for c in it.take_while(|c| c.is_ascii_digit()) {
+        n = n.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    let n = n.min(i32::MAX as i64);
+    if neg { -n } else { n }
 }
 
 /// The permission a key spec's flags need: read for access, write for

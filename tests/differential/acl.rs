@@ -97,6 +97,13 @@ ACL DRYRUN ivan set w:1 v
 ACL DRYRUN ivan set x v
 ACL DRYRUN ivan del d:1
 ACL DRYRUN ivan publish c x
+ACL SETUSER atoi on nopass +@all ~a*
+ACL DRYRUN atoi eval "return 1" 1x b
+ACL DRYRUN atoi eval "return 1" " 1" a1
+ACL DRYRUN atoi zunionstore a "01" b
+ACL DRYRUN atoi lmpop 1z b left
+ACL DRYRUN atoi lmpop x b left
+ACL DELUSER atoi
 ACL DRYRUN nosuch get x
 ACL DRYRUN alice nosuch x
 ACL DRYRUN alice get
