@@ -335,14 +335,17 @@ impl Selector {
 
     /// ACLSetSelector: one rule about commands, keys or channels.
     fn apply(&mut self, rows: &Rows, op: &[u8]) -> Result<(), RuleError> {
-        let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
-        if is("allkeys") || op == b"~*" {
+        // Keywords and command names are C strings in Redis: they end at
+        // a NUL ("on\0x" is "on"). Patterns and passwords keep every byte.
+        let kw = c_bytes(op);
+        let is = |s: &str| kw.eq_ignore_ascii_case(s.as_bytes());
+        if is("allkeys") || kw == b"~*" {
             self.allkeys = true;
             self.patterns.clear();
         } else if is("resetkeys") {
             self.allkeys = false;
             self.patterns.clear();
-        } else if is("allchannels") || op == b"&*" {
+        } else if is("allchannels") || kw == b"&*" {
             self.allchannels = true;
             self.channels.clear();
         } else if is("resetchannels") {
@@ -405,8 +408,8 @@ impl Selector {
                 self.channels.push(pattern.to_vec());
             }
             self.allchannels = false;
-        } else if op.first() == Some(&b'+') && op.get(1) != Some(&b'@') {
-            let name = &op[1..];
+        } else if kw.first() == Some(&b'+') && kw.get(1) != Some(&b'@') {
+            let name = &kw[1..];
             match name.iter().rposition(|&b| b == b'|') {
                 None => {
                     let id = rows.lookup(name).ok_or(RuleError::UnknownCommand)?;
@@ -440,17 +443,17 @@ impl Selector {
                     }
                 }
             }
-        } else if op.first() == Some(&b'-') && op.get(1) != Some(&b'@') {
-            let id = rows.lookup(&op[1..]).ok_or(RuleError::UnknownCommand)?;
+        } else if kw.first() == Some(&b'-') && kw.get(1) != Some(&b'@') {
+            let id = rows.lookup(&kw[1..]).ok_or(RuleError::UnknownCommand)?;
             self.change_perm(rows, id, false);
-        } else if (op.first() == Some(&b'+') || op.first() == Some(&b'-'))
-            && op.get(1) == Some(&b'@')
+        } else if (kw.first() == Some(&b'+') || kw.first() == Some(&b'-'))
+            && kw.get(1) == Some(&b'@')
         {
-            let cat = std::str::from_utf8(&op[2..])
+            let cat = std::str::from_utf8(&kw[2..])
                 .ok()
                 .and_then(category_bit)
                 .ok_or(RuleError::UnknownCommand)?;
-            self.set_category(rows, cat, op[0] == b'+');
+            self.set_category(rows, cat, kw[0] == b'+');
         } else {
             return Err(RuleError::Syntax);
         }
@@ -606,7 +609,10 @@ impl Selector {
                     .firstargs
                     .iter()
                     .find(|(i, _)| *i == id)
-                    .is_some_and(|(_, args)| args.iter().any(|a| a.eq_ignore_ascii_case(&argv[1])));
+                    .is_some_and(|(_, args)| {
+                        args.iter()
+                            .any(|a| a.eq_ignore_ascii_case(c_bytes(&argv[1])))
+                    });
             if !allowed {
                 return Err((Denied::Cmd, 0));
             }
@@ -789,7 +795,8 @@ impl User {
     }
 
     fn apply_inner(&mut self, rows: &Rows, op: &[u8], pubsub_all: bool) -> Result<(), RuleError> {
-        let is = |s: &str| op.eq_ignore_ascii_case(s.as_bytes());
+        let kw = c_bytes(op);
+        let is = |s: &str| kw.eq_ignore_ascii_case(s.as_bytes());
         if op.is_empty() {
             return Ok(());
         }
@@ -1575,6 +1582,14 @@ mod tests {
                 argv.push(b"2".to_vec());
             }
         }
+    }
+
+    #[test]
+    fn keywords_and_command_names_end_at_a_nul() {
+        let (_, mut a) = acl();
+        set(&mut a, "z", &["on\0x", "+get\0junk", "~k\0"]).unwrap_err();
+        set(&mut a, "z", &["on\0x", "+get\0junk"]).unwrap();
+        assert_eq!(line(&a, "z"), "on resetchannels -@all +get");
     }
 
     #[test]

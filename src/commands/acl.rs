@@ -212,7 +212,11 @@ pub fn acl_setuser_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 pub fn acl_deluser_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    if c.argv[2..].iter().any(|n| n == b"default") {
+    // Redis compares with strcmp: "default\0x" is default too.
+    if c.argv[2..]
+        .iter()
+        .any(|n| n.split(|&b| b == 0).next() == Some(b"default".as_slice()))
+    {
         return Err(ReplyError::new("ERR The 'default' user cannot be removed"));
     }
     let mut deleted = 0;

@@ -115,6 +115,11 @@ ACL GENPASS x
 ACL LOG x
 ACL LOG RESET
 ACL NOSUCH
+ACL SETUSER nul "on\0x" "+get\0junk" "+select|0\0z"
+≋ACL GETUSER nul
+ACL SETUSER nul "~k\0"
+ACL DELUSER "default\0x"
+ACL DELUSER nul
 ACL DELUSER alice bob carol dave erin frank grace heidi ivan judy ken leo mia ned
 ACL USERS
 "##;
