@@ -1,13 +1,30 @@
 //! The fuzz targets' bodies (src/fuzz.rs) on stable, with a fixed number
 //! of cases, so `make test` runs them without nightly: random bytes, and
 //! mutations (byte flips, cuts, splices) of the committed seed corpus
-//! (fuzz/corpus/<target>). Crashes libFuzzer finds become seeds or cases
-//! here. `make fuzz` runs the same bodies under libFuzzer.
+//! (fuzz/corpus/<target>: the hand-made seeds plus the corpus libFuzzer
+//! built, minimized with `cargo fuzz cmin`). Crashes libFuzzer finds
+//! become seeds or cases here. `make fuzz` runs the same bodies under
+//! libFuzzer.
 
 use proptest::prelude::*;
 use std::path::Path;
 
-fn corpus(target: &str) -> Vec<Vec<u8>> {
+/// Seeds by target, read once per test process.
+type SeedCache = Vec<(String, &'static [Vec<u8>])>;
+
+/// The seeds of a target, read once per test process.
+fn corpus(target: &str) -> &'static [Vec<u8>] {
+    static CACHE: std::sync::Mutex<SeedCache> = std::sync::Mutex::new(Vec::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, seeds)) = cache.iter().find(|(t, _)| t == target) {
+        return seeds;
+    }
+    let seeds: &'static [Vec<u8>] = Box::leak(read_corpus(target).into_boxed_slice());
+    cache.push((target.to_string(), seeds));
+    seeds
+}
+
+fn read_corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
@@ -116,7 +133,7 @@ proptest! {
 
     #[test]
     fn resp_mutated(m in mutation()) {
-        miniredis::fuzz::resp(&apply(&corpus("resp"), &m));
+        miniredis::fuzz::resp(&apply(corpus("resp"), &m));
     }
 
     #[test]
@@ -126,7 +143,7 @@ proptest! {
 
     #[test]
     fn inline_mutated(m in mutation()) {
-        miniredis::fuzz::inline(&apply(&corpus("inline"), &m));
+        miniredis::fuzz::inline(&apply(corpus("inline"), &m));
     }
 
     #[test]
@@ -136,7 +153,7 @@ proptest! {
 
     #[test]
     fn acl_mutated(m in mutation()) {
-        miniredis::fuzz::acl_rules(&apply(&corpus("acl_rules"), &m));
+        miniredis::fuzz::acl_rules(&apply(corpus("acl_rules"), &m));
     }
 }
 
@@ -146,12 +163,12 @@ proptest! {
 
     #[test]
     fn rdb_mutated(m in mutation()) {
-        miniredis::fuzz::rdb(&apply(&corpus("rdb"), &m));
+        miniredis::fuzz::rdb(&apply(corpus("rdb"), &m));
     }
 
     #[test]
     fn aof_mutated(m in mutation()) {
-        miniredis::fuzz::aof(&apply(&corpus("aof"), &m));
+        miniredis::fuzz::aof(&apply(corpus("aof"), &m));
     }
 
     #[test]
@@ -166,18 +183,18 @@ proptest! {
 #[test]
 fn every_seed_runs_clean() {
     for s in corpus("resp") {
-        miniredis::fuzz::resp(&s);
+        miniredis::fuzz::resp(s);
     }
     for s in corpus("inline") {
-        miniredis::fuzz::inline(&s);
+        miniredis::fuzz::inline(s);
     }
     for s in corpus("acl_rules") {
-        miniredis::fuzz::acl_rules(&s);
+        miniredis::fuzz::acl_rules(s);
     }
     for s in corpus("rdb") {
-        miniredis::fuzz::rdb(&s);
+        miniredis::fuzz::rdb(s);
     }
     for s in corpus("aof") {
-        miniredis::fuzz::aof(&s);
+        miniredis::fuzz::aof(s);
     }
 }
