@@ -15,6 +15,7 @@ MODULES = [
     ("Pub/Sub", "src/commands/table/pubsub.rs"),
     ("Sorted set", "src/commands/table/sorted_sets.rs"),
     ("Introspection", "src/commands/table/introspection.rs"),
+    ("Replication", "src/commands/table/replication.rs"),
     ("ACL", "src/commands/table/acl.rs"),
     ("Scripting", "src/commands/table/scripting.rs"),
     ("Stream", "src/commands/table/streams.rs"),

@@ -38,6 +38,8 @@ pub enum BlockOp {
         group: Option<(Vec<u8>, Vec<u8>)>,
         noack: bool,
     },
+    /// WAIT: enough replicas must acknowledge `offset`.
+    Wait { replicas: i64, offset: u64 },
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +55,8 @@ pub struct BlockState {
 pub enum Unblock {
     Timeout,
     Error,
+    /// Released with this error (an instance turned replica).
+    Message(&'static [u8]),
 }
 
 impl Server {
@@ -267,10 +271,18 @@ impl Server {
         match how {
             // Redis 7.0 answers every timed-out list wait with a null
             // array, BLMOVE included.
-            Unblock::Timeout => c.reply.null_array(),
+            Unblock::Timeout => match c.bstate.as_ref().map(|b| &b.op) {
+                // WAIT answers how many replicas got there in time.
+                Some(BlockOp::Wait { offset, .. }) => {
+                    let n = self.replicas_acked(*offset);
+                    c.reply.int(n as i64)
+                }
+                _ => c.reply.null_array(),
+            },
             Unblock::Error => c
                 .reply
                 .error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            Unblock::Message(m) => c.reply.error(m),
         }
         self.unblock_client(c);
     }

@@ -23,8 +23,14 @@ impl Server {
         let reply_mark = c.reply.buf.len();
         let skip_this = c.reply_skip_next;
         c.reply_skip_next = false;
-        c.replies_suppressed = c.reply_off || skip_this;
+        // Our master's commands are obeyed, never answered.
+        c.replies_suppressed = c.reply_off || skip_this || c.master_link;
+        let off = self.repl.master_repl_offset;
         self.process_command_inner(c);
+        // WAIT waits for the stream up to this client's last write.
+        if self.repl.master_repl_offset != off {
+            c.woff = self.repl.master_repl_offset;
+        }
         // (CLIENT REPLY ON lifts it for its own OK, even after a SKIP.)
         if c.replies_suppressed {
             c.reply.buf.truncate(reply_mark.max(c.reply.sent));
@@ -150,12 +156,21 @@ impl Server {
         }
         // Over maxmemory: what may grow memory is refused (Redis's OOM
         // check in processCommand, before the pub/sub and busy checks).
-        if self.config.maxmemory > 0 && !self.scripting.is_busy() && self.oom_rejects(c, spec) {
+        if self.config.maxmemory > 0
+            && !c.master_link
+            && !self.scripting.is_busy()
+            && self.oom_rejects(c, spec)
+        {
             self.reject(
                 c,
                 ReplyError::new("OOM command not allowed when used memory > 'maxmemory'."),
                 Some(spec),
             );
+            return;
+        }
+        // Replication's refusals (Redis's processCommand, after OOM): too
+        // few good replicas, a read-only replica, stale data.
+        if self.repl_refuses(c, spec) {
             return;
         }
         // Evictions just made, and the tracking table brought within its
@@ -225,6 +240,56 @@ impl Server {
             // What serving them changed, for this client.
             self.tracking_flush_pending(c);
         }
+    }
+
+    /// -NOREPLICAS, -READONLY and -MASTERDOWN, as Redis checks them.
+    fn repl_refuses(&mut self, c: &mut Client, spec: &'static CommandSpec) -> bool {
+        let replica = self.is_replica();
+        if !replica && self.config.min_replicas_to_write == 0 {
+            return false;
+        }
+        let flags = self.commands.flag_bits(spec);
+        let queued_flags = |s: &Self| -> u32 {
+            c.mstate.as_ref().map_or(0, |q| {
+                q.iter()
+                    .filter_map(|argv| match s.commands.lookup(argv) {
+                        Lookup::Found(sp) => Some(s.commands.flag_bits(sp)),
+                        _ => None,
+                    })
+                    .fold(0, |a, f| a | f)
+            })
+        };
+        let is_exec = spec.name == "exec";
+        let write =
+            spec.is_write() || (is_exec && queued_flags(self) & crate::commands::flag::WRITE != 0);
+        if write && !replica && self.not_enough_good_replicas() {
+            self.reject(
+                c,
+                ReplyError::new("NOREPLICAS Not enough good replicas to write."),
+                Some(spec),
+            );
+            return true;
+        }
+        if !replica || c.master_link {
+            return false;
+        }
+        if write && self.config.replica_read_only {
+            self.reject(
+                c,
+                ReplyError::new("READONLY You can't write against a read only replica."),
+                Some(spec),
+            );
+            return true;
+        }
+        let stale_ok = flags & crate::commands::flag::STALE != 0
+            && !(is_exec
+                && queued_flags(self) & crate::commands::flag::STALE == 0
+                && c.mstate.as_ref().is_some_and(|q| !q.is_empty()));
+        if !self.repl.link.is_connected() && !self.config.replica_serve_stale_data && !stale_ok {
+            self.reject(c, ReplyError::new("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), Some(spec));
+            return true;
+        }
+        false
     }
 
     /// Is memory over maxmemory with nothing left to evict, and is this a
@@ -368,6 +433,7 @@ impl Server {
         if self.prop.depth == 0 {
             self.prop.top_command = spec.name;
             self.current_client_id = Some(c.id);
+            self.current_is_master = c.master_link;
             // Invalidations from before the command (its evictions, the
             // tracking table's limit) go before its reply, as Redis sends
             // them right after performEvictions.
@@ -483,6 +549,7 @@ impl Server {
         // whole EXEC's), as Redis's afterCommand sends them.
         if self.prop.depth == 0 {
             self.current_client_id = None;
+            self.current_is_master = false;
             self.tracking_flush_pending(c);
         }
     }

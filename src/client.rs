@@ -96,6 +96,18 @@ pub struct Client {
     pub paused_argv: Option<Vec<Vec<u8>>>,
     /// Already on the server's pending-write list.
     pub pending_write: bool,
+    /// This connection is a replica of ours (it sent SYNC/PSYNC).
+    pub replica: Option<Box<crate::replication::ReplicaInfo>>,
+    /// REPLCONF options a replica sent before its PSYNC.
+    pub pending_replica: Option<Box<crate::replication::ReplicaInfo>>,
+    /// This connection is our master's link (Redis's CLIENT_MASTER): its
+    /// commands are obeyed, their replies dropped.
+    pub master_link: bool,
+    /// The replication offset after this client's last write (WAIT).
+    pub woff: u64,
+    /// The master link: where in the query buffer the bytes not yet
+    /// applied (proxied, counted in the offset) start.
+    pub repl_applied: usize,
 }
 
 impl Client {
@@ -153,6 +165,11 @@ impl Client {
             kept_pushes: Vec::new(),
             paused_argv: None,
             pending_write: false,
+            replica: None,
+            pending_replica: None,
+            master_link: false,
+            woff: 0,
+            repl_applied: 0,
         }
     }
 

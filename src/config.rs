@@ -107,6 +107,32 @@ pub struct Config {
     pub pubsub_limits: (u64, u64, u64),
     /// The normal class's limits (0 0 0 by default: none).
     pub normal_limits: (u64, u64, u64),
+    /// The replica class's limits.
+    pub replica_limits: (u64, u64, u64),
+    // Replication (replication/).
+    /// `replicaof host port`: kept in step with REPLICAOF, so CONFIG GET
+    /// and CONFIG REWRITE say what the server follows now.
+    pub replicaof: Option<(String, u16)>,
+    pub masterauth: String,
+    pub masteruser: String,
+    pub repl_diskless_sync: bool,
+    pub repl_diskless_sync_delay: u64,
+    pub repl_diskless_sync_max_replicas: u64,
+    pub repl_diskless_load: String,
+    pub repl_ping_replica_period: u64,
+    pub repl_timeout: u64,
+    pub repl_backlog_size: u64,
+    pub repl_backlog_ttl: u64,
+    pub repl_disable_tcp_nodelay: bool,
+    pub replica_read_only: bool,
+    pub replica_serve_stale_data: bool,
+    pub replica_priority: u64,
+    pub replica_announce_ip: String,
+    pub replica_announce_port: u64,
+    pub replica_announced: bool,
+    pub replica_ignore_maxmemory: bool,
+    pub min_replicas_to_write: u64,
+    pub min_replicas_max_lag: u64,
 }
 
 impl Default for Config {
@@ -192,6 +218,28 @@ impl Default for Config {
                 "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60".into(),
             pubsub_limits: (32 << 20, 8 << 20, 60),
             normal_limits: (0, 0, 0),
+            replica_limits: (256 << 20, 64 << 20, 60),
+            replicaof: None,
+            masterauth: String::new(),
+            masteruser: String::new(),
+            repl_diskless_sync: true,
+            repl_diskless_sync_delay: 5,
+            repl_diskless_sync_max_replicas: 0,
+            repl_diskless_load: "disabled".into(),
+            repl_ping_replica_period: 10,
+            repl_timeout: 60,
+            repl_backlog_size: 1 << 20,
+            repl_backlog_ttl: 3600,
+            repl_disable_tcp_nodelay: false,
+            replica_read_only: true,
+            replica_serve_stale_data: true,
+            replica_priority: 100,
+            replica_announce_ip: String::new(),
+            replica_announce_port: 0,
+            replica_announced: true,
+            replica_ignore_maxmemory: true,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
         }
     }
 }
@@ -324,6 +372,19 @@ fn parse_enum(v: &[String], choices: &[&str]) -> Result<String, String> {
             "argument(s) must be one of the following: {}",
             choices.join(", ")
         ))
+    }
+}
+
+/// `replicaof host port`, or `replicaof no one` (none).
+fn parse_replicaof(v: &[String]) -> Result<Option<(String, u16)>, String> {
+    let words: Vec<&str> = v.iter().flat_map(|s| s.split_whitespace()).collect();
+    match words[..] {
+        [h, p] if h.eq_ignore_ascii_case("no") && p.eq_ignore_ascii_case("one") => Ok(None),
+        [h, p] => match p.parse::<u16>() {
+            Ok(port) => Ok(Some((h.to_string(), port))),
+            Err(_) => Err("Invalid master port".to_string()),
+        },
+        _ => Err("wrong number of arguments".to_string()),
     }
 }
 
@@ -813,6 +874,7 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
             c.client_output_buffer_limit = parse_obuf_limits(&c.client_output_buffer_limit, v)?;
             c.pubsub_limits = c.parse_obuf_class("pubsub", (32 << 20, 8 << 20, 60));
             c.normal_limits = c.parse_obuf_class("normal", (0, 0, 0));
+            c.replica_limits = c.parse_obuf_class("slave", (256 << 20, 64 << 20, 60));
         }
     ),
     entry!(
@@ -863,6 +925,130 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         |c| yes_no(c.replica_lazy_flush),
         |c, v| c.replica_lazy_flush = parse_bool(v)?
     ),
+    entry!(
+        "replicaof",
+        false,
+        |c| c
+            .replicaof
+            .as_ref()
+            .map(|(h, p)| format!("{h} {p}"))
+            .unwrap_or_default(),
+        |c, v| c.replicaof = parse_replicaof(v)?
+    ),
+    entry!("masterauth", true, |c| c.masterauth.clone(), |c, v| c
+        .masterauth =
+        one(v)?.to_string()),
+    entry!("masteruser", true, |c| c.masteruser.clone(), |c, v| c
+        .masteruser =
+        one(v)?.to_string()),
+    entry!(
+        "repl-diskless-sync",
+        true,
+        |c| yes_no(c.repl_diskless_sync),
+        |c, v| c.repl_diskless_sync = parse_bool(v)?
+    ),
+    entry!(
+        "repl-diskless-sync-delay",
+        true,
+        |c| c.repl_diskless_sync_delay.to_string(),
+        |c, v| c.repl_diskless_sync_delay = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "repl-diskless-sync-max-replicas",
+        true,
+        |c| c.repl_diskless_sync_max_replicas.to_string(),
+        |c, v| c.repl_diskless_sync_max_replicas = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "repl-diskless-load",
+        true,
+        |c| c.repl_diskless_load.clone(),
+        |c, v| c.repl_diskless_load = parse_enum(v, &["disabled", "on-empty-db", "swapdb"])?
+    ),
+    entry!(
+        "repl-ping-replica-period",
+        true,
+        |c| c.repl_ping_replica_period.to_string(),
+        |c, v| c.repl_ping_replica_period = parse_int(v, 1, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "repl-timeout",
+        true,
+        |c| c.repl_timeout.to_string(),
+        |c, v| c.repl_timeout = parse_int(v, 1, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "repl-backlog-size",
+        true,
+        |c| c.repl_backlog_size.to_string(),
+        |c, v| c.repl_backlog_size = parse_mem_range(v, 1, i64::MAX as u64)?
+    ),
+    entry!(
+        "repl-backlog-ttl",
+        true,
+        |c| c.repl_backlog_ttl.to_string(),
+        |c, v| c.repl_backlog_ttl = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "repl-disable-tcp-nodelay",
+        true,
+        |c| yes_no(c.repl_disable_tcp_nodelay),
+        |c, v| c.repl_disable_tcp_nodelay = parse_bool(v)?
+    ),
+    entry!(
+        "replica-read-only",
+        true,
+        |c| yes_no(c.replica_read_only),
+        |c, v| c.replica_read_only = parse_bool(v)?
+    ),
+    entry!(
+        "replica-serve-stale-data",
+        true,
+        |c| yes_no(c.replica_serve_stale_data),
+        |c, v| c.replica_serve_stale_data = parse_bool(v)?
+    ),
+    entry!(
+        "replica-priority",
+        true,
+        |c| c.replica_priority.to_string(),
+        |c, v| c.replica_priority = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "replica-announce-ip",
+        true,
+        |c| c.replica_announce_ip.clone(),
+        |c, v| c.replica_announce_ip = one(v)?.to_string()
+    ),
+    entry!(
+        "replica-announce-port",
+        true,
+        |c| c.replica_announce_port.to_string(),
+        |c, v| c.replica_announce_port = parse_int(v, 0, 65535)? as u64
+    ),
+    entry!(
+        "replica-announced",
+        true,
+        |c| yes_no(c.replica_announced),
+        |c, v| c.replica_announced = parse_bool(v)?
+    ),
+    entry!(
+        "replica-ignore-maxmemory",
+        true,
+        |c| yes_no(c.replica_ignore_maxmemory),
+        |c, v| c.replica_ignore_maxmemory = parse_bool(v)?
+    ),
+    entry!(
+        "min-replicas-to-write",
+        true,
+        |c| c.min_replicas_to_write.to_string(),
+        |c, v| c.min_replicas_to_write = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
+    entry!(
+        "min-replicas-max-lag",
+        true,
+        |c| c.min_replicas_max_lag.to_string(),
+        |c, v| c.min_replicas_max_lag = parse_int(v, 0, i32::MAX as i64)? as u64
+    ),
     entry!("supervised", false, |c| c.supervised.clone(), |c, v| c
         .supervised =
         parse_enum(v, &["upstart", "systemd", "auto", "no"])?),
@@ -877,6 +1063,16 @@ const ALIASES: &[(&str, &str)] = &[
     ("list-max-ziplist-size", "list-max-listpack-size"),
     ("lua-time-limit", "busy-reply-threshold"),
     ("slave-lazy-flush", "replica-lazy-flush"),
+    ("slaveof", "replicaof"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slave-priority", "replica-priority"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
 ];
 
 fn canonical(name: &str) -> String {

@@ -25,6 +25,7 @@ pub fn server_cron(server: &mut Server) {
     scheduled_jobs(server);
     save_points(server);
     auto_aof_rewrite(server);
+    server.replication_cron();
     databases_cron(server);
     // The tracking table's limit, even when idle after a CONFIG SET.
     if server.tracking.clients > 0 {
@@ -59,6 +60,8 @@ fn client_timeouts(server: &mut Server) {
             && c.subscription_count() == 0
             && c.bstate.is_none()
             && !c.monitor
+            && c.replica.is_none()
+            && !c.master_link
         {
             log::info!("Closing idle client");
             c.close_asap = true;

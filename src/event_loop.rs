@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 const CLIENT_TOKEN_BASE: usize = 64;
 /// The bio thread's wake-up after an fsync (replies may be released).
 const WAKER_TOKEN: usize = CLIENT_TOKEN_BASE - 1;
+/// A replica's link to its master while it connects and syncs.
+const MASTER_TOKEN: usize = CLIENT_TOKEN_BASE - 2;
 
 thread_local! {
     /// The running loop, for serving clients while a script is busy (set
@@ -63,7 +65,7 @@ pub struct EventLoop {
 impl EventLoop {
     pub fn new(mut listeners: Vec<TcpListener>) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
-        if listeners.len() >= WAKER_TOKEN {
+        if listeners.len() >= MASTER_TOKEN {
             return Err(io::Error::other("too many listening addresses"));
         }
         for (i, l) in listeners.iter_mut().enumerate() {
@@ -130,6 +132,10 @@ impl EventLoop {
     fn handle_events(&mut self, server: &mut Server) {
         while let Some((t, readable, writable)) = self.batch.pop_front() {
             if t == WAKER_TOKEN {
+                continue;
+            }
+            if t == MASTER_TOKEN {
+                self.handle_master_link(server);
                 continue;
             }
             if t < CLIENT_TOKEN_BASE {
@@ -279,6 +285,8 @@ impl EventLoop {
     }
 
     fn free_client(&mut self, server: &mut Server, slot: usize, mut c: Box<Client>) {
+        server.replica_gone(&c);
+        server.master_link_lost(&c);
         server.unblock_client(&mut c);
         server.unwatch_all(&mut c);
         crate::commands::pubsub::unsubscribe_all(server, &mut c);
@@ -297,6 +305,59 @@ impl EventLoop {
         self.free_slots.push(slot);
     }
 
+    /// Register the socket a REPLICAOF just opened.
+    fn register_master_link(&mut self, server: &mut Server) {
+        server.repl.link.needs_register = false;
+        if let Some(sock) = server.repl.link.sock.as_mut()
+            && let Err(e) = self.poll.registry().register(
+                sock,
+                Token(MASTER_TOKEN),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+        {
+            warn!("Registering the link to the master: {e}");
+            server.repl.link.sock = None;
+        }
+    }
+
+    /// Readiness on the link while it handshakes and syncs; once synced,
+    /// its socket becomes the master client (Redis's
+    /// replicationCreateMasterClient).
+    fn handle_master_link(&mut self, server: &mut Server) {
+        let Some((mut sock, rest)) = server.replica_link_event() else {
+            return;
+        };
+        if server.repl.link.needs_register {
+            self.register_master_link(server);
+        }
+        let _ = sock.set_nodelay(!server.config.repl_disable_tcp_nodelay);
+        let slot = self.free_slots.pop().unwrap_or_else(|| {
+            server.clients.push(None);
+            server.clients.len() - 1
+        });
+        if let Err(e) = self.poll.registry().reregister(
+            &mut sock,
+            Token(slot + CLIENT_TOKEN_BASE),
+            Interest::READABLE,
+        ) {
+            warn!("Registering the master client: {e}");
+            self.free_slots.push(slot);
+            return;
+        }
+        let id = server.next_client_id;
+        server.next_client_id += 1;
+        let mut c = Client::new(id, Some(sock), server.now_ms);
+        c.slot = slot;
+        c.query.buf = rest;
+        server.master_client_attached(&mut c);
+        server.client_ids.insert(id, slot);
+        server.clients[slot] = Some(Box::new(c));
+        server.num_clients += 1;
+        server.pending_writes.push(slot);
+        // What arrived with the sync's end, and what waits in the socket.
+        self.pending_reads.push(slot);
+    }
+
     fn handle_read(&mut self, server: &mut Server, slot: usize) {
         let Some(mut c) = server.clients.get_mut(slot).and_then(Option::take) else {
             return;
@@ -305,6 +366,11 @@ impl EventLoop {
             Ok((n, more)) => {
                 server.stats.net_input_bytes += n as u64;
                 server.stats.io_reads += 1;
+                if c.master_link {
+                    server.repl.link.read_reploff += n as u64;
+                    server.repl.link.last_io_ms = server.now_ms;
+                    server.repl.stats.net_repl_input_bytes += n as u64;
+                }
                 if more {
                     self.pending_reads.push(slot);
                 }
@@ -461,6 +527,17 @@ impl EventLoop {
     /// written straight to its socket.
     fn before_sleep(&mut self, server: &mut Server) {
         crate::db::expire::active_expire_cycle(server, crate::db::expire::CycleKind::Fast);
+        // Replication: register a new link to our master, hand the
+        // replicas their full sync's next chunks, ask them for ACKs a
+        // WAIT needs, release WAITs their ACKs satisfied.
+        if server.repl.link.needs_register {
+            self.register_master_link(server);
+        }
+        if server.repl.transfer.is_some() {
+            server.repl_pump_transfer();
+        }
+        server.repl_send_getack();
+        server.process_clients_waiting_replicas();
         crate::commands::pubsub::deliver_all_deferred_pushes(server);
         server.tracking_flush_idle();
         server.tracking_broadcast();
@@ -508,7 +585,11 @@ impl EventLoop {
 /// getClientType: pub/sub when subscribed, else normal).
 #[inline]
 fn obuf_limits(config: &crate::config::Config, c: &Client) -> (u64, u64, u64) {
-    if c.subscription_count() > 0 {
+    if c.replica.is_some() {
+        config.replica_limits
+    } else if c.master_link {
+        (0, 0, 0)
+    } else if c.subscription_count() > 0 {
         config.pubsub_obuf_limits()
     } else {
         config.normal_limits
@@ -541,7 +622,8 @@ fn obuf_limit_reached(now_ms: i64, limits: (u64, u64, u64), c: &mut Client) -> b
     if hard == 0 && soft == 0 {
         return false;
     }
-    let pending = c.reply.pending() as u64;
+    // A replica's stream held behind its full sync counts too.
+    let pending = (c.reply.pending() + c.replica.as_ref().map_or(0, |r| r.pending.len())) as u64;
     if hard > 0 && pending >= hard {
         return true;
     }
@@ -580,6 +662,9 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                 }
                 server.last_call_end_us = 0;
                 server.process_command(c);
+                if c.master_link {
+                    server.master_command_processed(c);
+                }
                 c.query.recycle(&mut c.argv);
                 // A client that pipelines without reading stops at its
                 // output buffer limit (closed asynchronously, as Redis).
@@ -608,7 +693,13 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
     if c.argv.capacity() > 1024 {
         c.argv = Vec::new();
     }
-    c.query.compact();
+    if c.master_link {
+        // Bytes of an open MULTI are applied (proxied) at its EXEC.
+        let moved = c.query.compact_keeping(c.repl_applied);
+        c.repl_applied -= moved;
+    } else {
+        c.query.compact();
+    }
 }
 
 // ---------------------------------------------------------------------

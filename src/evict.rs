@@ -267,7 +267,7 @@ fn pool_insert(pool: &mut Vec<(usize, Vec<u8>, u64)>, db: usize, key: Vec<u8>, s
 /// May maxmemory-clients close this client? Normal and pub/sub
 /// connections without CLIENT NO-EVICT (not MONITOR, not internal ones).
 fn client_evictable(c: &Client) -> bool {
-    !c.no_evict && !c.monitor && c.sock.is_some()
+    !c.no_evict && !c.monitor && c.sock.is_some() && c.replica.is_none() && !c.master_link
 }
 
 /// The accounting itself, for callers holding the client inside the

@@ -214,9 +214,10 @@ pub fn gen_info(
                 f!("mem_fragmentation_ratio:{:.2}", f(mh.total_frag()));
                 f!("mem_fragmentation_bytes:{}", mh.total_frag_bytes());
                 f!("mem_not_counted_for_evict:{}", mh.aof_buffer);
-                f!("mem_replication_backlog:0");
-                f!("mem_total_replication_buffers:0");
-                f!("mem_clients_slaves:0");
+                let (backlog, replicas) = server.repl_memory();
+                f!("mem_replication_backlog:{backlog}");
+                f!("mem_total_replication_buffers:{}", backlog + replicas);
+                f!("mem_clients_slaves:{replicas}");
                 f!("mem_clients_normal:{}", mh.clients_normal);
                 f!("mem_cluster_links:0");
                 f!("mem_aof_buffer:{}", mh.aof_buffer);
@@ -341,16 +342,22 @@ pub fn gen_info(
                 );
                 f!("total_net_input_bytes:{}", st.net_input_bytes);
                 f!("total_net_output_bytes:{}", st.net_output_bytes);
-                f!("total_net_repl_input_bytes:0");
-                f!("total_net_repl_output_bytes:0");
+                f!(
+                    "total_net_repl_input_bytes:{}",
+                    server.repl.stats.net_repl_input_bytes
+                );
+                f!(
+                    "total_net_repl_output_bytes:{}",
+                    server.repl.stats.net_repl_output_bytes
+                );
                 f!("instantaneous_input_kbps:0.00");
                 f!("instantaneous_output_kbps:0.00");
                 f!("instantaneous_input_repl_kbps:0.00");
                 f!("instantaneous_output_repl_kbps:0.00");
                 f!("rejected_connections:{}", st.rejected_conn);
-                f!("sync_full:0");
-                f!("sync_partial_ok:0");
-                f!("sync_partial_err:0");
+                f!("sync_full:{}", server.repl.stats.sync_full);
+                f!("sync_partial_ok:{}", server.repl.stats.sync_partial_ok);
+                f!("sync_partial_err:{}", server.repl.stats.sync_partial_err);
                 f!("expired_keys:{}", st.expired_keys);
                 f!("expired_stale_perc:{:.2}", st.expired_stale_perc);
                 f!(
@@ -401,17 +408,8 @@ pub fn gen_info(
             }
             "replication" => {
                 f!("# Replication");
-                f!("role:master");
-                f!("connected_slaves:0");
-                f!("master_failover_state:no-failover");
-                f!("master_replid:{}", server.run_id);
-                f!("master_replid2:0000000000000000000000000000000000000000");
-                f!("master_repl_offset:0");
-                f!("second_repl_offset:-1");
-                f!("repl_backlog_active:0");
-                f!("repl_backlog_size:1048576");
-                f!("repl_backlog_first_byte_offset:0");
-                f!("repl_backlog_histlen:0");
+                server.info_replication(s);
+                s.truncate(s.len() - 2);
             }
             "cpu" => {
                 let (user, sys) = cpu_times();

@@ -29,6 +29,7 @@ pub mod lazyfree;
 pub mod notify;
 pub mod persistence;
 pub mod propagate;
+pub mod replication;
 pub mod resp;
 pub mod scripting;
 pub mod sds;

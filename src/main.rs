@@ -256,6 +256,10 @@ fn main() -> ExitCode {
             }
         }
     }
+    // `replicaof host port` in the config: follow that master from now.
+    if let Some((host, port)) = server.config.replicaof.clone() {
+        server.replication_set_master(host, port);
+    }
     println!("Ready to accept connections");
     let _ = std::io::stdout().flush();
     info!("Server initialized, pid {}", std::process::id());

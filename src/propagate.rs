@@ -1,5 +1,5 @@
 //! Propagation: the one path by which a change leaves the keyspace for the
-//! AOF, the AOF-rewrite buffer and (next) the replication stream, after
+//! AOF, the AOF-rewrite buffer and the replication stream, after
 //! Redis 7.0's alsoPropagate / propagatePendingCommands / propagateNow
 //! (server.c).
 //!
@@ -51,7 +51,8 @@ impl Server {
     /// so nothing is cloned, when no AOF is on and no rewrite runs.)
     #[inline]
     pub fn propagation_wanted(&self) -> bool {
-        !self.loading && (self.aof.is_some() || self.aof_rewrite.is_some())
+        !self.loading
+            && (self.aof.is_some() || self.aof_rewrite.is_some() || self.repl.wants_stream())
     }
 
     /// The running command is not propagated for itself (Redis's
@@ -132,8 +133,9 @@ impl Server {
         }
     }
 
-    /// Feed one op to every consumer (Redis's propagateNow): the AOF and,
-    /// while a rewrite runs, the buffer of what arrived meanwhile.
+    /// Feed one op to every consumer (Redis's propagateNow): the AOF,
+    /// while a rewrite runs the buffer of what arrived meanwhile, and the
+    /// replicas with the backlog.
     fn propagate_now(&mut self, db: usize, argv: &[Vec<u8>]) {
         if self.loading {
             return;
@@ -144,6 +146,7 @@ impl Server {
         if let Some(job) = self.aof_rewrite.as_mut() {
             job.feed(db, argv);
         }
+        self.repl_feed(Some(db), argv);
     }
 
     /// Delete a key found expired, lazily or by the active cycle (Redis's

@@ -77,7 +77,8 @@ pub fn swapdb_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn info_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let sections = crate::info::sections_for(&c.argv[1..]);
-    let text = crate::info::gen_info(s, &sections, s.connected_clients(), Some(c));
+    let clients = s.connected_clients() - s.repl.replicas.len().min(s.connected_clients());
+    let text = crate::info::gen_info(s, &sections, clients, Some(c));
     c.reply.verbatim(text.as_bytes());
     Ok(())
 }

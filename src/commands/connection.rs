@@ -180,10 +180,15 @@ pub fn hello_command(s: &mut Server, c: &mut Client) -> CmdResult {
 // CLIENT
 // ---------------------------------------------------------------------
 
-/// Redis's getClientType: a client with subscriptions is `pubsub`, every
-/// other one (a monitor too) `normal`; there are no replicas or masters.
+/// Redis's getClientType: our master's link is `master`, a replica
+/// `slave`, a client with subscriptions `pubsub`, every other one (a
+/// monitor too) `normal`.
 pub fn client_type(c: &Client) -> &'static str {
-    if c.subscription_count() > 0 {
+    if c.master_link {
+        "master"
+    } else if c.replica.is_some() {
+        "slave"
+    } else if c.subscription_count() > 0 {
         "pubsub"
     } else {
         "normal"
@@ -194,6 +199,8 @@ pub fn client_type(c: &Client) -> &'static str {
 fn client_flags(s: &Server, c: &Client) -> String {
     let mut f = String::new();
     let set = [
+        (c.replica.is_some(), 'S'),
+        (c.master_link, 'M'),
         (c.monitor, 'O'),
         (c.subscription_count() > 0, 'P'),
         (c.mstate.is_some() || c.exec_len.is_some(), 'x'),
@@ -322,7 +329,10 @@ pub fn client_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
         out.push('\n');
     };
     if c.argv.len() == 4 && is(&c.argv[2], "type") {
-        let t = c.argv[3].to_ascii_lowercase();
+        let mut t = c.argv[3].to_ascii_lowercase();
+        if t == b"replica" {
+            t = b"slave".to_vec();
+        }
         if !matches!(
             &t[..],
             b"normal" | b"master" | b"replica" | b"slave" | b"pubsub"
@@ -406,7 +416,10 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
                     [b"ERR Unknown client type '".as_slice(), v, b"'"].concat(),
                 ));
             }
-            kind = Some(v.to_ascii_lowercase());
+            kind = Some(match v.to_ascii_lowercase() {
+                t if t == b"replica" => b"slave".to_vec(),
+                t => t,
+            });
         } else if is(k, "user") {
             match s.acl.user_id(v) {
                 Some(u) => user = Some(u),

@@ -21,6 +21,7 @@ pub mod keys;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
+pub mod replication;
 pub mod scripting;
 pub mod sets;
 pub mod sort;
@@ -160,6 +161,7 @@ pub mod flag {
     pub const DENYOOM: u32 = 8;
     pub const READONLY: u32 = 16;
     pub const FAST: u32 = 32;
+    pub const STALE: u32 = 64;
 
     pub fn bits(spec: &super::CommandSpec) -> u32 {
         spec.flags.split(' ').fold(0, |b, f| {
@@ -170,6 +172,7 @@ pub mod flag {
                 "denyoom" => DENYOOM,
                 "readonly" => READONLY,
                 "fast" => FAST,
+                "stale" => STALE,
                 _ => 0,
             }
         })
@@ -199,6 +202,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::hashes::COMMANDS,
         table::sets::COMMANDS,
         table::introspection::COMMANDS,
+        table::replication::COMMANDS,
         table::acl::COMMANDS,
         table::sorted_sets::COMMANDS,
         table::scripting::COMMANDS,

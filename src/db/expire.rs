@@ -29,6 +29,10 @@ pub struct ExpireCycleState {
 /// The active expiry cycle, its duration recorded as the latency
 /// monitor's `expire-cycle` event.
 pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
+    // A replica's keys go when its master's DELs say so.
+    if server.is_replica() {
+        return;
+    }
     let threshold = server.config.latency_monitor_threshold;
     // The clock is read only when the monitor is on: the fast cycle runs
     // before every sleep.

@@ -111,43 +111,9 @@ pub fn save_as(
     ));
     let result = (|| -> io::Result<usize> {
         let file = File::create(&temp)?;
-        let mut info = rdb::SaveInfo::now();
-        info.checksum = checksum;
-        info.aof_base = aof_base;
-        info.used_mem = crate::alloc::used_memory() as u64;
-        let mut w = RdbWriter::with_info(BufWriter::with_capacity(1 << 20, file), &info)?;
-        // Function libraries come before the databases, as Redis saves them.
-        for code in functions {
-            w.write_function(code)?;
-        }
-        let mut keys = 0;
-        for (id, db) in dbs.into_iter().enumerate() {
-            if db.is_empty() {
-                continue;
-            }
-            w.select_db(id, db.len() as u64, db.expires.len() as u64)?;
-            let Db { dict, expires, .. } = db;
-            let mut err: Option<io::Error> = None;
-            dict.drain_chunks(|e| {
-                if err.is_some() {
-                    return;
-                }
-                let expire = expires.get(&e.key).copied();
-                // An expired key has nothing to give a reader.
-                if expire.is_some_and(|t| t <= now_ms) {
-                    return;
-                }
-                match write_key(&mut w, &e.key, &e.value.value, expire, compress) {
-                    Ok(()) => keys += 1,
-                    Err(e) => err = Some(e),
-                }
-                super::key_save_delay();
-            });
-            if let Some(e) = err {
-                return Err(e);
-            }
-        }
-        let file = w.finish()?.into_inner().map_err(|e| e.into_error())?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let (out, keys) = write_rdb(out, dbs, functions, compress, checksum, now_ms, aof_base)?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         Ok(keys)
     })();
@@ -162,6 +128,57 @@ pub fn save_as(
             Err(e)
         }
     }
+}
+
+/// Serialize databases as one RDB into `out` (a file, or a replica's
+/// stream): returns the writer and the number of keys written. Keys
+/// already expired at `now_ms` are left out.
+pub fn write_rdb<W: io::Write>(
+    out: W,
+    dbs: Vec<Db>,
+    functions: &[Vec<u8>],
+    compress: bool,
+    checksum: bool,
+    now_ms: i64,
+    aof_base: bool,
+) -> io::Result<(W, usize)> {
+    let mut info = rdb::SaveInfo::now();
+    info.checksum = checksum;
+    info.aof_base = aof_base;
+    info.used_mem = crate::alloc::used_memory() as u64;
+    let mut w = RdbWriter::with_info(out, &info)?;
+    // Function libraries come before the databases, as Redis saves them.
+    for code in functions {
+        w.write_function(code)?;
+    }
+    let mut keys = 0;
+    for (id, db) in dbs.into_iter().enumerate() {
+        if db.is_empty() {
+            continue;
+        }
+        w.select_db(id, db.len() as u64, db.expires.len() as u64)?;
+        let Db { dict, expires, .. } = db;
+        let mut err: Option<io::Error> = None;
+        dict.drain_chunks(|e| {
+            if err.is_some() {
+                return;
+            }
+            let expire = expires.get(&e.key).copied();
+            // An expired key has nothing to give a reader.
+            if expire.is_some_and(|t| t <= now_ms) {
+                return;
+            }
+            match write_key(&mut w, &e.key, &e.value.value, expire, compress) {
+                Ok(()) => keys += 1,
+                Err(e) => err = Some(e),
+            }
+            super::key_save_delay();
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+    }
+    Ok((w.finish()?, keys))
 }
 
 /// Turn a loaded value into ours, picking encodings by the thresholds.

@@ -36,6 +36,10 @@ pub struct QueryBuf {
     /// buffer's front or reserved for (that would be quadratic over a file
     /// of big values, and would allocate what a header merely claims).
     pub whole: bool,
+    /// Keep every byte where it arrived (a master link proxies the raw
+    /// stream it applied): no moving big arguments to the front, no
+    /// taking the buffer as an argument.
+    pub keep_raw: bool,
     /// Remaining arguments of the multibulk request being read (0 = none).
     multibulk_len: usize,
     /// Length of the bulk being read, if its header was read.
@@ -71,6 +75,18 @@ impl QueryBuf {
     }
 
     /// Drop consumed bytes once in a while (Redis trims querybuf the same way).
+    /// `compact` that keeps the bytes from `keep` on (a master link's
+    /// unapplied MULTI); returns how far the bytes moved.
+    pub fn compact_keeping(&mut self, keep: usize) -> usize {
+        let cut = keep.min(self.pos);
+        if cut > 0 && (cut == self.buf.len() || cut >= 16 * 1024 || cut * 2 >= self.buf.len()) {
+            self.buf.drain(..cut);
+            self.pos -= cut;
+            return cut;
+        }
+        0
+    }
+
     pub fn compact(&mut self) {
         if self.pos == self.buf.len() {
             self.buf.clear();
@@ -223,7 +239,7 @@ impl QueryBuf {
                         _ => return Parsed::Error("Protocol error: invalid bulk length".into()),
                     };
                     self.pos += cr + 2;
-                    if len >= PROTO_MBULK_BIG_ARG && !self.whole {
+                    if len >= PROTO_MBULK_BIG_ARG && !self.whole && !self.keep_raw {
                         // Make the buffer start at this argument and hold
                         // all of it, so reads append without reallocating.
                         self.buf.drain(..self.pos);
@@ -237,7 +253,11 @@ impl QueryBuf {
             if self.buf.len() - self.pos < len + 2 {
                 return Parsed::Incomplete;
             }
-            let arg = if self.pos == 0 && len >= PROTO_MBULK_BIG_ARG && self.buf.len() == len + 2 {
+            let arg = if self.pos == 0
+                && len >= PROTO_MBULK_BIG_ARG
+                && self.buf.len() == len + 2
+                && !self.keep_raw
+            {
                 // The buffer is exactly this argument: take it, no copy;
                 // the next read gets a buffer as big, expecting another
                 // big argument (Redis does the same; the cron trims it).

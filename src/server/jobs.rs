@@ -43,6 +43,47 @@ impl Server {
         Ok(loaded)
     }
 
+    /// A copy-on-write clone of every database (a full sync's snapshot).
+    pub fn dbs_snapshot(&self) -> Vec<crate::db::Db> {
+        self.dbs.clone()
+    }
+
+    /// A replica loads its master's RDB in place of its data (Redis's
+    /// emptyData + rdbLoad in readSyncBulkPayload). Keys already expired
+    /// are kept: the master's DELs remove them.
+    pub fn replica_load_rdb(&mut self, path: &Path) -> Result<(), String> {
+        let lazy = self.config.replica_lazy_flush;
+        self.flush_all_lazy(lazy);
+        self.functions_flush();
+        let lim = self.load_limits();
+        let file =
+            std::fs::File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+        let was_loading = std::mem::replace(&mut self.loading, true);
+        let result = crate::persistence::snapshot::load_from(
+            &mut self.dbs,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            &lim,
+            None,
+        );
+        self.loading = was_loading;
+        let (loaded, _) = result?;
+        self.functions_load_from_rdb(&loaded.functions)?;
+        self.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
+        self.persist.rdb_last_load_keys_expired = 0;
+        self.dirty += 1;
+        Ok(())
+    }
+
+    /// After a full sync the AOF describes data we no longer hold: start
+    /// it over from the new dataset (Redis's restartAOFAfterSYNC).
+    pub fn aof_restart_after_sync(&mut self) {
+        self.aof_stop();
+        if let Some(job) = self.aof_rewrite.take() {
+            let _ = std::fs::remove_file(&job.temp);
+        }
+        self.aof_start();
+    }
+
     /// SAVE: write the dataset from the loop.
     pub fn rdb_save(&mut self) -> std::io::Result<usize> {
         let now = crate::util::time::mstime();

@@ -22,6 +22,11 @@ impl Server {
         if !self.dbs[db].key_is_expired(key, self.now_ms) {
             return false;
         }
+        // A replica keeps the key for its master's DEL: its master's
+        // commands still see it, everyone else reads it as gone.
+        if self.is_replica() {
+            return !self.current_is_master;
+        }
         self.delete_expired_key(db, key);
         // Found outside any command (serving a blocked client): nothing
         // else will send the deletion out.
@@ -56,9 +61,9 @@ impl Server {
     /// Look a key up for reading: expired keys vanish, hits and misses are
     /// counted, the LRU clock is touched.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
-        self.expire_if_needed(db, key);
+        let expired = self.expire_if_needed(db, key);
         let lru = lru_clock(self.now_ms);
-        let stale = match self.dbs[db].dict.get(key) {
+        let stale = match self.dbs[db].dict.get(key).filter(|_| !expired) {
             Some(o) => o.lru != lru,
             None => {
                 self.stats.keyspace_misses += 1;
@@ -82,15 +87,17 @@ impl Server {
 
     /// Look a key up without touching stats or LRU (TYPE, TTL, OBJECT).
     pub fn lookup_notouch(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         self.dbs[db].dict.get(key)
     }
 
     /// `lookup_notouch` that announces a miss (`keymiss`), as Redis's
     /// read lookups do (EXISTS, TYPE, TTL); OBJECT's does not.
     pub fn lookup_notouch_or_miss(&mut self, db: usize, key: &[u8]) -> Option<&Object> {
-        self.expire_if_needed(db, key);
-        if !self.dbs[db].dict.contains_key(key) {
+        let expired = self.expire_if_needed(db, key);
+        if expired || !self.dbs[db].dict.contains_key(key) {
             self.notify_keyspace_event(crate::notify::KEY_MISS, "keymiss", key, db);
             return None;
         }
@@ -99,7 +106,9 @@ impl Server {
 
     /// Look a key up for writing.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Object> {
-        self.expire_if_needed(db, key);
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
         let now = self.now_ms;
         let o = self.dbs[db].dict.get_mut(key)?;
         o.lru = if crate::db::lfu_mode() {
@@ -394,7 +403,6 @@ impl Server {
 
     /// Does the key exist (expired keys do not)?
     pub fn key_exists(&mut self, db: usize, key: &[u8]) -> bool {
-        self.expire_if_needed(db, key);
-        self.dbs[db].dict.contains_key(key)
+        !self.expire_if_needed(db, key) && self.dbs[db].dict.contains_key(key)
     }
 }

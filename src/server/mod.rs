@@ -214,6 +214,9 @@ pub struct Server {
     pub tracking: crate::tracking::Tracking,
     /// The client whose command is running (outermost), for NOLOOP.
     pub current_client_id: Option<u64>,
+    /// The running command comes from our master (it sees keys a
+    /// replica's other clients read as expired).
+    pub current_is_master: bool,
     /// DEBUG PAUSE-CRON: the cron does nothing.
     pub pause_cron: bool,
     /// used_memory once initialised, before loading data
@@ -223,6 +226,8 @@ pub struct Server {
     pub latency_monitor: crate::latency::Monitor,
     /// Big values and emptied databases freed off the loop.
     pub lazyfree: crate::lazyfree::LazyFree,
+    /// Replication: our replicas, our master, the backlog (replication/).
+    pub repl: crate::replication::Replication,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -307,10 +312,12 @@ impl Server {
             client_ids: HashMap::new(),
             tracking: Default::default(),
             current_client_id: None,
+            current_is_master: false,
             pause_cron: false,
             initial_memory_usage: 0,
             latency_monitor: Default::default(),
             lazyfree: Default::default(),
+            repl: Default::default(),
         }
     }
 
@@ -318,7 +325,7 @@ impl Server {
     /// child at a time; we keep its rule (hasActiveChildProcess), so two
     /// serializers never compete for the disk.
     pub fn has_active_job(&self) -> bool {
-        self.bgsave.is_some() || self.aof_rewrite.is_some()
+        self.bgsave.is_some() || self.aof_rewrite.is_some() || self.repl.transfer.is_some()
     }
 
     pub fn connected_clients(&self) -> usize {

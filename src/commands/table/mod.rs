@@ -14,6 +14,7 @@ pub mod keys;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
+pub mod replication;
 pub mod scripting;
 pub mod sets;
 pub mod sort;
