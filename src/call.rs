@@ -48,6 +48,12 @@ impl Server {
 
     /// Would CLIENT PAUSE hold this command back right now?
     pub fn paused_for(&mut self, argv: &[Vec<u8>]) -> bool {
+        if self.failover_pauses_writes()
+            && let Lookup::Found(spec) = self.commands.lookup(argv)
+            && (spec.is_write() || matches!(spec.name, "eval" | "evalsha" | "publish"))
+        {
+            return true;
+        }
         let Some((until, all)) = self.pause else {
             return false;
         };

@@ -1129,10 +1129,9 @@ impl Config {
             .iter()
             .any(|u| u.first().map(|n| &n[..]) == Some(name.as_bytes()))
         {
-            return Err(
-                "Error in user declaration: Duplicate user found. A user can only be defined once in config files"
-                    .to_string(),
-            );
+            return Err(format!(
+                "Error in user declaration '{name}': Duplicate user found. A user can only be defined once in config files"
+            ));
         }
         self.users
             .push(args.iter().map(|a| a.as_bytes().to_vec()).collect());
@@ -1186,6 +1185,11 @@ fn rewrite_lines(name: &str, value: &str) -> Vec<String> {
             .chunks(2)
             .map(|p| format!("save {}", p.join(" ")))
             .collect();
+    }
+    // A master has no replicaof line (Redis drops it: Sentinel rewrites
+    // a promoted replica's file this way).
+    if name == "replicaof" && value.is_empty() {
+        return Vec::new();
     }
     if value.is_empty() {
         vec![format!("{name} \"\"")]

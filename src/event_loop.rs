@@ -407,7 +407,7 @@ impl EventLoop {
 
     /// When a CLIENT PAUSE ends, run the commands it held back.
     fn resume_paused(&mut self, server: &mut Server) {
-        if server.paused_slots.is_empty() {
+        if server.paused_slots.is_empty() || server.failover_pauses_writes() {
             return;
         }
         if let Some((until, _)) = server.pause {

@@ -409,7 +409,6 @@ pub fn gen_info(
             "replication" => {
                 f!("# Replication");
                 server.info_replication(s);
-                s.truncate(s.len() - 2);
             }
             "cpu" => {
                 let (user, sys) = cpu_times();

@@ -452,7 +452,9 @@ pub fn client_kill_command(s: &mut Server, c: &mut Client) -> CmdResult {
     };
     let mut killed = 0;
     for (slot, other) in s.clients.iter_mut().enumerate() {
+        // A client already being closed is gone for Redis (freed at once).
         if let Some(o) = other
+            && !o.close_asap
             && matches(o)
         {
             o.close_asap = true;

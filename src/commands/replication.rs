@@ -2,7 +2,7 @@
 //! FAILOVER); their bodies live with replication itself (replication/).
 
 use crate::client::Client;
-use crate::commands::{CmdResult, ReplyError};
+use crate::commands::CmdResult;
 use crate::server::Server;
 
 pub fn replicaof_command(s: &mut Server, c: &mut Client) -> CmdResult {
@@ -34,6 +34,6 @@ pub fn wait_command(s: &mut Server, c: &mut Client) -> CmdResult {
     s.wait_command(c)
 }
 
-pub fn failover_command(_s: &mut Server, _c: &mut Client) -> CmdResult {
-    Err(ReplyError::new("ERR FAILOVER is not supported yet"))
+pub fn failover_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    s.failover_command(c)
 }

@@ -18,9 +18,9 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 /// A chunk of RDB stream moves to a replica only while its reply buffer
 /// holds less than this.
-const REPLICA_QUEUE_LOW: usize = 1 << 20;
+const REPLICA_QUEUE_LOW: usize = 256 * 1024;
 /// Chunks in flight between the serializer and the loop.
-const CHANNEL_CHUNKS: usize = 16;
+const CHANNEL_CHUNKS: usize = 4;
 const CHUNK: usize = 64 * 1024;
 
 /// A full sync being produced (Redis's RDB child for replication).
@@ -93,6 +93,13 @@ impl Server {
             ));
         }
         let psync = c.argv[0].eq_ignore_ascii_case(b"psync");
+        if psync
+            && c.argv
+                .get(3)
+                .is_some_and(|a| a.eq_ignore_ascii_case(b"failover"))
+        {
+            self.psync_failover_request(c)?;
+        }
         let mut info = c
             .pending_replica
             .take()
@@ -561,7 +568,13 @@ impl Server {
     /// Release WAIT clients whose offset enough replicas acknowledged
     /// (Redis's processClientsWaitingReplicas).
     pub fn process_clients_waiting_replicas(&mut self) {
-        if !std::mem::take(&mut self.repl.acks_changed) || self.repl.waiting.is_empty() {
+        if !std::mem::take(&mut self.repl.acks_changed) {
+            return;
+        }
+        if self.repl.failover.is_some() {
+            self.update_failover_status();
+        }
+        if self.repl.waiting.is_empty() {
             return;
         }
         let mut still = Vec::new();

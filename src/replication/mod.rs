@@ -17,6 +17,7 @@
 //! the offset counts its bytes; the previous ID (replid2) is kept after a
 //! promotion so the old master's replicas can continue partially (PSYNC2).
 
+pub mod failover;
 pub mod master;
 pub mod replica;
 
@@ -179,6 +180,8 @@ pub struct Replication {
     /// An ACK arrived since WAIT clients were last looked at.
     pub acks_changed: bool,
     pub stats: ReplStats,
+    /// A FAILOVER in progress.
+    pub failover: Option<failover::Failover>,
     /// Replica side: the master followed and the link to it.
     pub link: replica::Link,
     /// Scratch space to encode a command once for every replica.
@@ -202,6 +205,7 @@ impl Default for Replication {
             waiting: Vec::new(),
             acks_changed: false,
             stats: ReplStats::default(),
+            failover: None,
             link: replica::Link::default(),
             scratch: Vec::new(),
         }
@@ -329,6 +333,7 @@ impl crate::server::Server {
             self.master_cron(now);
         }
         self.repl_start_pending_sync();
+        self.update_failover_status();
     }
 
     /// INFO's replication section, Redis 7.0's fields in its order.
@@ -433,10 +438,6 @@ impl crate::server::Server {
             c.reply.bulk(port.to_string().as_bytes());
             c.reply.bulk(off.to_string().as_bytes());
         }
-    }
-
-    pub fn failover_state_name(&self) -> &'static str {
-        "no-failover"
     }
 
     /// Memory held by replication outside the dataset (replica buffers and

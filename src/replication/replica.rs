@@ -307,6 +307,11 @@ impl Server {
     /// The handshake or transfer failed: close, try again in a second.
     fn link_failed(&mut self, why: &str) {
         log::warn!("{why}");
+        if self.repl.failover.is_some() {
+            self.cancel_handshake();
+            self.abort_failover("Failover target rejected psync request or the link failed");
+            return;
+        }
         self.cancel_handshake();
         if self.is_replica() {
             self.repl.link.state = LinkState::Connect;
@@ -492,6 +497,11 @@ impl Server {
     }
 
     fn handshake_reply(&mut self, line: &[u8]) -> Result<Option<(TcpStream, Vec<u8>)>, String> {
+        // A master keeps a waiting replica's link alive with bare
+        // newlines (before +FULLRESYNC while its sync is delayed).
+        if line.is_empty() {
+            return Ok(None);
+        }
         let text = String::from_utf8_lossy(line).into_owned();
         let Some(what) = self.repl.link.expect.pop_front() else {
             return Ok(None);
@@ -578,11 +588,23 @@ impl Server {
         if id != "?" {
             log::info!("Trying a partial resynchronization (request {id}:{off}).");
         }
-        self.link_send(&[b"PSYNC".to_vec(), id.into_bytes(), off.into_bytes()]);
+        let mut argv = vec![b"PSYNC".to_vec(), id.into_bytes(), off.into_bytes()];
+        if self
+            .repl
+            .failover
+            .as_ref()
+            .is_some_and(|f| f.state == super::failover::FailoverState::InProgress)
+        {
+            argv.push(b"FAILOVER".to_vec());
+        }
+        self.link_send(&argv);
         self.repl.link.expect.push_back(Expect::Psync);
     }
 
     fn psync_reply(&mut self, text: &str) -> Result<Option<(TcpStream, Vec<u8>)>, String> {
+        if text.starts_with('+') {
+            self.failover_done();
+        }
         if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
             let mut w = rest.split_whitespace();
             let (Some(id), Some(off)) = (w.next(), w.next().and_then(|o| o.parse::<u64>().ok()))
