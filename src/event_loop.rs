@@ -596,7 +596,7 @@ fn obuf_limits(config: &crate::config::Config, c: &Client) -> (u64, u64, u64) {
     }
 }
 
-fn log_obuf_close(c: &Client) {
+pub(crate) fn log_obuf_close(c: &Client) {
     log::warn!(
         "Client id={} addr={} laddr={} name={} scheduled to be closed ASAP for overcoming of output buffer limits.",
         c.id,
@@ -609,7 +609,7 @@ fn log_obuf_close(c: &Client) {
 /// Is the client past its class's output buffer limit? (Inlined: with
 /// no limit, as for normal clients by default, it is two tests.)
 #[inline]
-fn obuf_over_limit(now_ms: i64, config: &crate::config::Config, c: &mut Client) -> bool {
+pub(crate) fn obuf_over_limit(now_ms: i64, config: &crate::config::Config, c: &mut Client) -> bool {
     let limits = obuf_limits(config, c);
     (limits.0 != 0 || limits.1 != 0) && obuf_limit_reached(now_ms, limits, c)
 }

@@ -300,6 +300,16 @@ impl crate::server::Server {
                 }
                 _ => r.pending.extend_from_slice(bytes),
             }
+            // A replica that falls too far behind is dropped (the replica
+            // class of client-output-buffer-limit), held stream included.
+            if !c.close_asap && crate::event_loop::obuf_over_limit(self.now_ms, &self.config, c) {
+                crate::event_loop::log_obuf_close(c);
+                c.close_asap = true;
+                if !c.pending_write {
+                    c.pending_write = true;
+                    self.pending_writes.push(slot);
+                }
+            }
         }
     }
 

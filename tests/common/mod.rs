@@ -210,7 +210,7 @@ pub fn start_redis_server() -> Proc {
 /// A raw connection: send bytes, read whole replies as exact bytes.
 pub struct Raw {
     pub sock: TcpStream,
-    buf: Vec<u8>,
+    pub buf: Vec<u8>,
 }
 
 impl Raw {

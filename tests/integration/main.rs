@@ -14,6 +14,7 @@ mod introspection;
 mod lazyfree;
 mod protocol;
 mod pubsub;
+mod replication;
 mod scan;
 mod scripting_busy;
 mod streams;
