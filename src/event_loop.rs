@@ -324,9 +324,12 @@ impl EventLoop {
     /// its socket becomes the master client (Redis's
     /// replicationCreateMasterClient).
     fn handle_master_link(&mut self, server: &mut Server) {
-        let Some((mut sock, rest)) = server.replica_link_event() else {
-            return;
-        };
+        if let Some((sock, rest)) = server.replica_link_event() {
+            self.attach_master(server, sock, rest);
+        }
+    }
+
+    fn attach_master(&mut self, server: &mut Server, mut sock: TcpStream, rest: Vec<u8>) {
         if server.repl.link.needs_register {
             self.register_master_link(server);
         }
@@ -532,6 +535,11 @@ impl EventLoop {
         // WAIT needs, release WAITs their ACKs satisfied.
         if server.repl.link.needs_register {
             self.register_master_link(server);
+        }
+        if server.repl.link.load.is_some()
+            && let Some((sock, rest)) = server.replica_poll_load()
+        {
+            self.attach_master(server, sock, rest);
         }
         if server.repl.transfer.is_some() {
             server.repl_pump_transfer();

@@ -95,7 +95,15 @@ pub struct Link {
     pub ack_requested: bool,
     pub transfer_size: i64,
     pub transfer_read: u64,
+    /// A background load of the received RDB (repl-diskless-load swapdb),
+    /// with the master's ID and offset from +FULLRESYNC.
+    pub load: Option<(LoadHandle, String, u64)>,
 }
+
+/// A thread loading an RDB into new databases.
+pub type LoadHandle = std::thread::JoinHandle<
+    Result<(Vec<crate::db::Db>, crate::persistence::snapshot::Loaded), String>,
+>;
 
 impl Link {
     pub fn is_connected(&self) -> bool {
@@ -238,6 +246,8 @@ impl Server {
 
     fn cancel_handshake(&mut self) {
         let l = &mut self.repl.link;
+        // A running load finishes on its thread; its result is dropped there.
+        l.load = None;
         l.sock = None;
         l.needs_register = false;
         l.inbuf.clear();
@@ -405,6 +415,8 @@ impl Server {
                 self.link_send(&[b"PING".to_vec()]);
                 None
             }
+            // The stream waits in the socket while the RDB loads.
+            LinkState::Transfer if self.repl.link.load.is_some() => None,
             LinkState::Handshake | LinkState::Transfer => {
                 if let Err(e) = self.link_read() {
                     self.link_failed(&e);
@@ -769,6 +781,21 @@ impl Server {
         // Our replicas held the old data: they sync again.
         self.disconnect_replicas();
         self.repl.backlog = None;
+        if self.config.repl_diskless_load != "disabled" {
+            // swapdb / on-empty-db: the old data is served while a thread
+            // builds the new one; the loop swaps it in when ready.
+            log::info!(
+                "MASTER <-> REPLICA sync: Loading DB in memory, serving the old data meanwhile"
+            );
+            match self.replica_load_in_background(path) {
+                Ok(handle) => {
+                    self.repl.link.state = LinkState::Transfer;
+                    self.repl.link.load = Some((handle, t.replid, t.offset));
+                }
+                Err(e) => self.link_failed(&format!("Can't start the loading thread: {e}")),
+            }
+            return None;
+        }
         log::info!("MASTER <-> REPLICA sync: Flushing old data");
         log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         if let Err(e) = self.replica_load_rdb(&path) {
@@ -778,8 +805,43 @@ impl Server {
             self.link_failed("MASTER <-> REPLICA sync failed");
             return None;
         }
-        self.repl.replid = t.replid;
-        self.repl.master_repl_offset = t.offset;
+        self.adopt_master_history(t.replid, t.offset)
+    }
+
+    /// A background load finished (from before_sleep): swap the new data
+    /// in and hand the link over as the master client.
+    pub fn replica_poll_load(&mut self) -> Option<(TcpStream, Vec<u8>)> {
+        if !self
+            .repl
+            .link
+            .load
+            .as_ref()
+            .is_some_and(|(h, _, _)| h.is_finished())
+        {
+            return None;
+        }
+        let (handle, replid, offset) = self.repl.link.load.take()?;
+        let loaded = handle
+            .join()
+            .unwrap_or_else(|_| Err("the loading thread panicked".to_string()));
+        let swapped = loaded.and_then(|(dbs, loaded)| self.replica_swap_in(dbs, loaded));
+        if let Err(e) = swapped {
+            log::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
+            self.link_failed("MASTER <-> REPLICA sync failed");
+            return None;
+        }
+        log::info!("MASTER <-> REPLICA sync: Swapped in the new dataset");
+        self.adopt_master_history(replid, offset)
+    }
+
+    /// The master's data is ours: so is its history (ID and offset).
+    fn adopt_master_history(
+        &mut self,
+        replid: String,
+        offset: u64,
+    ) -> Option<(TcpStream, Vec<u8>)> {
+        self.repl.replid = replid;
+        self.repl.master_repl_offset = offset;
         self.repl.clear_replid2();
         self.repl_create_backlog();
         self.repl.link.can_psync = true;

@@ -74,6 +74,61 @@ impl Server {
         Ok(())
     }
 
+    /// Load a master's RDB into new databases on a thread (the old ones
+    /// keep serving meanwhile).
+    pub fn replica_load_in_background(
+        &self,
+        path: PathBuf,
+    ) -> std::io::Result<crate::replication::replica::LoadHandle> {
+        let lim = self.load_limits();
+        let n = self.dbs.len();
+        let wake = self.aof_wake.clone();
+        std::thread::Builder::new()
+            .name("repl-load".into())
+            .spawn(move || {
+                // The loop swaps the result in as soon as it is ready.
+                struct WakeOnExit(Option<std::sync::Arc<dyn Fn() + Send + Sync>>);
+                impl Drop for WakeOnExit {
+                    fn drop(&mut self) {
+                        if let Some(w) = &self.0 {
+                            w();
+                        }
+                    }
+                }
+                let _wake = WakeOnExit(wake);
+                let mut dbs: Vec<crate::db::Db> = (0..n).map(|_| crate::db::Db::new()).collect();
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| format!("can't open {}: {e}", path.display()))?;
+                let (loaded, _) = crate::persistence::snapshot::load_from(
+                    &mut dbs,
+                    std::io::BufReader::with_capacity(1 << 20, file),
+                    &lim,
+                    None,
+                )?;
+                Ok((dbs, loaded))
+            })
+    }
+
+    /// Swap databases a background load built in for ours (the old ones
+    /// go to the lazy-free thread, WATCHes and caches learn of the flush).
+    pub fn replica_swap_in(
+        &mut self,
+        dbs: Vec<crate::db::Db>,
+        loaded: crate::persistence::snapshot::Loaded,
+    ) -> Result<(), String> {
+        if dbs.len() != self.dbs.len() {
+            return Err("the number of databases changed".into());
+        }
+        self.flush_all_lazy(true);
+        self.dbs = dbs;
+        self.functions_flush();
+        self.functions_load_from_rdb(&loaded.functions)?;
+        self.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
+        self.persist.rdb_last_load_keys_expired = 0;
+        self.dirty += 1;
+        Ok(())
+    }
+
     /// After a full sync the AOF describes data we no longer hold: start
     /// it over from the new dataset (Redis's restartAOFAfterSYNC).
     pub fn aof_restart_after_sync(&mut self) {

@@ -193,3 +193,26 @@ fn a_miniredis_replica_follows_hides_expired_keys_and_refuses_writes() {
     assert_eq!(info_field(&mut rc, "replication", "master_replid2"), old);
     assert_eq!(rc.q("SET x 1"), "+OK\r\n");
 }
+
+#[test]
+fn swapdb_loads_on_a_thread_and_swaps_the_masters_data_in() {
+    let m = start_miniredis(&["--repl-diskless-sync-delay", "0"]);
+    let mut mc = m.raw();
+    mc.q("DEBUG POPULATE 20000");
+    let r = start_miniredis(&["--repl-diskless-load", "swapdb"]);
+    let mut rc = r.raw();
+    rc.q("SET mine 1");
+    let port = m.port.to_string();
+    assert_eq!(
+        rc.cmd(&[b"REPLICAOF", b"127.0.0.1", port.as_bytes()]),
+        b"+OK\r\n"
+    );
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut rc, "replication", "master_link_status") == "up"
+    }));
+    assert_eq!(rc.q("DBSIZE"), ":20000\r\n");
+    assert_eq!(rc.q("EXISTS mine"), ":0\r\n");
+    mc.q("SET after 1");
+    assert!(wait_for(Duration::from_secs(5), || rc.q("GET after")
+        == "$1\r\n1\r\n"));
+}
