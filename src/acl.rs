@@ -110,7 +110,7 @@ pub struct LogEntry {
     pub object: Vec<u8>,
     pub username: Vec<u8>,
     pub ctime_ms: i64,
-    pub client_info: String,
+    pub client_info: Vec<u8>,
 }
 
 /// What a rule got wrong (ACLSetUserStringError's errno cases).
@@ -1222,7 +1222,7 @@ impl Acl {
         context: LogContext,
         object: Vec<u8>,
         username: Vec<u8>,
-        client_info: String,
+        client_info: Vec<u8>,
         now_ms: i64,
         max_len: usize,
     ) {

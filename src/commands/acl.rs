@@ -450,7 +450,7 @@ pub fn acl_log_command(s: &mut Server, c: &mut Client) -> CmdResult {
         c.reply.bulk_str("age-seconds");
         c.reply.double((now - e.ctime_ms) as f64 / 1000.0);
         c.reply.bulk_str("client-info");
-        c.reply.bulk_str(&e.client_info);
+        c.reply.bulk(&e.client_info);
     }
     Ok(())
 }

@@ -224,8 +224,9 @@ fn client_flags(s: &Server, c: &Client) -> String {
     f
 }
 
-/// One CLIENT LIST line, in Redis 7.0's field order.
-pub fn client_info_string(s: &Server, c: &Client) -> String {
+/// One CLIENT LIST line, in Redis 7.0's field order, as bytes: a user's
+/// name may be any bytes, and Redis prints them as they are.
+pub fn client_info_string(s: &Server, c: &Client) -> Vec<u8> {
     let now = s.now_ms;
     // Redis trims the query buffer after the whole batch it read, so the
     // client running this command still counts the command's own bytes
@@ -236,8 +237,8 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
     } else {
         c.query.buf.len() - c.query.pos
     };
-    format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir={} resp={}",
+    let mut line = format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=",
         c.id,
         c.addr,
         c.laddr,
@@ -271,10 +272,18 @@ pub fn client_info_string(s: &Server, c: &Client) -> String {
         c.reply.pending(),
         c.query.buf.capacity() + c.reply.buf.capacity(),
         c.last_cmd,
-        String::from_utf8_lossy(s.acl.user_name(c.user)),
-        c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
-        c.reply.resp
     )
+    .into_bytes();
+    line.extend_from_slice(s.acl.user_name(c.user));
+    line.extend_from_slice(
+        format!(
+            " redir={} resp={}",
+            c.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
+            c.reply.resp
+        )
+        .as_bytes(),
+    );
+    line
 }
 
 pub fn client_id_command(_: &mut Server, c: &mut Client) -> CmdResult {
@@ -317,16 +326,16 @@ pub fn client_setinfo_command(_: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn client_info_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let mut line = client_info_string(s, c);
-    line.push('\n');
-    c.reply.verbatim(line.as_bytes());
+    line.push(b'\n');
+    c.reply.verbatim(&line);
     Ok(())
 }
 
 pub fn client_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
-    let mut out = String::new();
+    let mut out = Vec::new();
     let mut line = |cl: &Client| {
-        out.push_str(&client_info_string(s, cl));
-        out.push('\n');
+        out.extend_from_slice(&client_info_string(s, cl));
+        out.push(b'\n');
     };
     if c.argv.len() == 4 && is(&c.argv[2], "type") {
         let mut t = c.argv[3].to_ascii_lowercase();
@@ -362,7 +371,7 @@ pub fn client_list_command(s: &mut Server, c: &mut Client) -> CmdResult {
             line(cl);
         }
     }
-    c.reply.verbatim(out.as_bytes());
+    c.reply.verbatim(&out);
     Ok(())
 }
 

@@ -148,7 +148,7 @@ pub struct Scripting {
     gc_count: u32,
     /// CLIENT INFO of the client running the script, for ACL LOG entries
     /// of its refused calls (None when its user cannot be refused).
-    pub caller_info: Option<String>,
+    pub caller_info: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Copy)]

@@ -286,3 +286,31 @@ fn subscribers_closed_promptly() {
         !admin.q("CLIENT LIST").contains("user=w ")
     }));
 }
+
+#[test]
+fn a_binary_user_name_shows_as_its_bytes_in_client_info_and_the_acl_log() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let name: &[u8] = b"u\xff\x01";
+    assert_eq!(
+        r.cmd(&[
+            b"ACL", b"SETUSER", name, b"on", b"nopass", b"+client", b"+acl"
+        ]),
+        b"+OK\r\n"
+    );
+    assert_eq!(r.cmd(&[b"AUTH", name, b"x"]), b"+OK\r\n");
+    let info = r.cmd(&[b"CLIENT", b"INFO"]);
+    assert!(
+        info.windows(name.len() + 6)
+            .any(|w| w == [b"user=".as_slice(), name, b" "].concat()),
+        "{}",
+        String::from_utf8_lossy(&info)
+    );
+    // A denial is logged with the same client line.
+    assert!(r.cmd(&[b"GET", b"k"]).starts_with(b"-NOPERM"));
+    let log = r.cmd(&[b"ACL", b"LOG"]);
+    assert!(
+        log.windows(name.len() + 5)
+            .any(|w| w == [b"user=".as_slice(), name].concat())
+    );
+}
