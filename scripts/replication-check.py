@@ -243,7 +243,7 @@ class Server:
     Both get the same command-line config: names redis.conf knows, nothing
     redis-server-only."""
 
-    def __init__(self, kind, binary, name, extra=(), ready_timeout=120, rdb_file=None):
+    def __init__(self, kind, binary, name, extra=(), ready_timeout=120, rdb_file=None, cpus=None):
         self.kind = kind  # "mini" or "redis": which --binary it runs
         self.name = "%s(%s)" % (name, kind)
         self.port = free_port()
@@ -256,7 +256,11 @@ class Server:
                "--appendonly", "no", "--enable-debug-command", "yes",
                "--repl-diskless-sync", "yes"] + list(extra)
         self.log = open(self.logpath, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT)
+        # cpus: run on these CPUs only (pause-compare keeps a master and its
+        # replica on different cores, as on different machines).
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=pin)
         LIVE.append(self)
         self._clients = {}
         self.ready_timeout = ready_timeout
@@ -1320,9 +1324,14 @@ def scen_mini_replica(args, cl, res):
 
 def scen_pause_compare(args, cl, res):
     got = {}
+    # Master and replica on different cores when there are two or more: in
+    # a deployment the replica is another machine, and on a small box the
+    # replica loading its copy would otherwise take the master's core.
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    mcpus, rcpus = ({cpus[0]}, set(cpus[1:])) if len(cpus) >= 2 else (None, None)
     for kind in ("redis", "mini"):
-        m = cl.start(kind, "M")
-        r = cl.start("redis", "R")
+        m = cl.start(kind, "M", cpus=mcpus)
+        r = cl.start("redis", "R", cpus=rcpus)
         log("pause-compare: loading %d keys into %s" % (args.keys, m.name))
         nkeys, _ = load_dataset(args, m, args.keys)
         s = got[kind] = measured_full_sync(args, m, r, nkeys)
@@ -1332,7 +1341,8 @@ def scen_pause_compare(args, cl, res):
         r.stop()
     a, b = got["redis"], got["mini"]
     ratio = b["rtt"] / a["rtt"] if a["rtt"] else float("inf")
-    res.fig("max PING RTT redis %.1f ms / mini %.1f ms (ratio %.2f, want <= 0.10)" % (a["rtt"], b["rtt"], ratio))
+    res.fig("max PING RTT redis %.1f ms / mini %.1f ms (ratio %.2f, want <= %.2f)"
+            % (a["rtt"], b["rtt"], ratio, args.max_pause_ratio))
     # A forking master's cost is mostly in its child (copy-on-write pages),
     # which the parent's RSS never shows: the memory compared is parent RSS
     # growth + children's private dirty pages, for both.
@@ -1341,9 +1351,12 @@ def scen_pause_compare(args, cl, res):
             % (ca, a["rss"], a["child"], cb, b["rss"], b["child"]))
     res.fig("used_memory growth redis +%.1f MB / mini +%.1f MB" % (a["used"], b["used"]))
     res.fig("full sync redis %.1f s / mini %.1f s" % (a["secs"], b["secs"]))
+    if mcpus:
+        res.detail("masters on CPU %s, replicas on CPUs %s" % (sorted(mcpus), sorted(rcpus)))
     verdict = []
-    if ratio > 0.1:
-        verdict.append("mini's max RTT %.1f ms > 0.1 x redis's %.1f ms" % (b["rtt"], a["rtt"]))
+    if ratio > args.max_pause_ratio:
+        verdict.append("mini's max RTT %.1f ms > %.2f x redis's %.1f ms"
+                       % (b["rtt"], args.max_pause_ratio, a["rtt"]))
     if cb > ca:
         verdict.append("mini's memory growth %.1f MB > redis's %.1f MB" % (cb, ca))
     if args.quick:
@@ -1580,6 +1593,9 @@ def main():
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--quick", action="store_true", help="20000 keys, 5 s of writes; pause-compare only reports")
     ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs (logs, RDBs)")
+    ap.add_argument("--max-pause-ratio", type=float, default=0.1,
+                    help="pause-compare fails when mini's max PING RTT during a full sync is above this"
+                         " fraction of redis-server's (the issue's target: 0.1)")
     args = ap.parse_args()
     KEEP = args.keep
     if args.keys is None:

@@ -18,10 +18,10 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 /// A chunk of RDB stream moves to a replica only while its reply buffer
 /// holds less than this.
-const REPLICA_QUEUE_LOW: usize = 256 * 1024;
+const REPLICA_QUEUE_LOW: usize = 64 * 1024;
 /// Chunks in flight between the serializer and the loop.
 const CHANNEL_CHUNKS: usize = 4;
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 16 * 1024;
 
 /// A full sync being produced (Redis's RDB child for replication).
 pub struct FullSync {
@@ -271,7 +271,7 @@ impl Server {
         };
         let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(
             move || -> io::Result<usize> {
-                crate::util::thread::lower_priority();
+                crate::util::thread::idle_priority();
                 if diskless {
                     // Redis 7.0's EOF-marked form: the length is not known
                     // up front, a random 40-byte mark ends the payload.
