@@ -49,7 +49,7 @@ def start(kind, binary, extra=()):
                "--protected-mode", "no"]
     proc = subprocess.Popen(cmd + list(extra), cwd=d, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    r = redis.Redis(port=port)
+    r = redis.Redis(host="127.0.0.1", port=port)
     for _ in range(200):
         try:
             r.ping()
@@ -88,7 +88,7 @@ def closed_by_server(sock, timeout=10):
 
 
 def subscriber(port, pid):
-    r = redis.Redis(port=port)
+    r = redis.Redis(host="127.0.0.1", port=port)
     before = rss(pid)
     sub = raw(port)
     sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
@@ -111,7 +111,7 @@ def subscriber(port, pid):
 
 
 def pipeliner(port, pid):
-    r = redis.Redis(port=port)
+    r = redis.Redis(host="127.0.0.1", port=port)
     r.config_set("client-output-buffer-limit", "normal 64mb 0 0")
     r.set("big", b"x" * MB)
     before = rss(pid)
@@ -150,7 +150,7 @@ def bulk2g(port, pid):
 
 
 def idle(port, pid, seconds=60, n=10000):
-    r = redis.Redis(port=port)
+    r = redis.Redis(host="127.0.0.1", port=port)
     base = rss(pid)
     socks = []
     for _ in range(n):

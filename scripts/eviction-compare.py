@@ -62,7 +62,7 @@ def start(kind, binary):
         cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
                "--protected-mode", "no"]
     proc = subprocess.Popen(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    r = redis.Redis(port=port)
+    r = redis.Redis(host="127.0.0.1", port=port)
     for _ in range(200):
         try:
             r.ping()
@@ -147,7 +147,7 @@ class Probe:
 def run(kind, binary, policy):
     proc, port, d = start(kind, binary)
     try:
-        r = redis.Redis(port=port)
+        r = redis.Redis(host="127.0.0.1", port=port)
         r.config_set("maxmemory", LIMIT)
         r.config_set("maxmemory-policy", policy)
         probe = Probe(port)

@@ -314,7 +314,7 @@ class Server:
 
     def new_client(self, db=0):
         """redis-py client with no reply callbacks: replies as on the wire."""
-        c = redis.Redis(port=self.port, db=db, socket_timeout=120)
+        c = redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=120)
         c.response_callbacks.clear()
         return c
 
