@@ -131,6 +131,9 @@ pub struct Config {
     pub replica_announce_port: u64,
     pub replica_announced: bool,
     pub replica_ignore_maxmemory: bool,
+    /// A replica goes on applying its master's stream after a failed
+    /// disk write (its AOF): ours always does; kept for CONFIG.
+    pub replica_ignore_disk_write_errors: bool,
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
 }
@@ -238,6 +241,7 @@ impl Default for Config {
             replica_announce_port: 0,
             replica_announced: true,
             replica_ignore_maxmemory: true,
+            replica_ignore_disk_write_errors: false,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
         }
@@ -1036,6 +1040,12 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
         true,
         |c| yes_no(c.replica_ignore_maxmemory),
         |c, v| c.replica_ignore_maxmemory = parse_bool(v)?
+    ),
+    entry!(
+        "replica-ignore-disk-write-errors",
+        true,
+        |c| yes_no(c.replica_ignore_disk_write_errors),
+        |c, v| c.replica_ignore_disk_write_errors = parse_bool(v)?
     ),
     entry!(
         "min-replicas-to-write",

@@ -146,30 +146,30 @@ pub fn shutdown_command(s: &mut Server, c: &mut Client) -> CmdResult {
 
 pub fn config_get_command(s: &mut Server, c: &mut Client) -> CmdResult {
     // A name without glob characters is looked up directly and answered
-    // under the name as typed, as Redis 7.0 does; each parameter once.
-    let mut found: Vec<(String, &'static str, String)> = Vec::new();
+    // under the name as typed, as Redis 7.0 does. Each name once; an alias
+    // is a name of its own (CONFIG GET * lists slaveof and replicaof).
+    let mut found: Vec<(String, String)> = Vec::new();
+    let seen = |found: &[(String, String)], name: &str| {
+        found.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    };
     for pat in &c.argv[2..] {
         if !pat.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
             let typed = String::from_utf8_lossy(pat).into_owned();
             if let Some(e) = config::find(&typed)
-                && !found.iter().any(|(_, n, _)| *n == e.name)
+                && !seen(&found, &typed)
             {
-                found.push((typed, e.name, (e.get)(&s.config)));
+                found.push((typed, (e.get)(&s.config)));
             }
             continue;
         }
         for (name, value) in s.config.matching(std::slice::from_ref(pat)) {
-            let canon = config::find(name).map_or(name, |e| e.name);
-            if !found
-                .iter()
-                .any(|(n, c2, _)| n == name || (*c2 == canon && n == canon))
-            {
-                found.push((name.to_string(), canon, value));
+            if !seen(&found, name) {
+                found.push((name.to_string(), value));
             }
         }
     }
     c.reply.map_len(found.len());
-    for (name, _, value) in found {
+    for (name, value) in found {
         c.reply.bulk_str(&name);
         c.reply.bulk_str(&value);
     }
@@ -238,6 +238,11 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         s.acl.set_default_password(&s.config.requirepass);
     }
     apply_appendonly(s, was_on);
+    // Redis's updateReplBacklogSize: the backlog takes its new size now.
+    let backlog_size = s.config.repl_backlog_size as usize;
+    if let Some(b) = s.repl.backlog.as_mut() {
+        b.resize(backlog_size);
+    }
     // A new maxmemory evicts at once (Redis's updateMaxmemory).
     if s.config.maxmemory != old_maxmemory && s.config.maxmemory > 0 {
         s.perform_evictions();

@@ -738,6 +738,12 @@ CONFIG GET timeout
 CONFIG GET proto-max-bulk-len
 CONFIG GET nosuchparam
 ~CONFIG GET save appendonly
+~CONFIG GET hash-max-*
+~CONFIG GET slaveof replicaof
+~CONFIG GET repl-*
+~CONFIG GET replica-*
+~CONFIG GET min-*
+~CONFIG GET *-max-ziplist-* hash-max-listpack-entries
 CONFIG SET nosuch 1
 CONFIG SET hz abc
 CONFIG SET hz 20
