@@ -1138,3 +1138,49 @@ RESTORE-ASKING k2 0 bad
 "#,
     );
 }
+
+/// CONFIG GET * lists the same parameter names as redis-server 7.0.15
+/// (values differ where the servers were started differently: port, dir).
+#[test]
+fn config_get_star_has_redis_names() {
+    let Some(mut p) = pair() else { return };
+    let names = |reply: &[u8]| -> std::collections::BTreeSet<Vec<u8>> {
+        super::elements(reply)
+            .expect("an array")
+            .chunks(2)
+            .map(|kv| kv[0].to_vec())
+            .collect()
+    };
+    let ours = p.a.cmd(&[b"CONFIG", b"GET", b"*"]);
+    let theirs = p.b.cmd(&[b"CONFIG", b"GET", b"*"]);
+    let (ours, theirs) = (names(&ours), names(&theirs));
+    let missing: Vec<String> = theirs
+        .difference(&ours)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let extra: Vec<String> = ours
+        .difference(&theirs)
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+    // Accepted parameters keep Redis's types and mutability.
+    run_lines(
+        &mut p,
+        r#"
+CONFIG SET unixsocketperm 700
+CONFIG SET io-threads 4
+CONFIG SET activedefrag maybe
+CONFIG SET active-defrag-cycle-max 100
+CONFIG SET oom-score-adj-values "0 200"
+CONFIG SET oom-score-adj-values "0 100 300"
+CONFIG GET oom-score-adj-values
+CONFIG SET tls-port 6390
+CONFIG SET sanitize-dump-payload clients
+CONFIG GET sanitize-dump-payload
+CONFIG SET sanitize-dump-payload no
+"#,
+    );
+}

@@ -136,6 +136,8 @@ pub struct Config {
     pub replica_ignore_disk_write_errors: bool,
     pub min_replicas_to_write: u64,
     pub min_replicas_max_lag: u64,
+    /// Redis's parameters that change nothing here (accepted.rs), by name.
+    pub accepted: std::collections::BTreeMap<&'static str, String>,
 }
 
 impl Default for Config {
@@ -244,6 +246,7 @@ impl Default for Config {
             replica_ignore_disk_write_errors: false,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
+            accepted: accepted::defaults(),
         }
     }
 }
@@ -497,6 +500,17 @@ impl Config {
             .unwrap_or(default)
     }
 }
+
+mod accepted;
+
+/// Every parameter: ours, then Redis's that change nothing here.
+pub fn all_entries() -> impl Iterator<Item = &'static ConfigEntry> {
+    CONFIG_TABLE.iter().chain(accepted::TABLE.iter())
+}
+
+/// Parameters only an exact name reaches (Redis's HIDDEN_CONFIG): no glob
+/// lists them.
+const HIDDEN: &[&str] = &["rdb-key-save-delay"];
 
 macro_rules! entry {
     ($name:literal, $mutable:expr, |$c:ident| $get:expr, |$cs:ident, $v:ident| $set:expr) => {
@@ -1074,6 +1088,11 @@ const ALIASES: &[(&str, &str)] = &[
     ("lua-time-limit", "busy-reply-threshold"),
     ("slave-lazy-flush", "replica-lazy-flush"),
     ("slaveof", "replicaof"),
+    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
+    (
+        "cluster-slave-validity-factor",
+        "cluster-replica-validity-factor",
+    ),
     ("repl-ping-slave-period", "repl-ping-replica-period"),
     ("slave-read-only", "replica-read-only"),
     ("slave-serve-stale-data", "replica-serve-stale-data"),
@@ -1096,7 +1115,7 @@ fn canonical(name: &str) -> String {
 
 pub fn find(name: &str) -> Option<&'static ConfigEntry> {
     let name = canonical(name);
-    CONFIG_TABLE.iter().find(|e| e.name == name)
+    all_entries().find(|e| e.name == name)
 }
 
 impl Config {
@@ -1113,11 +1132,14 @@ impl Config {
 
     /// Parameters whose name matches any pattern, as (name, value) pairs.
     pub fn matching(&self, patterns: &[Vec<u8>]) -> Vec<(&'static str, String)> {
-        let names = CONFIG_TABLE.iter().map(|e| (e.name, e)).chain(
-            ALIASES
-                .iter()
-                .filter_map(|(alias, canon)| find(canon).map(|e| (*alias, e))),
-        );
+        let names = all_entries()
+            .filter(|e| !HIDDEN.contains(&e.name))
+            .map(|e| (e.name, e))
+            .chain(
+                ALIASES
+                    .iter()
+                    .filter_map(|(alias, canon)| find(canon).map(|e| (*alias, e))),
+            );
         names
             .filter(|(name, _)| {
                 patterns
@@ -1268,7 +1290,7 @@ impl Config {
         let mut out: Vec<String> = Vec::new();
         let mut pending: std::collections::HashMap<usize, Vec<String>> = Default::default();
         let mut appended: Vec<String> = Vec::new();
-        for e in CONFIG_TABLE {
+        for e in all_entries() {
             let value = (e.get)(self);
             match seen.get(e.name) {
                 Some(&i) => {
