@@ -69,7 +69,8 @@ test: test-deps
 ## it catches a real stall without failing on noise.
 REPL_ARGS ?= --max-pause-ratio 0.35
 test-replication: test-deps release
-	target/pyclient/bin/python scripts/replication-check.py --miniredis ./target/release/miniredis $(REPL_ARGS)
+	$(CARGO) build --release --example ping_probe
+	target/pyclient/bin/python scripts/replication-check.py --miniredis ./target/release/miniredis --probe ./target/release/examples/ping_probe $(REPL_ARGS)
 	target/pyclient/bin/python scripts/sentinel-check.py --server ./target/release/miniredis
 
 ## The product sheet's session through real redis-cli.

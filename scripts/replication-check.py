@@ -1167,10 +1167,16 @@ def check_digest(res, cl, direct, rdb_of):
 # here would measure the GIL), and the master's RSS / used_memory sampled.
 
 class Probe:
-    def __init__(self, port):
+    """The compiled probe (--probe, examples/ping_probe.rs) when given,
+    else the Python one; on `cpus` when given (the master's core, as a
+    client beside it)."""
+
+    def __init__(self, port, probe=None, cpus=None):
         self.ready = tempfile.mktemp(prefix="repl-probe-")
-        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "latency-probe.py"), "--port",
-                                      str(port), "--ready", self.ready], stdout=subprocess.PIPE, text=True)
+        cmd = [probe] if probe else [sys.executable, os.path.join(HERE, "latency-probe.py")]
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+        self.proc = subprocess.Popen(cmd + ["--port", str(port), "--ready", self.ready],
+                                     stdout=subprocess.PIPE, text=True, preexec_fn=pin)
         self.h = Helper(self.proc)
         wait_for(lambda: os.path.exists(self.ready) or self.proc.poll() is not None, 30, "the probe")
 
@@ -1238,9 +1244,9 @@ def sync_timeout(n):
     return 60 + n / 2000
 
 
-def measured_full_sync(args, m, r, n):
+def measured_full_sync(args, m, r, n, cpus=None):
     """REPLICAOF r -> m with the probe and sampler on m. Returns a dict."""
-    probe = Probe(m.port)
+    probe = Probe(m.port, args.probe, cpus)
     mem = MemSampler(m)
     try:
         t = time.monotonic()
@@ -1334,8 +1340,23 @@ def scen_pause_compare(args, cl, res):
         r = cl.start("redis", "R", cpus=rcpus)
         log("pause-compare: loading %d keys into %s" % (args.keys, m.name))
         nkeys, _ = load_dataset(args, m, args.keys)
-        s = got[kind] = measured_full_sync(args, m, r, nkeys)
+        # The server's own record of what took 1 ms or more meanwhile.
+        m.config_set("latency-monitor-threshold", "1", best_effort=True)
+        m.call("LATENCY", "RESET")
+        # This script (its memory sampler polls) keeps off the master's core
+        # while it measures, as the probe's only neighbour is the master.
+        mine = os.sched_getaffinity(0) if mcpus else None
+        if mcpus:
+            os.sched_setaffinity(0, rcpus)
+        try:
+            s = got[kind] = measured_full_sync(args, m, r, nkeys, mcpus)
+        finally:
+            if mine:
+                os.sched_setaffinity(0, mine)
         res.detail("%s master: %s" % (kind, sync_text(s)))
+        events = m.call("LATENCY", "LATEST") or []
+        res.detail("%s master's LATENCY LATEST (event, max ms): %s"
+                   % (kind, ", ".join("%s %s" % (e[0].decode() if isinstance(e[0], bytes) else e[0], e[3]) for e in events) or "none"))
         check_roles(res, m, [r])
         m.stop()
         r.stop()
@@ -1352,7 +1373,8 @@ def scen_pause_compare(args, cl, res):
     res.fig("used_memory growth redis +%.1f MB / mini +%.1f MB" % (a["used"], b["used"]))
     res.fig("full sync redis %.1f s / mini %.1f s" % (a["secs"], b["secs"]))
     if mcpus:
-        res.detail("masters on CPU %s, replicas on CPUs %s" % (sorted(mcpus), sorted(rcpus)))
+        res.detail("masters and the probe on CPU %s, replicas on CPUs %s; probe: %s"
+                   % (sorted(mcpus), sorted(rcpus), args.probe or "latency-probe.py"))
     verdict = []
     if ratio > args.max_pause_ratio:
         verdict.append("mini's max RTT %.1f ms > %.2f x redis's %.1f ms"
@@ -1593,6 +1615,8 @@ def main():
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--quick", action="store_true", help="20000 keys, 5 s of writes; pause-compare only reports")
     ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs (logs, RDBs)")
+    ap.add_argument("--probe", default=None,
+                    help="a compiled PING probe (target/release/examples/ping_probe); default: latency-probe.py")
     ap.add_argument("--max-pause-ratio", type=float, default=0.1,
                     help="pause-compare fails when mini's max PING RTT during a full sync is above this"
                          " fraction of redis-server's (the issue's target: 0.1)")
