@@ -406,13 +406,15 @@ impl Server {
                     };
                     r.state = ReplicaState::Online;
                     r.ack_time_ms = self.now_ms;
-                    if t.diskless {
+                    if t.diskless && !r.acked_during_sync {
                         r.wait_first_ack = true;
                         log::info!(
                             "Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming",
                             c.addr
                         );
                     } else {
+                        // Disk-based, or a replica that already ACKed
+                        // the RDB it read: the stream follows at once.
                         let pending = std::mem::take(&mut r.pending);
                         c.reply.buf.extend_from_slice(&pending);
                         log::info!("Synchronization with replica {} succeeded", c.addr);
@@ -511,6 +513,9 @@ impl Server {
         };
         r.ack_off = r.ack_off.max(off);
         r.ack_time_ms = now;
+        if r.state == ReplicaState::WaitBgsaveEnd {
+            r.acked_during_sync = true;
+        }
         if r.wait_first_ack {
             r.wait_first_ack = false;
             let pending = std::mem::take(&mut r.pending);

@@ -111,6 +111,9 @@ pub struct ReplicaInfo {
     pub pending: Vec<u8>,
     /// Diskless sync sent: start the stream on the first ACK.
     pub wait_first_ack: bool,
+    /// An ACK came while its sync was still being wrapped up (the replica
+    /// read the whole RDB before the loop saw the serializer finish).
+    pub acked_during_sync: bool,
     /// When it started waiting for a full sync (the diskless delay).
     pub wait_since_ms: i64,
     /// The offset its full sync started at (psync_initial_offset).
@@ -130,6 +133,7 @@ impl ReplicaInfo {
             ack_time_ms: now_ms,
             pending: Vec::new(),
             wait_first_ack: false,
+            acked_during_sync: false,
             wait_since_ms: now_ms,
             initial_offset: 0,
         }

@@ -14,7 +14,14 @@ fn read_until(r: &mut Raw, pred: impl Fn(&[u8]) -> bool) -> Vec<u8> {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     while !pred(&got) {
-        let n = r.sock.read(&mut tmp).expect("read");
+        let n = match r.sock.read(&mut tmp) {
+            Ok(n) => n,
+            Err(e) => panic!(
+                "read: {e}; got {} bytes: {:?}",
+                got.len(),
+                String::from_utf8_lossy(&got[got.len().saturating_sub(300)..])
+            ),
+        };
         assert!(n > 0, "closed; got {:?}", String::from_utf8_lossy(&got));
         got.extend_from_slice(&tmp[..n]);
     }
