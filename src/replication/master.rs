@@ -256,7 +256,7 @@ impl Server {
         let t0 = std::time::Instant::now();
         let snapshot = self.dbs_snapshot();
         let functions = self.scripting.functions.codes();
-        self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
+        self.note_snapshot_pause(t0);
         let (compress, checksum, now) = (
             self.config.rdbcompression,
             self.config.rdbchecksum,

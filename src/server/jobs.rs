@@ -139,6 +139,16 @@ impl Server {
         self.aof_start();
     }
 
+    /// The loop's pause to take a snapshot: INFO's latest_fork_usec and the
+    /// latency monitor's `fork` event, where Redis records its fork.
+    pub fn note_snapshot_pause(&mut self, t0: Instant) {
+        let us = t0.elapsed().as_micros() as u64;
+        self.persist.latest_fork_usec = us;
+        let threshold = self.config.latency_monitor_threshold;
+        self.latency_monitor
+            .add_if_needed(threshold, "fork", us / 1000);
+    }
+
     /// SAVE: write the dataset from the loop.
     pub fn rdb_save(&mut self) -> std::io::Result<usize> {
         let now = crate::util::time::mstime();
@@ -173,7 +183,7 @@ impl Server {
         let t0 = Instant::now();
         let snapshot = self.dbs.clone();
         let functions = self.scripting.functions.codes();
-        self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
+        self.note_snapshot_pause(t0);
         let (path, compress, checksum, now) = (
             self.rdb_path(),
             self.config.rdbcompression,
@@ -498,7 +508,7 @@ impl Server {
         self.persist.aof_rewrites += 1;
         let t0 = Instant::now();
         let snapshot = self.dbs.clone();
-        self.persist.latest_fork_usec = t0.elapsed().as_micros() as u64;
+        self.note_snapshot_pause(t0);
         let spec = self.base_spec(rdb);
         let temp2 = temp.clone();
         let handle = std::thread::Builder::new()
