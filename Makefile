@@ -63,11 +63,11 @@ test: test-deps
 ## Replication both ways with real redis-server 7.0.15 (1,000,000 keys,
 ## 60 s of writes, partial resyncs, PSYNC2, FAILOVER, WAIT, the master's
 ## pause and memory beside Redis's), then a Sentinel failover with real
-## redis-sentinel. REPL_ARGS=--quick for a short run. The pause bound is
-## looser than the issue's 0.1 (measured 0.12-0.18 here: a 2-core VM's
-## scheduling noise, 1-3 ms, sits above our loop's 0.3-0.7 ms pause):
-## it catches a real stall without failing on noise.
-REPL_ARGS ?= --max-pause-ratio 0.35
+## redis-sentinel. REPL_ARGS=--quick for a short run. The master's longest
+## PING round trip during the sync must be at most 0.1 of redis-server's;
+## a failed comparison is measured once more (both servers), as one max
+## on a 2-core VM can catch a 1-3 ms scheduling stall of its own.
+REPL_ARGS ?=
 test-replication: test-deps release
 	$(CARGO) build --release --example ping_probe
 	target/pyclient/bin/python scripts/replication-check.py --miniredis ./target/release/miniredis --probe ./target/release/examples/ping_probe $(REPL_ARGS)

@@ -5,7 +5,10 @@
 //! as scripts/latency-probe.py does. Compiled, it adds far less jitter of
 //! its own than the Python probe, so a loop pause of a millisecond shows.
 //!
-//! Usage: ping_probe --port P [--ready FILE]
+//! Usage: ping_probe --port P [--ready FILE] [--slow MS]
+//!
+//! --slow MS also prints, to stderr, each round trip over MS with its
+//! time since the probe started, to line pauses up with other events.
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,11 +27,13 @@ unsafe extern "C" {
 fn main() {
     let mut port = None;
     let mut ready = None;
+    let mut slow: Option<f64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--port" => port = args.next().and_then(|p| p.parse::<u16>().ok()),
             "--ready" => ready = args.next(),
+            "--slow" => slow = args.next().and_then(|v| v.parse::<f64>().ok()),
             _ => {}
         }
     }
@@ -47,6 +52,7 @@ fn main() {
         std::fs::write(f, b"").expect("ready file");
     }
     let mut rtts: Vec<f64> = Vec::new();
+    let start = Instant::now();
     let mut buf = [0u8; 64];
     while !STOP.load(Ordering::SeqCst) {
         let t = Instant::now();
@@ -67,7 +73,11 @@ fn main() {
         if got == usize::MAX {
             break;
         }
-        rtts.push(t.elapsed().as_secs_f64() * 1000.0);
+        let rtt = t.elapsed().as_secs_f64() * 1000.0;
+        if slow.is_some_and(|ms| rtt > ms) {
+            eprintln!("{:.3} {:.3}", t.duration_since(start).as_secs_f64(), rtt);
+        }
+        rtts.push(rtt);
         std::thread::sleep(Duration::from_millis(1));
     }
     let max = rtts.iter().copied().fold(0.0, f64::max);

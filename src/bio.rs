@@ -68,6 +68,7 @@ impl Bio {
         std::thread::Builder::new()
             .name("bio_aof".into())
             .spawn(move || {
+                crate::util::thread::bio_thread_start();
                 for job in rx {
                     match job {
                         Job::Fsync {

@@ -7,11 +7,14 @@
 //! * Incremental rehashing between two tables (`ht[0]` → `ht[1]`): every
 //!   write moves one bucket and the cron moves more, so no single command
 //!   pays for a whole resize.
-//! * The bucket array is cut into chunks of 64 buckets, each under an `Arc`.
-//!   Cloning a `Dict` (a snapshot for BGSAVE / AOF rewrite) copies only the
-//!   chunk pointers: O(keys / 64) pointer bumps, no entries. A write to a
-//!   chunk that a snapshot still shares copies that one chunk (64 short
-//!   chains) and nothing else; a serializer that drops each chunk once it has
+//! * The bucket array is cut into chunks of 64 buckets, each under an `Arc`,
+//!   and the chunks are grouped 64 to a directory, also under an `Arc`.
+//!   Cloning a `Dict` (a snapshot for BGSAVE, AOF rewrite, full sync)
+//!   copies only the directory pointers: O(keys / 4096) pointer bumps, no
+//!   entries, so the loop's pause stays far under a millisecond for
+//!   millions of keys. A write where a snapshot still shares the path
+//!   copies that directory (64 pointers) and that chunk (64 short chains)
+//!   and nothing else; a serializer that drops each chunk once it has
 //!   written it keeps those copies short-lived.
 
 use crate::sds::Sds;
@@ -24,10 +27,18 @@ const CHUNK_BITS: u32 = 6;
 const SAMPLE: usize = 15;
 const CHUNK_LEN: usize = 1 << CHUNK_BITS;
 const CHUNK_MASK: usize = CHUNK_LEN - 1;
+/// Chunks per directory.
+const DIR_BITS: u32 = 6;
+const DIR_LEN: usize = 1 << DIR_BITS;
+/// Buckets per directory, in bits.
+const DIR_SPAN_BITS: u32 = CHUNK_BITS + DIR_BITS;
+const DIR_SPAN_MASK: usize = (1 << DIR_SPAN_BITS) - 1;
 /// Redis's DICT_HT_INITIAL_SIZE.
 const INITIAL_SIZE: usize = 4;
 
 type Link<V> = Option<Box<Entry<V>>>;
+type Chunk<V> = Arc<[Link<V>]>;
+type Dir<V> = Arc<[Option<Chunk<V>>]>;
 
 /// Bytes copied because a write touched a chunk a snapshot shared (INFO's
 /// rdb_last_cow_size / aof_last_cow_size are differences of this).
@@ -46,34 +57,91 @@ pub struct Entry<V> {
     pub value: V,
 }
 
-#[derive(Clone)]
 struct Table<V> {
-    /// A chunk is allocated when a bucket in it is first written, and a
-    /// rehash releases each chunk of the old table as it moves past it:
-    /// so growing or shrinking a table of millions of buckets allocates and
-    /// frees its chunks a few at a time, never all in one command.
-    chunks: Vec<Option<Arc<[Link<V>]>>>,
+    /// A chunk (and its directory) is allocated when a bucket in it is
+    /// first written, and a rehash releases each chunk of the old table as
+    /// it moves past it: so growing or shrinking a table of millions of
+    /// buckets allocates and frees its chunks a few at a time, never all
+    /// in one command.
+    dirs: Vec<Option<Dir<V>>>,
     size: usize,
     used: usize,
+}
+
+/// Cloning a table is the snapshot's pause in the loop: one reference
+/// count bump per directory, each on its own cache line, usually cold (256
+/// for a million keys). Fetching the counters a few directories ahead lets
+/// those misses overlap instead of paying each in turn.
+impl<V> Clone for Table<V> {
+    fn clone(&self) -> Self {
+        const AHEAD: usize = 16;
+        let mut dirs = Vec::with_capacity(self.dirs.len());
+        for (i, d) in self.dirs.iter().enumerate() {
+            if let Some(Some(next)) = self.dirs.get(i + AHEAD) {
+                prefetch_arc_counts(next);
+            }
+            dirs.push(d.clone());
+        }
+        Table {
+            dirs,
+            size: self.size,
+            used: self.used,
+        }
+    }
+}
+
+/// A hint to bring an `Arc`'s counters (just before its data) into the
+/// cache; no effect on the program's meaning.
+#[inline(always)]
+fn prefetch_arc_counts<T: ?Sized>(a: &Arc<T>) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = Arc::as_ptr(a)
+            .cast::<i8>()
+            .wrapping_sub(2 * std::mem::size_of::<usize>());
+        // SAFETY: a prefetch never faults and reads nothing the program
+        // sees, whatever address it is given.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = a;
 }
 
 impl<V: Clone> Table<V> {
     fn empty() -> Self {
         Table {
-            chunks: Vec::new(),
+            dirs: Vec::new(),
             size: 0,
             used: 0,
         }
     }
 
     fn with_size(size: usize) -> Self {
-        let per_chunk = size.min(CHUNK_LEN);
-        let chunks = vec![None; size.div_ceil(per_chunk)];
+        let dirs = vec![None; size.div_ceil(1 << DIR_SPAN_BITS)];
         Table {
-            chunks,
+            dirs,
             size,
             used: 0,
         }
+    }
+
+    /// The chunk holding bucket `i`, if allocated.
+    #[inline]
+    fn chunk(&self, i: usize) -> Option<&Chunk<V>> {
+        self.dirs[i >> DIR_SPAN_BITS].as_ref()?[(i >> CHUNK_BITS) & (DIR_LEN - 1)].as_ref()
+    }
+
+    /// Whether a write to bucket `i` would copy nothing (no snapshot shares
+    /// its directory or chunk, and both exist).
+    #[inline]
+    fn owns_path(&mut self, i: usize) -> bool {
+        self.dirs[i >> DIR_SPAN_BITS]
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .and_then(|d| d[(i >> CHUNK_BITS) & (DIR_LEN - 1)].as_mut())
+            .is_some_and(|c| Arc::get_mut(c).is_some())
     }
 
     #[inline]
@@ -84,10 +152,7 @@ impl<V: Clone> Table<V> {
     /// The first entry of a bucket's chain.
     #[inline]
     fn bucket(&self, i: usize) -> Option<&Entry<V>> {
-        match &self.chunks[i >> CHUNK_BITS] {
-            Some(c) => c[i & CHUNK_MASK].as_deref(),
-            None => None,
-        }
+        self.chunk(i)?[i & CHUNK_MASK].as_deref()
     }
 
     /// Mutable access to a bucket; allocates its chunk on first use, and
@@ -95,12 +160,23 @@ impl<V: Clone> Table<V> {
     #[inline]
     fn bucket_mut(&mut self, i: usize) -> &mut Link<V> {
         let per_chunk = self.size.min(CHUNK_LEN);
-        let chunk = self.chunks[i >> CHUNK_BITS].get_or_insert_with(|| {
-            (0..per_chunk)
-                .map(|_| None)
-                .collect::<Vec<Link<V>>>()
-                .into()
-        });
+        let per_dir = (self.size / per_chunk).min(DIR_LEN);
+        let dir = self.dirs[i >> DIR_SPAN_BITS]
+            .get_or_insert_with(|| (0..per_dir).map(|_| None).collect::<Vec<_>>().into());
+        if Arc::strong_count(dir) > 1 {
+            // A snapshot shares this directory: make_mut copies its pointers.
+            COW_BYTES.fetch_add(
+                std::mem::size_of_val(&**dir) as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        let chunk =
+            Arc::make_mut(dir)[(i >> CHUNK_BITS) & (DIR_LEN - 1)].get_or_insert_with(|| {
+                (0..per_chunk)
+                    .map(|_| None)
+                    .collect::<Vec<Link<V>>>()
+                    .into()
+            });
         if Arc::strong_count(chunk) > 1 {
             // A snapshot shares this chunk: make_mut is about to copy it.
             let entries: usize = chunk
@@ -117,8 +193,12 @@ impl<V: Clone> Table<V> {
     /// of its chunk the chunk is empty, and goes now.
     #[inline]
     fn release_passed_chunk(&mut self, i: usize) {
-        if i & CHUNK_MASK == CHUNK_MASK {
-            self.chunks[i >> CHUNK_BITS] = None;
+        if i & DIR_SPAN_MASK == DIR_SPAN_MASK {
+            self.dirs[i >> DIR_SPAN_BITS] = None;
+        } else if i & CHUNK_MASK == CHUNK_MASK
+            && let Some(dir) = self.dirs[i >> DIR_SPAN_BITS].as_mut()
+        {
+            Arc::make_mut(dir)[(i >> CHUNK_BITS) & (DIR_LEN - 1)] = None;
         }
     }
 
@@ -143,11 +223,7 @@ impl<V: Clone> Table<V> {
             return None;
         }
         let idx = h as usize & self.mask();
-        if self.chunks[idx >> CHUNK_BITS]
-            .as_mut()
-            .is_none_or(|c| Arc::get_mut(c).is_none())
-            && self.find(h, key).is_none()
-        {
+        if !self.owns_path(idx) && self.find(h, key).is_none() {
             return None;
         }
         let mut cur = self.bucket_mut(idx).as_deref_mut();
@@ -613,16 +689,22 @@ impl<V: Clone> Dict<V> {
     pub fn drain_chunks(self, mut f: impl FnMut(&Entry<V>)) {
         let Dict { ht, .. } = self;
         for t in ht {
-            let chunks = std::mem::take(&mut { t }.chunks);
-            for chunk in chunks.into_iter().flatten() {
-                for link in chunk.iter() {
-                    let mut cur = link.as_deref();
-                    while let Some(e) = cur {
-                        f(e);
-                        cur = e.next.as_deref();
+            let dirs = std::mem::take(&mut { t }.dirs);
+            for dir in dirs.into_iter().flatten() {
+                // Our own copy of the directory's pointers, so each chunk
+                // can go as soon as it is written.
+                let chunks: Vec<Option<Chunk<V>>> = dir.iter().cloned().collect();
+                drop(dir);
+                for chunk in chunks.into_iter().flatten() {
+                    for link in chunk.iter() {
+                        let mut cur = link.as_deref();
+                        while let Some(e) = cur {
+                            f(e);
+                            cur = e.next.as_deref();
+                        }
                     }
+                    drop(chunk);
                 }
-                drop(chunk);
             }
         }
     }
@@ -631,7 +713,8 @@ impl<V: Clone> Dict<V> {
     pub fn iter(&self) -> impl Iterator<Item = &Entry<V>> {
         self.ht
             .iter()
-            .flat_map(|t| t.chunks.iter().flatten().flat_map(|c| c.iter()))
+            .flat_map(|t| t.dirs.iter().flatten().flat_map(|d| d.iter()))
+            .flat_map(|c| c.iter().flat_map(|c| c.iter()))
             .flat_map(|link| Chain {
                 cur: link.as_deref(),
             })
@@ -654,12 +737,15 @@ impl<'a, V> Iterator for Chain<'a, V> {
 impl<V> Drop for Table<V> {
     // Unlink chains iteratively so a long chain cannot overflow the stack.
     fn drop(&mut self) {
-        for c in self.chunks.iter_mut().flatten() {
-            if let Some(chunk) = Arc::get_mut(c) {
-                for link in chunk.iter_mut() {
-                    let mut cur = link.take();
-                    while let Some(mut e) = cur {
-                        cur = e.next.take();
+        for d in self.dirs.iter_mut().flatten() {
+            let Some(dir) = Arc::get_mut(d) else { continue };
+            for c in dir.iter_mut().flatten() {
+                if let Some(chunk) = Arc::get_mut(c) {
+                    for link in chunk.iter_mut() {
+                        let mut cur = link.take();
+                        while let Some(mut e) = cur {
+                            cur = e.next.take();
+                        }
                     }
                 }
             }
@@ -815,6 +901,60 @@ mod tests {
         }
         assert!(snap.get(&k(5000)).is_none());
         assert_eq!(d.get(&k(6)), Some(&7));
+    }
+
+    /// Across several directories, through rehashes both ways while
+    /// snapshots share the tables, and with a snapshot drained chunk by
+    /// chunk as a serializer does: every snapshot keeps exactly what it
+    /// had, and the live dict exactly what was written.
+    #[test]
+    fn snapshots_stay_whole_across_directories_and_rehashes() {
+        let mut d: Dict<usize> = Dict::new();
+        let mut model = std::collections::HashMap::new();
+        let mut snaps = Vec::new();
+        for round in 0..6usize {
+            for i in 0..20_000usize {
+                let key = (i * 7 + round) % 30_000;
+                if (i + round) % 3 == 0 {
+                    d.remove(&k(key));
+                    model.remove(&key);
+                } else {
+                    d.insert(k(key), i + round);
+                    model.insert(key, i + round);
+                }
+                if i % 997 == 0 {
+                    d.rehash(100);
+                }
+            }
+            snaps.push((d.clone(), model.clone()));
+            if round == 3 {
+                // Shrink hard while snapshots share the table.
+                for key in 0..29_000 {
+                    d.remove(&k(key));
+                    model.remove(&key);
+                }
+                snaps.push((d.clone(), model.clone()));
+            }
+        }
+        for (snap, m) in &snaps {
+            assert_eq!(snap.len(), m.len());
+            for (key, v) in m {
+                assert_eq!(snap.get(&k(*key)), Some(v));
+            }
+        }
+        let (last, m) = snaps.swap_remove(2);
+        let mut drained = 0;
+        last.drain_chunks(|e| {
+            drained += 1;
+            let key = e.key.as_bytes().strip_prefix(b"key:").unwrap();
+            let key: usize = std::str::from_utf8(key).unwrap().parse().unwrap();
+            assert_eq!(m.get(&key), Some(&e.value));
+        });
+        assert_eq!(drained, m.len());
+        assert_eq!(d.len(), model.len());
+        for (key, v) in &model {
+            assert_eq!(d.get(&k(*key)), Some(v));
+        }
     }
 
     #[test]

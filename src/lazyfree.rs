@@ -86,6 +86,7 @@ impl LazyFree {
             let spawned = std::thread::Builder::new()
                 .name("bio_lazy_free".into())
                 .spawn(move || {
+                    crate::util::thread::bio_thread_start();
                     // Normal priority on purpose: each free takes the
                     // allocator's lock of the loop's arena, and a thread
                     // preempted while holding it would stall the loop.

@@ -201,6 +201,7 @@ fn main() -> ExitCode {
     config.port = port;
     println!("Port: {port}");
     install_signal_handlers();
+    miniredis::util::thread::set_bio_cpulist(&config.bio_cpulist);
     let mut server = Server::new(config);
     server.config_file = config_file;
     if let Err(msg) = server.acl_load_at_startup() {
@@ -263,6 +264,9 @@ fn main() -> ExitCode {
     println!("Ready to accept connections");
     let _ = std::io::stdout().flush();
     info!("Server initialized, pid {}", std::process::id());
+    // Last, as Redis does: threads started from here on (snapshot
+    // writers) inherit the loop's CPUs unless their own list says else.
+    miniredis::util::thread::set_cpu_affinity("server_cpulist", &server.config.server_cpulist);
     if let Err(e) = el.run(&mut server) {
         error!("Event loop failed: {e}");
         return ExitCode::from(1);

@@ -2,7 +2,7 @@
 //! with Redis's defaults, types and mutability, so config files, CONFIG
 //! GET/SET and CONFIG REWRITE written for Redis work, and documented in
 //! docs/OPERATIONS.md as without effect (TLS, cluster, I/O threads,
-//! active defragmentation, CPU lists, syslog, process titles...).
+//! active defragmentation, syslog, process titles...).
 
 use super::{Config, ConfigEntry, one, parse_bool, parse_enum, parse_int, parse_memory, yes_no};
 
@@ -62,10 +62,7 @@ pub static TABLE: &[ConfigEntry] = &[
     accepted!("always-show-logo", false, boolean),
     accepted!("aof-disable-auto-gc", true, boolean),
     accepted!("aof-rewrite-incremental-fsync", true, boolean),
-    accepted!("aof_rewrite_cpulist", false, text),
-    accepted!("bgsave_cpulist", false, text),
     accepted!("bind-source-addr", true, text),
-    accepted!("bio_cpulist", false, text),
     accepted!("cluster-allow-pubsubshard-when-down", true, boolean),
     accepted!("cluster-allow-reads-when-down", true, boolean),
     accepted!("cluster-allow-replica-migration", true, boolean),
@@ -151,7 +148,6 @@ pub static TABLE: &[ConfigEntry] = &[
         v,
         &["no", "yes", "clients"]
     )),
-    accepted!("server_cpulist", false, text),
     accepted!("set-proc-title", false, boolean),
     accepted!("shutdown-on-sigint", true, text),
     accepted!("shutdown-on-sigterm", true, text),
@@ -231,10 +227,7 @@ pub static DEFAULTS: &[(&str, &str)] = &[
     ("always-show-logo", "no"),
     ("aof-disable-auto-gc", "no"),
     ("aof-rewrite-incremental-fsync", "yes"),
-    ("aof_rewrite_cpulist", ""),
-    ("bgsave_cpulist", ""),
     ("bind-source-addr", ""),
-    ("bio_cpulist", ""),
     ("cluster-allow-pubsubshard-when-down", "yes"),
     ("cluster-allow-reads-when-down", "no"),
     ("cluster-allow-replica-migration", "yes"),
@@ -268,7 +261,6 @@ pub static DEFAULTS: &[(&str, &str)] = &[
     ("rdb-del-sync-files", "no"),
     ("rdb-save-incremental-fsync", "yes"),
     ("sanitize-dump-payload", "no"),
-    ("server_cpulist", ""),
     ("set-proc-title", "yes"),
     ("shutdown-on-sigint", "default"),
     ("shutdown-on-sigterm", "default"),

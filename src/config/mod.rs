@@ -99,6 +99,15 @@ pub struct Config {
     /// Unix seconds, change no file, and run with appendonly off.
     pub aof_load_until: Option<i64>,
     pub pidfile: String,
+    /// CPU lists ("0,2-3", "0-20:2", as taskset reads them) for the loop
+    /// thread, the fsync / lazy-free threads, the AOF rewrite writer and
+    /// the snapshot writers (BGSAVE, a full sync's serializer): Redis's
+    /// server_cpulist, bio_cpulist, aof_rewrite_cpulist and bgsave_cpulist.
+    /// Empty leaves a thread where it was started.
+    pub server_cpulist: String,
+    pub bio_cpulist: String,
+    pub aof_rewrite_cpulist: String,
+    pub bgsave_cpulist: String,
     pub supervised: String,
     /// "normal 0 0 0 slave ... pubsub 33554432 8388608 60", canonical bytes.
     pub client_output_buffer_limit: String,
@@ -218,6 +227,10 @@ impl Default for Config {
             aof_load_until: None,
             appendfsync_no_rewrite: false,
             pidfile: String::new(),
+            server_cpulist: String::new(),
+            bio_cpulist: String::new(),
+            aof_rewrite_cpulist: String::new(),
+            bgsave_cpulist: String::new(),
             supervised: "no".into(),
             client_output_buffer_limit:
                 "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60".into(),
@@ -884,6 +897,27 @@ pub static CONFIG_TABLE: &[ConfigEntry] = &[
     ),
     entry!("pidfile", false, |c| c.pidfile.clone(), |c, v| c.pidfile =
         one(v)?.to_string()),
+    entry!(
+        "server_cpulist",
+        false,
+        |c| c.server_cpulist.clone(),
+        |c, v| c.server_cpulist = one(v)?.to_string()
+    ),
+    entry!("bio_cpulist", false, |c| c.bio_cpulist.clone(), |c, v| c
+        .bio_cpulist =
+        one(v)?.to_string()),
+    entry!(
+        "aof_rewrite_cpulist",
+        false,
+        |c| c.aof_rewrite_cpulist.clone(),
+        |c, v| c.aof_rewrite_cpulist = one(v)?.to_string()
+    ),
+    entry!(
+        "bgsave_cpulist",
+        false,
+        |c| c.bgsave_cpulist.clone(),
+        |c, v| c.bgsave_cpulist = one(v)?.to_string()
+    ),
     entry!(
         "client-output-buffer-limit",
         true,

@@ -269,8 +269,11 @@ impl Server {
             buf: Vec::with_capacity(CHUNK),
             wake: self.aof_wake.clone(),
         };
+        let cpus = self.config.bgsave_cpulist.clone();
         let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(
             move || -> io::Result<usize> {
+                // Redis's child for a full sync takes bgsave_cpulist too.
+                crate::util::thread::set_cpu_affinity("bgsave_cpulist", &cpus);
                 crate::util::thread::idle_priority();
                 if diskless {
                     // Redis 7.0's EOF-marked form: the length is not known

@@ -190,9 +190,11 @@ impl Server {
             self.config.rdbchecksum,
             self.now_ms,
         );
+        let cpus = self.config.bgsave_cpulist.clone();
         let handle = std::thread::Builder::new()
             .name("bgsave".into())
             .spawn(move || {
+                crate::util::thread::set_cpu_affinity("bgsave_cpulist", &cpus);
                 crate::util::thread::lower_priority();
                 crate::persistence::snapshot::save(
                     snapshot, &functions, &path, compress, checksum, now,
@@ -511,9 +513,11 @@ impl Server {
         self.note_snapshot_pause(t0);
         let spec = self.base_spec(rdb);
         let temp2 = temp.clone();
+        let cpus = self.config.aof_rewrite_cpulist.clone();
         let handle = std::thread::Builder::new()
             .name("aof_rewrite".into())
             .spawn(move || {
+                crate::util::thread::set_cpu_affinity("aof_rewrite_cpulist", &cpus);
                 crate::util::thread::lower_priority();
                 crate::aof::rewrite::write_base(snapshot, &temp2, &spec)
             })

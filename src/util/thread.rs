@@ -47,3 +47,102 @@ fn set_nice(prio: i32) {
         }
     }
 }
+
+/// bio_cpulist, for helper threads started where no config is at hand
+/// (the lazy-free thread); set once at startup.
+static BIO_CPULIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Record bio_cpulist (startup, before any bio thread).
+pub fn set_bio_cpulist(list: &str) {
+    let _ = BIO_CPULIST.set(list.to_string());
+}
+
+/// First call of a bio thread (fsync, lazy free): move to bio_cpulist.
+pub fn bio_thread_start() {
+    if let Some(list) = BIO_CPULIST.get() {
+        set_cpu_affinity("bio_cpulist", list);
+    }
+}
+
+/// The CPUs a cpulist names, as Redis's setcpuaffinity (after taskset)
+/// reads one: comma-separated `N`, `A-B` or `A-B:STEP`. None for a list
+/// that is not one, which Redis leaves without effect, as we do.
+pub fn parse_cpulist(list: &str) -> Option<Vec<usize>> {
+    let num = |s: &str| -> Option<usize> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let mut cpus = Vec::new();
+    for token in list.split(',') {
+        let (range, step) = match token.split_once(':') {
+            Some((r, s)) => (r, num(s)?),
+            None => (token, 1),
+        };
+        let (a, b) = match range.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None if token.contains(':') => return None,
+            None => (num(range)?, num(range)?),
+        };
+        if step == 0 || a > b {
+            return None;
+        }
+        cpus.extend((a..=b).step_by(step).take_while(|&c| c < CPU_SETSIZE));
+    }
+    Some(cpus)
+}
+
+/// glibc's cpu_set_t: 1024 CPUs.
+const CPU_SETSIZE: usize = 1024;
+
+/// Run the calling thread on the CPUs `list` names (a `*_cpulist`
+/// parameter). An empty list changes nothing; so does one that does not
+/// parse, with a warning (Redis says nothing).
+pub fn set_cpu_affinity(what: &str, list: &str) {
+    if list.is_empty() {
+        return;
+    }
+    let Some(cpus) = parse_cpulist(list) else {
+        log::warn!("{what}: '{list}' is not a CPU list (like 0,2-3 or 0-7:2); left as it was");
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let mut mask = [0u64; CPU_SETSIZE / 64];
+        for c in cpus {
+            if let Some(word) = mask.get_mut(c / 64) {
+                *word |= 1 << (c % 64);
+            }
+        }
+        unsafe extern "C" {
+            fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
+        }
+        // SAFETY: pid 0 is the calling thread; mask is a live buffer of
+        // exactly `size` bytes.
+        let rc = unsafe { sched_setaffinity(0, std::mem::size_of_val(&mask), mask.as_ptr()) };
+        if rc != 0 {
+            log::warn!(
+                "{what}: could not run on CPUs '{list}': {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpus;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cpulist;
+
+    #[test]
+    fn cpulists_read_as_taskset_reads_them() {
+        assert_eq!(parse_cpulist("0"), Some(vec![0]));
+        assert_eq!(parse_cpulist("0,2-3"), Some(vec![0, 2, 3]));
+        assert_eq!(parse_cpulist("0-8:4,1"), Some(vec![0, 4, 8, 1]));
+        for bad in ["", "x", "1-", "-1", "3-1", "0-4:0", "1:2", "0,,1", "0-1:x"] {
+            assert_eq!(parse_cpulist(bad), None, "{bad}");
+        }
+    }
+}

@@ -399,3 +399,32 @@ fn debug_can_skip_dump_checksums() {
     );
     assert_eq!(r.cmd(&[b"RESTORE", b"k3", b"0", &payload]), bad);
 }
+
+/// server_cpulist places the loop thread as taskset would; the CPU lists
+/// read back with CONFIG GET and, as in Redis, cannot change at runtime.
+#[cfg(target_os = "linux")]
+#[test]
+fn server_cpulist_pins_the_loop_thread() {
+    let s = start_miniredis(&["--server_cpulist", "0", "--bgsave_cpulist", "0-0:1"]);
+    let mut r = s.raw();
+    // Set just before the loop starts: a reply means it has run.
+    assert_eq!(r.q("PING"), "+PONG\r\n");
+    let pid = s.child.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status")).unwrap();
+    let cpus = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(str::trim);
+    assert_eq!(cpus, Some("0"), "{status}");
+    assert_eq!(
+        r.q("CONFIG GET bgsave_cpulist"),
+        "*2\r\n$14\r\nbgsave_cpulist\r\n$5\r\n0-0:1\r\n"
+    );
+    assert_eq!(
+        r.q("CONFIG SET server_cpulist 1"),
+        "-ERR CONFIG SET failed (possibly related to argument 'server_cpulist') - can't set immutable config\r\n"
+    );
+    // The snapshot writer takes bgsave_cpulist and the save completes.
+    assert_eq!(r.q("SET k v"), "+OK\r\n");
+    assert!(r.q("BGSAVE").starts_with("+Background saving started"));
+}
