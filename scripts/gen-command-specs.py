@@ -117,6 +117,7 @@ MODULES = [
     ]),
     ("debug", ["debug"]),
     ("hyperloglog", ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest"]),
+    ("migrate", ["migrate"]),
     ("bitops", ["setbit", "getbit", "bitcount", "bitpos", "bitop", "bitfield", "bitfield_ro"]),
     ("transactions", ["multi", "exec", "discard", "watch", "unwatch"]),
     ("pubsub", [
@@ -245,6 +246,7 @@ SUMMARIES = {
     "latency|doctor": "A readable report of the latency events recorded.",
     "latency|histogram": "Per-command distributions of call durations.",
     "restore-asking": "RESTORE for a cluster slot migration (ASKING implied).",
+    "migrate": "Move keys to another instance: RESTOREd there, then deleted here (COPY keeps them).",
     "lolwut": "Show the server version, with a drawing for versions 5 and 6.",
     "asking": "Cluster redirection flag (cluster support is disabled here).",
     "readonly": "Cluster replica reads (cluster support is disabled here).",

@@ -24,6 +24,7 @@ MODULES = [
     ("Memory", "src/commands/table/memory.rs"),
     ("Geo", "src/commands/table/geo.rs"),
     ("HyperLogLog", "src/commands/table/hyperloglog.rs"),
+    ("Migrate", "src/commands/table/migrate.rs"),
     ("Debugging", "src/commands/table/debug.rs"),
 ]
 
@@ -62,7 +63,40 @@ out.append(
     "both servers), `OBJECT`, `PROTOCOL`, `SLEEP`, `RELOAD`, `PAUSE-CRON`, `SET-ACTIVE-EXPIRE`, "
     "`CHANGE-REPL-ID`, `QUICKLIST-PACKED-THRESHOLD` (accepted; list elements are always packed), "
     "`LOG`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
-    "`ACL` answers `WHOAMI`, `USERS`, `CAT` and `HELP`: there is one user, `default`, with every permission."
+    "Not yet here: `SCRIPT DEBUG` (Lua's debugger), and the cluster and module commands."
 )
+
+# CONFIG parameters: the table's entries (src/config/mod.rs) apply; those of
+# src/config/accepted.rs are accepted and change nothing.
+def config_rows(path, macro):
+    text = open(path).read()
+    return re.findall(macro + r'!\(\s*"([^"]+)",\s*(true|false)', text)
+
+live = config_rows("src/config/mod.rs", "entry")
+inert = config_rows("src/config/accepted.rs", "accepted")
+mod_src = open("src/config/mod.rs").read()
+hidden = set(re.findall(r'"([^"]+)"', re.search(r'const HIDDEN: &\[&str\] = &\[([^\]]*)\]', mod_src).group(1)))
+aliases = {}
+for old_name, new_name in re.findall(r'\(\s*"([^"]+)",\s*"([^"]+)",?\s*\)', mod_src[mod_src.index("const ALIASES"):]):
+    aliases.setdefault(new_name, []).append(old_name)
+out += [
+    "",
+    "## CONFIG parameters (`src/config/`)",
+    "",
+    f"CONFIG GET * lists the same names as redis-server 7.0.15: {len(live) + len(inert) - len(hidden)} parameters "
+    f"and {sum(len(v) for v in aliases.values())} aliases. \"applies\" means the parameter does "
+    "what it does in Redis; \"accepted\" means it is read, stored, listed and rewritten with "
+    "Redis's default, type and mutability but changes nothing here (docs/OPERATIONS.md says why "
+    "for each). CONFIG SET \"no\" is Redis's immutable config. \"hidden\" parameters answer only "
+    "to their exact name, as Redis's HIDDEN_CONFIG.",
+    "",
+    "| parameter | status | CONFIG SET | aliases |",
+    "|---|---|---|---|",
+]
+rows = [(n, "applies" + (", hidden" if n in hidden else ""), m) for n, m in live]
+rows += [(n, "accepted, no effect", m) for n, m in inert]
+for name, status, mutable in sorted(rows):
+    al = ", ".join(f"`{a}`" for a in aliases.get(name, []))
+    out.append(f"| `{name}` | {status} | {'yes' if mutable == 'true' else 'no'} | {al} |")
 out += ["", open("scripts/commands-md-notifications.md").read().rstrip("\n")]
 open("docs/COMMANDS.md", "w").write("\n".join(out) + "\n")

@@ -40,6 +40,9 @@ pub enum BlockOp {
     },
     /// WAIT: enough replicas must acknowledge `offset`.
     Wait { replicas: i64, offset: u64 },
+    /// MIGRATE: its exchange with the target is in flight
+    /// (commands/migrate.rs answers and releases it).
+    Migrate,
 }
 
 #[derive(Clone, Debug)]

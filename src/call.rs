@@ -589,6 +589,24 @@ fn redact_secrets(name: &str, argv: &mut [Vec<u8>]) {
     const REDACTED: &[u8] = b"(redacted)";
     match name {
         "auth" => argv.iter_mut().skip(1).for_each(|a| *a = REDACTED.to_vec()),
+        // MIGRATE's AUTH password and AUTH2 username password.
+        "migrate" => {
+            let mut j = 6;
+            while j < argv.len() {
+                let more = argv.len() - 1 - j;
+                if argv[j].eq_ignore_ascii_case(b"auth") && more >= 1 {
+                    argv[j + 1] = REDACTED.to_vec();
+                    j += 1;
+                } else if argv[j].eq_ignore_ascii_case(b"auth2") && more >= 2 {
+                    argv[j + 1] = REDACTED.to_vec();
+                    argv[j + 2] = REDACTED.to_vec();
+                    j += 2;
+                } else if argv[j].eq_ignore_ascii_case(b"keys") {
+                    break;
+                }
+                j += 1;
+            }
+        }
         // Every rule: passwords among them.
         "acl|setuser" => argv.iter_mut().skip(2).for_each(|a| *a = REDACTED.to_vec()),
         // Sensitive configs' values (Redis's SENSITIVE_CONFIG).

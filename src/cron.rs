@@ -26,6 +26,7 @@ pub fn server_cron(server: &mut Server) {
     save_points(server);
     auto_aof_rewrite(server);
     server.replication_cron();
+    server.migrate_cron();
     databases_cron(server);
     // The tracking table's limit, even when idle after a CONFIG SET.
     if server.tracking.clients > 0 {

@@ -138,6 +138,10 @@ impl EventLoop {
                 self.handle_master_link(server);
                 continue;
             }
+            if t >= crate::commands::migrate::TOKEN_BASE {
+                server.migrate_event(t, readable, writable);
+                continue;
+            }
             if t < CLIENT_TOKEN_BASE {
                 self.accept(server, t);
                 continue;
@@ -408,7 +412,8 @@ impl EventLoop {
         server.clients[slot] = Some(c);
     }
 
-    /// When a CLIENT PAUSE ends, run the commands it held back.
+    /// When a CLIENT PAUSE (or a MIGRATE) ends, run the commands it held
+    /// back.
     fn resume_paused(&mut self, server: &mut Server) {
         if server.paused_slots.is_empty() || server.failover_pauses_writes() {
             return;
@@ -424,8 +429,15 @@ impl EventLoop {
                 continue;
             };
             if let Some(argv) = c.paused_argv.take() {
-                self.expose();
                 c.argv = argv;
+                if server.migrate_holds(&c) {
+                    // Its keys are still on the move: it waits on.
+                    c.paused_argv = Some(std::mem::take(&mut c.argv));
+                    server.paused_slots.push(slot);
+                    server.clients[slot] = Some(c);
+                    continue;
+                }
+                self.expose();
                 server.process_command(&mut c);
                 c.argv.clear();
                 process_input_buffer(server, &mut c);
@@ -535,6 +547,18 @@ impl EventLoop {
         // WAIT needs, release WAITs their ACKs satisfied.
         if server.repl.link.needs_register {
             self.register_master_link(server);
+        }
+        // MIGRATE: a connection just opened.
+        if !server.migrate.to_register.is_empty() {
+            for (sock, token) in server.migrate_sockets_to_register() {
+                if let Err(e) = self.poll.registry().register(
+                    sock,
+                    Token(token),
+                    Interest::READABLE | Interest::WRITABLE,
+                ) {
+                    warn!("Registering a MIGRATE connection: {e}");
+                }
+            }
         }
         if server.repl.link.load.is_some()
             && let Some((sock, rest)) = server.replica_poll_load()
@@ -661,9 +685,9 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
             Parsed::Incomplete => break,
             Parsed::Command => {
                 std::mem::swap(&mut c.argv, &mut c.query.argv);
-                if !c.argv.is_empty() && server.paused_for(&c.argv) {
-                    // CLIENT PAUSE: hold this command (and everything after
-                    // it) until the pause ends.
+                if !c.argv.is_empty() && (server.paused_for(&c.argv) || server.migrate_holds(c)) {
+                    // CLIENT PAUSE, or a key MIGRATE is moving: hold this
+                    // command (and everything after it) until that ends.
                     c.paused_argv = Some(std::mem::take(&mut c.argv));
                     server.paused_slots.push(c.slot);
                     break;

@@ -382,7 +382,7 @@ pub fn gen_info(
                 );
                 f!("latest_fork_usec:{}", server.persist.latest_fork_usec);
                 f!("total_forks:0");
-                f!("migrate_cached_sockets:0");
+                f!("migrate_cached_sockets:{}", server.migrate.cached_sockets());
                 f!("slave_expires_tracked_keys:0");
                 f!("active_defrag_hits:0");
                 f!("active_defrag_misses:0");

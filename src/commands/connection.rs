@@ -495,8 +495,13 @@ pub fn client_unblock_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     };
     let slot = s.clients.iter().position(|o| {
-        o.as_ref()
-            .is_some_and(|o| o.id as i64 == id && o.bstate.is_some())
+        o.as_ref().is_some_and(|o| {
+            o.id as i64 == id
+                    // MIGRATE's wait is not a blocking command's.
+                    && o.bstate
+                        .as_ref()
+                        .is_some_and(|b| !matches!(b.op, crate::blocked::BlockOp::Migrate))
+        })
     });
     match slot {
         Some(slot) => {

@@ -745,7 +745,9 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
             r
         }
         BlockOp::Move { from, to, dst } => lmove_generic(s, c, key, dst, *from, *to),
-        BlockOp::ZPop { .. } | BlockOp::XRead { .. } | BlockOp::Wait { .. } => Ok(false),
+        BlockOp::ZPop { .. } | BlockOp::XRead { .. } | BlockOp::Wait { .. } | BlockOp::Migrate => {
+            Ok(false)
+        }
     };
     c.db = saved_db;
     s.prop.depth -= 1;

@@ -20,6 +20,7 @@ pub mod introspection;
 pub mod keys;
 pub mod lists;
 pub mod memory;
+pub mod migrate;
 pub mod pubsub;
 pub mod replication;
 pub mod scripting;
@@ -212,6 +213,7 @@ pub fn all_tables() -> Vec<&'static [CommandSpec]> {
         table::memory::COMMANDS,
         table::geo::COMMANDS,
         table::hyperloglog::COMMANDS,
+        table::migrate::COMMANDS,
         table::debug::COMMANDS,
     ]
 }

@@ -228,6 +228,8 @@ pub struct Server {
     pub lazyfree: crate::lazyfree::LazyFree,
     /// Replication: our replicas, our master, the backlog (replication/).
     pub repl: crate::replication::Replication,
+    /// MIGRATE's exchange in flight and its cached connections.
+    pub migrate: crate::commands::migrate::MigrateState,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -318,6 +320,7 @@ impl Server {
             latency_monitor: Default::default(),
             lazyfree: Default::default(),
             repl: Default::default(),
+            migrate: Default::default(),
         }
     }
 

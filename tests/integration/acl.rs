@@ -173,7 +173,8 @@ fn users_from_the_config_file() {
             && users[2].ends_with("(~w* resetchannels -@all +set)")
     );
     drop(s);
-    let s = start_miniredis(&[conf.to_str().unwrap()]);
+    // The rewritten file names the first server's (now deleted) dir.
+    let s = start_miniredis(&[conf.to_str().unwrap(), "--dir", dir.to_str().unwrap()]);
     assert_eq!(
         s.raw().q("ACL USERS"),
         "*3\r\n$7\r\ndefault\r\n$3\r\nyan\r\n$3\r\nzed\r\n"

@@ -12,6 +12,7 @@ mod eviction;
 mod expiry;
 mod introspection;
 mod lazyfree;
+mod migrate;
 mod protocol;
 mod pubsub;
 mod replication;

@@ -8,8 +8,8 @@ use crate::commands::{BeginSearch, CommandSpec, FindKeys, KeySpec, container_com
 #[allow(unused_imports)]
 use crate::commands::{
     acl::*, admin::*, bitops::*, connection::*, debug::*, geo::*, hashes::*, hyperloglog::*,
-    introspection::*, keys::*, lists::*, memory::*, pubsub::*, replication::*, scripting::*,
-    sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,
+    introspection::*, keys::*, lists::*, memory::*, migrate::*, pubsub::*, replication::*,
+    scripting::*, sets::*, sort::*, sorted_sets::*, streams::*, strings::*, transactions::*,
 };
 
 #[rustfmt::skip]
