@@ -62,7 +62,7 @@ out.append(
     "offers `DIGEST` and `DIGEST-VALUE` (Redis's digest: equal datasets give equal digests on "
     "both servers), `OBJECT`, `PROTOCOL`, `SLEEP`, `RELOAD`, `PAUSE-CRON`, `SET-ACTIVE-EXPIRE`, "
     "`CHANGE-REPL-ID`, `QUICKLIST-PACKED-THRESHOLD` (accepted; list elements are always packed), "
-    "`LOG`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
+    "`LOG`, `LOADAOF`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
     "Not yet here: `SCRIPT DEBUG` (Lua's debugger), and the cluster and module commands."
 )
 
@@ -94,7 +94,7 @@ out += [
     "|---|---|---|---|",
 ]
 rows = [(n, "applies" + (", hidden" if n in hidden else ""), m) for n, m in live]
-rows += [(n, "accepted, no effect", m) for n, m in inert]
+rows += [(n, "accepted, no effect" + (", hidden" if n in hidden else ""), m) for n, m in inert]
 for name, status, mutable in sorted(rows):
     al = ", ".join(f"`{a}`" for a in aliases.get(name, []))
     out.append(f"| `{name}` | {status} | {'yes' if mutable == 'true' else 'no'} | {al} |")

@@ -62,6 +62,28 @@ pub struct EventLoop {
     batch: std::collections::VecDeque<(usize, bool, bool)>,
 }
 
+/// Listening sockets on each `bind` address at `port` (0: a free port,
+/// the same for every address); also the port taken.
+pub fn bind_listeners(bind: &[String], port: u16) -> io::Result<(Vec<TcpListener>, u16)> {
+    let mut out = Vec::new();
+    let mut port = port;
+    for addr in bind {
+        let addr = addr.trim_start_matches('-');
+        let sock = std::net::TcpListener::bind((addr, port)).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("Could not create server TCP listening socket {addr}:{port}: {e}"),
+            )
+        })?;
+        if port == 0 {
+            port = sock.local_addr().map(|a| a.port()).unwrap_or(0);
+        }
+        sock.set_nonblocking(true)?;
+        out.push(TcpListener::from_std(sock));
+    }
+    Ok((out, port))
+}
+
 impl EventLoop {
     pub fn new(mut listeners: Vec<TcpListener>) -> io::Result<EventLoop> {
         let poll = Poll::new()?;
@@ -547,6 +569,23 @@ impl EventLoop {
         // WAIT needs, release WAITs their ACKs satisfied.
         if server.repl.link.needs_register {
             self.register_master_link(server);
+        }
+        // CONFIG SET port / bind: listen on the new sockets from now on.
+        if let Some(mut new) = server.new_listeners.take() {
+            for l in self.listeners.iter_mut() {
+                let _ = self.poll.registry().deregister(l);
+            }
+            new.truncate(MASTER_TOKEN);
+            for (i, l) in new.iter_mut().enumerate() {
+                if let Err(e) = self
+                    .poll
+                    .registry()
+                    .register(l, Token(i), Interest::READABLE)
+                {
+                    warn!("Listening on the new port: {e}");
+                }
+            }
+            self.listeners = new;
         }
         // MIGRATE: a connection just opened.
         if !server.migrate.to_register.is_empty() {

@@ -153,20 +153,7 @@ fn init_logging(level: &str) {
 }
 
 fn bind_listeners(config: &Config) -> Result<(Vec<mio::net::TcpListener>, u16), String> {
-    let mut out = Vec::new();
-    let mut port = config.port;
-    for addr in &config.bind {
-        let addr = addr.trim_start_matches('-');
-        let sock = std::net::TcpListener::bind((addr, port)).map_err(|e| {
-            format!("Could not create server TCP listening socket {addr}:{port}: {e}")
-        })?;
-        if port == 0 {
-            port = sock.local_addr().map(|a| a.port()).unwrap_or(0);
-        }
-        sock.set_nonblocking(true).map_err(|e| e.to_string())?;
-        out.push(mio::net::TcpListener::from_std(sock));
-    }
-    Ok((out, port))
+    miniredis::event_loop::bind_listeners(&config.bind, config.port).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

@@ -193,16 +193,7 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
         if failure.is_some() {
             continue;
         }
-        if entry.name == "port"
-            && !seen.contains(&entry.name)
-            && pair[1] == s.config.port.to_string().as_bytes()
-        {
-            // The port it already listens on: nothing to rebind (Redis's
-            // CONFIG SET port answers OK; rebinding elsewhere is not
-            // supported here, so another value is refused below).
-            seen.push(entry.name);
-            continue;
-        } else if !entry.mutable {
+        if !entry.mutable {
             failure = Some((name, "can't set immutable config"));
         } else if matches!(entry.name, "dir" | "dbfilename") {
             // Protected in Redis 7.0 (enable-protected-configs no).
@@ -230,6 +221,32 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
             ))
         })?;
     }
+    // A new port or bind list: the new sockets must be had before anything
+    // changes (Redis's changeListenPort / changeBindAddr, rolled back on
+    // failure); the loop swaps them in before it sleeps.
+    if next.port != s.config.port || next.bind != s.config.bind {
+        let (name, why) = if next.bind != s.config.bind {
+            ("bind", "Failed to bind to specified addresses.")
+        } else {
+            ("port", "Unable to listen on this port")
+        };
+        // Port 0 listens on no TCP port, as in Redis.
+        let bound = if next.port == 0 {
+            Ok((Vec::new(), 0))
+        } else {
+            crate::event_loop::bind_listeners(&next.bind, next.port)
+        };
+        match bound {
+            Ok((listeners, _)) => s.new_listeners = Some(listeners),
+            Err(e) => {
+                log::warn!("CONFIG SET {name}: {e}");
+                let name = typed_name(&c.argv, name);
+                return Err(ReplyError::owned(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                )));
+            }
+        }
+    }
     let was_on = s.config.appendonly;
     let old_maxmemory = s.config.maxmemory;
     s.config = next;
@@ -252,6 +269,16 @@ pub fn config_set_command(s: &mut Server, c: &mut Client) -> CmdResult {
     }
     c.reply.ok();
     Ok(())
+}
+
+/// The parameter as the client typed it (an alias, another case).
+fn typed_name(argv: &[Vec<u8>], canonical: &str) -> String {
+    argv.get(2..)
+        .unwrap_or_default()
+        .chunks(2)
+        .map(|p| String::from_utf8_lossy(&p[0]).into_owned())
+        .find(|n| config::find(n).is_some_and(|e| e.name == canonical))
+        .unwrap_or_else(|| canonical.to_string())
 }
 
 /// CONFIG SET appendonly: turning it on writes the dataset to a new file

@@ -208,6 +208,27 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             })?;
             c.reply.ok();
         }
+        (b"loadaof", 2) => {
+            // Redis's DEBUG LOADAOF: what the AOF holds now replaces the
+            // dataset (AOF round-trip tests). Redis exits on a file it
+            // cannot load; we answer the error and keep serving.
+            if let Some(aof) = s.aof.as_mut() {
+                aof.shutdown()
+                    .map_err(|e| ReplyError::owned(format!("ERR Error writing the AOF: {e}")))?;
+            }
+            s.flush_all();
+            s.functions_flush();
+            use crate::aof::{Layout, load};
+            let loaded = match Layout::of(&s.config) {
+                Layout::Dir { dir, filename } => {
+                    load::load_dir(s, &dir, &filename, load::LoadOpts::default())
+                }
+                Layout::Single { path } => load::load_single(s, &path, load::LoadOpts::default()),
+            };
+            loaded.map_err(|e| ReplyError::owned(format!("ERR Error loading the AOF: {e}")))?;
+            log::warn!("Append Only File loaded by DEBUG LOADAOF");
+            c.reply.ok();
+        }
         (b"aof-crash", 2) => {
             // Test hook: lose what a power cut would lose, then die.
             if let Some(aof) = s.aof.as_ref() {
@@ -227,6 +248,8 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Output a hex signature of the whole dataset (Redis's digest).",
                 "DIGEST-VALUE <key> [<key> ...]",
                 "    Output a hex signature of the values of the given keys.",
+                "LOADAOF",
+                "    Flush the AOF buffers on disk and reload the AOF in memory.",
                 "LOG <message>",
                 "    Write <message> to the server log.",
                 "LAZYFREE-HOLD <0|1>",

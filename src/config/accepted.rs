@@ -212,6 +212,24 @@ pub static TABLE: &[ConfigEntry] = &[
     accepted!("unixsocket", false, text),
     accepted!("unixsocketperm", false, |v| parse_int(v, 0, 0o777)
         .map(|n| format!("{n:o}"))),
+    // Redis's hidden test hooks (HIDDEN_CONFIG): CONFIG GET answers them
+    // only by exact name.
+    accepted!("use-exit-on-panic", true, boolean),
+    accepted!("key-load-delay", true, |v| parse_int(
+        v,
+        i32::MIN as i64,
+        i32::MAX as i64
+    )
+    .map(|n| n.to_string())),
+    accepted!("watchdog-period", true, |v| parse_int(
+        v,
+        0,
+        i32::MAX as i64
+    )
+    .map(|n| n.to_string())),
+    accepted!("loading-process-events-interval-bytes", true, |v| {
+        parse_int(v, 1024, i32::MAX as i64).map(|n| n.to_string())
+    }),
 ];
 
 /// Redis 7.0.15's defaults, as CONFIG GET shows them.
@@ -291,6 +309,10 @@ pub static DEFAULTS: &[(&str, &str)] = &[
     ("tls-session-caching", "yes"),
     ("unixsocket", ""),
     ("unixsocketperm", "0"),
+    ("use-exit-on-panic", "no"),
+    ("key-load-delay", "0"),
+    ("watchdog-period", "0"),
+    ("loading-process-events-interval-bytes", "2097152"),
 ];
 
 /// The defaults as a Config holds them.

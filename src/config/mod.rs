@@ -523,7 +523,13 @@ pub fn all_entries() -> impl Iterator<Item = &'static ConfigEntry> {
 
 /// Parameters only an exact name reaches (Redis's HIDDEN_CONFIG): no glob
 /// lists them.
-const HIDDEN: &[&str] = &["rdb-key-save-delay"];
+const HIDDEN: &[&str] = &[
+    "rdb-key-save-delay",
+    "use-exit-on-panic",
+    "key-load-delay",
+    "watchdog-period",
+    "loading-process-events-interval-bytes",
+];
 
 macro_rules! entry {
     ($name:literal, $mutable:expr, |$c:ident| $get:expr, |$cs:ident, $v:ident| $set:expr) => {
@@ -543,7 +549,7 @@ macro_rules! entry {
 pub static CONFIG_TABLE: &[ConfigEntry] = &[
     entry!("bind", true, |c| c.bind.join(" "), |c, v| c.bind =
         v.join(" ").split_whitespace().map(String::from).collect()),
-    entry!("port", false, |c| c.port.to_string(), |c, v| c.port =
+    entry!("port", true, |c| c.port.to_string(), |c, v| c.port =
         parse_int(v, 0, 65535)? as u16),
     entry!("databases", false, |c| c.databases.to_string(), |c, v| c
         .databases =

@@ -230,6 +230,9 @@ pub struct Server {
     pub repl: crate::replication::Replication,
     /// MIGRATE's exchange in flight and its cached connections.
     pub migrate: crate::commands::migrate::MigrateState,
+    /// Sockets a CONFIG SET port/bind opened, for the loop to listen on
+    /// instead of its current ones.
+    pub new_listeners: Option<Vec<mio::net::TcpListener>>,
 }
 
 /// A client watching a key: its slot, and whether the key was already
@@ -321,6 +324,7 @@ impl Server {
             lazyfree: Default::default(),
             repl: Default::default(),
             migrate: Default::default(),
+            new_listeners: None,
         }
     }
 

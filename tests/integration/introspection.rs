@@ -428,3 +428,41 @@ fn server_cpulist_pins_the_loop_thread() {
     assert_eq!(r.q("SET k v"), "+OK\r\n");
     assert!(r.q("BGSAVE").starts_with("+Background saving started"));
 }
+
+/// CONFIG SET port: a port in use is refused with Redis's words and every
+/// parameter of the call rolled back; a free one is listened on at once
+/// and the old one no longer.
+#[test]
+fn config_set_port_moves_the_listener_or_rolls_back() {
+    let s = start_miniredis(&[]);
+    let mut r = s.raw();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let used = taken.local_addr().unwrap().port();
+    assert_eq!(
+        r.q(&format!(
+            "CONFIG SET maxmemory 10000001 port {used} client-query-buffer-limit 10m"
+        )),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port\r\n"
+    );
+    assert_eq!(
+        r.q("CONFIG GET maxmemory"),
+        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+    );
+    assert_eq!(s.raw().q("PING"), "+PONG\r\n");
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    assert_eq!(r.q(&format!("CONFIG SET port {free}")), "+OK\r\n");
+    // The connection that asked stays; new ones go to the new port.
+    assert_eq!(
+        r.q("CONFIG GET port"),
+        format!(
+            "*2\r\n$4\r\nport\r\n${}\r\n{free}\r\n",
+            free.to_string().len()
+        )
+    );
+    assert_eq!(Raw::connect(free).q("PING"), "+PONG\r\n");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err());
+}
