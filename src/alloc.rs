@@ -95,6 +95,28 @@ pub fn peak_memory() -> usize {
     PEAK.load(Ordering::Relaxed).max(used_memory())
 }
 
+/// The RSS as the cron last read it (Redis's cron_malloc_stats.process_rss):
+/// INFO and MEMORY read this, not /proc, which costs the loop tens of
+/// microseconds per read, and up to a millisecond while a snapshot
+/// writer's allocations hold the address space's lock.
+static CRON_RSS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Read the RSS for `cron_rss` (the cron, every tick; startup).
+pub fn refresh_rss() {
+    CRON_RSS.store(rss_memory(), Ordering::Relaxed);
+}
+
+/// The RSS of the last cron tick (read now if there was none yet).
+pub fn cron_rss() -> usize {
+    match CRON_RSS.load(Ordering::Relaxed) {
+        0 => {
+            refresh_rss();
+            CRON_RSS.load(Ordering::Relaxed)
+        }
+        rss => rss,
+    }
+}
+
 /// Resident set size from /proc, in bytes (0 where unavailable).
 pub fn rss_memory() -> usize {
     std::fs::read_to_string("/proc/self/statm")

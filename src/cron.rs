@@ -11,6 +11,7 @@ pub fn server_cron(server: &mut Server) {
         return;
     }
     server.now_ms = mstime();
+    crate::alloc::refresh_rss();
     let (now, n) = (server.now_ms, server.stats.numcommands);
     server.ops_sampler.sample(now, n);
     client_timeouts(server);

@@ -151,7 +151,7 @@ pub fn gen_info(
             }
             "memory" => {
                 let used = alloc::used_memory();
-                let rss = alloc::rss_memory();
+                let rss = alloc::cron_rss();
                 let peak = alloc::peak_memory().max(used);
                 let mh = crate::commands::memory::memory_overhead(server, running);
                 let sysmem = crate::commands::memory::total_system_memory();

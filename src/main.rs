@@ -253,6 +253,7 @@ fn main() -> ExitCode {
     info!("Server initialized, pid {}", std::process::id());
     // Last, as Redis does: threads started from here on (snapshot
     // writers) inherit the loop's CPUs unless their own list says else.
+    miniredis::util::thread::remember_startup_affinity();
     miniredis::util::thread::set_cpu_affinity("server_cpulist", &server.config.server_cpulist);
     if let Err(e) = el.run(&mut server) {
         error!("Event loop failed: {e}");

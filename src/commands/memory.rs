@@ -204,7 +204,7 @@ pub fn client_memory(c: &Client) -> usize {
 /// getMemoryOverheadData.
 pub fn memory_overhead(s: &Server, running: Option<&Client>) -> MemOverhead {
     let used = crate::alloc::used_memory();
-    let rss = crate::alloc::rss_memory();
+    let rss = crate::alloc::cron_rss();
     let startup = s.initial_memory_usage;
     let mut total = startup;
     let clients_normal = s

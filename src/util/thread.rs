@@ -57,10 +57,42 @@ pub fn set_bio_cpulist(list: &str) {
     let _ = BIO_CPULIST.set(list.to_string());
 }
 
-/// First call of a bio thread (fsync, lazy free): move to bio_cpulist.
+/// The process's CPUs before server_cpulist narrowed the loop's.
+static STARTUP_MASK: std::sync::OnceLock<[u64; CPU_SETSIZE / 64]> = std::sync::OnceLock::new();
+
+/// Remember the CPUs the process started with (before server_cpulist).
+pub fn remember_startup_affinity() {
+    #[cfg(target_os = "linux")]
+    {
+        let mut mask = [0u64; CPU_SETSIZE / 64];
+        unsafe extern "C" {
+            fn sched_getaffinity(pid: i32, size: usize, mask: *mut u64) -> i32;
+        }
+        // SAFETY: pid 0 is the calling thread; mask is a live buffer of
+        // exactly `size` bytes.
+        if unsafe { sched_getaffinity(0, std::mem::size_of_val(&mask), mask.as_mut_ptr()) } == 0 {
+            let _ = STARTUP_MASK.set(mask);
+        }
+    }
+}
+
+/// First call of a bio thread (fsync, lazy free): move to bio_cpulist, or
+/// else back to the CPUs the process started with. Redis starts its bio
+/// threads before it applies server_cpulist, so they never share the
+/// loop's core unless told to; ours may start later, from the loop.
 pub fn bio_thread_start() {
-    if let Some(list) = BIO_CPULIST.get() {
-        set_cpu_affinity("bio_cpulist", list);
+    match BIO_CPULIST.get() {
+        Some(list) if !list.is_empty() => set_cpu_affinity("bio_cpulist", list),
+        _ => {
+            #[cfg(target_os = "linux")]
+            if let Some(mask) = STARTUP_MASK.get() {
+                unsafe extern "C" {
+                    fn sched_setaffinity(pid: i32, size: usize, mask: *const u64) -> i32;
+                }
+                // SAFETY: as in set_cpu_affinity.
+                unsafe { sched_setaffinity(0, std::mem::size_of_val(mask), mask.as_ptr()) };
+            }
+        }
     }
 }
 
