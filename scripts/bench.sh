@@ -15,6 +15,7 @@
 #   env: ROUNDS=3 REQUESTS=200000 KEYS=1000000 ELEMS=1000000 TESTS=...
 #        SECTIONS=throughput,memory,bgsave,aof,aofrw,rdb (any subset)
 #        AOF_REQUESTS=100000 SMALL=200000 CUSTOM=0 (skip the zrank/zrange/publish tests)
+#        CUSTOM_TESTS=setbit,pfadd,... (only these of the custom tests)
 #        BASELINE=/path/to/older/miniredis: compare BINARY against that binary
 #        instead of redis-server (a change's regression check; the ratio column
 #        is then new/old, and SECTIONS defaults to throughput)
@@ -238,6 +239,7 @@ for round in $(seq 1 "$ROUNDS"); do
       port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
       for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits 123456 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC" "pfadd:PFADD hll el:__rand_int__" "pfcount:PFCOUNT hll"; do
         name=${spec%%:*}; cmd=${spec#*:}
+        if [ -n "${CUSTOM_TESTS:-}" ] && [[ ",$CUSTOM_TESTS," != *",$name,"* ]]; then continue; fi
         if [ "$name" = xreadgroup ]; then redis-cli -p "$port" XGROUP SETID rg g 0 >/dev/null; fi
         # $cmd is split on spaces, never globbed (XADD's `*`).
         set -f

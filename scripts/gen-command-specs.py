@@ -128,7 +128,7 @@ MODULES = [
     ]),
     ("scripting", [
         "eval", "evalsha", "eval_ro", "evalsha_ro",
-        ("script", ["load", "exists", "flush", "kill", "help"]),
+        ("script", ["load", "exists", "flush", "kill", "debug", "help"]),
         "fcall", "fcall_ro",
         ("function", ["load", "delete", "list", "stats", "kill", "flush",
                       "dump", "restore", "help"]),
@@ -149,6 +149,7 @@ SUMMARIES = {
     "script|exists": "Tell which of these SHA-1s are in the script cache.",
     "script|flush": "Empty the script cache.",
     "script|kill": "Stop the running script if it has not written.",
+    "script|debug": "Run this client's next EVALs under the Lua debugger.",
     "script|help": "List the SCRIPT subcommands.",
     "fcall": "Call a function of a loaded library.",
     "fcall_ro": "Call a function of a loaded library that may only read.",

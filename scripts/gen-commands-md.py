@@ -61,9 +61,11 @@ out.append(
     "`enable-debug-command` allows (`no` by default, `yes`, or `local`), as in Redis 7.0, and "
     "offers `DIGEST` and `DIGEST-VALUE` (Redis's digest: equal datasets give equal digests on "
     "both servers), `OBJECT`, `PROTOCOL`, `SLEEP`, `RELOAD`, `PAUSE-CRON`, `SET-ACTIVE-EXPIRE`, "
-    "`CHANGE-REPL-ID`, `QUICKLIST-PACKED-THRESHOLD` (accepted; list elements are always packed), "
-    "`LOG`, `LOADAOF`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
-    "Not yet here: `SCRIPT DEBUG` (Lua's debugger), and the cluster and module commands."
+    "`CHANGE-REPL-ID`, `QUICKLIST-PACKED-THRESHOLD` (which elements get PLAIN nodes in RDB and "
+    "DUMP payloads), `LOG`, `LOADAOF`, `AOF-CRASH` (a crash-test hook) and `HELP`. "
+    "`SCRIPT DEBUG SYNC` is Redis's; `SCRIPT DEBUG YES`, where Redis forks a child for the "
+    "session, runs it on the loop like SYNC and then puts the dataset back as it was (see "
+    "docs/OPERATIONS.md). Not here: the cluster and module commands."
 )
 
 # CONFIG parameters: the table's entries (src/config/mod.rs) apply; those of

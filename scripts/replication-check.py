@@ -19,6 +19,9 @@ Scenarios (all by default; --scenarios picks some):
                  Both masters run their loop on the first CPU (server_cpulist)
                  and their snapshot writer (fork child, serializer thread) on
                  the others (bgsave_cpulist); the probe shares the loop's CPU.
+                 Both masters' loop threads and the probe run SCHED_FIFO
+                 (reset-on-fork) while measured, so unpinned kernel threads
+                 (kdamond, writeback) do not stall them (see realtime()).
                  A failed verdict is measured again (--pause-attempts, 2).
   psync          both directions: under continuous writes, CLIENT KILL TYPE
                  master on the replica, then CLIENT KILL TYPE replica on the
@@ -1175,10 +1178,18 @@ class Probe:
     else the Python one; on `cpus` when given (the master's core, as a
     client beside it)."""
 
-    def __init__(self, port, probe=None, cpus=None):
+    def __init__(self, port, probe=None, cpus=None, realtime=False):
         self.ready = tempfile.mktemp(prefix="repl-probe-")
         cmd = [probe] if probe else [sys.executable, os.path.join(HERE, "latency-probe.py")]
-        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+        def pin():
+            if cpus:
+                os.sched_setaffinity(0, cpus)
+            if realtime:
+                # Above the master's loop: a probe that had to wait for the
+                # loop to yield the core could not send while the loop is
+                # stalled, and would never time the stall.
+                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(2))
         self.proc = subprocess.Popen(cmd + ["--port", str(port), "--ready", self.ready],
                                      stdout=subprocess.PIPE, text=True, preexec_fn=pin)
         self.h = Helper(self.proc)
@@ -1248,9 +1259,27 @@ def sync_timeout(n):
     return 60 + n / 2000
 
 
-def measured_full_sync(args, m, r, n, cpus=None):
-    """REPLICAOF r -> m with the probe and sampler on m. Returns a dict."""
-    probe = Probe(m.port, args.probe, cpus)
+def realtime(pid):
+    """SCHED_FIFO (priority 1, the probe's is 2) for thread `pid`, with reset-on-fork so
+    what it forks or spawns afterwards (Redis's RDB child, our serializer
+    thread) stays an ordinary task. Kernel housekeeping threads that are
+    not pinned (DAMON's kdamond, writeback and compaction workers) then
+    wait for the master's loop and the probe instead of stalling them for
+    0.3-2.3 ms (seen with `perf sched timehist` on a 2-core VM), so the
+    round trip measures the server's own pause. False when not permitted."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(1))
+        return True
+    except (AttributeError, OSError):
+        return False
+
+
+def measured_full_sync(args, m, r, n, cpus=None, shield=False):
+    """REPLICAOF r -> m with the probe and sampler on m. Returns a dict.
+    shield: the master's loop thread (its main thread) and the probe run
+    SCHED_FIFO, as realtime() says why."""
+    shielded = shield and realtime(m.proc.pid)
+    probe = Probe(m.port, args.probe, cpus, realtime=shielded)
     mem = MemSampler(m)
     try:
         t = time.monotonic()
@@ -1260,7 +1289,7 @@ def measured_full_sync(args, m, r, n, cpus=None):
     finally:
         count, rtt = probe.finish()
         mem.finish()
-    return {"secs": secs, "rtt": rtt, "pings": count,
+    return {"secs": secs, "rtt": rtt, "pings": count, "shielded": shielded,
             "rss": (mem.peak_rss - mem.base_rss) / MB, "used": (mem.peak_used - mem.base_used) / MB,
             "base_rss": mem.base_rss / MB, "child": mem.peak_child / MB}
 
@@ -1380,7 +1409,7 @@ def pause_compare_once(args, cl, res, attempt):
         if mcpus:
             os.sched_setaffinity(0, rcpus)
         try:
-            s = got[kind] = measured_full_sync(args, m, r, nkeys, mcpus)
+            s = got[kind] = measured_full_sync(args, m, r, nkeys, mcpus, shield=True)
         finally:
             if mine:
                 os.sched_setaffinity(0, mine)
@@ -1411,6 +1440,8 @@ def pause_compare_once(args, cl, res, attempt):
         res.detail("masters' loops (server_cpulist) and the probe on CPU %s; snapshot writers "
                    "(bgsave_cpulist) and replicas on CPUs %s; probe: %s"
                    % (sorted(mcpus), sorted(rcpus), args.probe or "latency-probe.py"))
+    res.detail("masters' loop threads at SCHED_FIFO 1 (reset-on-fork), the probe at 2: %s"
+               % ("yes" if a["shielded"] and b["shielded"] else "no (not permitted here)"))
     verdict = []
     if ratio > args.max_pause_ratio:
         verdict.append("mini's max RTT %.1f ms > %.2f x redis's %.1f ms"

@@ -114,7 +114,12 @@ impl Server {
         }
         // DEBUG is a protected command: enable-debug-command says from
         // where, if anywhere, it may run (allowProtectedAction).
-        if spec.name == "debug" {
+        if spec.name == "debug"
+            && self
+                .commands
+                .get(b"debug")
+                .is_some_and(|d| std::ptr::eq(d, spec))
+        {
             let allowed = match self.config.enable_debug_command.as_str() {
                 "yes" => true,
                 "local" => c.is_local(),

@@ -35,6 +35,9 @@ pub struct Client {
     pub close_after_reply: bool,
     /// Close at the next chance (CLIENT KILL, errors).
     pub close_asap: bool,
+    /// SCRIPT DEBUG: its EVALs run under the Lua debugger; Some(true) for
+    /// SYNC (Redis's CLIENT_LUA_DEBUG and CLIENT_LUA_DEBUG_SYNC).
+    pub lua_debug: Option<bool>,
     /// Writable interest registered with the poller.
     pub want_write: bool,
     pub bytes_read_total: u64,
@@ -136,6 +139,7 @@ impl Client {
             last_cmd: "NULL",
             close_after_reply: false,
             close_asap: false,
+            lua_debug: None,
             want_write: false,
             bytes_read_total: 0,
             bytes_written_total: 0,

@@ -157,9 +157,14 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             c.reply.ok();
         }
         (b"quicklist-packed-threshold", 3) => {
-            // Accepted and kept: every list element is packed here.
+            // Lists are stored our own way; the threshold decides which
+            // elements their RDB and DUMP form gives PLAIN nodes.
             match crate::config::parse_memory(&String::from_utf8_lossy(&c.argv[2])) {
-                Some(v) if v <= (1u64 << 32) - (1 << 20) => c.reply.ok(),
+                Some(v) if v <= (1u64 << 32) - (1 << 20) => {
+                    crate::persistence::rdb::LIST_PACKED_THRESHOLD
+                        .store(v as usize, std::sync::atomic::Ordering::Relaxed);
+                    c.reply.ok()
+                }
                 _ => {
                     return Err(ReplyError::new(
                         "ERR argument must be a memory value bigger than 1 and smaller than 4gb",

@@ -48,11 +48,45 @@ fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) 
         loaded = s.script_load(&body).map_err(ReplyError::bytes)?;
         &loaded
     };
+    if evalsha && c.lua_debug.is_some() {
+        return Err(ReplyError::new(
+            "ERR Please use EVAL instead of EVALSHA for debugging",
+        ));
+    }
     // The argv is lent out for the run: the keys and arguments are read
     // from it in place.
     let argv = std::mem::take(&mut c.argv);
     let (keys, args) = argv[3..].split_at(n);
-    let outcome = s.run_script(c, sha, keys, args, read_only);
+    let debug = match (c.lua_debug, c.sock.as_ref()) {
+        (Some(sync), Some(sock)) => Some((sync, std::os::fd::AsRawFd::as_raw_fd(sock))),
+        _ => None,
+    };
+    let outcome = match debug {
+        None => s.run_script(c, sha, keys, args, read_only),
+        Some((sync, fd)) => {
+            // evalGenericCommandWithDebugging: the session around the run;
+            // the client is closed after its reply, as Redis closes it.
+            log::warn!(
+                "Redis {} debugging eval session started",
+                if sync {
+                    "synchronous"
+                } else {
+                    "forked (emulated)"
+                }
+            );
+            let saved = (!sync).then(|| s.snapshot_dbs());
+            s.scripting.ldb.start(fd, !sync, &argv[1]);
+            let outcome = s.run_script(c, sha, keys, args, read_only);
+            s.scripting.ldb.end();
+            if let Some(dbs) = saved {
+                s.restore_dbs(dbs);
+            }
+            c.lua_debug = None;
+            c.close_after_reply = true;
+            log::warn!("Redis debugging eval session ended");
+            outcome
+        }
+    };
     c.argv = argv;
     match outcome {
         Outcome::Done => Ok(()),
@@ -148,6 +182,29 @@ pub fn script_load_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let body = c.argv[2].clone();
     let sha = s.script_load(&body).map_err(ReplyError::bytes)?;
     c.reply.bulk(sha.as_bytes());
+    Ok(())
+}
+
+/// SCRIPT DEBUG YES|SYNC|NO: the client's next EVALs run under the Lua
+/// debugger (scripting/ldb.rs), forked (YES, emulated: its changes are
+/// undone) or synchronous.
+pub fn script_debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
+    if c.reply.buf.len() > c.reply.sent {
+        return Err(ReplyError::new(
+            "ERR SCRIPT DEBUG must be called outside a pipeline",
+        ));
+    }
+    let mode = c.argv[2].to_ascii_lowercase();
+    c.lua_debug = match mode.as_slice() {
+        b"no" => None,
+        b"yes" => Some(false),
+        b"sync" => Some(true),
+        _ => return Err(ReplyError::new("ERR Use SCRIPT DEBUG YES/SYNC/NO")),
+    };
+    if c.lua_debug.is_some() {
+        s.scripting.ldb.enable();
+    }
+    c.reply.ok();
     Ok(())
 }
 

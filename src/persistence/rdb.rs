@@ -83,11 +83,13 @@ const CONTAINER_PLAIN: u64 = 1;
 const CONTAINER_PACKED: u64 = 2;
 
 /// Redis 7.0's defaults that decide how lists are cut into nodes:
-/// `list-max-listpack-size -2` (8 KB per node) and the 1 GB threshold past
-/// which an element gets a PLAIN node of its own.
+/// `list-max-listpack-size -2` (8 KB per node) and the threshold (1 GB;
+/// DEBUG QUICKLIST-PACKED-THRESHOLD sets it, as Redis's global) past which
+/// an element gets a PLAIN node of its own.
 const LIST_NODE_MAX_BYTES: usize = 8192;
 const LIST_NODE_ESTIMATE_OVERHEAD: usize = 8;
-const LIST_PACKED_THRESHOLD: usize = 1 << 30;
+pub static LIST_PACKED_THRESHOLD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(1 << 30);
 
 // ---------------------------------------------------------------------------
 // Values and errors
@@ -1276,8 +1278,9 @@ impl<W: Write> RdbWriter<W> {
         }
         let mut nodes: Vec<Node<'_>> = Vec::new();
         let mut cur: Option<listpack::ListpackBuilder> = None;
+        let threshold = LIST_PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed);
         for &e in items {
-            if e.len() >= LIST_PACKED_THRESHOLD {
+            if e.len() >= threshold {
                 if let Some(lp) = cur.take() {
                     nodes.push(Node::Packed(finish_listpack(lp)?));
                 }

@@ -232,5 +232,6 @@ pub(super) fn make(lua: &Lua) -> mlua::Result<Table> {
             outcome(lua, structlib::size(&args).map(|n| Ok(Value::Number(n))))
         })?,
     )?;
+    super::ldb::register(lua, &bridge)?;
     Ok(bridge)
 }

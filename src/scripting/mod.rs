@@ -17,6 +17,7 @@ pub mod cjson;
 pub mod cmsgpack;
 pub mod convert;
 pub mod functions;
+pub mod ldb;
 pub mod sha1;
 pub mod structlib;
 
@@ -149,6 +150,8 @@ pub struct Scripting {
     /// CLIENT INFO of the client running the script, for ACL LOG entries
     /// of its refused calls (None when its user cannot be refused).
     pub caller_info: Option<Vec<u8>>,
+    /// The Lua debugger's session (SCRIPT DEBUG).
+    pub ldb: ldb::Ldb,
 }
 
 #[derive(Clone, Copy)]
@@ -191,6 +194,9 @@ struct Engine {
     funcs: FastMap<String, mlua::RegistryKey>,
     /// The functions engine's library loader (prelude.lua).
     loader: Option<Function>,
+    /// Start and end a debugged run (prelude.lua's LDB).
+    ldb_begin: Function,
+    ldb_end: Function,
 }
 
 thread_local! {
@@ -228,6 +234,7 @@ impl Default for Scripting {
             spare_argv: Vec::new(),
             gc_count: 0,
             caller_info: None,
+            ldb: ldb::Ldb::default(),
         }
     }
 }
@@ -255,7 +262,15 @@ impl Engine {
         let bridge = bridge::make(&lua)?;
         lua.globals().set("__redis_bridge", bridge)?;
         lua.globals().set("__function_mode", functions)?;
-        let (env, handler, arm, loader): (Table, Function, Function, Option<Function>) = lua
+        #[allow(clippy::type_complexity)]
+        let (env, handler, arm, loader, ldb_begin, ldb_end): (
+            Table,
+            Function,
+            Function,
+            Option<Function>,
+            Function,
+            Function,
+        ) = lua
             .load(include_str!("prelude.lua"))
             .set_name("=redis")
             .eval()?;
@@ -270,6 +285,8 @@ impl Engine {
             arm,
             funcs: FastMap::default(),
             loader,
+            ldb_begin,
+            ldb_end,
         })
     }
 }
@@ -425,6 +442,20 @@ impl Scripting {
                 self.run.started.map(|t| t.elapsed()).unwrap_or_default(),
             )
         })
+    }
+
+    /// Milliseconds since the running script started (or the debugger
+    /// last let it go on).
+    pub fn run_elapsed_ms(&self) -> Option<u64> {
+        self.run.started.map(|t| t.elapsed().as_millis() as u64)
+    }
+
+    /// The debugger stopped the script for the user: its time starts
+    /// again (Redis resets the run's start time after each stop).
+    pub fn restart_clock(&mut self) {
+        if self.run.running {
+            self.run.started = Some(std::time::Instant::now());
+        }
     }
 
     /// math.random's draw: (lrand48() % INT32_MAX) / INT32_MAX.
@@ -630,6 +661,23 @@ impl Server {
             started: Some(std::time::Instant::now()),
             ..RunState::idle()
         };
+        let debugging = is_eval && self.scripting.ldb.active;
+        if debugging {
+            // Under the debugger: its line hook, and the source it lists.
+            let lines = engine.lua.create_sequence_from(
+                self.scripting
+                    .ldb
+                    .src
+                    .iter()
+                    .map(|l| engine.lua.create_string(l))
+                    .collect::<mlua::Result<Vec<_>>>()
+                    .unwrap_or_default(),
+            );
+            match lines.and_then(|l| engine.ldb_begin.call::<()>(l)) {
+                Ok(()) => {}
+                Err(e) => log::warn!("Lua debugger: {e}"),
+            }
+        }
         let result = {
             let prev = CURRENT.with(|c| c.replace(self as *mut Server));
             // The call is made on the C API, as Redis's luaCallFunction
@@ -667,6 +715,9 @@ impl Server {
             CURRENT.with(|c| c.set(prev));
             r
         };
+        if debugging {
+            let _ = engine.ldb_end.call::<()>(());
+        }
         let script_resp = self.scripting.client.as_ref().map_or(2, |sc| sc.reply.resp);
         match result {
             Ok((true, value)) => convert::lua_to_reply(self, c, &value, script_resp, 0),
@@ -793,7 +844,26 @@ unsafe fn push_call_result(state: *mut mlua::lua_State) -> bool {
             return true;
         }
     };
-    let outcome = with_current_server(|s| s.script_command(argv));
+    let outcome = with_current_server(|s| {
+        if s.scripting.ldb.enabled() {
+            s.scripting.ldb.log_call(&argv);
+        }
+        let r = s.script_command(argv);
+        if s.scripting.ldb.enabled() {
+            match &r {
+                Ok(reply) => s.scripting.ldb.log_reply(reply),
+                Err(msg) => {
+                    // Redis's scriptCall errors: its own texts bare, shared
+                    // ones (-OOM, -READONLY...) with their code.
+                    let text = msg.strip_prefix(b"-ERR ").unwrap_or(msg);
+                    let mut line = b"<error> ".to_vec();
+                    line.extend_from_slice(text);
+                    s.scripting.ldb.log(line);
+                }
+            }
+        }
+        r
+    });
     match outcome {
         None => {
             let msg = b"redis.call/pcall can only be called inside a script invocation";
@@ -973,7 +1043,10 @@ impl Server {
         // The reply lands in the spare buffer (empty, with capacity).
         sc.reply.buf = std::mem::take(&mut self.scripting.spare_reply);
         sc.reply.buf.clear();
-        let propagate = self.scripting.run.repl & 1 != 0;
+        // A YES debugging session's changes are undone after it: none
+        // goes out (Redis runs it in a forked child).
+        let propagate = self.scripting.run.repl & 1 != 0
+            && !(self.scripting.ldb.active && self.scripting.ldb.forked);
         let mark = self.propagation_mark();
         self.call(&mut sc, spec);
         if !propagate {

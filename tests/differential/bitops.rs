@@ -3,7 +3,8 @@
 //! negative and out-of-range ends, BITPOS's rules for clear bits past the
 //! end, BITOP's lengths and the empty result that deletes, every error.
 
-use super::{Pair, run_lines};
+use super::generator::Rng;
+use super::{Cmp, Pair, run_lines, split_line};
 
 const CASES: &str = r#"
 FLUSHALL
@@ -160,4 +161,152 @@ fn bitfield_cases() {
 fn bitmap_cases() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, CASES);
+}
+
+/// A bitfield type, sometimes one Redis refuses (i65, u64, u0).
+fn bf_type(r: &mut Rng) -> String {
+    if r.chance(3) {
+        return r.pick(&["i65", "u64", "u0", "i0", "x8"]).to_string();
+    }
+    if r.chance(50) {
+        format!("i{}", 1 + r.below(64))
+    } else {
+        format!("u{}", 1 + r.below(63))
+    }
+}
+
+/// A bit offset: plain, `#n` (times the type's width), near the start or
+/// far out, now and then negative or past 2^32 bits.
+fn bf_offset(r: &mut Rng) -> String {
+    match r.below(20) {
+        0 => "-1".into(),
+        1 => "4294967296".into(),
+        2 => format!("#{}", r.below(40)),
+        3 => format!("{}", r.below(100_000)),
+        _ => format!("{}", r.below(300)),
+    }
+}
+
+/// A value for SET / INCRBY: small, around the type limits, or huge.
+fn bf_value(r: &mut Rng) -> String {
+    match r.below(8) {
+        0 => "9223372036854775807".into(),
+        1 => "-9223372036854775808".into(),
+        2 => format!("{}", r.next() as i64),
+        3 => "notanumber".into(),
+        _ => format!("{}", r.below(600) as i64 - 300),
+    }
+}
+
+/// Random SETBIT, BITFIELD (GET/SET/INCRBY over every width, `#` offsets,
+/// OVERFLOW WRAP/SAT/FAIL, refused types and offsets), BITFIELD_RO,
+/// BITOP AND/OR/XOR/NOT over strings of different lengths, BITCOUNT and
+/// BITPOS with BYTE and BIT ranges, and plain string writes between them;
+/// each key's bytes compared after every step.
+#[test]
+fn bitfield_bitop_generated() {
+    let Some(mut p) = Pair::start() else { return };
+    let mut r = Rng::new(0xB17F_1E1D);
+    let keys = ["b0", "b1", "b2", "b3"];
+    for round in 0..3 {
+        p.check(&split_line("FLUSHALL"), Cmp::Exact);
+        for _ in 0..250 {
+            let k = *r.pick(&keys);
+            let cmd = match r.below(12) {
+                0 | 1 => format!("SETBIT {k} {} {}", bf_offset(&mut r), r.below(2)),
+                2..=4 => {
+                    let mut c = format!("BITFIELD {k}");
+                    for _ in 0..1 + r.below(4) {
+                        match r.below(5) {
+                            0 => c.push_str(&format!(
+                                " GET {} {}",
+                                bf_type(&mut r),
+                                bf_offset(&mut r)
+                            )),
+                            1 => c.push_str(&format!(
+                                " SET {} {} {}",
+                                bf_type(&mut r),
+                                bf_offset(&mut r),
+                                bf_value(&mut r)
+                            )),
+                            2 => c.push_str(&format!(
+                                " OVERFLOW {}",
+                                r.pick(&["WRAP", "SAT", "FAIL", "wrap", "BAD"])
+                            )),
+                            _ => c.push_str(&format!(
+                                " INCRBY {} {} {}",
+                                bf_type(&mut r),
+                                bf_offset(&mut r),
+                                bf_value(&mut r)
+                            )),
+                        }
+                    }
+                    c
+                }
+                5 => format!(
+                    "BITFIELD_RO {k} GET {} {} GET {} {}",
+                    bf_type(&mut r),
+                    bf_offset(&mut r),
+                    bf_type(&mut r),
+                    bf_offset(&mut r)
+                ),
+                6 => {
+                    let op = *r.pick(&["AND", "OR", "XOR", "NOT", "and", "NOR"]);
+                    let n = if op.eq_ignore_ascii_case("not") && r.chance(80) {
+                        1
+                    } else {
+                        1 + r.below(3)
+                    };
+                    let mut c = format!("BITOP {op} {k}");
+                    for _ in 0..n {
+                        c.push(' ');
+                        c.push_str(r.pick::<&str>(&["b0", "b1", "b2", "b3", "missing"]));
+                    }
+                    c
+                }
+                7 => {
+                    let mut c = format!("BITCOUNT {k}");
+                    if r.chance(80) {
+                        c.push_str(&format!(
+                            " {} {}",
+                            r.below(40) as i64 - 20,
+                            r.below(80) as i64 - 20
+                        ));
+                        if r.chance(60) {
+                            c.push(' ');
+                            c.push_str(r.pick::<&str>(&["BYTE", "BIT", "bit", "WORD"]));
+                        }
+                    }
+                    c
+                }
+                8 => {
+                    let mut c = format!("BITPOS {k} {}", r.below(2));
+                    if r.chance(70) {
+                        c.push_str(&format!(" {}", r.below(40) as i64 - 20));
+                        if r.chance(70) {
+                            c.push_str(&format!(" {}", r.below(80) as i64 - 20));
+                            if r.chance(60) {
+                                c.push(' ');
+                                c.push_str(r.pick::<&str>(&["BYTE", "BIT"]));
+                            }
+                        }
+                    }
+                    c
+                }
+                9 => format!("GETBIT {k} {}", bf_offset(&mut r)),
+                10 => match r.below(4) {
+                    0 => format!("SET {k} {}", r.below(1_000_000)),
+                    1 => format!("APPEND {k} \"\\x00\\xff\\x0f\""),
+                    2 => format!("SETRANGE {k} {} ab", r.below(50)),
+                    _ => format!("DEL {k}"),
+                },
+                _ => format!("RPUSH {k} x"),
+            };
+            p.check(&split_line(&cmd), Cmp::Exact);
+            p.check(&split_line(&format!("GET {k}")), Cmp::Exact);
+        }
+        if round == 1 {
+            p.check(&split_line("HELLO 3"), Cmp::SameType);
+        }
+    }
 }

@@ -151,7 +151,7 @@ fn canonical(b: &[u8]) -> Vec<u8> {
     }
 }
 
-fn same(ours: &[u8], theirs: &[u8], cmp: Cmp) -> bool {
+pub fn same(ours: &[u8], theirs: &[u8], cmp: Cmp) -> bool {
     match cmp {
         Cmp::Exact => ours == theirs,
         Cmp::Unordered => canonical(ours) == canonical(theirs),

@@ -2,7 +2,7 @@
 //! the conversions both ways, error texts with their script and line,
 //! the sandbox's refusals, propagation-relevant shapes, RESP2 and RESP3.
 
-use super::{Pair, run_lines};
+use super::{Cmp, Pair, run_lines, show};
 
 const CASES: &str = r#"
 EVAL "return 1" 0
@@ -342,4 +342,149 @@ EVAL "cmsgpack.x = 1" 0
 fn scripting_cmsgpack_library() {
     let Some(mut p) = Pair::start() else { return };
     run_lines(&mut p, CMSGPACK_CASES);
+}
+
+/// A script for the debugger: locals of several types, calls, a loop,
+/// redis.debug and redis.breakpoint.
+const DEBUGGED: &str = "local a = 1
+local t = {1, 2, 'x', {k = 'v'}, f = true}
+redis.call('SET', KEYS[1], ARGV[1])
+local v = redis.call('GET', KEYS[1])
+redis.debug('dbg', a, t)
+for i = 1, 3 do
+  a = a + i
+end
+redis.breakpoint()
+local r = redis.pcall('INCR', KEYS[1])
+local long = string.rep('y', 300)
+redis.call('SET', 'long', long)
+return {a, v, r}";
+
+/// The Lua debugger (SCRIPT DEBUG SYNC and YES) driven through a whole
+/// session, every debugger command and error, each reply compared byte
+/// for byte; then what the session left in the dataset (SYNC keeps it,
+/// YES undoes it) and the debugger's refusals.
+#[test]
+fn lua_debugger_sessions_match() {
+    let Some(mut p) = Pair::start() else { return };
+    let steps: &[&[&str]] = &[
+        &["help"],
+        &["s"],
+        &["step"],
+        &["p"],
+        &["print", "t"],
+        &["p", "KEYS"],
+        &["p", "ARGV"],
+        &["p", "nosuch"],
+        &["l"],
+        &["list", "3", "1"],
+        &["l", "0"],
+        &["l", "99"],
+        &["b", "7"],
+        &["b", "7"],
+        &["b"],
+        &["b", "99"],
+        &["b", "x", "05", "-0"],
+        &["b", "-7"],
+        &["break", "-7"],
+        &["b", "4", "6"],
+        &["b", "0"],
+        &["e", "1 + 1"],
+        &["eval", "a + 1"],
+        &["e", "local x = 1"],
+        &["e", "syntax error here"],
+        &["e", "error('boom')"],
+        &["e", "{1, {2}, x = 'y'}"],
+        &["r", "SET", "k2", "v2"],
+        &["redis", "GET", "k2"],
+        &["r", "INCR", "k2"],
+        &["r"],
+        &["m"],
+        &["maxlen", "5"],
+        &["m", "0"],
+        &["m", "100"],
+        &["t"],
+        &["trace"],
+        &["zzz"],
+        &["n"],
+        &["next"],
+        &["b", "8"],
+        &["c"],
+        &["p", "a"],
+        &["continue"],
+        &["s"],
+        &["s"],
+        &["p", "long"],
+        &["w"],
+        &["c"],
+    ];
+    for mode in ["SYNC", "YES"] {
+        run_lines(&mut p, "FLUSHALL\nSET keep 1");
+        let (mut a, mut b) = p.connect_more();
+        for r in [&mut a, &mut b] {
+            assert_eq!(r.cmd(&[b"SCRIPT", b"DEBUG", mode.as_bytes()]), b"+OK\r\n");
+        }
+        let eval: [&[u8]; 5] = [b"EVAL", DEBUGGED.as_bytes(), b"1", b"k", b"hello"];
+        let (ours, theirs) = (a.cmd(&eval), b.cmd(&eval));
+        assert_eq!(show(&ours), show(&theirs), "{mode}: the first stop");
+        let mut ended = false;
+        for step in steps {
+            let args: Vec<&[u8]> = step.iter().map(|s| s.as_bytes()).collect();
+            let (ours, theirs) = (a.cmd(&args), b.cmd(&args));
+            assert_eq!(show(&ours), show(&theirs), "{mode}: {step:?}");
+            if theirs.windows(12).any(|w| w == b"<endsession>") {
+                ended = true;
+                break;
+            }
+        }
+        assert!(ended, "{mode}: the session did not end");
+        // The EVAL's own reply, then the connection closes.
+        assert_eq!(
+            show(&a.read_reply()),
+            show(&b.read_reply()),
+            "{mode}: the reply"
+        );
+        for k in ["k", "k2", "long", "keep"] {
+            p.check(&[b"GET".to_vec(), k.as_bytes().to_vec()], Cmp::Exact);
+        }
+    }
+    // Aborting, a protocol error, EVALSHA and pipelining refused.
+    for (mode, input) in [
+        ("SYNC", &b"*1\r\n$5\r\nabort\r\n"[..]),
+        ("YES", &b"garbage\r\n"[..]),
+    ] {
+        let (mut a, mut b) = p.connect_more();
+        for r in [&mut a, &mut b] {
+            assert_eq!(r.cmd(&[b"SCRIPT", b"DEBUG", mode.as_bytes()]), b"+OK\r\n");
+        }
+        let eval: [&[u8]; 5] = [b"EVAL", DEBUGGED.as_bytes(), b"1", b"k", b"hello"];
+        let (ours, theirs) = (a.cmd(&eval), b.cmd(&eval));
+        assert_eq!(show(&ours), show(&theirs));
+        a.send(input);
+        b.send(input);
+        let (ours, theirs) = (a.read_reply(), b.read_reply());
+        assert_eq!(
+            show(&ours),
+            show(&theirs),
+            "{mode}: the end of an aborted session"
+        );
+        let (ours, theirs) = (a.read_reply(), b.read_reply());
+        assert!(
+            ours.starts_with(b"-") && theirs.starts_with(b"-"),
+            "{mode}: {} / {}",
+            show(&ours),
+            show(&theirs)
+        );
+    }
+    run_lines(
+        &mut p,
+        "SCRIPT DEBUG YES\nEVALSHA 0123456789012345678901234567890123456789 0\nSCRIPT DEBUG MAYBE\nSCRIPT DEBUG NO\nSCRIPT DEBUG",
+    );
+    let (mut a, mut b) = p.connect_more();
+    let pipeline = b"*1\r\n$4\r\nPING\r\n*3\r\n$6\r\nSCRIPT\r\n$5\r\nDEBUG\r\n$3\r\nYES\r\n";
+    a.send(pipeline);
+    b.send(pipeline);
+    for _ in 0..2 {
+        assert_eq!(show(&a.read_reply()), show(&b.read_reply()), "pipelined");
+    }
 }

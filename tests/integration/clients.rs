@@ -173,6 +173,37 @@ fn redis_py_client_side_caching() {
     );
 }
 
+/// node-redis's own client-side cache (RESP3, CLIENT TRACKING ON, its
+/// BasicClientSideCache): reads of every type through the commands it
+/// caches, writes, DEL, RENAME, MULTI, a script, TTL expiry and FLUSHALL
+/// from another client, and no stale read after any acknowledged change
+/// (tests/node/client_side_cache.mjs; node-redis pinned in
+/// tests/node/package-lock.json, installed by scripts/ensure-nodeclient.sh).
+#[test]
+fn node_redis_client_side_caching() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules/redis")
+            .exists(),
+        "node-redis is not installed: run `scripts/ensure-nodeclient.sh` (make test does it)"
+    );
+    let s = start_miniredis(&[]);
+    for seed in ["1", "20261207"] {
+        let out = Command::new("node")
+            .current_dir(dir)
+            .args(["client_side_cache.mjs", &s.port.to_string(), seed])
+            .output()
+            .expect("node runs (scripts/ensure-nodeclient.sh installs it)");
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("node cache: ok"),
+            "node-redis cache check (seed {seed}) failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// A client that pipelines GETs without reading its replies is closed
 /// when its pending output reaches the normal class's hard limit; the
 /// server goes on serving everyone else.

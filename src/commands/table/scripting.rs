@@ -86,6 +86,14 @@ pub static COMMANDS: &[CommandSpec] = &[
                 handler: script_kill_command, subcommands: &[],
             },
             CommandSpec {
+                name: "debug", arity: 3, flags: "noscript", acl: "@slow @scripting", tips: "",
+                first_key: 0, last_key: 0, key_step: 0,
+                key_specs: &[],
+                group: "scripting", since: "3.2.0", complexity: "O(1)",
+                summary: "Run this client's next EVALs under the Lua debugger.",
+                handler: script_debug_command, subcommands: &[],
+            },
+            CommandSpec {
                 name: "help", arity: 2, flags: "loading stale", acl: "@slow @scripting", tips: "",
                 first_key: 0, last_key: 0, key_step: 0,
                 key_specs: &[],
