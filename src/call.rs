@@ -431,7 +431,12 @@ impl Server {
             Some(us) if self.prop.depth == 0 => us,
             _ => crate::util::time::ustime(),
         };
-        self.now_ms = start_us / 1000;
+        // A script's commands see the time it started (keys cannot
+        // expire halfway through it).
+        self.now_ms = match self.scripting.time_snapshot() {
+            Some(t) if self.prop.depth > 0 => t,
+            _ => start_us / 1000,
+        };
         c.last_interaction = self.now_ms;
         let dirty_before = self.dirty;
         // Errors counted before this command (elsewhere) are not its own.

@@ -200,17 +200,54 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
         (b"object", 3) => debug_object(s, c)?,
         (b"protocol", 3) => debug_protocol(c)?,
+        // Replayed from a file (an AOF written before these were kept out
+        // of it), they would load the file again inside its own load.
+        (b"loadaof", _) | (b"reload", _) if s.loading => {
+            return Err(ReplyError::new(
+                "ERR DEBUG LOADAOF and RELOAD are not run while loading",
+            ));
+        }
         (b"reload", _) => {
-            // Save, flush, load: the round trip tests rely on.
-            s.rdb_save()
-                .map_err(|e| ReplyError::owned(format!("ERR Error trying to save the DB: {e}")))?;
-            // A restore from disk invalidates every WATCH on what it replaces.
-            s.flush_all();
-            // Redis's emptyData takes the function libraries too.
-            s.functions_flush();
-            s.rdb_load().map_err(|e| {
-                ReplyError::owned(format!("ERR Error trying to load the RDB dump: {e}"))
-            })?;
+            // Save, flush, load: the round trip tests rely on; NOSAVE,
+            // NOFLUSH and MERGE (what the file holds replaces what is here)
+            // as Redis's.
+            let (mut save, mut flush, mut merge) = (true, true, false);
+            for opt in &c.argv[2..] {
+                match opt.to_ascii_lowercase().as_slice() {
+                    b"merge" => merge = true,
+                    b"noflush" => flush = false,
+                    b"nosave" => save = false,
+                    _ => {
+                        return Err(ReplyError::new(
+                            "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                        ));
+                    }
+                }
+            }
+            if save {
+                s.rdb_save().map_err(|e| {
+                    ReplyError::owned(format!("ERR Error trying to save the DB: {e}"))
+                })?;
+            }
+            if flush {
+                // A restore from disk invalidates every WATCH on what it
+                // replaces; Redis's emptyData takes the libraries too.
+                s.flush_all();
+                s.functions_flush();
+            }
+            if let Err(e) = s.rdb_load_merging(merge) {
+                log::warn!("DEBUG RELOAD: {e}");
+                return Err(ReplyError::new("ERR Error trying to load the RDB dump"));
+            }
+            log::warn!("DB reloaded by DEBUG RELOAD");
+            // What was loaded is no change to propagate or save.
+            s.dirty = 0;
+            s.prevent_command_propagation();
+            c.reply.ok();
+        }
+        (b"set-disable-deny-scripts", 3) => {
+            s.script_disable_deny_script =
+                crate::util::num::string2ll(&c.argv[2]).unwrap_or(0) != 0;
             c.reply.ok();
         }
         (b"loadaof", 2) => {
@@ -232,6 +269,11 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             };
             loaded.map_err(|e| ReplyError::owned(format!("ERR Error loading the AOF: {e}")))?;
             log::warn!("Append Only File loaded by DEBUG LOADAOF");
+            // Nothing goes out (Redis's `server.dirty = 0`): propagated, the
+            // command itself would land in the AOF and load it again,
+            // forever.
+            s.dirty = 0;
+            s.prevent_command_propagation();
             c.reply.ok();
         }
         (b"aof-crash", 2) => {
@@ -271,11 +313,16 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    Reply with a sample of a RESP type: string, integer, double, bignum,",
                 "    null, array, set, map, attrib, push, verbatim, true, false.",
                 "QUICKLIST-PACKED-THRESHOLD <size>",
-                "    Accepted for compatibility: list elements are always packed here.",
-                "RELOAD",
-                "    Save the RDB, empty the databases and load the RDB back.",
+                "    Elements of <size> bytes or more get PLAIN nodes in RDB and DUMP payloads.",
+                "RELOAD [option ...]",
+                "    Save the RDB, empty the databases and load the RDB back. Options:",
+                "    * MERGE: what the RDB holds replaces what is loaded already.",
+                "    * NOFLUSH: keep the current data (with MERGE: merge the two).",
+                "    * NOSAVE: load the RDB on disk as it is.",
                 "SET-ACTIVE-EXPIRE <0|1>",
                 "    Turn the active expiry cycle off or on (lazy expiry always runs).",
+                "SET-DISABLE-DENY-SCRIPTS <0|1>",
+                "    Let scripts call commands flagged noscript (for tests).",
                 "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
                 "    Enables or disables checksum checks for RESTORE's and FUNCTION RESTORE's payloads.",
                 "SLEEP <seconds>",

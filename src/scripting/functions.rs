@@ -421,9 +421,18 @@ impl Server {
     /// Load the libraries an RDB file held (its FUNCTION2 opcodes), as
     /// Redis's rdbFunctionLoad does: no time limit, a duplicate is an error.
     pub fn functions_load_from_rdb(&mut self, codes: &[Vec<u8>]) -> Result<(), String> {
+        self.functions_load_from_rdb_replacing(codes, false)
+    }
+
+    /// The same, a library of a loaded name replacing it when `replace`.
+    pub fn functions_load_from_rdb_replacing(
+        &mut self,
+        codes: &[Vec<u8>],
+        replace: bool,
+    ) -> Result<(), String> {
         for code in codes {
             let c = compile(self.functions_engine()?, code, 0)?;
-            self.link_compiled(vec![c], false)?;
+            self.link_compiled(vec![c], replace)?;
         }
         Ok(())
     }

@@ -6,7 +6,8 @@
 //! blocking mode, from inside the script's line hook: the debugger's
 //! commands are read and its logs written there, without going back to
 //! the loop. The hook, the REPL and the commands that look at Lua values
-//! are Lua (prelude.lua, which holds the debug library); this file keeps
+//! are Lua (ldb.lua, compiled by prelude.lua, which holds the debug
+//! library, on a session's first EVAL); this file keeps
 //! the session's state, the socket I/O, the log and the rendering of
 //! Redis replies the debugger shows.
 //!
@@ -504,6 +505,9 @@ pub(super) fn register(lua: &mlua::Lua, bridge: &mlua::Table) -> mlua::Result<()
         })
     })?;
     bridge.set("ldb_timed_out", f)?;
+    // The debugger's Lua, compiled on a session's first EVAL.
+    let f = lua.create_function(|lua, ()| lua.create_string(include_str!("ldb.lua")))?;
+    bridge.set("ldb_source", f)?;
     let f = lua.create_function(|lua, ()| with_server(lua, |srv| srv.scripting.restart_clock()))?;
     bridge.set("ldb_reset_clock", f)?;
     Ok(())

@@ -172,6 +172,9 @@ struct RunState {
     read_only: bool,
     /// A shebang with allow-oom: its writes are never refused for memory.
     allow_oom: bool,
+    /// The time keys expire by while the script runs: its start (Redis's
+    /// scriptTimeSnapshot), so a key cannot expire halfway through it.
+    time_ms: i64,
     /// Propagation of the script's writes (redis.set_repl): AOF bit 1,
     /// replicas bit 2.
     repl: u8,
@@ -388,6 +391,7 @@ impl RunState {
             is_eval: true,
             read_only: false,
             repl: 3,
+            time_ms: 0,
         }
     }
 }
@@ -455,7 +459,13 @@ impl Scripting {
     pub fn restart_clock(&mut self) {
         if self.run.running {
             self.run.started = Some(std::time::Instant::now());
+            self.run.time_ms = crate::util::time::mstime();
         }
+    }
+
+    /// While a script runs, the time its commands see (its start).
+    pub fn time_snapshot(&self) -> Option<i64> {
+        self.run.running.then_some(self.run.time_ms)
     }
 
     /// math.random's draw: (lrand48() % INT32_MAX) / INT32_MAX.
@@ -631,6 +641,20 @@ impl Server {
                     .to_vec(),
             );
         }
+        // A script that declared it may write (a shebang without
+        // no-writes) is refused up front where a write would be
+        // (scriptPrepareForRun): on a read-only replica, and without
+        // enough good replicas.
+        if !flags.compat && !flags.no_writes {
+            if self.is_replica() && self.config.replica_read_only && !c.master_link {
+                return Outcome::Error(
+                    b"READONLY Can not run script with write flag on readonly replica".to_vec(),
+                );
+            }
+            if self.not_enough_good_replicas() {
+                return Outcome::Error(b"NOREPLICAS Not enough good replicas to write.".to_vec());
+            }
+        }
         let read_only = read_only || (!flags.compat && flags.no_writes);
         let slot = if is_eval {
             &mut self.scripting.lua
@@ -659,6 +683,7 @@ impl Server {
             is_eval,
             allow_oom: !flags.compat && flags.allow_oom,
             started: Some(std::time::Instant::now()),
+            time_ms: self.now_ms,
             ..RunState::idle()
         };
         let debugging = is_eval && self.scripting.ldb.active;
@@ -735,12 +760,17 @@ impl Server {
             let _ = engine.arm.call::<()>(());
         }
         self.scripting.run = RunState::idle();
-        // The Lua collector runs a step every 50 scripts, not a full cycle
-        // (Redis's LUA_GC_CYCLE_PERIOD).
+        // The Lua collector runs a step of size 50 every 50 scripts, not a
+        // full cycle (Redis's lua_gc(LUA_GCSTEP, LUA_GC_CYCLE_PERIOD)).
         self.scripting.gc_count += 1;
         if self.scripting.gc_count >= 50 {
             self.scripting.gc_count = 0;
-            let _ = engine.lua.gc_step();
+            // SAFETY: lua_gc on the state's own stack, nothing pushed.
+            let _ = unsafe {
+                engine.lua.exec_raw::<()>((), |state| {
+                    mlua::ffi::lua_gc(state, mlua::ffi::LUA_GCSTEP, 50);
+                })
+            };
         }
         if is_eval {
             self.scripting.lua = Some(engine);
@@ -993,7 +1023,7 @@ impl Server {
         // The flags as bits (this runs for every call a script makes).
         use crate::commands::flag;
         let bits = self.commands.flag_bits(spec);
-        if bits & flag::NOSCRIPT != 0 {
+        if bits & flag::NOSCRIPT != 0 && !self.script_disable_deny_script {
             return Err(self.script_reject(
                 Some(spec),
                 b"-ERR This Redis command is not allowed from script",
@@ -1031,6 +1061,23 @@ impl Server {
                 Some(spec),
                 b"-OOM command not allowed when used memory > 'maxmemory'.",
             ));
+        }
+        // scriptVerifyWriteCommandAllow: until the script has written, a
+        // write is refused as the server's state says (a script is never
+        // stopped halfway).
+        if bits & flag::WRITE != 0 && !wrote_before {
+            if self.is_replica() && self.config.replica_read_only && !self.current_is_master {
+                return Err(self.script_reject(
+                    Some(spec),
+                    b"-READONLY You can't write against a read only replica.",
+                ));
+            }
+            if self.not_enough_good_replicas() {
+                return Err(self.script_reject(
+                    Some(spec),
+                    b"-NOREPLICAS Not enough good replicas to write.",
+                ));
+            }
         }
         // The script has written (SCRIPT KILL refuses it from now on).
         if bits & flag::WRITE != 0 {

@@ -34,10 +34,20 @@ impl Server {
     /// Load the RDB file into the (empty) databases: startup and DEBUG
     /// RELOAD.
     pub fn rdb_load(&mut self) -> Result<crate::persistence::snapshot::Loaded, String> {
+        self.rdb_load_merging(false)
+    }
+
+    /// `rdb_load`; `merge`: the file's function libraries replace loaded
+    /// ones of the same name (DEBUG RELOAD MERGE; otherwise one refuses
+    /// the load, as Redis's RDBFLAGS_ALLOW_DUP decides).
+    pub fn rdb_load_merging(
+        &mut self,
+        merge: bool,
+    ) -> Result<crate::persistence::snapshot::Loaded, String> {
         let (path, lim) = (self.rdb_path(), self.load_limits());
         let now = crate::util::time::mstime();
         let loaded = crate::persistence::snapshot::load(&mut self.dbs, &path, &lim, now)?;
-        self.functions_load_from_rdb(&loaded.functions)?;
+        self.functions_load_from_rdb_replacing(&loaded.functions, merge)?;
         self.persist.rdb_last_load_keys_loaded = loaded.keys as u64;
         self.persist.rdb_last_load_keys_expired = loaded.expired as u64;
         Ok(loaded)

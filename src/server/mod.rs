@@ -133,6 +133,9 @@ pub struct Server {
     pub ops_sampler: crate::info::OpsSampler,
     /// DEBUG SET-ACTIVE-EXPIRE switch.
     pub active_expire_enabled: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands
+    /// (Redis's script_disable_deny_script, for its tests).
+    pub script_disable_deny_script: bool,
     /// (db, key) → slots of clients blocked on it, in blocking order.
     pub blocking_keys: HashMap<(usize, Vec<u8>), VecDeque<usize>>,
     /// Keys signalled since the last command, served after it.
@@ -277,6 +280,7 @@ impl Server {
             expire_state: Default::default(),
             ops_sampler: Default::default(),
             active_expire_enabled: true,
+            script_disable_deny_script: false,
             blocking_keys: HashMap::new(),
             ready_keys: VecDeque::new(),
             blocked_slots: HashSet::new(),

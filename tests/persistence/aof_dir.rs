@@ -366,3 +366,29 @@ fn a_broken_manifest_refuses_even_with_the_aof_off() {
     assert_eq!(out.status.code(), Some(1));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// DEBUG LOADAOF and DEBUG RELOAD never reach the AOF (Redis's `dirty =
+/// 0`): written there, the next load would run them inside itself and
+/// recurse until the stack overflowed. Loading twice, with writes between,
+/// keeps the data and the server.
+#[test]
+fn debug_loadaof_twice_keeps_the_data() {
+    let s = common::start_miniredis(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let mut r = s.raw();
+    for round in 0..3 {
+        assert_eq!(r.q(&format!("SET k{round} v EX 100")), "+OK\r\n");
+        assert_eq!(r.q("DEBUG LOADAOF"), "+OK\r\n", "round {round}");
+        assert_eq!(r.q("DEBUG RELOAD"), "+OK\r\n", "round {round}");
+        assert_eq!(r.q("DBSIZE"), format!(":{}\r\n", round + 1));
+    }
+    assert_eq!(
+        r.q("DEBUG RELOAD NOFLUSH"),
+        "+OK\r\n",
+        "keys already here are replaced"
+    );
+    assert_eq!(
+        r.q("DEBUG RELOAD BAD"),
+        "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+    );
+    assert_eq!(r.q("GET k2"), "$1\r\nv\r\n");
+}
