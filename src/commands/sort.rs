@@ -220,8 +220,7 @@ fn sort_generic(s: &mut Server, c: &mut Client, readonly: bool) -> CmdResult {
         }
         let store = storekey.is_some();
         let bypattern = sortby.is_some();
-        // A stable sort, as glibc's qsort (a merge sort) is.
-        items.sort_by(|a, b| {
+        let mut compare = |a: &Item, b: &Item| {
             let ord = if !alpha {
                 a.score
                     .partial_cmp(&b.score)
@@ -246,7 +245,20 @@ fn sort_generic(s: &mut Server, c: &mut Client, readonly: bool) -> CmdResult {
                 collate(&a.obj, &b.obj)
             };
             if desc { ord.reverse() } else { ord }
-        });
+        };
+        // Redis sorts a LIMIT range by a BY pattern with its partial
+        // quicksort, whose order of ties is its own; everything else with
+        // glibc's qsort, a stable merge sort.
+        if bypattern && (start != 0 || end != vectorlen - 1) {
+            crate::util::pqsort::pqsort(
+                &mut items,
+                &mut compare,
+                start.max(0) as usize,
+                end.max(0) as usize,
+            );
+        } else {
+            items.sort_by(&mut compare);
+        }
     }
     let count = (end - start + 1).max(0) as usize;
     let outputlen = if gets.is_empty() {
