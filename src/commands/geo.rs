@@ -397,8 +397,16 @@ fn within_shape(shape: &Shape, score: f64) -> Option<([f64; 2], f64)> {
     let [x1, y1] = shape.xy;
     match shape.kind {
         ShapeKind::Circle { radius } => {
+            let limit = radius * shape.conversion;
+            // The distance along the meridian never exceeds the great
+            // circle's: a point that far in latitude alone is outside, and
+            // the trigonometry is skipped (the margin keeps rounding from
+            // ever rejecting a point the full formula would accept).
+            if lat_distance(y1, xy[1]) > limit * (1.0 + 1e-9) {
+                return None;
+            }
             let d = distance(x1, y1, xy[0], xy[1]);
-            (d <= radius * shape.conversion).then_some((xy, d))
+            (d <= limit).then_some((xy, d))
         }
         ShapeKind::Box { width, height } => {
             if lat_distance(xy[1], y1) > height * shape.conversion / 2.0 {
