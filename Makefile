@@ -66,7 +66,8 @@ test: test-deps
 ## pause and memory beside Redis's), then a Sentinel failover with real
 ## redis-sentinel. REPL_ARGS=--quick for a short run. The master's longest
 ## PING round trip during the sync must be at most 0.1 of redis-server's
-## (the script's default); a failed comparison is measured once more.
+## (the script's default; 0.2 where SCHED_FIFO is not permitted, which
+## the report says); a failed comparison is measured once more.
 REPL_ARGS ?=
 test-replication: test-deps release
 	$(CARGO) build --release --example ping_probe
