@@ -39,6 +39,12 @@ want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && echo 1 || echo 0)}
 on_server_cpu() { if [ "$PIN" = 1 ]; then exec taskset -c 0 "$@"; else exec "$@"; fi; }  # always run with &: exec keeps $! the server's pid
 on_bench_cpu() { if [ "$PIN" = 1 ]; then taskset -c 1 "$@"; else "$@"; fi; }
+# Each test runs on both servers back to back, the first one alternating by
+# round: this VM's throughput drifts between phases seconds long (-P 1 runs
+# jump between ~100k and ~160k rps for both servers alike), so a pair taken
+# seconds apart shares its phase, and the ratio column is the median of the
+# rounds' paired ratios.
+pair_order() { if [ $(( $1 % 2 )) = 1 ]; then echo miniredis redis; else echo redis miniredis; fi; }
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
@@ -76,9 +82,12 @@ other = sys.argv[2]
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 data = {}
 cpu = {}
+pairs = {}  # (p, test) -> round -> who -> rps
 for row in rows:
     who, p, test, rps = row[:4]
     data.setdefault((p, test), {}).setdefault(who, []).append(float(rps))
+    if len(row) > 5:
+        pairs.setdefault((p, test), {}).setdefault(row[5], {})[who] = float(rps)
     if len(row) > 4 and float(row[4]) > 0:
         cpu.setdefault((p, test), {}).setdefault(who, []).append(float(row[4]))
 print()
@@ -87,7 +96,9 @@ print(f"{'test':<22} {'-P':>3} {'miniredis rps':>14} {other + ' rps':>12} {'rati
 worst = worst_cpu = None
 for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1])):
     m = statistics.median(d.get("miniredis", [0])); r = statistics.median(d.get("redis", [0]))
-    ratio = m / r if r else 0
+    paired = [rd["miniredis"] / rd["redis"] for rd in pairs.get((p, test), {}).values()
+              if rd.get("miniredis") and rd.get("redis")]
+    ratio = statistics.median(paired) if paired else (m / r if r else 0)
     worst = ratio if worst is None else min(worst, ratio)
     line = f"{test:<22} {p:>3} {m:>14,.0f} {r:>12,.0f} {ratio:>7.2f}"
     c = cpu.get((p, test), {})
@@ -97,7 +108,7 @@ for (p, test), d in sorted(data.items(), key=lambda kv: (int(kv[0][0]), kv[0][1]
         line += f" {cm:>8,.0f} {cr:>8,.0f} {cr / cm:>9.2f}"
     print(line)
 if worst is not None:
-    print(f"\nlowest ratio: {worst:.2f} (medians of the rounds; above 1.00 means miniredis is faster than {other})")
+    print(f"\nlowest ratio: {worst:.2f} (median of the rounds' back-to-back pairs; above 1.00 means miniredis is faster than {other})")
 if worst_cpu is not None:
     print(f"lowest cpu ratio: {worst_cpu:.2f} (server main-thread CPU per request, {other}/miniredis; above 1.00 means miniredis spends less)")
 PY
@@ -133,9 +144,9 @@ if want throughput; then
 cpu_ns() { awk '{print $1}' "/proc/$1/task/$1/schedstat" 2>/dev/null || echo 0; }
 for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
-    for who in miniredis redis; do
-      port=$MR_PORT; pid=$MR_PID; [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
-      for t in ${TESTS//,/ }; do
+    for t in ${TESTS//,/ }; do
+      for who in $(pair_order "$round"); do
+        port=$MR_PORT; pid=$MR_PID; [ "$who" = redis ] && { port=$RD_PORT; pid=$RD_PID; }
         redis-cli -p "$port" FLUSHALL >/dev/null
         c0=$(cpu_ns "$pid")
         out=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$REQUESTS" -t "$t" --csv 2>/dev/null | tail -n +2 | tr -d '"')
@@ -144,7 +155,7 @@ for round in $(seq 1 "$ROUNDS"); do
         # fills its list, so its CPU is not one test's and is left out (0).
         lines=$(printf '%s\n' "$out" | grep -c . || true)
         printf '%s\n' "$out" | awk -F, -v w="$who" -v p="$P" -v cpu=$(( lines == 1 ? (c1 - c0) / REQUESTS : 0 )) \
-          'BEGIN{OFS="\t"} NF {print w, p, $1, $2, cpu}' >> "$WORK/results"
+          -v r="$round" 'BEGIN{OFS="\t"} NF {print w, p, $1, $2, cpu, r}' >> "$WORK/results"
       done
     done
   done
@@ -235,17 +246,17 @@ redis.register_function('get_incr', function(keys) redis.call('get', keys[1]) re
 done
 for round in $(seq 1 "$ROUNDS"); do
   for P in 1 16; do
-    for who in miniredis redis; do
-      port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
-      for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits 123456 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC" "pfadd:PFADD hll el:__rand_int__" "pfcount:PFCOUNT hll"; do
-        name=${spec%%:*}; cmd=${spec#*:}
-        if [ -n "${CUSTOM_TESTS:-}" ] && [[ ",$CUSTOM_TESTS," != *",$name,"* ]]; then continue; fi
+    for spec in "zrank_mid:ZRANK bigz $mid" "zrange_mid:ZRANGE bigz $((ZMEMBERS / 2)) $((ZMEMBERS / 2 + 9))" "publish_10_subs:PUBLISH news hello" "evalsha_get_incr:EVALSHA $SCRIPT_SHA 1 counter" "fcall_get_incr:FCALL get_incr 1 counter" "xadd:XADD xs * field value" "xrange_10:XRANGE bigx 50000 + COUNT 10" "xreadgroup:XREADGROUP GROUP g c COUNT 1 STREAMS rg >" "xack:XACK rg g __rand_int__-0" "setbit:SETBIT bits 123456 1" "bitcount:BITCOUNT bits" "geoadd:GEOADD gs 13.361389 38.115556 m:__rand_int__" "geosearch:GEOSEARCH bigg FROMLONLAT 15 37 BYRADIUS 50 km COUNT 10 ASC" "pfadd:PFADD hll el:__rand_int__" "pfcount:PFCOUNT hll"; do
+      name=${spec%%:*}; cmd=${spec#*:}
+      if [ -n "${CUSTOM_TESTS:-}" ] && [[ ",$CUSTOM_TESTS," != *",$name,"* ]]; then continue; fi
+      for who in $(pair_order "$round"); do
+        port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
         if [ "$name" = xreadgroup ]; then redis-cli -p "$port" XGROUP SETID rg g 0 >/dev/null; fi
         # $cmd is split on spaces, never globbed (XADD's `*`).
         set -f
         rps=$(on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -n "$REQUESTS" -r 200000 --csv $cmd 2>/dev/null | tail -n 1 | tr -d '"' | cut -d, -f2)
         set +f
-        printf '%s\t%s\t%s\t%s\n' "$who" "$P" "$name" "$rps" >> "$WORK/results"
+        printf '%s\t%s\t%s\t%s\t0\t%s\n' "$who" "$P" "$name" "$rps" "$round" >> "$WORK/results"
       done
     done
   done

@@ -19,9 +19,12 @@ export PIP_ROOT_USER_ACTION=ignore   # as root in a fresh container, pip's warni
 say() { echo "ensure-pyclient: $*" >&2; }
 
 REQS="$PWD/tests/clients/requirements.txt"
-# Ready when it was made from this very requirements file.
-if [ -x "$DIR/bin/python" ] && cmp -s "$REQS" "$DIR/.requirements" \
-   && "$DIR/bin/python" -c 'import redis, celery, rq' 2>/dev/null; then
+# redis-py 8 for its own client-side cache, apart (PYTHONPATH=$DIR/redis8).
+REQS8="$PWD/tests/clients/requirements-redis8.txt"
+# Ready when it was made from these very requirements files.
+if [ -x "$DIR/bin/python" ] && cat "$REQS" "$REQS8" | cmp -s - "$DIR/.requirements" \
+   && "$DIR/bin/python" -c 'import redis, celery, rq' 2>/dev/null \
+   && PYTHONPATH="$DIR/redis8" "$DIR/bin/python" -c 'import redis; assert redis.__version__.startswith("8.")' 2>/dev/null; then
   exit 0
 fi
 
@@ -94,4 +97,10 @@ WRAP
     || { say "pip could not install tests/clients/requirements.txt into $DIR/lib (is PyPI reachable?)"; exit 1; }
 fi
 "$DIR/bin/python" -c 'import redis, celery, rq' || { say "redis-py, celery or rq did not install"; exit 1; }
-cp "$REQS" "$DIR/.requirements"
+rm -rf "$DIR/redis8"
+if [ "$how" = venv ]; then pip8=("$DIR/bin/pip"); else pip8=(python3 -m pip); fi
+"${pip8[@]}" install -q --disable-pip-version-check --no-deps --target "$DIR/redis8" -r "$REQS8" \
+  || { say "pip could not install tests/clients/requirements-redis8.txt into $DIR/redis8 (is PyPI reachable?)"; exit 1; }
+PYTHONPATH="$DIR/redis8" "$DIR/bin/python" -c 'import redis; assert redis.__version__.startswith("8.")' \
+  || { say "redis-py 8 did not install into $DIR/redis8"; exit 1; }
+cat "$REQS" "$REQS8" > "$DIR/.requirements"

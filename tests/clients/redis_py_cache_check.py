@@ -1,10 +1,10 @@
 """Client-side caching as client libraries do it, against the server on PORT.
 
-redis-py's built-in cache (`cache_config`, 5.1+) refuses any server whose
-HELLO reports a version below 7.4.0, real Redis 7.0.15 included, so the
-cache here is the one such a library keeps: a RESP3 connection with
-CLIENT TRACKING on, redis-py's invalidation push handler dropping entries,
-and pending pushes read before every cache hit.
+The cache here is the one a client library keeps, built by hand over
+redis-py 6.2: a RESP3 connection with CLIENT TRACKING on, redis-py's
+invalidation push handler dropping entries, and pending pushes read before
+every cache hit. (redis-py 8's own `cache_config` is checked by
+redis_py8_cache_check.py.)
 
 1. A caching client reads keys of every type, another client changes them
    (writes, DEL, APPEND, expiry, FLUSHALL), and every read after an

@@ -148,9 +148,9 @@ fn redis_crate_transaction_and_pubsub() {
     assert_eq!(payload, "payload");
 }
 
-/// Client-side caching over redis-py (a tracking RESP3 connection and its
-/// invalidation push handler; redis-py's own `cache_config` refuses servers
-/// reporting < 7.4, Redis 7.0.15 included): no stale read across
+/// Client-side caching over redis-py 6.2 (a tracking RESP3 connection and its
+/// invalidation push handler, as a library's cache does it; redis-py 8's own
+/// cache is `redis_py8_cache_config`): no stale read across
 /// writes, deletes, expiry and FLUSHALL from another client; a RESP2
 /// client redirecting invalidations to a subscriber; BCAST prefixes
 /// (tests/clients/redis_py_cache_check.py).
@@ -168,6 +168,38 @@ fn redis_py_client_side_caching() {
     assert!(
         out.status.success() && String::from_utf8_lossy(&out.stdout).contains("cache: ok"),
         "redis-py cache check failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// redis-py 8's own client-side cache (`cache_config`) in its PLAIN, OPTIN
+/// and OPTOUT tracking modes: no stale read across writes of every type,
+/// DEL, APPEND, expiry and FLUSHALL from another client, and hits served.
+/// redis-py 8 refuses servers whose HELLO reports < 7.4 (real Redis 7.0.15
+/// too); the script shows that refusal, then lowers that one constant
+/// (tests/clients/redis_py8_cache_check.py; redis-py 8 in
+/// target/pyclient/redis8, from scripts/ensure-pyclient.sh).
+#[test]
+fn redis_py8_cache_config() {
+    let s = start_miniredis(&[]);
+    let redis8 = concat!(env!("CARGO_MANIFEST_DIR"), "/target/pyclient/redis8");
+    assert!(
+        std::path::Path::new(redis8).join("redis").exists(),
+        "redis-py 8 is not installed: run `scripts/ensure-pyclient.sh` (make test does it)"
+    );
+    let out = Command::new(python())
+        .env("PYTHONPATH", redis8)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/redis_py8_cache_check.py"
+        ))
+        .arg(s.port.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("cache8: ok"),
+        "redis-py 8 cache check failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
