@@ -468,11 +468,11 @@ for pairing in "always everysec" "always always" "everysec everysec"; do
   : > "$WORK/aof_results"
   for round in $(seq 1 "$ROUNDS"); do
     for P in 1 16; do
-      for who in miniredis redis; do
+      for who in $(pair_order "$round"); do
         port=$MR_PORT; [ "$who" = redis ] && port=$RD_PORT
         on_bench_cpu redis-benchmark -p "$port" -c 50 -P "$P" -r 100000 -n "$AOF_REQUESTS" -t set --csv 2>/dev/null \
-          | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" -v t="SET $mr_policy vs $rd_policy" \
-              'BEGIN{OFS="\t"} {print w, p, t, $2}' >> "$WORK/aof_results"
+          | tail -n +2 | tr -d '"' | awk -F, -v w="$who" -v p="$P" -v t="SET $mr_policy vs $rd_policy" -v r="$round" \
+              'BEGIN{OFS="\t"} {print w, p, t, $2, 0, r}' >> "$WORK/aof_results"
       done
     done
   done

@@ -17,6 +17,8 @@
 //! their fsync runs on the bio thread while the loop serves the next
 //! batch, and the replies of that iteration are held until it completes
 //! (group commit, pipelined; see `event_loop.rs` and docs/PERSISTENCE.md).
+//! The bio thread goes straight on to the next batch's fsync when one was
+//! written meanwhile (`bio::Follow`).
 //! Offsets for that live in one space across all the AOF's files
 //! (`global_written`, `global_synced`).
 
@@ -242,6 +244,16 @@ impl Aof {
     pub fn sync_in_background(&mut self) -> Option<u64> {
         if self.global_synced() >= self.global_written {
             return None;
+        }
+        // Published first, so a running fsync goes on with it.
+        if let Ok(mut f) = self.bio.follow.lock() {
+            *f = Some(crate::bio::Follow {
+                file: self.file.clone(),
+                upto: self.written,
+                synced: self.synced.clone(),
+                global_at: self.global_written,
+                global_synced: self.global_synced.clone(),
+            });
         }
         self.bio.fsync(
             self.file.clone(),
