@@ -23,6 +23,9 @@ pub fn server_cron(server: &mut Server) {
     }
     server.check_aof_rewrite_done();
     server.check_bgsave_done();
+    if !server.scripting.ldb.children.is_empty() {
+        server.scripting.ldb.reap_children();
+    }
     scheduled_jobs(server);
     save_points(server);
     auto_aof_rewrite(server);

@@ -63,24 +63,51 @@ fn eval_generic(s: &mut Server, c: &mut Client, evalsha: bool, read_only: bool) 
     };
     let outcome = match debug {
         None => s.run_script(c, sha, keys, args, read_only),
-        Some((sync, fd)) => {
-            // evalGenericCommandWithDebugging: the session around the run;
-            // the client is closed after its reply, as Redis closes it.
-            log::warn!(
-                "Redis {} debugging eval session started",
-                if sync {
-                    "synchronous"
-                } else {
-                    "forked (emulated)"
+        Some((false, fd)) => {
+            // evalGenericCommandWithDebugging, forked (ldbStartSession):
+            // the child runs the session on its copy of the dataset and
+            // exits; the parent closes its side of the client and goes on.
+            match crate::util::fork::fork_child() {
+                Err(e) => {
+                    c.argv = argv;
+                    c.lua_debug = None;
+                    return Err(ReplyError::owned(format!(
+                        "ERR Fork() failed: can't run EVAL in debugging mode: {e}"
+                    )));
                 }
-            );
-            let saved = (!sync).then(|| s.snapshot_dbs());
-            s.scripting.ldb.start(fd, !sync, &argv[1]);
+                Ok(Some(pid)) => {
+                    log::warn!("Redis forked for debugging eval (child {pid})");
+                    s.scripting.ldb.children.push(pid);
+                    c.argv = argv;
+                    c.lua_debug = None;
+                    c.close_asap = true;
+                    return Ok(());
+                }
+                Ok(None) => {
+                    crate::util::fork::child_setup(fd);
+                    s.scripting.ldb.start(fd, true, &argv[1]);
+                    let outcome = s.run_script(c, sha, keys, args, read_only);
+                    let err = match outcome {
+                        Outcome::Done => None,
+                        Outcome::NoScript => Some(NOSCRIPT),
+                        Outcome::Error(e) => Some(ReplyError::bytes(e)),
+                    };
+                    if let Some(e) = err {
+                        s.add_reply_error(c, &e);
+                    }
+                    s.scripting.ldb.end_forked(&c.reply.buf[c.reply.sent..]);
+                    crate::util::fork::child_exit(0);
+                }
+            }
+        }
+        Some((true, fd)) => {
+            // evalGenericCommandWithDebugging, synchronous: the session
+            // around the run; the client is closed after its reply, as
+            // Redis closes it.
+            log::warn!("Redis synchronous debugging eval session started");
+            s.scripting.ldb.start(fd, false, &argv[1]);
             let outcome = s.run_script(c, sha, keys, args, read_only);
             s.scripting.ldb.end();
-            if let Some(dbs) = saved {
-                s.restore_dbs(dbs);
-            }
             c.lua_debug = None;
             c.close_after_reply = true;
             log::warn!("Redis debugging eval session ended");
@@ -186,8 +213,8 @@ pub fn script_load_command(s: &mut Server, c: &mut Client) -> CmdResult {
 }
 
 /// SCRIPT DEBUG YES|SYNC|NO: the client's next EVALs run under the Lua
-/// debugger (scripting/ldb.rs), forked (YES, emulated: its changes are
-/// undone) or synchronous.
+/// debugger (scripting/ldb.rs), in a forked child whose changes die with it
+/// (YES) or synchronously, blocking the server (SYNC).
 pub fn script_debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
     if c.reply.buf.len() > c.reply.sent {
         return Err(ReplyError::new(

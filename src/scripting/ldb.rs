@@ -31,8 +31,11 @@ pub struct Ldb {
     pub active: bool,
     /// Stop at the next line; also what makes redis.call log.
     pub step: bool,
-    /// A YES session: the dataset is restored after it.
+    /// A YES session: this process is the forked child running it.
     pub forked: bool,
+    /// The forked sessions' children (Redis's ldb.children), reaped by the
+    /// cron, killed at shutdown.
+    pub children: Vec<i32>,
     /// Log entries longer than this are cut (0: never).
     pub maxlen: usize,
     pub maxlen_hint_sent: bool,
@@ -51,12 +54,28 @@ impl Default for Ldb {
             active: false,
             step: false,
             forked: false,
+            children: Vec::new(),
             maxlen: MAX_LEN_DEFAULT,
             maxlen_hint_sent: false,
             logs: Vec::new(),
             cbuf: Vec::new(),
             fd: None,
             src: Vec::new(),
+        }
+    }
+}
+
+impl Ldb {
+    /// From the cron: forget the children that exited.
+    pub fn reap_children(&mut self) {
+        self.children.retain(|&pid| !crate::util::fork::reaped(pid));
+    }
+
+    /// ldbKillForkedSessions (shutdown): kill every forked session.
+    pub fn kill_forked_sessions(&mut self) {
+        for pid in self.children.drain(..) {
+            log::warn!("Killing debugging session {pid}");
+            crate::util::fork::kill_child(pid);
         }
     }
 }
@@ -127,6 +146,18 @@ impl Ldb {
         }
         self.src.clear();
         self.active = false;
+    }
+
+    /// ldbEndSession in the forked child: the end of the session, then the
+    /// script's reply (still blocking), before the child exits.
+    pub fn end_forked(&mut self, reply: &[u8]) {
+        let fd = self.fd;
+        self.log(b"<endsession>".to_vec());
+        self.send_logs();
+        if let Some(fd) = fd {
+            let _ = borrow_socket(fd).write_all(reply);
+        }
+        log::warn!("Lua debugging session child exiting");
     }
 
     pub fn log(&mut self, entry: Vec<u8>) {

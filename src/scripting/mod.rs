@@ -1090,8 +1090,8 @@ impl Server {
         // The reply lands in the spare buffer (empty, with capacity).
         sc.reply.buf = std::mem::take(&mut self.scripting.spare_reply);
         sc.reply.buf.clear();
-        // A YES debugging session's changes are undone after it: none
-        // goes out (Redis runs it in a forked child).
+        // A YES debugging session runs in a forked child whose changes
+        // die with it: nothing is queued to go out.
         let propagate = self.scripting.run.repl & 1 != 0
             && !(self.scripting.ldb.active && self.scripting.ldb.forked);
         let mark = self.propagation_mark();

@@ -268,6 +268,7 @@ impl Server {
     /// set, write the RDB. An error keeps the server up (as Redis).
     pub fn prepare_for_shutdown(&mut self, kind: Shutdown) -> Result<(), String> {
         log::info!("User requested shutdown...");
+        self.scripting.ldb.kill_forked_sessions();
         if self.aof.as_ref().is_some_and(|a| a.wait_rewrite) {
             log::info!("Writing initial AOF: waiting for the rewrite before exiting.");
             if self.aof_rewrite.is_none() && self.start_aof_rewrite().is_err() {

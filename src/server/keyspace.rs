@@ -230,17 +230,6 @@ impl Server {
         self.reply_pos = Some((c.slot, c.reply.buf.len()));
     }
 
-    /// A copy-on-write copy of every database (a YES debugging session
-    /// puts it back afterwards).
-    pub fn snapshot_dbs(&self) -> Vec<crate::db::Db> {
-        self.dbs.clone()
-    }
-
-    /// Put back what `snapshot_dbs` copied.
-    pub fn restore_dbs(&mut self, dbs: Vec<crate::db::Db>) {
-        self.dbs = dbs;
-    }
-
     /// How many databases there are.
     pub fn db_count(&self) -> usize {
         self.dbs.len()

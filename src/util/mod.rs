@@ -1,6 +1,7 @@
 //! Small helpers shared by every command family: Redis's number parsing and
 //! formatting rules (`num`), its glob matcher (`glob`) and the key hash (`hash`).
 
+pub mod fork;
 pub mod glob;
 pub mod hash;
 pub mod ld;

@@ -488,3 +488,53 @@ fn lua_debugger_sessions_match() {
         assert_eq!(show(&a.read_reply()), show(&b.read_reply()), "pipelined");
     }
 }
+
+/// SCRIPT DEBUG YES forks (Redis's ldbStartSession): while the session
+/// waits at a stop, other clients are served and see none of the
+/// session's writes, which die with the child.
+#[test]
+fn lua_debugger_forked_session_leaves_the_server_serving() {
+    let Some(mut p) = Pair::start() else { return };
+    run_lines(&mut p, "FLUSHALL\nSET keep 1");
+    let (mut a, mut b) = p.connect_more();
+    let (mut oa, mut ob) = p.connect_more();
+    for r in [&mut a, &mut b] {
+        assert_eq!(r.cmd(&[b"SCRIPT", b"DEBUG", b"YES"]), b"+OK\r\n");
+    }
+    let script: &[u8] = b"redis.call('set', KEYS[1], 'in-session')\nredis.call('incr', 'keep')\nreturn redis.call('get', KEYS[1])";
+    let eval: [&[u8]; 4] = [b"EVAL", script, b"1", b"dbg"];
+    let (ours, theirs) = (a.cmd(&eval), b.cmd(&eval));
+    assert_eq!(show(&ours), show(&theirs), "the first stop");
+    let others: &[&[&[u8]]] = &[
+        &[b"SET", b"other", b"x"],
+        &[b"GET", b"other"],
+        &[b"INCR", b"keep"],
+    ];
+    for cmd in others {
+        let (ours, theirs) = (oa.cmd(cmd), ob.cmd(cmd));
+        assert_eq!(
+            show(&ours),
+            show(&theirs),
+            "served during the session: {cmd:?}"
+        );
+    }
+    for step in [&[&b"s"[..]][..], &[b"s"]] {
+        let (ours, theirs) = (a.cmd(step), b.cmd(step));
+        assert_eq!(show(&ours), show(&theirs), "a step");
+    }
+    for cmd in [&[&b"GET"[..], b"dbg"][..], &[b"GET", b"keep"]] {
+        let (ours, theirs) = (oa.cmd(cmd), ob.cmd(cmd));
+        assert_eq!(
+            show(&ours),
+            show(&theirs),
+            "the session's writes unseen: {cmd:?}"
+        );
+        assert!(!theirs.starts_with(b"$10"), "{}", show(&theirs));
+    }
+    let (ours, theirs) = (a.cmd(&[b"c"]), b.cmd(&[b"c"]));
+    assert_eq!(show(&ours), show(&theirs), "the end");
+    assert_eq!(show(&a.read_reply()), show(&b.read_reply()), "the reply");
+    for k in ["dbg", "keep", "other"] {
+        p.check(&[b"GET".to_vec(), k.as_bytes().to_vec()], Cmp::Exact);
+    }
+}
