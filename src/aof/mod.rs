@@ -313,6 +313,11 @@ impl Aof {
         if self.synced() < self.written {
             self.sync_now()?;
         }
+        // The bio thread must not keep following (or holding open) the
+        // old file, which a rewrite may delete.
+        if let Ok(mut f) = self.bio.follow.lock() {
+            *f = None;
+        }
         let (file, len) = open_append(path, truncate)?;
         self.file = Arc::new(file);
         self.synced = Arc::new(AtomicU64::new(len));
