@@ -104,6 +104,49 @@ impl Server {
         self.unblocked_slots.push(c.slot);
     }
 
+    /// A blocked command was served (Redis's updateStatsOnUnblock): its
+    /// time, its own run's plus the serving's, goes to its command stats,
+    /// latency histogram and the slow log (with the argv it came with,
+    /// kept while it was blocked), the serving's to the latency monitor's
+    /// `command-unblocking`. Then the argv goes.
+    pub fn update_stats_on_unblock(&mut self, c: &mut Client, reply_us: u64, had_errors: bool) {
+        if let crate::commands::Lookup::Found(spec) = self.commands.lookup(&c.argv) {
+            let total = c.duration_us + reply_us;
+            let i = self.commands.index_of(spec);
+            if let Some(st) = self.stats.commands.get_mut(i) {
+                st.usec += total;
+                if had_errors {
+                    st.failed_calls += 1;
+                }
+            }
+            if self.config.latency_tracking {
+                if self.stats.latency_hist.len() <= i {
+                    self.stats
+                        .latency_hist
+                        .resize(self.commands.names().len().max(i + 1), None);
+                }
+                self.stats.latency_hist[i]
+                    .get_or_insert_with(Default::default)
+                    .record(total as i64 * 1000);
+            }
+            let (threshold, max_len) = (
+                self.config.slowlog_log_slower_than,
+                self.config.slowlog_max_len,
+            );
+            self.slowlog
+                .push_if_needed(threshold, max_len, c, total, self.now_ms);
+            let threshold = self.config.latency_monitor_threshold;
+            if threshold > 0 {
+                self.latency_monitor.add_if_needed(
+                    threshold,
+                    "command-unblocking",
+                    reply_us / 1000,
+                );
+            }
+        }
+        c.argv.clear();
+    }
+
     /// Note that a key now holds a value waiters may want (Redis's
     /// signalKeyAsReady). Cheap when nobody waits on it.
     pub fn signal_key_as_ready(&mut self, db: usize, key: &[u8]) {
@@ -158,6 +201,12 @@ impl Server {
     /// handleClientsBlockedOnKeys). Serving may ready more keys (BLMOVE
     /// pushes), so loop until none are left.
     pub fn handle_clients_blocked_on_keys(&mut self) {
+        // Outside any command the clock is not fixed (Redis's
+        // fixed_time_expire is 0 here): a key that expired while the
+        // command that readied it ran (an EXEC with DEBUG SLEEP) is gone.
+        if !self.ready_keys.is_empty() && self.scripting.running().is_none() {
+            self.now_ms = crate::util::time::mstime();
+        }
         while let Some((db, key)) = self.ready_keys.pop_front() {
             let waiters: VecDeque<usize> = match self.blocking_keys.get(&(db, key.clone())) {
                 Some(q) => q.clone(),
@@ -176,10 +225,16 @@ impl Server {
                     Some(BlockOp::XRead { .. })
                 ) {
                     let outer = self.current_client_id.replace(c.id);
+                    let (t0, errs) = (crate::util::time::ustime(), self.stats.total_error_replies);
                     if is_stream {
                         crate::commands::streams::serve_blocked_client(self, &mut c, &key);
                     } else {
                         crate::commands::streams::unblock_deleted_stream_client(self, &mut c);
+                    }
+                    if c.bstate.is_none() {
+                        let reply_us = (crate::util::time::ustime() - t0).max(0) as u64;
+                        let had_errors = self.stats.total_error_replies != errs;
+                        self.update_stats_on_unblock(&mut c, reply_us, had_errors);
                     }
                     self.current_client_id = outer;
                     crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);
@@ -210,15 +265,24 @@ impl Server {
                     Some(BlockOp::XRead { .. })
                 );
                 let outer = self.current_client_id.replace(c.id);
+                let (t0, errs) = (crate::util::time::ustime(), self.stats.total_error_replies);
+                let mut served = false;
                 if is_xread {
                     // Served above.
                 } else if is_zpop && self.key_holds_zset(db, &key) {
                     crate::commands::sorted_sets::serve_blocked_client(self, &mut c, &key);
+                    served = true;
                 } else if !is_zpop
                     && c.bstate.is_some()
                     && crate::commands::lists::list_has_items(self, db, &key)
                 {
                     crate::commands::lists::serve_blocked_client(self, &mut c, &key);
+                    served = true;
+                }
+                if served && c.bstate.is_none() {
+                    let reply_us = (crate::util::time::ustime() - t0).max(0) as u64;
+                    let had_errors = self.stats.total_error_replies != errs;
+                    self.update_stats_on_unblock(&mut c, reply_us, had_errors);
                 }
                 self.current_client_id = outer;
                 crate::commands::pubsub::deliver_deferred_pushes(self, &mut c);

@@ -408,21 +408,6 @@ impl Server {
         self.command_stats_mut(spec).failed_calls += 1;
     }
 
-    /// A blocked client was released with an error (XREADGROUP's -NOGROUP,
-    /// -UNBLOCKED): its command counts as failed, as Redis's
-    /// updateStatsOnUnblock counts it.
-    pub fn count_failed_unblock(&mut self, c: &Client) {
-        // The argv is gone by now (cleared after the command blocked);
-        // the command's name stays.
-        let Some(spec) = self.commands.get(c.last_cmd.as_bytes()) else {
-            return;
-        };
-        let i = self.commands.index_of(spec);
-        if let Some(st) = self.stats.commands.get_mut(i) {
-            st.failed_calls += 1;
-        }
-    }
-
     /// Run a looked-up command (Redis's call): the handler, then stats.
     pub fn call(&mut self, c: &mut Client, spec: &'static CommandSpec) {
         // One clock read gives the command's time (TTLs) and its start;
@@ -513,8 +498,15 @@ impl Server {
         {
             crate::commands::introspection::feed_monitors(self, c);
         }
+        c.duration_us = usec;
+        // A blocked command is logged when it is served, with its whole
+        // time (Redis's updateStatsOnUnblock).
         let threshold = self.config.slowlog_log_slower_than;
-        if threshold >= 0 && usec as i64 >= threshold && !spec.has_flag("skip_slowlog") {
+        if threshold >= 0
+            && usec as i64 >= threshold
+            && !spec.has_flag("skip_slowlog")
+            && c.bstate.is_none()
+        {
             let max_len = self.config.slowlog_max_len;
             self.slowlog
                 .push_if_needed(threshold, max_len, c, usec, self.now_ms);

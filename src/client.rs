@@ -31,6 +31,9 @@ pub struct Client {
     pub last_interaction: i64,
     /// Full name of the last command run, for CLIENT LIST's cmd=.
     pub last_cmd: &'static str,
+    /// How long the last command's own run took (Redis's c->duration): a
+    /// blocked command's stats add it when it is served.
+    pub duration_us: u64,
     /// Close once the reply is written (QUIT, protocol errors).
     pub close_after_reply: bool,
     /// Close at the next chance (CLIENT KILL, errors).
@@ -137,6 +140,7 @@ impl Client {
             ctime: now,
             last_interaction: now,
             last_cmd: "NULL",
+            duration_us: 0,
             close_after_reply: false,
             close_asap: false,
             lua_debug: None,

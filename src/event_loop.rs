@@ -461,7 +461,9 @@ impl EventLoop {
                 }
                 self.expose();
                 server.process_command(&mut c);
-                c.argv.clear();
+                if c.bstate.is_none() {
+                    c.argv.clear();
+                }
                 process_input_buffer(server, &mut c);
             }
             server.pending_writes.push(slot);
@@ -723,6 +725,11 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
         match c.query.parse(max_bulk) {
             Parsed::Incomplete => break,
             Parsed::Command => {
+                // What a command that blocked kept (for its stats when
+                // served) goes now, whether it was served or timed out.
+                if !c.argv.is_empty() {
+                    c.query.recycle(&mut c.argv);
+                }
                 std::mem::swap(&mut c.argv, &mut c.query.argv);
                 if !c.argv.is_empty() && (server.paused_for(&c.argv) || server.migrate_holds(c)) {
                     // CLIENT PAUSE, or a key MIGRATE is moving: hold this
@@ -736,7 +743,10 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                 if c.master_link {
                     server.master_command_processed(c);
                 }
-                c.query.recycle(&mut c.argv);
+                // A blocked command keeps its argv until it is served.
+                if c.bstate.is_none() {
+                    c.query.recycle(&mut c.argv);
+                }
                 // A client that pipelines without reading stops at its
                 // output buffer limit (closed asynchronously, as Redis).
                 if obuf_over_limit(server.now_ms, &server.config, c) {

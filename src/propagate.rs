@@ -16,8 +16,9 @@
 
 use crate::server::Server;
 
-/// One queued change: the database it applies to and its argv.
-pub type Op = (usize, Vec<Vec<u8>>);
+/// One queued change: the database it applies to, its argv, and whether
+/// it goes to the replicas only (PUBLISH: Redis's PROPAGATE_REPL).
+pub type Op = (usize, Vec<Vec<u8>>, bool);
 
 #[derive(Default)]
 pub struct Propagation {
@@ -74,7 +75,16 @@ impl Server {
     /// Queue an op for the running execution unit (Redis's alsoPropagate).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Vec<u8>>) {
         if self.propagation_wanted() {
-            self.prop.ops.push((db, argv));
+            self.prop.ops.push((db, argv, false));
+        }
+    }
+
+    /// The running command also goes to the replicas, never to the AOF
+    /// (Redis's forceCommandPropagation(c, PROPAGATE_REPL): PUBLISH and
+    /// SPUBLISH, so a replica's subscribers hear the master's messages).
+    pub fn propagate_to_replicas(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if !self.loading && self.repl.wants_stream() {
+            self.prop.ops.push((db, argv.to_vec(), true));
         }
     }
 
@@ -98,9 +108,9 @@ impl Server {
         // The common case, a lone top-level write, goes straight out
         // without copying its argv into the queue.
         if self.prop.depth == 0 && self.prop.ops.is_empty() {
-            self.propagate_now(db, argv);
+            self.propagate_now(db, argv, false);
         } else {
-            self.prop.ops.push((db, argv.to_vec()));
+            self.prop.ops.push((db, argv.to_vec(), false));
         }
     }
 
@@ -122,29 +132,31 @@ impl Server {
         if wrap {
             // MULTI takes the first op's db, so its SELECT comes first;
             // EXEC takes the last one's, so it needs none.
-            self.propagate_now(ops[0].0, &[b"MULTI".to_vec()]);
+            self.propagate_now(ops[0].0, &[b"MULTI".to_vec()], false);
         }
         let last_db = ops.last().map(|o| o.0).unwrap_or(0);
-        for (db, argv) in &ops {
-            self.propagate_now(*db, argv);
+        for (db, argv, repl_only) in &ops {
+            self.propagate_now(*db, argv, *repl_only);
         }
         if wrap {
-            self.propagate_now(last_db, &[b"EXEC".to_vec()]);
+            self.propagate_now(last_db, &[b"EXEC".to_vec()], false);
         }
     }
 
     /// Feed one op to every consumer (Redis's propagateNow): the AOF,
     /// while a rewrite runs the buffer of what arrived meanwhile, and the
     /// replicas with the backlog.
-    fn propagate_now(&mut self, db: usize, argv: &[Vec<u8>]) {
+    fn propagate_now(&mut self, db: usize, argv: &[Vec<u8>], repl_only: bool) {
         if self.loading {
             return;
         }
-        if let Some(aof) = self.aof.as_mut() {
-            aof.feed(db, argv, self.now_ms / 1000);
-        }
-        if let Some(job) = self.aof_rewrite.as_mut() {
-            job.feed(db, argv);
+        if !repl_only {
+            if let Some(aof) = self.aof.as_mut() {
+                aof.feed(db, argv, self.now_ms / 1000);
+            }
+            if let Some(job) = self.aof_rewrite.as_mut() {
+                job.feed(db, argv);
+            }
         }
         self.repl_feed(Some(db), argv);
     }

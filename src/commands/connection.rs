@@ -256,11 +256,15 @@ pub fn client_info_string(s: &Server, c: &Client) -> Vec<u8> {
             .map_or(-1, |n| n as i64),
         qbuf,
         c.query.buf.capacity() - c.query.buf.len(),
-        // A blocked client still holds its command's arguments in Redis.
+        // A blocked client still holds its command's arguments in Redis;
+        // others only the one running now (a client just released from a
+        // block keeps them here until its next command, Redis frees them).
         if c.bstate.is_some() {
             c.blocked_argv_mem
-        } else {
+        } else if running {
             c.argv.iter().map(|a| a.len()).sum::<usize>()
+        } else {
+            0
         },
         // Redis's mstate.argv_len_sums: each queued command's argument
         // bytes plus a pointer per argument.

@@ -641,11 +641,18 @@ impl Server {
         };
         if c.id == m.client_id && matches!(c.bstate.as_ref().map(|b| &b.op), Some(BlockOp::Migrate))
         {
+            let had_errors = reply.is_err();
             match reply {
                 Ok(()) => c.reply.ok(),
                 Err(e) => c.reply.error(&e),
             }
             self.unblock_client(&mut c);
+            // Redis's MIGRATE runs within its call: its slow-log entry and
+            // stats take the whole exchange (the argv, AUTH redacted, was
+            // kept while it waited).
+            let elapsed = (crate::util::time::ustime() - c.last_interaction * 1000).max(0) as u64;
+            let reply_us = elapsed.saturating_sub(c.duration_us);
+            self.update_stats_on_unblock(&mut c, reply_us, had_errors);
             self.pending_writes.push(slot);
         }
         self.clients[slot] = Some(c);

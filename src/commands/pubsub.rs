@@ -448,6 +448,7 @@ pub fn publish_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let (ch, msg) = (c.argv[1].clone(), c.argv[2].clone());
     let n = publish(s, c, &ch, &msg);
     c.reply.int(n as i64);
+    s.propagate_to_replicas(c.db, &c.argv);
     Ok(())
 }
 
@@ -456,6 +457,7 @@ pub fn spublish_command(s: &mut Server, c: &mut Client) -> CmdResult {
     let (ch, msg) = (c.argv[1].clone(), c.argv[2].clone());
     let n = publish_to(s, Some(c), &ch, &msg, true);
     c.reply.int(n as i64);
+    s.propagate_to_replicas(c.db, &c.argv);
     Ok(())
 }
 

@@ -1121,7 +1121,6 @@ pub fn serve_blocked_client(s: &mut Server, c: &mut Client, key: &[u8]) {
                         "NOGROUP the consumer group this client was blocked on no longer exists",
                     ),
                 );
-                s.count_failed_unblock(c);
                 s.stats.numcommands += 1;
                 s.unblock_client(c);
                 return;
@@ -1189,7 +1188,6 @@ pub fn unblock_deleted_stream_client(s: &mut Server, c: &mut Client) {
         c,
         &ReplyError::new("UNBLOCKED the stream key no longer exists"),
     );
-    s.count_failed_unblock(c);
     s.stats.numcommands += 1;
     s.unblock_client(c);
 }

@@ -235,7 +235,12 @@ pub fn getdel_command(s: &mut Server, c: &mut Client) -> CmdResult {
         }
     }
     s.note_reply(c);
-    s.db_delete(c.db, &c.argv[1]);
+    // Redis's getdelCommand: deleted as DEL or UNLINK would under
+    // lazyfree-lazy-user-del, and propagated as that command.
+    let lazy = s.config.lazyfree_lazy_user_del;
+    s.delete_key_lazy(c.db, &c.argv[1], lazy);
+    let verb: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
+    s.propagate_as(vec![verb.to_vec(), c.argv[1].clone()]);
     s.dirty += 1;
     s.notify_keyspace_event(notify::GENERIC, "del", &c.argv[1], c.db);
     Ok(())

@@ -160,6 +160,70 @@ fn wait_and_min_replicas_without_replicas() {
     assert_eq!(c.q("ROLE"), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
 }
 
+/// PUBLISH and SPUBLISH reach the replicas (Redis's PROPAGATE_REPL), alone
+/// or inside MULTI, so a replica's subscribers hear the master's messages;
+/// they never reach the AOF.
+#[test]
+fn published_messages_reach_a_replicas_subscribers_and_not_the_aof() {
+    let dir = std::env::temp_dir().join(format!("miniredis-publish-repl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let m = start_miniredis(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--appendonly",
+        "yes",
+        "--dir",
+        d,
+    ]);
+    let mut mc = m.raw();
+    let port = m.port.to_string();
+    let r = start_miniredis(&["--replicaof", &format!("127.0.0.1 {port}")]);
+    let mut rc = r.raw();
+    assert!(wait_for(Duration::from_secs(10), || {
+        info_field(&mut rc, "replication", "master_link_status") == "up"
+    }));
+    let mut sub = r.raw();
+    sub.send_cmd(&[b"SUBSCRIBE", b"news"]);
+    read_until(&mut sub, |b| b.ends_with(b":1\r\n"));
+    sub.send_cmd(&[b"SSUBSCRIBE", b"shard"]);
+    read_until(&mut sub, |b| b.ends_with(b":1\r\n"));
+    // The replica's subscribers are not the master's: 0 receivers there.
+    assert_eq!(mc.q("PUBLISH news one"), ":0\r\n");
+    let got = read_until(&mut sub, |b| b.ends_with(b"$3\r\none\r\n"));
+    assert!(
+        got.ends_with(b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$3\r\none\r\n"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    mc.q("MULTI");
+    mc.q("SET k v");
+    mc.q("PUBLISH news two");
+    mc.q("SPUBLISH shard three");
+    assert_eq!(mc.q("EXEC"), "*3\r\n+OK\r\n:0\r\n:0\r\n");
+    let got = read_until(&mut sub, |b| b.ends_with(b"$5\r\nthree\r\n"));
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.contains("$4\r\nnews\r\n$3\r\ntwo\r\n"), "{text}");
+    assert!(
+        text.ends_with("*3\r\n$8\r\nsmessage\r\n$5\r\nshard\r\n$5\r\nthree\r\n"),
+        "{text}"
+    );
+    assert_eq!(rc.q("GET k"), "$1\r\nv\r\n");
+    // The AOF has the SET, no PUBLISH.
+    mc.q("CONFIG SET appendfsync always");
+    mc.q("SET flush me");
+    let aof: Vec<u8> = std::fs::read_dir(dir.join("appendonlydir"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".incr.aof"))
+        .flat_map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    let aof = String::from_utf8_lossy(&aof);
+    assert!(aof.contains("$3\r\nSET\r\n$1\r\nk\r\n"), "{aof}");
+    assert!(!aof.to_ascii_lowercase().contains("publish"), "{aof}");
+}
+
 #[test]
 fn a_miniredis_replica_follows_hides_expired_keys_and_refuses_writes() {
     let m = start_miniredis(&["--repl-diskless-sync-delay", "0"]);
