@@ -47,11 +47,8 @@ impl Server {
     }
 
     /// Would CLIENT PAUSE hold this command back right now?
-    pub fn paused_for(&mut self, argv: &[Vec<u8>]) -> bool {
-        if self.failover_pauses_writes()
-            && let Lookup::Found(spec) = self.commands.lookup(argv)
-            && (spec.is_write() || matches!(spec.name, "eval" | "evalsha" | "publish"))
-        {
+    pub fn paused_for(&mut self, c: &Client) -> bool {
+        if self.failover_pauses_writes() && self.may_replicate(c) {
             return true;
         }
         let Some((until, all)) = self.pause else {
@@ -61,15 +58,40 @@ impl Server {
             self.pause = None;
             return false;
         }
-        if all {
-            return true;
+        all || self.may_replicate(c)
+    }
+
+    /// Redis's is_may_replicate_command, what CLIENT PAUSE WRITE holds: a
+    /// command flagged write or may-replicate (PUBLISH, PFCOUNT, EVAL...),
+    /// an EXEC queuing one, and a script by its shebang flags when it has
+    /// them (a `no-writes` script is a read).
+    fn may_replicate(&self, c: &Client) -> bool {
+        if let Lookup::Found(spec) = self.commands.lookup(&c.argv)
+            && spec.name == "exec"
+        {
+            return c
+                .mstate
+                .as_ref()
+                .is_some_and(|q| q.iter().any(|argv| self.argv_may_replicate(argv)));
         }
-        match self.commands.lookup(argv) {
-            Lookup::Found(spec) => {
-                spec.is_write() || matches!(spec.name, "eval" | "evalsha" | "publish")
-            }
-            _ => false,
+        self.argv_may_replicate(&c.argv)
+    }
+
+    fn argv_may_replicate(&self, argv: &[Vec<u8>]) -> bool {
+        use crate::commands::flag::{MAY_REPLICATE, WRITE};
+        let Lookup::Found(spec) = self.commands.lookup(argv) else {
+            return false;
+        };
+        let name = self.commands.full_name_static(spec);
+        if matches!(
+            name,
+            "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro"
+        ) && let Some(f) = self.scripting.flags_for_call(name, argv)
+            && !f.compat
+        {
+            return !f.no_writes;
         }
+        self.commands.flag_bits(spec) & (WRITE | MAY_REPLICATE) != 0
     }
 
     fn process_command_inner(&mut self, c: &mut Client) {

@@ -322,6 +322,9 @@ impl EventLoop {
         if c.monitor {
             server.monitors.retain(|&s| s != slot);
         }
+        if c.paused_argv.is_some() {
+            server.paused_slots.retain(|&s| s != slot);
+        }
         if let Some(sock) = c.sock.as_mut() {
             let _ = self.poll.registry().deregister(sock);
         }
@@ -731,7 +734,7 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
                     c.query.recycle(&mut c.argv);
                 }
                 std::mem::swap(&mut c.argv, &mut c.query.argv);
-                if !c.argv.is_empty() && (server.paused_for(&c.argv) || server.migrate_holds(c)) {
+                if !c.argv.is_empty() && (server.paused_for(c) || server.migrate_holds(c)) {
                     // CLIENT PAUSE, or a key MIGRATE is moving: hold this
                     // command (and everything after it) until that ends.
                     c.paused_argv = Some(std::mem::take(&mut c.argv));

@@ -144,7 +144,12 @@ pub fn gen_info(
                 f!("maxclients:{}", server.config.maxclients);
                 f!("client_recent_max_input_buffer:0");
                 f!("client_recent_max_output_buffer:0");
-                f!("blocked_clients:{}", server.blocked_slots.len());
+                // Clients held by CLIENT PAUSE count too (Redis blocks
+                // them as BLOCKED_PAUSE).
+                f!(
+                    "blocked_clients:{}",
+                    server.blocked_slots.len() + server.paused_slots.len()
+                );
                 f!("tracking_clients:{}", server.tracking.clients);
                 // Blocked with a deadline (Redis's clients_timeout_table).
                 f!("clients_in_timeout_table:{}", server.block_deadlines.len());

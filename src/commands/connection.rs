@@ -204,7 +204,7 @@ fn client_flags(s: &Server, c: &Client) -> String {
         (c.monitor, 'O'),
         (c.subscription_count() > 0, 'P'),
         (c.mstate.is_some() || c.exec_len.is_some(), 'x'),
-        (c.bstate.is_some(), 'b'),
+        (c.bstate.is_some() || c.paused_argv.is_some(), 'b'),
         (c.tracking.is_some(), 't'),
         (c.tracking.as_ref().is_some_and(|t| t.broken_redir), 'R'),
         (c.tracking.as_ref().is_some_and(|t| t.bcast), 'B'),

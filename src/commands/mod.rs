@@ -164,19 +164,31 @@ pub mod flag {
     pub const FAST: u32 = 32;
     pub const STALE: u32 = 64;
 
+    /// The commands Redis 7.0.15 flags MAY_REPLICATE (its
+    /// src/commands/*.json). COMMAND INFO does not show that flag, so the
+    /// generated table, read from COMMAND INFO, cannot carry it.
+    const MAY_REPLICATE_COMMANDS: [&str; 6] =
+        ["eval", "evalsha", "fcall", "pfcount", "publish", "spublish"];
+
     pub fn bits(spec: &super::CommandSpec) -> u32 {
-        spec.flags.split(' ').fold(0, |b, f| {
-            b | match f {
-                "write" => WRITE,
-                "may_replicate" => MAY_REPLICATE,
-                "noscript" => NOSCRIPT,
-                "denyoom" => DENYOOM,
-                "readonly" => READONLY,
-                "fast" => FAST,
-                "stale" => STALE,
-                _ => 0,
-            }
-        })
+        let may_replicate = if MAY_REPLICATE_COMMANDS.contains(&spec.name) {
+            MAY_REPLICATE
+        } else {
+            0
+        };
+        may_replicate
+            | spec.flags.split(' ').fold(0, |b, f| {
+                b | match f {
+                    "write" => WRITE,
+                    "may_replicate" => MAY_REPLICATE,
+                    "noscript" => NOSCRIPT,
+                    "denyoom" => DENYOOM,
+                    "readonly" => READONLY,
+                    "fast" => FAST,
+                    "stale" => STALE,
+                    _ => 0,
+                }
+            })
     }
 }
 
