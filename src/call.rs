@@ -47,7 +47,27 @@ impl Server {
     }
 
     /// Would CLIENT PAUSE hold this command back right now?
+    /// A CLIENT PAUSE (either kind) or a failover's pause is on (Redis's
+    /// checkClientPauseTimeoutAndReturnIfPaused): expiry waits.
+    pub fn clients_paused(&self) -> bool {
+        self.pause
+            .is_some_and(|(until, _)| crate::util::time::mstime() < until)
+            || self.failover_pauses_writes()
+    }
+
     pub fn paused_for(&mut self, c: &Client) -> bool {
+        // Unknown commands and wrong arities are answered at once, paused or
+        // not (Redis checks them before the pause).
+        match self.commands.lookup(&c.argv) {
+            Lookup::Found(spec) => {
+                let argc = c.argv.len() as i64;
+                let arity = spec.arity as i64;
+                if (arity > 0 && argc != arity) || argc < -arity {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
         if self.failover_pauses_writes() && self.may_replicate(c) {
             return true;
         }

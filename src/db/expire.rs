@@ -39,8 +39,9 @@ pub struct ExpireCycleState {
 /// The active expiry cycle, its duration recorded as the latency
 /// monitor's `expire-cycle` event.
 pub fn active_expire_cycle(server: &mut Server, kind: CycleKind) {
-    // A replica's keys go when its master's DELs say so.
-    if server.is_replica() {
+    // A replica's keys go when its master's DELs say so; nothing goes
+    // while clients are paused.
+    if server.is_replica() || server.clients_paused() {
         return;
     }
     let threshold = server.config.latency_monitor_threshold;

@@ -27,6 +27,12 @@ impl Server {
         if self.is_replica() {
             return !self.current_is_master;
         }
+        // While clients are paused nothing may change the dataset: the key
+        // reads as gone but stays (Redis's
+        // checkClientPauseTimeoutAndReturnIfPaused).
+        if self.clients_paused() {
+            return true;
+        }
         self.delete_expired_key(db, key);
         // Found outside any command (serving a blocked client): nothing
         // else will send the deletion out.

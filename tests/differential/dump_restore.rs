@@ -345,7 +345,9 @@ XGROUP CREATECONSUMER x:grp g2 carol
             encoding: "stream",
             read: &["XINFO", "STREAM"],
             cmp: Cmp::Exact,
-            exact_dump: true,
+            // Its PEL delivery times and consumers' seen times are each
+            // server's clock, a millisecond apart now and then.
+            exact_dump: false,
         },
     ];
     for e in &all {
