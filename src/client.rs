@@ -13,6 +13,10 @@ use std::io::{self, Read, Write};
 pub const MAX_WRITE_PER_EVENT: usize = 64 * 1024;
 /// Redis's PROTO_IOBUF_LEN: bytes asked of the kernel per read.
 pub const IOBUF_LEN: usize = 16 * 1024;
+/// Redis's reply buffer sizes: a client's starts at PROTO_REPLY_CHUNK_BYTES
+/// and the cron resizes it between PROTO_REPLY_MIN_BYTES and that.
+pub const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
+pub const PROTO_REPLY_MIN_BYTES: usize = 1024;
 
 pub struct Client {
     pub id: u64,
@@ -34,6 +38,13 @@ pub struct Client {
     /// How long the last command's own run took (Redis's c->duration): a
     /// blocked command's stats add it when it is served.
     pub duration_us: u64,
+    /// Redis 7.0's dynamic reply buffer, as CLIENT LIST's rbs= and rbp=
+    /// report it: our reply buffer is one growable Vec, so this is Redis's
+    /// account of it (buf_usable_size, buf_peak and its last reset),
+    /// resized by the cron as Redis's clientsCronResizeOutputBuffer does.
+    pub rbs: usize,
+    pub rbuf_peak: usize,
+    pub rbuf_peak_reset_ms: i64,
     /// Close once the reply is written (QUIT, protocol errors).
     pub close_after_reply: bool,
     /// Close at the next chance (CLIENT KILL, errors).
@@ -141,6 +152,9 @@ impl Client {
             last_interaction: now,
             last_cmd: "NULL",
             duration_us: 0,
+            rbs: crate::client::PROTO_REPLY_CHUNK_BYTES,
+            rbuf_peak: 0,
+            rbuf_peak_reset_ms: now,
             close_after_reply: false,
             close_asap: false,
             lua_debug: None,
@@ -245,6 +259,11 @@ impl Client {
 
     /// Write up to `limit` pending reply bytes. True when nothing is left.
     pub fn write_to_socket(&mut self, limit: usize) -> io::Result<bool> {
+        // What Redis's static buffer would have held (its buf_peak).
+        let held = self.reply.pending().min(self.rbs);
+        if held > self.rbuf_peak {
+            self.rbuf_peak = held;
+        }
         let Some(sock) = self.sock.as_mut() else {
             self.reply.buf.clear();
             self.reply.sent = 0;

@@ -82,7 +82,12 @@ fn client_timeouts(server: &mut Server) {
 fn clients_cron_resize_buffers(server: &mut Server) {
     let now = server.now_ms;
     let mut released = 0;
+    let (reset_time, resizing) = (
+        server.reply_buffer_peak_reset_time,
+        server.reply_buffer_resizing,
+    );
     for c in server.clients.iter_mut().flatten() {
+        resize_reply_buffer_account(c, now, reset_time, resizing, &mut server.stats);
         if now - c.last_interaction <= 2000 || c.bstate.is_some() {
             c.query.resize_for_peak();
             continue;
@@ -97,6 +102,37 @@ fn clients_cron_resize_buffers(server: &mut Server) {
     // Freed small buffers stay resident until the heap gives them back.
     if released >= 1 << 20 {
         crate::alloc::release_free_memory();
+    }
+}
+
+/// Redis's clientsCronResizeOutputBuffer on the client's `rbs` account:
+/// halve toward the peak when the peak is under half, double (up to 16 KiB)
+/// when the peak filled it, and forget the peak every peak-reset-time.
+fn resize_reply_buffer_account(
+    c: &mut crate::client::Client,
+    now: i64,
+    reset_time: i64,
+    resizing: bool,
+    stats: &mut crate::server::Stats,
+) {
+    use crate::client::{PROTO_REPLY_CHUNK_BYTES, PROTO_REPLY_MIN_BYTES};
+    let mut new_size = 0;
+    if resizing {
+        let (shrink, expand) = (c.rbs / 2, c.rbs * 2);
+        if shrink >= PROTO_REPLY_MIN_BYTES && c.rbuf_peak < shrink {
+            new_size = PROTO_REPLY_MIN_BYTES.max(c.rbuf_peak + 1);
+            stats.reply_buffer_shrinks += 1;
+        } else if expand < PROTO_REPLY_CHUNK_BYTES * 2 && c.rbuf_peak == c.rbs {
+            new_size = PROTO_REPLY_CHUNK_BYTES.min(expand);
+            stats.reply_buffer_expands += 1;
+        }
+    }
+    if reset_time >= 0 && now - c.rbuf_peak_reset_ms >= reset_time {
+        c.rbuf_peak = c.reply.pending().min(c.rbs);
+        c.rbuf_peak_reset_ms = now;
+    }
+    if new_size > 0 {
+        c.rbs = new_size;
     }
 }
 

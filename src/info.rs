@@ -408,8 +408,8 @@ pub fn gen_info(
                 f!("total_writes_processed:{}", st.io_writes);
                 f!("io_threaded_reads_processed:0");
                 f!("io_threaded_writes_processed:0");
-                f!("reply_buffer_shrinks:0");
-                f!("reply_buffer_expands:0");
+                f!("reply_buffer_shrinks:{}", server.stats.reply_buffer_shrinks);
+                f!("reply_buffer_expands:{}", server.stats.reply_buffer_expands);
             }
             "replication" => {
                 f!("# Replication");

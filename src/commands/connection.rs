@@ -238,7 +238,7 @@ pub fn client_info_string(s: &Server, c: &Client) -> Vec<u8> {
         c.query.buf.len() - c.query.pos
     };
     let mut line = format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=",
         c.id,
         c.addr,
         c.laddr,
@@ -272,7 +272,8 @@ pub fn client_info_string(s: &Server, c: &Client) -> Vec<u8> {
             .iter()
             .map(|argv| argv.iter().map(|a| a.len() + 8).sum::<usize>())
             .sum::<usize>()),
-        c.reply.buf.capacity(),
+        c.rbs,
+        c.rbuf_peak,
         c.reply.pending(),
         c.query.buf.capacity() + c.reply.buf.capacity(),
         c.last_cmd,

@@ -152,6 +152,34 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
             s.pause_cron = parse_i64(&c.argv[2])? != 0;
             c.reply.ok();
         }
+        (b"replybuffer", 4) => {
+            // Redis's DEBUG REPLYBUFFER: how the cron resizes reply buffers
+            // (the rbs= CLIENT LIST shows).
+            let what = c.argv[2].to_ascii_lowercase();
+            match what.as_slice() {
+                b"peak-reset-time" => {
+                    let v = c.argv[3].to_ascii_lowercase();
+                    s.reply_buffer_peak_reset_time = match v.as_slice() {
+                        b"never" => -1,
+                        b"reset" => crate::server::REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME,
+                        _ => parse_i64(&c.argv[3])?,
+                    };
+                }
+                b"resizing" => {
+                    // atoi: the leading digits, 0 when none.
+                    let a = &c.argv[3];
+                    let neg = a.first() == Some(&b'-');
+                    let nonzero = a
+                        .iter()
+                        .skip(usize::from(neg || a.first() == Some(&b'+')))
+                        .take_while(|b| b.is_ascii_digit())
+                        .any(|&b| b != b'0');
+                    s.reply_buffer_resizing = nonzero;
+                }
+                _ => return Err(subcommand_syntax_error(c)),
+            }
+            c.reply.ok();
+        }
         (b"set-active-expire", 3) => {
             s.active_expire_enabled = parse_i64(&c.argv[2])? != 0;
             c.reply.ok();
@@ -314,6 +342,10 @@ pub fn debug_command(s: &mut Server, c: &mut Client) -> CmdResult {
                 "    null, array, set, map, attrib, push, verbatim, true, false.",
                 "QUICKLIST-PACKED-THRESHOLD <size>",
                 "    Elements of <size> bytes or more get PLAIN nodes in RDB and DUMP payloads.",
+                "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+                "    Reset the reply buffers' peak size after <time> ms (NEVER, or RESET to the default).",
+                "REPLYBUFFER RESIZING <0|1>",
+                "    Turn the cron's reply buffer resizing off or on.",
                 "RELOAD [option ...]",
                 "    Save the RDB, empty the databases and load the RDB back. Options:",
                 "    * MERGE: what the RDB holds replaces what is loaded already.",

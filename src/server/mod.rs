@@ -30,12 +30,17 @@ pub struct CommandStats {
     pub failed_calls: u64,
 }
 
+/// Redis's REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME (ms).
+pub const REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME: i64 = 5000;
+
 #[derive(Default)]
 pub struct Stats {
     /// Per-command latency histograms, by command index (LATENCY
     /// HISTOGRAM, INFO latencystats).
     pub latency_hist: Vec<Option<Box<crate::latency::Histogram>>>,
     pub numcommands: u64,
+    pub reply_buffer_shrinks: u64,
+    pub reply_buffer_expands: u64,
     pub numconnections: u64,
     pub rejected_conn: u64,
     pub expired_keys: u64,
@@ -209,6 +214,10 @@ pub struct Server {
     pub monitors: Vec<usize>,
     /// CLIENT PAUSE: until (Unix ms), and whether reads are held too.
     pub pause: Option<(i64, bool)>,
+    /// DEBUG REPLYBUFFER PEAK-RESET-TIME (ms; -1 never) and RESIZING
+    /// (Redis's reply_buffer_peak_reset_time, reply_buffer_resizing_enabled).
+    pub reply_buffer_peak_reset_time: i64,
+    pub reply_buffer_resizing: bool,
     /// Clients holding a command back because of a pause.
     pub paused_slots: Vec<usize>,
     /// Connected clients by ID (Redis's lookupClientByID).
@@ -317,6 +326,8 @@ impl Server {
             slowlog: Default::default(),
             monitors: Vec::new(),
             pause: None,
+            reply_buffer_peak_reset_time: REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME,
+            reply_buffer_resizing: true,
             paused_slots: Vec::new(),
             client_ids: HashMap::new(),
             tracking: Default::default(),
